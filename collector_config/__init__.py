@@ -1,0 +1,127 @@
+"""The gateway's collector config, a pure function of Settings.
+
+render(settings) -> dict; render_yaml(settings) -> the text the collector runs.
+`tier` picks the single gateway (default) or, for the two-tier Kubernetes mode,
+the agent tier (receive, normalize, redact, route by trace id) or the sampler
+tier (cost, metrics, tail sampling).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from collector_config import cost, exporters, metrics, normalize, redact, sampling
+from collector_config.ottl import escape_dollars
+from settings import Settings
+
+TOKEN_ENV = "LLMOBS_INGEST_TOKEN"
+TIERS = ("single", "agent", "sampler")
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where the collector listens. In a container: all interfaces; locally: 127.0.0.1."""
+    host: str = "0.0.0.0"
+    grpc_port: int = 4317
+    http_port: int = 4318
+    health_port: int = 13133
+    telemetry_port: int = 8888
+
+
+def _receivers(auth_on: bool, listen: Listen) -> dict:
+    auth = {"auth": {"authenticator": "bearertokenauth"}} if auth_on else {}
+    return {"otlp": {"protocols": {
+        "grpc": {"endpoint": f"{listen.host}:{listen.grpc_port}", **auth},
+        "http": {"endpoint": f"{listen.host}:{listen.http_port}", **auth},
+    }}}
+
+
+def _extensions(auth_on: bool, listen: Listen) -> dict:
+    out = {"health_check": {"endpoint": f"{listen.host}:{listen.health_port}"}}
+    if auth_on:
+        # The token is read from the environment (a Secret), never written here.
+        out["bearertokenauth"] = {"token": "${env:" + TOKEN_ENV + "}"}
+    return out
+
+
+def _pipeline(receivers, processors, exporters_):
+    return {"receivers": receivers, "processors": ["memory_limiter", *processors], "exporters": exporters_}
+
+
+def render(settings: Settings, listen: Listen = Listen(), tier: str = "single") -> dict:
+    if tier not in TIERS:
+        raise ValueError(f"tier must be one of {TIERS}")
+    processors = {
+        "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 20},
+        "batch": {"send_batch_size": 8192, "timeout": "1s"},
+    }
+    connectors: dict = {}
+    pipelines: dict = {}
+    front = tier in ("single", "agent")
+    back = tier in ("single", "sampler")
+    if front:
+        processors["transform/normalize_traces"] = normalize.processor("traces")
+        processors["transform/normalize_logs"] = normalize.processor("logs")
+        processors["transform/normalize_metrics"] = normalize.processor("metrics")
+        processors["transform/redact_traces"] = redact.processor("traces", settings)
+        processors["transform/redact_logs"] = redact.processor("logs", settings)
+        processors["transform/redact_metrics"] = redact.processor("metrics", settings)
+        processors["transform/bound_logs"] = metrics.bound_processor("logs", settings)
+        processors["delta_to_cumulative"] = {}
+        connectors["forward/logs"] = {}
+        connectors["signal_to_metrics"] = metrics.connector()
+        pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs", "transform/redact_logs"], ["forward/logs"])
+        pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["otlp_http/logs"])
+        pipelines["logs/derive"] = _pipeline(["forward/logs"], ["transform/bound_logs"], ["signal_to_metrics"])
+        pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics", "transform/redact_metrics",
+                                                    "delta_to_cumulative", "batch"], ["prometheus_remote_write"])
+    if back:
+        processors["transform/cost"] = cost.processor(settings)
+        processors["transform/bound_traces"] = metrics.bound_processor("traces", settings)
+        processors["tail_sampling"] = sampling.processor(settings)
+        processors["delta_to_cumulative"] = {}
+        connectors["forward/traces"] = {}
+        connectors["signal_to_metrics"] = metrics.connector()
+        if tier == "sampler":
+            # Logs-derived metrics stay on the agent tier.
+            connectors["signal_to_metrics"]["logs"] = []
+        in_processors = (["transform/normalize_traces", "transform/redact_traces"] if front else []) + ["transform/cost"]
+        pipelines["traces/in"] = _pipeline(["otlp"], in_processors, ["forward/traces"])
+        pipelines["traces/derive"] = _pipeline(["forward/traces"], ["transform/bound_traces"], ["signal_to_metrics"])
+        pipelines["traces/sampled"] = _pipeline(["forward/traces"], ["tail_sampling", "batch"], ["otlp_grpc/traces"])
+        pipelines["metrics/derived"] = _pipeline(["signal_to_metrics"], ["delta_to_cumulative", "batch"],
+                                                 ["prometheus_remote_write"])
+    elif tier == "agent":
+        pipelines["traces/in"] = _pipeline(["otlp"], ["transform/normalize_traces", "transform/redact_traces"],
+                                           ["load_balancing"])
+        pipelines["metrics/derived"] = _pipeline(["signal_to_metrics"], ["delta_to_cumulative", "batch"],
+                                                 ["prometheus_remote_write"])
+    # The sampler tier only hears from the agent tier (NetworkPolicy), which authenticated already.
+    auth = settings.ingest.auth and tier != "sampler"
+    extension_names = ["health_check"] + (["bearertokenauth"] if auth else [])
+    config = {
+        "extensions": _extensions(auth, listen),
+        "receivers": _receivers(auth, listen),
+        "processors": escape_dollars(processors),
+        "connectors": escape_dollars(connectors),
+        "exporters": exporters.exporters(settings, tier, pipelines),
+        "service": {
+            "extensions": extension_names,
+            "pipelines": pipelines,
+            "telemetry": {"metrics": {"level": "normal", "readers": [{"pull": {"exporter": {"prometheus": {
+                "host": listen.host, "port": listen.telemetry_port}}}}]}},
+        },
+    }
+    return config
+
+
+def render_yaml(settings: Settings, listen: Listen = Listen(), tier: str = "single") -> str:
+    header = "# Generated by llm-observability-stack from the stack settings. Do not edit.\n"
+    return header + yaml.safe_dump(render(settings, listen, tier), sort_keys=False, width=1000)
+
+
+def component_types(config: dict) -> set[tuple[str, str]]:
+    """(kind, type) of every component a rendered config declares, e.g. ("exporters", "otlp_grpc")."""
+    return {(kind, name.split("/")[0]) for kind in ("receivers", "processors", "exporters", "connectors", "extensions")
+            for name in config.get(kind, {})}

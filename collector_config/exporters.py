@@ -1,0 +1,41 @@
+"""Exporters to the backends, each with a sending queue and retry."""
+from __future__ import annotations
+
+from settings import Settings
+
+SAMPLER_SERVICE = "otel-sampler"  # headless Service of the sampler tier (two-tier mode)
+RETRY = {"enabled": True, "initial_interval": "1s", "max_interval": "30s", "max_elapsed_time": "300s"}
+
+
+def endpoints(settings: Settings) -> dict[str, str]:
+    """Defaults are the stack's own services: the same names resolve on both targets
+    (Kubernetes Services in the namespace, Docker network aliases)."""
+    e = settings.endpoints
+    return {
+        "metrics": e.metrics or "http://prometheus:9090/api/v1/write",
+        "traces": e.traces or f"{settings.traces.backend}:4317",
+        "logs": e.logs or "http://loki:3100/otlp",
+    }
+
+
+def exporters(settings: Settings, tier: str, pipelines: dict) -> dict:
+    ep = endpoints(settings)
+    queue = {"enabled": True, "num_consumers": 4, "queue_size": 5000}
+    out = {
+        "prometheus_remote_write": {
+            "endpoint": ep["metrics"],
+            "remote_write_queue": {"enabled": True, "queue_size": 10000, "num_consumers": 4},
+            "retry_on_failure": RETRY,
+            "target_info": {"enabled": False},
+        },
+        "otlp_grpc/traces": {"endpoint": ep["traces"], "tls": {"insecure": True},
+                             "sending_queue": queue, "retry_on_failure": RETRY},
+        "otlp_http/logs": {"endpoint": ep["logs"], "sending_queue": queue, "retry_on_failure": RETRY},
+        "load_balancing": {
+            "routing_key": "traceID",
+            "protocol": {"otlp": {"tls": {"insecure": True}, "sending_queue": queue, "retry_on_failure": RETRY}},
+            "resolver": {"k8s": {"service": f"{SAMPLER_SERVICE}.{settings.namespace}", "ports": [4317]}},
+        },
+    }
+    used = {name for p in pipelines.values() for name in p["exporters"]}
+    return {name: cfg for name, cfg in out.items() if name in used}

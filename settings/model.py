@@ -1,0 +1,183 @@
+"""Typed, frozen settings. Built only by settings.load from validated input."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LabelBound:
+    allowed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ObjectStorage:
+    type: str
+    bucket: str | None = None
+    endpoint: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class TwoTier:
+    enabled: bool
+    sampler_replicas: int
+
+
+@dataclass(frozen=True)
+class Kubernetes:
+    version: str
+    app_namespaces: tuple[str, ...]
+    two_tier: TwoTier
+    storage_class: str | None = None
+
+
+@dataclass(frozen=True)
+class Collector:
+    replicas_min: int
+    replicas_max: int
+    memory_limit_mib: int
+
+
+@dataclass(frozen=True)
+class Traces:
+    backend: str  # tempo | jaeger
+
+
+@dataclass(frozen=True)
+class Ingest:
+    auth: bool
+
+
+@dataclass(frozen=True)
+class ExtraPattern:
+    name: str
+    regex: str
+
+
+@dataclass(frozen=True)
+class Redaction:
+    disabled_detectors: tuple[str, ...]
+    extra_patterns: tuple[ExtraPattern, ...]
+
+
+@dataclass(frozen=True)
+class Content:
+    mode: str  # hash | preview | drop
+    preview_chars: int
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million tokens."""
+    model: str
+    input: float
+    output: float
+    cached_input: float
+    provider: str | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Pricing:
+    models: tuple[Price, ...]  # defaults merged with the stack's entries
+
+
+@dataclass(frozen=True)
+class Labels:
+    tenant: LabelBound
+    feature: LabelBound
+
+
+@dataclass(frozen=True)
+class Sampling:
+    keep_fraction: float
+    llm_keep_fraction: float
+    slow_threshold_ms: int
+    decision_wait_s: int
+    num_traces: int
+
+
+@dataclass(frozen=True)
+class Retention:
+    metrics: str
+    traces: str
+    logs: str
+    debug_logs: str
+
+
+@dataclass(frozen=True)
+class Receivers:
+    kind: str
+
+
+@dataclass(frozen=True)
+class Alerts:
+    provider_error_ratio: float
+    latency_p95_seconds: float
+    ttft_p95_seconds: float
+    daily_cost_budget_usd: float
+    tenant_cost_share: float
+    eval_score_min: float
+    safety_block_ratio: float
+    denied_tool_calls_per_minute: float
+    receivers: Receivers
+
+
+@dataclass(frozen=True)
+class Grafana:
+    admin_user: str
+
+
+@dataclass(frozen=True)
+class RemoteWrite:
+    url: str
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    storage_gib: int
+    remote_write: tuple[RemoteWrite, ...]
+
+
+@dataclass(frozen=True)
+class Storage:
+    tempo: ObjectStorage
+    loki: ObjectStorage
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    metrics: str | None = None
+    traces: str | None = None
+    logs: str | None = None
+
+
+@dataclass(frozen=True)
+class Loadgen:
+    enabled: bool
+    scenario: str
+    rate: float
+
+
+@dataclass(frozen=True)
+class Settings:
+    target: str  # kubernetes | docker
+    namespace: str
+    versions: tuple[tuple[str, str], ...]  # image tag overrides; see settings.versions.image()
+    kubernetes: Kubernetes
+    collector: Collector
+    traces: Traces
+    ingest: Ingest
+    redaction: Redaction
+    content: Content
+    pricing: Pricing
+    labels: Labels
+    sampling: Sampling
+    retention: Retention
+    alerts: Alerts
+    grafana: Grafana
+    prometheus: Prometheus
+    storage: Storage
+    endpoints: Endpoints
+    loadgen: Loadgen

@@ -1,0 +1,1 @@
+"""stackctl: render artifacts, run the stack locally, drive loadgen."""

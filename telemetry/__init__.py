@@ -1,0 +1,1 @@
+"""The telemetry contract: canonical keys, aliases, detectors, and the metric catalog."""

@@ -1,0 +1,58 @@
+"""Canonical attribute keys: OpenTelemetry GenAI semantic conventions, plus `llmobs.*`
+for what the conventions do not name yet. Loadgen, the collector config and the
+metric catalog all take keys from here."""
+from __future__ import annotations
+
+# GenAI semantic conventions
+PROVIDER = "gen_ai.provider.name"
+OPERATION = "gen_ai.operation.name"
+REQUEST_MODEL = "gen_ai.request.model"
+RESPONSE_MODEL = "gen_ai.response.model"
+FINISH_REASONS = "gen_ai.response.finish_reasons"
+INPUT_TOKENS = "gen_ai.usage.input_tokens"   # includes cached input tokens
+OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+CACHED_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+CONVERSATION_ID = "gen_ai.conversation.id"
+TOOL_NAME = "gen_ai.tool.name"
+TOOL_CALL_ID = "gen_ai.tool.call.id"
+EVAL_NAME = "gen_ai.evaluation.name"
+EVAL_SCORE = "gen_ai.evaluation.score.value"
+ERROR_TYPE = "error.type"
+USER_ID = "user.id"
+SERVICE_NAME = "service.name"
+
+# Content: never leaves the gateway as is (see settings `content`).
+INPUT_MESSAGES = "gen_ai.input.messages"
+OUTPUT_MESSAGES = "gen_ai.output.messages"
+SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+TOOL_ARGUMENTS = "gen_ai.tool.call.arguments"
+TOOL_RESULT = "gen_ai.tool.call.result"
+TOOL_DEFINITIONS = "gen_ai.tool.definitions"
+RETRIEVED_DOCUMENTS = "llmobs.retrieval.documents"
+CONTENT_KEYS = (INPUT_MESSAGES, OUTPUT_MESSAGES, SYSTEM_INSTRUCTIONS, TOOL_ARGUMENTS, TOOL_RESULT,
+                TOOL_DEFINITIONS, RETRIEVED_DOCUMENTS)
+# Flattened per-item forms (`gen_ai.input.messages.3.content`) of the content keys,
+# as indexed aliases are normalized; only these fields carry content.
+CONTENT_FIELDS = ("content", "arguments", "result", "text", "document.content", "tool_call_arguments")
+
+# Project keys (no convention yet)
+TENANT = "llmobs.tenant"
+FEATURE = "llmobs.feature"
+PROMPT_VERSION = "llmobs.prompt.version"
+TTFT = "llmobs.time_to_first_token"          # seconds
+COST = "llmobs.cost.usd"                     # set by the gateway only
+UNPRICED = "llmobs.cost.unpriced"            # true when the model has no price
+TOOL_OUTCOME = "llmobs.tool.outcome"          # ok | error | denied
+SAFETY_BLOCKED = "llmobs.safety.blocked"      # bool
+SAFETY_CATEGORY = "llmobs.safety.category"
+RETRIEVAL_RETURNED = "llmobs.retrieval.returned_count"
+FEEDBACK = "llmobs.feedback"                  # up | down
+REDACTED = "llmobs.redacted"                  # true when a detector fired on the record
+# Metric-only copies of tenant/feature, bounded to the allowed values.
+TENANT_LABEL = "llmobs.tenant_bounded"
+FEATURE_LABEL = "llmobs.feature_bounded"
+
+# gen_ai.operation.name values
+LLM_OPERATIONS = ("chat", "text_completion", "generate_content", "embeddings")
+TOOL_OPERATION = "execute_tool"
+RETRIEVAL_OPERATION = "retrieval"

@@ -1,7 +1,9 @@
 """Aliases that instrumentation libraries emit -> canonical GenAI keys (transform processor)."""
 from __future__ import annotations
 
-from collector_config.ottl import any_of, attr, lit
+import re
+
+from collector_config.ottl import any_of, attr, lit, re_escape
 from telemetry import aliases, keys as k
 
 # Where attributes live in each signal's OTTL contexts.
@@ -23,14 +25,17 @@ def _rename(ctx: str, old: str, new: str) -> list[str]:
 def statements(ctx: str) -> list[str]:
     out: list[str] = []
     for alias in aliases.ALIASES:
-        out += _rename(ctx, alias.key, alias.canonical)
+        if alias.key != alias.canonical:
+            out += _rename(ctx, alias.key, alias.canonical)
     for indexed in aliases.INDEXED:
-        # gen_ai.prompt.3.content -> gen_ai.input.messages.3.content (flattened canonical form)
-        out.append(f'replace_all_patterns({ctx}.attributes, "key", {lit(indexed.pattern)}, '
-                   f'{lit(indexed.canonical + ".${1}." + indexed.field)})')
+        # gen_ai.prompt.3.content -> gen_ai.input.messages.3.content (flattened canonical form);
+        # a second index (tool call, content part) follows the field.
+        target = indexed.canonical + ".${1}." + indexed.field + (".${2}" if re.compile(indexed.pattern).groups > 1 else "")
+        out.append(f'replace_all_patterns({ctx}.attributes, "key", {lit(indexed.pattern)}, {lit(target)})')
     for vmap in aliases.VALUE_MAPS:
         for old, new in vmap.values:
-            out.append(f"set({attr(ctx, vmap.canonical)}, {lit(new)}) where {attr(ctx, vmap.canonical)} == {lit(old)}")
+            key = attr(ctx, vmap.canonical)
+            out.append(f'set({key}, {lit(new)}) where IsString({key}) and IsMatch({key}, {lit("(?i)^" + re_escape(old) + "$")})')
     return out
 
 

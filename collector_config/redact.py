@@ -24,7 +24,7 @@ def detectors(settings: Settings) -> list[Detector]:
 def content_key_regex() -> str:
     keys = "|".join(re_escape(key) for key in k.CONTENT_KEYS)
     fields = "|".join(re_escape(f) for f in k.CONTENT_FIELDS)
-    return rf"^(?:{keys})(?:\.[0-9]+\.(?:{fields}))?$"
+    return rf"^(?:{keys})(?:\.[0-9]+\.(?:{fields})(?:\.[0-9]+)?)?$"
 
 
 def _content(ctx: str, settings: Settings) -> list[str]:
@@ -77,20 +77,47 @@ def _log_body(settings: Settings) -> list[str]:
     return string_body + map_body
 
 
-def _detect(ctx: str, settings: Settings) -> list[str]:
-    out = []
-    for d in detectors(settings):
-        pattern, repl = lit(d.regex), lit(d.replacement)
-        out.append(f'replace_all_patterns({ctx}.attributes, "value", {pattern}, {repl})')
-        if ctx == "span":
-            out.append(f"replace_pattern(span.name, {pattern}, {repl})")
-            out.append(f"replace_pattern(span.status.message, {pattern}, {repl})")
-        if ctx == "spanevent":
-            out.append(f"replace_pattern(spanevent.name, {pattern}, {repl})")
-        if ctx == "log":
-            out.append(f"replace_pattern(log.body, {pattern}, {repl}) where IsString(log.body)")
-            out.append(f'replace_all_patterns(log.body, "value", {pattern}, {repl}) where IsMap(log.body)')
+def _replace(ctx: str, d: Detector, when: str = "") -> list[str]:
+    pattern, repl = lit(d.regex), lit(d.replacement)
+    cond = f" where {when}" if when else ""
+    both = f" and {when}" if when else ""
+    out = [f'replace_all_patterns({ctx}.attributes, "value", {pattern}, {repl}){cond}']
+    if ctx == "log":
+        out.append(f'replace_all_patterns(log.body, "value", {pattern}, {repl}) where IsMap(log.body){both}')
+    if when:
+        return out
+    if ctx == "span":
+        out.append(f"replace_pattern(span.name, {pattern}, {repl})")
+        out.append(f"replace_pattern(span.status.message, {pattern}, {repl})")
+    if ctx == "spanevent":
+        out.append(f"replace_pattern(spanevent.name, {pattern}, {repl})")
+    if ctx == "log":
+        out.append(f"replace_pattern(log.body, {pattern}, {repl}) where IsString(log.body)")
     return out
+
+
+def _detect(ctx: str, settings: Settings) -> list[str]:
+    found = detectors(settings)
+    out = [line for d in found for line in _replace(ctx, d)]
+    # Strings inside list or map values escape replace_all_patterns: where the JSON form
+    # still matches a detector, flatten that record's attributes (lists become
+    # key.0, key.1, ...) and run the detectors again.
+    anything = lit("|".join(f"(?:{d.regex})" for d in found))
+    nested = f'{ctx}.cache["nested_secret"] == true'
+    # JSON escapes (\\") would hide quoted secrets from the detectors: drop backslashes first.
+    json = f'{ctx}.cache["json"]'
+    out.append(f"set({json}, String({ctx}.attributes))")
+    out.append(f'replace_pattern({json}, "\\\\\\\\", "")')
+    out.append(f"set({ctx}.cache[\"nested_secret\"], true) where IsMatch({json}, {anything})")
+    out.append(f"flatten({ctx}.attributes) where {nested}")
+    if ctx == "log":
+        out.append('set(log.cache["json"], "") where not IsMap(log.body)')
+        out.append('set(log.cache["json"], String(log.body)) where IsMap(log.body)')
+        out.append('replace_pattern(log.cache["json"], "\\\\\\\\", "")')
+        out.append(f"set(log.cache[\"nested_body\"], true) where IsMatch(log.cache[\"json\"], {anything})")
+        out.append('flatten(log.body) where log.cache["nested_body"] == true')
+        nested = f'({nested} or log.cache["nested_body"] == true)'
+    return out + [line for d in found for line in _replace(ctx, d, nested)]
 
 
 def _flag(ctx: str) -> list[str]:

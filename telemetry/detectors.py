@@ -48,7 +48,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}"),
     Detector("bearer_token", r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/-]{8,}=*", keep="${1} "),
     Detector("credential_pair",
-             r"(?i)\b([A-Za-z0-9_.-]*?(?:" + _SECRET_KEY_NAMES + r"))\b([\"']?\s*[:=]\s*[\"']?)[^\s\"'`,;&<>]{4,}",
+             r"(?i)\b([A-Za-z0-9_.-]*?(?:" + _SECRET_KEY_NAMES + r"))\b([\"']?\s*[:=]\s*[\"']?)[^\s\"'`,;&<>\[][^\s\"'`,;&<>]{3,}",
              keep="${1}${2}", note="password=, api_key: \"...\", secret: ... in any quoting; the key name stays"),
     Detector("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
     Detector("credit_card",

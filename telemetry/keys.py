@@ -27,19 +27,19 @@ OUTPUT_MESSAGES = "gen_ai.output.messages"
 SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
 TOOL_ARGUMENTS = "gen_ai.tool.call.arguments"
 TOOL_RESULT = "gen_ai.tool.call.result"
-TOOL_DEFINITIONS = "gen_ai.tool.definitions"
-RETRIEVED_DOCUMENTS = "llmobs.retrieval.documents"
+RETRIEVED_DOCUMENTS = "gen_ai.retrieval.documents"
+RETRIEVAL_QUERY = "gen_ai.retrieval.query.text"
 CONTENT_KEYS = (INPUT_MESSAGES, OUTPUT_MESSAGES, SYSTEM_INSTRUCTIONS, TOOL_ARGUMENTS, TOOL_RESULT,
-                TOOL_DEFINITIONS, RETRIEVED_DOCUMENTS)
+                RETRIEVED_DOCUMENTS, RETRIEVAL_QUERY)
 # Flattened per-item forms (`gen_ai.input.messages.3.content`) of the content keys,
 # as indexed aliases are normalized; only these fields carry content.
-CONTENT_FIELDS = ("content", "arguments", "result", "text", "document.content", "tool_call_arguments")
+CONTENT_FIELDS = ("content", "text", "tool_call_arguments", "document.content", "document.metadata")
 
 # Project keys (no convention yet)
 TENANT = "llmobs.tenant"
 FEATURE = "llmobs.feature"
 PROMPT_VERSION = "llmobs.prompt.version"
-TTFT = "llmobs.time_to_first_token"          # seconds
+TTFT = "gen_ai.response.time_to_first_chunk"  # seconds (semconv 1.40+)
 COST = "llmobs.cost.usd"                     # set by the gateway only
 UNPRICED = "llmobs.cost.unpriced"            # true when the model has no price
 TOOL_OUTCOME = "llmobs.tool.outcome"          # ok | error | denied

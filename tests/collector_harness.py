@@ -1,0 +1,99 @@
+"""Run the real gateway collector on 127.0.0.1 for tests: free ports, health-checked, always stopped."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import collector_config
+from collector_config import Listen
+from settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-ingest-token-0123456789"
+
+
+def collector_binary() -> str:
+    override = os.environ.get("LLMOBS_OTELCOL")
+    if override:
+        return override
+    out = subprocess.run(["bash", str(ROOT / "scripts/build-collector.sh")], check=True,
+                         capture_output=True, text=True, timeout=1800)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def validate(config_text: str) -> subprocess.CompletedProcess:
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write(config_text)
+    try:
+        return subprocess.run([collector_binary(), "validate", f"--config={f.name}"], capture_output=True,
+                              text=True, timeout=120, env={**os.environ, collector_config.TOKEN_ENV: TOKEN})
+    finally:
+        os.unlink(f.name)
+
+
+class RunningCollector:
+    def __init__(self, settings: Settings, tier: str = "single"):
+        self.listen = Listen(host="127.0.0.1", grpc_port=free_port(), http_port=free_port(),
+                             health_port=free_port(), telemetry_port=free_port())
+        self.config_text = collector_config.render_yaml(settings, self.listen, tier)
+        self.dir = tempfile.TemporaryDirectory()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"127.0.0.1:{self.listen.grpc_port}"
+
+    @property
+    def http_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.listen.http_port}"
+
+    def start(self, timeout: float = 30) -> "RunningCollector":
+        path = Path(self.dir.name) / "config.yaml"
+        path.write_text(self.config_text)
+        self.log = open(Path(self.dir.name) / "collector.log", "w")
+        self.proc = subprocess.Popen([collector_binary(), f"--config={path}"], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, collector_config.TOKEN_ENV: TOKEN})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"collector exited {self.proc.returncode}:\n{self.logs()}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.listen.health_port}/", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"collector not healthy in {timeout}s:\n{self.logs()}")
+
+    def logs(self) -> str:
+        return (Path(self.dir.name) / "collector.log").read_text()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.dir.cleanup()

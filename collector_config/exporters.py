@@ -18,7 +18,7 @@ def endpoints(settings: Settings) -> dict[str, str]:
     }
 
 
-def exporters(settings: Settings, tier: str, pipelines: dict) -> dict:
+def exporters(settings: Settings, tier: str, pipelines: dict, logs_file: str | None = None) -> dict:
     ep = endpoints(settings)
     queue = {"enabled": True, "num_consumers": 4, "queue_size": 5000}
     out = {
@@ -37,5 +37,7 @@ def exporters(settings: Settings, tier: str, pipelines: dict) -> dict:
             "resolver": {"k8s": {"service": f"{SAMPLER_SERVICE}.{settings.namespace}", "ports": [4317]}},
         },
     }
+    if logs_file:
+        out["file/logs"] = {"path": logs_file}
     used = {name for p in pipelines.values() for name in p["exporters"]}
     return {name: cfg for name, cfg in out.items() if name in used}

@@ -57,8 +57,8 @@ def _log_body(settings: Settings) -> list[str]:
     """GenAI log events carry content in the body (string or {content: ...})."""
     event = 'IsMatch(log.event_name, "^gen_ai\\\\.")'
     if settings.content.mode == "preview":
-        keep = f"Substring(log.body, 0, {settings.content.preview_chars}) where Len(log.body) > {settings.content.preview_chars}"
-        string_body = [f"set(log.body, {keep} and {event} and IsString(log.body)"]
+        n = settings.content.preview_chars
+        string_body = [f"set(log.body, Substring(log.body, 0, {n})) where {event} and IsString(log.body) and Len(log.body) > {n}"]
     else:
         string_body = [
             f'set(log.attributes["llmobs.body.sha256"], SHA256(log.body)) where {event} and IsString(log.body)',

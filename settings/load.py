@@ -57,7 +57,7 @@ def _describe(error: jsonschema.ValidationError, key: str | None = None) -> str:
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
-        return f"{key}{'.' if error.absolute_path else ''}{extra[0]}: unknown key; allowed keys: {', '.join(allowed)}"
+        return f"{_key([*error.absolute_path, extra[0]])}: unknown key; allowed keys: {', '.join(allowed)}"
     if error.validator == "enum":
         return f"{key}: {error.instance!r} is not allowed; use one of: {', '.join(map(str, error.validator_value))}"
     if error.validator == "required":

@@ -1,0 +1,131 @@
+"""The rendered collector config: validated by the real binary over a matrix of settings;
+the distribution holds exactly the components the configs use."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import yaml
+
+import collector_config
+from collector_config import render, render_yaml
+from collector_harness import validate as otelcol_validate
+from settings import load_stack_file, validate
+from stackctl.artifacts import render_all
+
+MANIFEST = yaml.safe_load(open("collector_config/distribution/manifest.yaml"))
+VERSIONS = yaml.safe_load(open("settings/versions.yaml"))
+MATRIX = [
+    {"target": "kubernetes", "traces": {"backend": backend}, "ingest": {"auth": auth}, "content": {"mode": mode},
+     "sampling": {"keep_fraction": keep, "llm_keep_fraction": llm_keep}}
+    for (backend, auth, mode), (keep, llm_keep) in zip(
+        itertools.product(("tempo", "jaeger"), (True, False), ("hash", "preview", "drop")),
+        itertools.cycle([(0.1, 1.0), (0.0, 0.5), (1.0, 0.0)]))
+]
+
+
+def _configs():
+    for config in MATRIX:
+        settings = validate(config)
+        for tier in collector_config.TIERS:
+            yield f"{config['traces']['backend']}-auth{config['ingest']['auth']}-{config['content']['mode']}-{tier}", \
+                render_yaml(settings, tier=tier)
+    for stack in ("Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+        for path, text in render_all(load_stack_file(stack)).items():
+            if path.startswith("collector/"):
+                yield f"{stack}:{path}", text
+    yield "local-logs-file", render_yaml(validate({"target": "docker"}), logs_file="/tmp/llmobs-logs.json")
+
+
+CONFIGS = list(_configs())
+
+
+@pytest.mark.parametrize("name,text", CONFIGS, ids=[n for n, _ in CONFIGS])
+def test_real_collector_validates(name, text):
+    result = otelcol_validate(text)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_validate_catches_a_broken_config():
+    # The check above can fail: a config with an unknown OTTL function is refused.
+    broken = CONFIGS[0][1].replace("IsMatch(", "IsMatchTypo(", 1)
+    assert otelcol_validate(broken).returncode != 0
+
+
+def _manifest_types() -> set[tuple[str, str]]:
+    out = set()
+    for kind in ("receivers", "processors", "exporters", "connectors", "extensions"):
+        for entry in MANIFEST.get(kind, []):
+            module = entry["gomod"].split()[0].rsplit("/", 1)[1]
+            out.add((kind, module))
+    return out
+
+
+# Go module name -> component type in this release (snake_case since the rename).
+TYPE_OF_MODULE = {
+    "otlpreceiver": "otlp", "memorylimiterprocessor": "memory_limiter", "batchprocessor": "batch",
+    "transformprocessor": "transform", "tailsamplingprocessor": "tail_sampling",
+    "deltatocumulativeprocessor": "delta_to_cumulative", "forwardconnector": "forward",
+    "signaltometricsconnector": "signal_to_metrics", "otlpexporter": "otlp_grpc", "otlphttpexporter": "otlp_http",
+    "prometheusremotewriteexporter": "prometheus_remote_write", "loadbalancingexporter": "load_balancing",
+    "fileexporter": "file", "bearertokenauthextension": "bearertokenauth", "healthcheckextension": "health_check",
+}
+
+
+def test_distribution_has_exactly_the_components_the_configs_use():
+    used = set()
+    for _, text in CONFIGS:
+        used |= collector_config.component_types(yaml.safe_load(text))
+    built = {(kind, TYPE_OF_MODULE[module]) for kind, module in _manifest_types()}
+    assert built == used
+
+
+def test_manifest_pins_one_release_matching_versions_file():
+    release = VERSIONS["collector"]["release"]
+    versions = {entry["gomod"].split()[1] for kind in ("receivers", "processors", "exporters", "connectors", "extensions")
+                for entry in MANIFEST[kind]}
+    assert versions == {f"v{release}"}
+    assert MANIFEST["dist"]["version"] == release
+    assert VERSIONS["images"]["collector"]["tag"] == release
+    assert VERSIONS["tools"]["ocb"] == f"v{release}"
+
+
+def test_built_binary_reports_the_manifest_components():
+    import subprocess
+    from collector_harness import collector_binary
+    out = yaml.safe_load(subprocess.run([collector_binary(), "components"], capture_output=True, text=True,
+                                        check=True, timeout=60).stdout)
+    assert out["buildinfo"]["version"] == MANIFEST["dist"]["version"]
+    listed = {(kind, c["name"]) for kind in ("receivers", "processors", "exporters", "connectors", "extensions")
+              for c in out.get(kind) or []}
+    assert listed == {(kind, TYPE_OF_MODULE[module]) for kind, module in _manifest_types()}
+
+
+def test_memory_limiter_first_and_batch_last():
+    for _, text in CONFIGS:
+        for name, pipeline in yaml.safe_load(text)["service"]["pipelines"].items():
+            assert pipeline["processors"][0] == "memory_limiter", name
+            if "batch" in pipeline["processors"]:
+                assert pipeline["processors"][-1] == "batch", name
+
+
+def test_token_never_in_config_text():
+    text = render_yaml(validate({"target": "docker"}))
+    assert "${env:LLMOBS_INGEST_TOKEN}" in text
+    assert "authenticator: bearertokenauth" in text
+    assert "bearertokenauth" not in render_yaml(validate({"target": "docker", "ingest": {"auth": False}}))
+
+
+def test_metrics_derived_before_sampling():
+    pipelines = render(validate({"target": "docker"}))["service"]["pipelines"]
+    assert "tail_sampling" not in pipelines["traces/in"]["processors"]
+    assert pipelines["traces/in"]["exporters"] == ["forward/traces"]
+    assert pipelines["traces/derive"]["receivers"] == ["forward/traces"]
+    assert "signal_to_metrics" in pipelines["traces/derive"]["exporters"]
+    # signal_to_metrics emits deltas; remote write needs cumulative.
+    assert "delta_to_cumulative" in pipelines["metrics/derived"]["processors"]
+
+
+def test_render_is_deterministic():
+    s = load_stack_file("Pulumi.prod.yaml")
+    assert render_all(s) == render_all(load_stack_file("Pulumi.prod.yaml"))

@@ -1,0 +1,92 @@
+"""Stack config validation: every bad input fails with one error naming the key."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from settings import SettingsError, load_stack_file, validate
+from settings.load import split_stack_config
+from stackctl.__main__ import main as stackctl
+
+OK = {"target": "docker"}
+BAD = [  # (config, text the error must contain)
+    ({}, "llmobs: 'target' is a required property"),
+    ({"target": "k8s"}, "llmobs:target: 'k8s' is not allowed; use one of: kubernetes, docker"),
+    ({**OK, "colour": "blue"}, "llmobs:colour: unknown key"),
+    ({**OK, "sampling": {"keep_fraction": 1.5}}, "llmobs:sampling.keep_fraction: 1.5 is greater than the maximum of 1"),
+    ({**OK, "sampling": {"keep_fraction": "half"}}, "llmobs:sampling.keep_fraction: 'half' is not of type 'number'"),
+    ({**OK, "sampling": {"keepfraction": 0.1}}, "llmobs:sampling.keepfraction: unknown key; allowed keys: decision_wait_s, keep_fraction"),
+    ({**OK, "pricing": {"models": [{"model": "m", "input": -1, "output": 1}]}}, "llmobs:pricing.models[0].input: -1 is less than the minimum of 0"),
+    ({**OK, "pricing": {"models": [{"model": "m", "input": 1, "output": 1}, {"model": "m", "input": 2, "output": 2}]}},
+     "llmobs:pricing.models[1].model: duplicate model 'm'"),
+    ({**OK, "pricing": {"models": [{"model": "m", "input": 1}]}}, "llmobs:pricing.models[0]: 'output' is a required property"),
+    ({**OK, "pricing": {"models": [{"model": "x", "input": 1, "output": 1, "pattern": "gpt-4o.*"}]}},
+     "also matches model 'gpt-4o'"),
+    ({**OK, "redaction": {"extra_patterns": [{"name": "acct", "regex": "(?=acct)[0-9]+"}]}},
+     "llmobs:redaction.extra_patterns[0].regex: invalid RE2 regular expression"),
+    ({**OK, "redaction": {"extra_patterns": [{"name": "acct", "regex": "[0-9"}]}},
+     "llmobs:redaction.extra_patterns[0].regex: invalid RE2 regular expression"),
+    ({**OK, "redaction": {"extra_patterns": [{"name": "any", "regex": ".*"}]}}, "matches the empty string"),
+    ({**OK, "redaction": {"extra_patterns": [{"name": "email", "regex": "x+"}]}}, "'email' is already a detector name"),
+    ({**OK, "redaction": {"disabled_detectors": ["emails"]}}, "llmobs:redaction.disabled_detectors[0]: unknown detector 'emails'"),
+    ({**OK, "labels": {"tenant": {"allowed": []}}}, "llmobs:labels.tenant.allowed: [] should be non-empty"),
+    ({**OK, "labels": {"tenant": {"allowed": ["a b"]}}}, "llmobs:labels.tenant.allowed[0]: 'a b' does not match"),
+    ({**OK, "content": {"mode": "keep"}}, "llmobs:content.mode: 'keep' is not allowed; use one of: hash, preview, drop"),
+    ({**OK, "content": {"preview_chars": 0}}, "llmobs:content.preview_chars: 0 is less than the minimum of 1"),
+    ({**OK, "versions": {"grafana": "latest"}}, "llmobs:versions.grafana: 'latest' is not allowed"),
+    ({**OK, "namespace": "LLM_obs"}, "llmobs:namespace: 'LLM_obs' does not match"),
+    ({**OK, "retention": {"logs": "7 days"}}, "llmobs:retention.logs: '7 days' does not match"),
+    ({**OK, "collector": {"replicas_min": 5, "replicas_max": 2}}, "llmobs:collector.replicas_min: 5 is above collector.replicas_max (2)"),
+    ({**OK, "storage": {"tempo": {"type": "s3"}}}, "llmobs:storage.tempo: 'bucket' is a required property"),
+    ({**OK, "traces": {"backend": "zipkin"}}, "llmobs:traces.backend: 'zipkin' is not allowed; use one of: tempo, jaeger"),
+    ({**OK, "ingest": {"auth": "yes"}}, "llmobs:ingest.auth: 'yes' is not of type 'boolean'"),
+    ({**OK, "prometheus": {"remote_write": [{"url": "ftp://x"}]}}, "llmobs:prometheus.remote_write[0].url: 'ftp://x' does not match"),
+]
+
+
+@pytest.mark.parametrize("config,message", BAD, ids=[m[:40] for _, m in BAD])
+def test_bad_input_names_the_key(config, message):
+    with pytest.raises(SettingsError) as err:
+        validate(config)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_defaults_fill_every_field():
+    s = validate(OK)
+    assert s.sampling.keep_fraction == 0.1 and s.content.mode == "hash" and s.ingest.auth is True
+    assert s.labels.tenant.allowed == ("other",)
+    assert {p.model for p in s.pricing.models} >= {"gpt-4o", "claude-sonnet-4"}
+    # Frozen all the way down.
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.sampling.keep_fraction = 1  # type: ignore[misc]
+
+
+def test_stack_price_overrides_default():
+    s = validate({**OK, "pricing": {"models": [{"model": "gpt-4o", "input": 9, "output": 9}]}})
+    (gpt4o,) = [p for p in s.pricing.models if p.model == "gpt-4o"]
+    assert (gpt4o.input, gpt4o.cached_input, gpt4o.pattern) == (9.0, 9.0, None)
+
+
+def test_secrets_must_be_secure_values():
+    with pytest.raises(SettingsError, match="llmobs:grafana_admin_password: must be a secret"):
+        split_stack_config({"llmobs:target": "docker", "llmobs:grafana_admin_password": "hunter2"})
+    settings, secrets = split_stack_config({"llmobs:target": "docker", "llmobs:ingest_token": {"secure": "v1:abc"},
+                                            "aws:region": "eu-west-1"})
+    assert settings == {"target": "docker"} and set(secrets) == {"ingest_token"}
+
+
+def test_example_stacks_are_valid():
+    assert load_stack_file("Pulumi.dev.yaml").target == "docker"
+    prod = load_stack_file("Pulumi.prod.yaml")
+    assert prod.target == "kubernetes" and prod.kubernetes.two_tier.enabled
+
+
+def test_render_cli_refuses_bad_config_and_writes_nothing(tmp_path, capsys):
+    stack = tmp_path / "Pulumi.bad.yaml"
+    stack.write_text("config:\n  llmobs:target: docker\n  llmobs:sampling:\n    keep_fraction: 2\n")
+    out = tmp_path / "out"
+    assert stackctl(["render", "--config", str(stack), "--out", str(out)]) == 2
+    assert "llmobs:sampling.keep_fraction" in capsys.readouterr().err
+    assert not out.exists()

@@ -90,3 +90,8 @@ def test_render_cli_refuses_bad_config_and_writes_nothing(tmp_path, capsys):
     assert stackctl(["render", "--config", str(stack), "--out", str(out)]) == 2
     assert "llmobs:sampling.keep_fraction" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_readme_config_reference_is_current():
+    from settings.reference import table
+    assert table() in open("README.md").read(), "run: python -m settings.reference, paste into README.md"

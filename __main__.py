@@ -1,0 +1,66 @@
+"""The Pulumi program: read config -> validate -> build the target's stack -> export.
+
+Secrets (`pulumi config set --secret ...`) are read with get_secret and stay secret;
+every other llmobs:* key is validated into Settings before any resource exists.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+from components.args import StackArgs
+from settings import SettingsError, validate
+from settings.load import PREFIX, SECRET_KEYS
+
+# Stack outputs, when the target's stack component has them.
+OUTPUTS = ("namespace", "otlp_grpc_endpoint", "otlp_http_endpoint", "grafana_url", "grafana_admin_user",
+           "prometheus_url", "traces_url")
+SECRET_OUTPUTS = ("grafana_admin_password", "ingest_token")
+
+
+def _config() -> dict[str, Any]:
+    """Every llmobs:* key but the secrets, prefix removed, JSON objects parsed."""
+    raw = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    out: dict[str, Any] = {}
+    for key, text in raw.items():
+        if not key.startswith(PREFIX) or key[len(PREFIX):] in SECRET_KEYS:
+            continue
+        try:
+            out[key[len(PREFIX):]] = json.loads(text) if isinstance(text, str) else text
+        except ValueError:
+            out[key[len(PREFIX):]] = text
+    return out
+
+
+def main() -> None:
+    config = _config()
+    try:
+        settings = validate(config)
+    except SettingsError as exc:
+        raise pulumi.RunError(str(exc)) from None
+    cfg = pulumi.Config("llmobs")
+    args: StackArgs = {"config": config}
+    for key in SECRET_KEYS:
+        value = cfg.get_secret(key)
+        if value is not None:
+            args[key] = value  # type: ignore[literal-required]
+    try:
+        if settings.target == "kubernetes":
+            from components.kubernetes import KubernetesStack
+            stack: pulumi.ComponentResource = KubernetesStack("llmobs", args)
+        else:
+            from components.docker import DockerStack
+            stack = DockerStack("llmobs", args)
+    except SettingsError as exc:
+        raise pulumi.RunError(str(exc)) from None
+    for key in OUTPUTS:
+        if getattr(stack, key, None) is not None:
+            pulumi.export(key, getattr(stack, key))
+    for key in SECRET_OUTPUTS:
+        if getattr(stack, key, None) is not None:
+            pulumi.export(key, pulumi.Output.secret(getattr(stack, key)))
+
+
+main()

@@ -1,0 +1,81 @@
+"""KubernetesStack: the namespace, generated secrets, and one component per service."""
+from __future__ import annotations
+
+import pulumi
+import pulumi_random as random
+
+from components.args import StackArgs
+from components.kubernetes import manifests
+from components.kubernetes.place import place
+from components.kubernetes.workloads import COMPONENTS, secret_inputs, settings_of
+from settings import SettingsError
+
+GENERATED_LENGTH = 32
+# Secrets the stack can generate when the user sets none; the others have no default.
+GENERATED = ("grafana_admin_password", "ingest_token")
+
+
+def required_secrets(objects: dict[str, list[manifests.Manifest]]) -> set[str]:
+    out: set[str] = set()
+    for group in objects.values():
+        for m in group:
+            for value in (m.body.get("stringData") or {}).values():
+                if isinstance(value, manifests.SecretValue):
+                    out.add(value.key)
+    return out
+
+
+class KubernetesStack(pulumi.ComponentResource):
+    """Everything `pulumi up` creates on a Kubernetes cluster for one stack."""
+    namespace: pulumi.Output[str]
+    otlp_grpc_endpoint: pulumi.Output[str]
+    otlp_http_endpoint: pulumi.Output[str]
+    grafana_url: pulumi.Output[str]
+    grafana_admin_user: pulumi.Output[str]
+    grafana_admin_password: pulumi.Output[str]   # secret
+    ingest_token: pulumi.Output[str] | None      # secret; None when ingest auth is off
+    services: dict[str, pulumi.ComponentResource]
+
+    def __init__(self, name: str, args: StackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Everything that can fail does so here, before any resource is registered.
+        settings = settings_of(args)
+        objects = manifests.stack_manifests(settings)
+        given = secret_inputs(args)
+        missing = sorted(required_secrets(objects) - set(given) - set(GENERATED))
+        if missing:
+            raise SettingsError(f"llmobs:{missing[0]}: the settings need this secret "
+                                f"(`pulumi config set --secret {missing[0]} ...`)")
+        super().__init__("llmobs:index:KubernetesStack", name, None, opts)
+
+        child = pulumi.ResourceOptions(parent=self)
+        ns = place(f"{name}-namespace", objects["namespace"][0].body, child)
+        secrets = dict(given)
+        for key in GENERATED:
+            if key not in secrets and key in required_secrets(objects):
+                password = random.RandomPassword(f"{name}-{key.replace('_', '-')}", length=GENERATED_LENGTH,
+                                                 special=False, opts=child)
+                secrets[key] = password.result
+        child_args: StackArgs = {"config": args["config"], **secrets}  # type: ignore[typeddict-item]
+        self.services = {}
+        for group in objects:
+            if group == "namespace":
+                continue
+            self.services[group] = COMPONENTS[group](
+                f"{name}-{group}", child_args, pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+
+        collector = self.services["collector"]
+        grafana = self.services["grafana"]
+        self.namespace = ns.metadata.apply(lambda m: m.name)  # type: ignore[attr-defined]
+        self.otlp_grpc_endpoint = collector.otlp_grpc_endpoint  # type: ignore[attr-defined]
+        self.otlp_http_endpoint = collector.otlp_http_endpoint  # type: ignore[attr-defined]
+        self.grafana_url = grafana.url  # type: ignore[attr-defined]
+        self.grafana_admin_user = pulumi.Output.from_input(settings.grafana.admin_user)
+        self.grafana_admin_password = pulumi.Output.secret(secrets["grafana_admin_password"])
+        self.ingest_token = pulumi.Output.secret(secrets["ingest_token"]) if "ingest_token" in secrets else None
+        outputs = {"namespace": self.namespace, "otlp_grpc_endpoint": self.otlp_grpc_endpoint,
+                   "otlp_http_endpoint": self.otlp_http_endpoint, "grafana_url": self.grafana_url,
+                   "grafana_admin_user": self.grafana_admin_user,
+                   "grafana_admin_password": self.grafana_admin_password}
+        if self.ingest_token is not None:
+            outputs["ingest_token"] = self.ingest_token
+        self.register_outputs(outputs)

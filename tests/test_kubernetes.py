@@ -1,0 +1,749 @@
+"""The Kubernetes target under Pulumi mocks: the resource graph for each option, every
+object against the official schema, artifacts byte for byte, and the security checks.
+
+Each check is a function returning a list of problems; `test_checks_catch_breakage`
+breaks every one of them on purpose and asserts it reports the breakage.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import runpy
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi
+import pytest
+from pulumi.runtime.mocks import MockMonitor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Record:
+    typ: str
+    name: str
+    parent: str          # parent URN ("" for the root stack)
+    custom: bool
+    inputs: dict = field(default_factory=dict)
+    secret_paths: set = field(default_factory=set)   # input paths marked secret
+
+
+def _unwrap(value, path, secret_paths):
+    """Mock inputs carry Pulumi secrets as {sig: ..., value: ...}; unwrap and remember where."""
+    if isinstance(value, dict):
+        if pulumi.runtime.rpc._special_sig_key in value and "value" in value:
+            secret_paths.add(path)
+            return _unwrap(value["value"], path, secret_paths)
+        return {k: _unwrap(v, f"{path}.{k}" if path else k, secret_paths) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v, f"{path}[{i}]", secret_paths) for i, v in enumerate(value)]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire has only doubles; Kubernetes wants integers
+    return value
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.parents: dict[str, str] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        secret_paths: set = set()
+        inputs = _unwrap(args.inputs, "", secret_paths)
+        parent = self.parents.pop(args.name, "")
+        self.records.append(Record(args.typ, args.name, parent, bool(args.custom), inputs, secret_paths))
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = f"generated-{args.name}-0123456789"
+        return [f"{args.name}-id", state]
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+class Monitor(MockMonitor):
+    """Records each registration's parent URN (MockResourceArgs has none)."""
+    def RegisterResource(self, request):
+        self.mocks.parents[request.name] = request.parent
+        return super().RegisterResource(request)
+
+
+MOCKS = Mocks()
+
+
+def install_mocks() -> None:
+    """Other test modules install their own mocks in the same process: reinstall ours per test."""
+    pulumi.runtime.set_mocks(MOCKS, project="llm-observability-stack", stack="test", preview=False,
+                             monitor=Monitor(MOCKS))
+
+
+install_mocks()  # before the program pieces are imported
+
+import kubernetes_validate  # noqa: E402
+import yaml  # noqa: E402
+
+from components.kubernetes import KubernetesStack, manifests  # noqa: E402
+from settings import SettingsError, validate  # noqa: E402
+from stackctl.artifacts import render_all  # noqa: E402
+
+@pytest.fixture(autouse=True)
+def _our_mocks():
+    install_mocks()
+    yield
+
+
+SECRETS = {"grafana_admin_password": "GrafanaPw-7f3a91-secret", "ingest_token": "IngestTok-51c0e2-secret",
+           "alert_webhook_url": "https://hooks.example/T0/B0/WebhookSecret-9d2e", "remote_write_password": "RwPw-33aa-secret"}
+WORKLOADS = ("Deployment", "StatefulSet")
+K8S = "kubernetes:"
+
+
+@dataclass
+class Graph:
+    settings: object
+    records: list[Record]
+    stack: KubernetesStack
+    outputs: dict
+
+    def objects(self) -> list[dict]:
+        return [r.inputs for r in self.records if r.typ.startswith(K8S)]
+
+    def of_kind(self, kind: str) -> list[dict]:
+        return [o for o in self.objects() if o["kind"] == kind]
+
+    def get(self, kind: str, name: str) -> dict:
+        found = [o for o in self.of_kind(kind) if o["metadata"]["name"] == name]
+        assert len(found) == 1, f"{kind}/{name}: {len(found)} found"
+        return found[0]
+
+
+def is_secret(output: pulumi.Output) -> pulumi.Output:
+    """An Output of whether `output` is marked secret."""
+    async def flag():
+        return await output.is_secret()
+    return pulumi.Output.from_input(asyncio.ensure_future(flag()))
+
+
+def build(config: dict, secrets: dict | None = None) -> Graph:
+    MOCKS.records.clear()
+    MOCKS.parents.clear()
+    holder: dict = {}
+
+    @pulumi.runtime.test
+    def run():
+        stack = KubernetesStack("llmobs", {"config": config, **(secrets or {})})
+        holder["stack"] = stack
+        names = ["namespace", "otlp_grpc_endpoint", "otlp_http_endpoint", "grafana_url", "grafana_admin_user",
+                 "grafana_admin_password"]
+        outs = [getattr(stack, n) for n in names]
+
+        def collect(values):
+            holder["outputs"] = dict(zip(names + ["grafana_admin_password_is_secret"], values))
+        return pulumi.Output.all(*outs, is_secret(stack.grafana_admin_password)).apply(collect)
+
+    run()
+    return Graph(validate(config), list(MOCKS.records), holder["stack"], holder["outputs"])
+
+
+OPTIONS = {
+    "default": {"target": "kubernetes"},
+    "jaeger": {"target": "kubernetes", "traces": {"backend": "jaeger"}},
+    "two_tier": {"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": True, "sampler_replicas": 4}}},
+    "object_storage": {"target": "kubernetes", "storage": {
+        "tempo": {"type": "s3", "bucket": "traces-bucket", "region": "eu-west-1"},
+        "loki": {"type": "gcs", "bucket": "logs-bucket"}}},
+    "remote_write": {"target": "kubernetes", "prometheus": {"remote_write": [
+        {"url": "https://mimir.example/api/v1/push", "username": "tenant-1"}]},
+        "alerts": {"receivers": {"kind": "slack"}}, "kubernetes": {"storage_class": "fast-ssd"}},
+    "prod": yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"],
+}
+OPTIONS["prod"] = {k.removeprefix("llmobs:"): v for k, v in OPTIONS["prod"].items()}
+_CACHE: dict[str, Graph] = {}
+
+
+def graph(option: str, secrets: dict | None = SECRETS) -> Graph:
+    key = f"{option}/{json.dumps(secrets, sort_keys=True)}"
+    if key not in _CACHE:
+        _CACHE[key] = build(OPTIONS[option], secrets)
+    return _CACHE[key]
+
+
+# -- checks: each returns a list of problems -----------------------------------------
+
+def pods(objects: list[dict]) -> list[tuple[str, dict]]:
+    """(workload name, pod template) of every Deployment and StatefulSet."""
+    return [(o["metadata"]["name"], o["spec"]["template"]) for o in objects if o["kind"] in WORKLOADS]
+
+
+def selects(match_labels: dict, labels: dict) -> bool:
+    return bool(match_labels) and all(labels.get(k) == v for k, v in match_labels.items())
+
+
+def check_schema(objects: list[dict], version: str) -> list[str]:
+    problems = []
+    for o in objects:
+        try:
+            kubernetes_validate.validate(o, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            problems.append(f"{o['kind']}/{o['metadata'].get('name')}: {exc.message}")
+    return problems
+
+
+def check_no_secret_leaks(objects: list[dict], secret_values: list[str]) -> list[str]:
+    """No secret value in a ConfigMap, an annotation, a literal env value, or any non-Secret object."""
+    problems = []
+    for o in objects:
+        where = f"{o['kind']}/{o['metadata']['name']}"
+        if o["kind"] == "Secret":
+            outside = {k: v for k, v in o.items() if k != "stringData"}
+            text = json.dumps(outside)
+        else:
+            text = json.dumps(o)
+        for value in secret_values:
+            if value in text:
+                problems.append(f"{where}: holds a secret value")
+        for meta in [o["metadata"]] + ([o["spec"]["template"]["metadata"]] if o["kind"] in WORKLOADS else []):
+            for k, v in (meta.get("annotations") or {}).items():
+                if any(s in v for s in secret_values):
+                    problems.append(f"{where}: annotation {k} holds a secret value")
+        if o["kind"] in WORKLOADS:
+            for c in o["spec"]["template"]["spec"]["containers"]:
+                for env in c.get("env", []):
+                    if "value" in env and (any(s in env["value"] for s in secret_values)
+                                           or any(w in env["name"] for w in ("PASSWORD", "TOKEN"))
+                                           and not env["name"].endswith("__FILE")):
+                        problems.append(f"{where}: env {env['name']} is a literal secret")
+    return problems
+
+
+def check_secret_objects_marked(records: list[Record]) -> list[str]:
+    """Every Secret's stringData reaches the engine marked secret."""
+    return [f"Secret/{r.inputs['metadata']['name']}: stringData not marked secret"
+            for r in records if r.typ == "kubernetes:core/v1:Secret" and r.inputs.get("stringData")
+            and not any(p.startswith("stringData") for p in r.secret_paths)]
+
+
+def check_containers(objects: list[dict]) -> list[str]:
+    problems = []
+    for name, pod in pods(objects):
+        spec = pod["spec"]
+        psc = spec.get("securityContext", {})
+        if psc.get("runAsNonRoot") is not True or psc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            problems.append(f"{name}: pod securityContext is not restricted")
+        if spec.get("automountServiceAccountToken") is not False and name != manifests.COLLECTOR:
+            problems.append(f"{name}: mounts a service account token")
+        if spec.get("serviceAccountName") in (None, "default"):
+            problems.append(f"{name}: runs as the default ServiceAccount")
+        for c in spec["containers"] + spec.get("initContainers", []):
+            where = f"{name}/{c['name']}"
+            res = c.get("resources", {})
+            for part in ("requests", "limits"):
+                if not {"cpu", "memory"} <= set(res.get(part, {})):
+                    problems.append(f"{where}: no cpu+memory {part}")
+            for probe in ("livenessProbe", "readinessProbe"):
+                if probe not in c:
+                    problems.append(f"{where}: no {probe}")
+            sc = c.get("securityContext", {})
+            if sc.get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{where}: privilege escalation allowed")
+            if sc.get("capabilities", {}).get("drop") != ["ALL"] or sc.get("capabilities", {}).get("add"):
+                problems.append(f"{where}: capabilities not dropped")
+            if sc.get("runAsNonRoot") is not True or sc.get("privileged") or sc.get("runAsUser", 1) == 0:
+                problems.append(f"{where}: may run as root or privileged")
+            if sc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+                problems.append(f"{where}: no RuntimeDefault seccomp profile")
+            image = c["image"]
+            if ":" not in image.split("/")[-1] or image.endswith(":latest"):
+                problems.append(f"{where}: image {image} is not pinned")
+            if manifests.CHECKSUM_ANNOTATION not in (pod["metadata"].get("annotations") or {}):
+                problems.append(f"{where}: no config checksum annotation")
+    return problems
+
+
+def check_network_policies(objects: list[dict]) -> list[str]:
+    problems = []
+    labels = [pod["metadata"]["labels"] for _, pod in pods(objects)]
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    for p in policies:
+        where = f"NetworkPolicy/{p['metadata']['name']}"
+        if not any(selects(p["spec"]["podSelector"].get("matchLabels", {}), lab) for lab in labels):
+            problems.append(f"{where}: selects no pod")
+        for rule in p["spec"].get("ingress", []):
+            for peer in rule.get("from", []):
+                if "podSelector" in peer and not any(selects(peer["podSelector"]["matchLabels"], lab) for lab in labels):
+                    problems.append(f"{where}: a 'from' podSelector selects no pod")
+    for name, pod in pods(objects):
+        if not any(selects(p["spec"]["podSelector"].get("matchLabels", {}), pod["metadata"]["labels"]) for p in policies):
+            problems.append(f"{name}: no NetworkPolicy isolates its pods")
+    return problems
+
+
+def check_services(objects: list[dict]) -> list[str]:
+    problems = []
+    for s in [o for o in objects if o["kind"] == "Service"]:
+        where = f"Service/{s['metadata']['name']}"
+        matched = [pod for _, pod in pods(objects) if selects(s["spec"].get("selector", {}), pod["metadata"]["labels"])]
+        if not matched:
+            problems.append(f"{where}: selects no pod")
+            continue
+        for port in s["spec"]["ports"]:
+            target = port.get("targetPort", port["port"])
+            for pod in matched:
+                container_ports = [(cp.get("name"), cp["containerPort"]) for c in pod["spec"]["containers"]
+                                   for cp in c.get("ports", [])]
+                if not any(target in (n, num) for n, num in container_ports):
+                    problems.append(f"{where}: port {port['name']} targets {target}, not a container port")
+    return problems
+
+
+# -- the graph -------------------------------------------------------------------------
+
+def kinds(g: Graph) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for o in g.objects():
+        out.setdefault(o["kind"], []).append(o["metadata"]["name"])
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def test_default_graph():
+    g = graph("default")
+    assert kinds(g) == {
+        "Namespace": ["llmobs"],
+        "ServiceAccount": ["alertmanager", "collector", "grafana", "loki", "prometheus", "tempo"],
+        "ConfigMap": ["collector-config", "grafana-config", "grafana-provisioning", "loki-config",
+                      "prometheus-config", "prometheus-rules", "tempo-config"],
+        "Secret": ["alertmanager-config", "collector-secrets", "grafana-secrets"],
+        "Deployment": ["collector"],
+        "StatefulSet": ["alertmanager", "grafana", "loki", "prometheus", "tempo"],
+        "Service": ["alertmanager", "collector", "grafana", "loki", "prometheus", "tempo"],
+        "HorizontalPodAutoscaler": ["collector"],
+        "PodDisruptionBudget": ["collector"],
+        "NetworkPolicy": ["alertmanager", "collector", "grafana", "loki", "prometheus", "tempo"],
+    }
+    components = {r.name: r.typ for r in g.records if not r.custom}
+    assert components == {
+        "llmobs": "llmobs:index:KubernetesStack", "llmobs-collector": "llmobs:index:Collector",
+        "llmobs-prometheus": "llmobs:index:Prometheus", "llmobs-alertmanager": "llmobs:index:Alertmanager",
+        "llmobs-tempo": "llmobs:index:Tempo", "llmobs-loki": "llmobs:index:Loki",
+        "llmobs-grafana": "llmobs:index:Grafana"}
+    # Secrets were given: nothing generated.
+    assert not [r for r in g.records if r.typ.startswith("random:")]
+
+
+def test_children_are_parented_and_named_by_their_component():
+    g = graph("two_tier")
+    urns = {r.name: r for r in g.records}
+    for r in g.records:
+        if r.name == "llmobs":
+            assert "::pulumi:pulumi:Stack::" in r.parent
+            continue
+        parent_name = r.parent.rsplit("::", 1)[-1]
+        assert parent_name in urns and not urns[parent_name].custom, r.name
+        assert r.name.startswith(f"{parent_name}-"), (r.name, parent_name)
+    sampler = urns["llmobs-collector-otel-sampler-statefulset"]
+    assert "llmobs:index:KubernetesStack$llmobs:index:Collector" in sampler.parent
+
+
+@pytest.mark.parametrize("option", ["default", "jaeger"])
+def test_traces_backend_by_setting(option):
+    g = graph(option)
+    backend = g.settings.traces.backend
+    other = {"tempo", "jaeger"} - {backend}
+    names = {o["metadata"]["name"] for o in g.objects()}
+    assert backend in names and not other & names
+    assert any(r.typ == f"llmobs:index:{backend.title()}" for r in g.records)
+    workload = "Deployment" if backend == "jaeger" else "StatefulSet"   # Jaeger keeps no state here
+    assert g.get(workload, backend)["spec"]["replicas"] == 1
+
+
+def test_two_tier_mode():
+    off, on = graph("default"), graph("two_tier")
+    assert "otel-sampler" not in {o["metadata"]["name"] for o in off.objects()}
+    assert not off.of_kind("Role")
+    sampler = on.get("StatefulSet", "otel-sampler")
+    assert sampler["spec"]["replicas"] == 4 and sampler["spec"]["serviceName"] == "otel-sampler"
+    headless = on.get("Service", "otel-sampler")
+    assert headless["spec"]["clusterIP"] == "None"
+    assert "otlp-grpc" in [p["name"] for p in headless["spec"]["ports"]]
+    # The agent runs the agent config, the sampler the sampler config, from one ConfigMap.
+    agent_args = on.get("Deployment", "collector")["spec"]["template"]["spec"]["containers"][0]["args"]
+    sampler_args = sampler["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert agent_args == ["--config=/etc/llmobs/collector/agent.yaml"]
+    assert sampler_args == ["--config=/etc/llmobs/collector/sampler.yaml"]
+    assert [o["metadata"]["name"] for o in on.of_kind("ConfigMap") if o["metadata"]["name"].startswith("collector")] \
+        == ["collector-config"]
+    # Least RBAC: the agent's resolver reads endpoints in the namespace, nothing else.
+    role = on.get("Role", "collector-endpoints-reader")
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]}]
+    binding = on.get("RoleBinding", "collector-endpoints-reader")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "collector", "namespace": "llmobs"}]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert not on.of_kind("ClusterRole") and not on.of_kind("ClusterRoleBinding")
+    tokens = {n: p["spec"]["automountServiceAccountToken"] for n, p in pods(on.objects())}
+    assert tokens == {"collector": True, "otel-sampler": False, "prometheus": False, "alertmanager": False,
+                      "tempo": False, "loki": False, "grafana": False}
+    # The sampler accepts OTLP only from the agent tier.
+    policy = on.get("NetworkPolicy", "otel-sampler")
+    sources = [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
+    assert {p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in sources} == {"collector", "prometheus"}
+    # Both collector tiers have a disruption budget; only the agent autoscales.
+    assert sorted(o["metadata"]["name"] for o in on.of_kind("PodDisruptionBudget")) == ["collector", "otel-sampler"]
+    assert [o["metadata"]["name"] for o in on.of_kind("HorizontalPodAutoscaler")] == ["collector"]
+    # Switching modes keeps the gateway's (immutable) selector: no Deployment replacement.
+    assert on.get("Deployment", "collector")["spec"]["selector"] == off.get("Deployment", "collector")["spec"]["selector"]
+
+
+def test_object_storage_option():
+    local, remote = graph("default"), graph("object_storage")
+
+    def claim(g, name):
+        return g.get("StatefulSet", name)["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
+    assert claim(local, "tempo") == "50Gi" and claim(remote, "tempo") == "10Gi"
+    assert claim(local, "loki") == "50Gi" and claim(remote, "loki") == "10Gi"
+    tempo = yaml.safe_load(remote.get("ConfigMap", "tempo-config")["data"]["tempo__tempo.yaml"])
+    assert tempo["storage"]["trace"]["backend"] == "s3" and tempo["storage"]["trace"]["s3"]["bucket"] == "traces-bucket"
+    loki = remote.get("ConfigMap", "loki-config")["data"]["loki__loki.yaml"]
+    assert "logs-bucket" in loki and "logs-bucket" not in local.get("ConfigMap", "loki-config")["data"]["loki__loki.yaml"]
+
+
+def test_remote_write_option():
+    off, on = graph("default"), graph("remote_write")
+    off_cfg = yaml.safe_load(off.get("ConfigMap", "prometheus-config")["data"]["prometheus__prometheus.yml"])
+    on_cfg = yaml.safe_load(on.get("ConfigMap", "prometheus-config")["data"]["prometheus__prometheus.yml"])
+    assert "remote_write" not in off_cfg
+    assert on_cfg["remote_write"][0]["basic_auth"] == {
+        "username": "tenant-1", "password_file": "/etc/llmobs/secrets/remote_write_password"}
+    # The password reaches Prometheus as a mounted Secret file, nowhere else.
+    secret = on.get("Secret", "prometheus-secrets")
+    assert secret["stringData"] == {"remote_write_password": SECRETS["remote_write_password"]}
+    volume = on.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["volumes"][0]
+    items = [i for s in volume["projected"]["sources"] if "secret" in s for i in s["secret"]["items"]]
+    assert items == [{"key": "remote_write_password", "path": "secrets/remote_write_password", "mode": 0o440}]
+    assert "prometheus-secrets" not in {o["metadata"]["name"] for o in off.objects()}
+    # storage class and size from settings
+    pvc = on.get("StatefulSet", "prometheus")["spec"]["volumeClaimTemplates"][0]["spec"]
+    assert pvc["storageClassName"] == "fast-ssd" and pvc["resources"]["requests"]["storage"] == "50Gi"
+    args = on.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--web.enable-remote-write-receiver" in args and "--storage.tsdb.retention.time=15d" in args
+
+
+def test_prometheus_retention_from_settings():
+    args = graph("prod").get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--storage.tsdb.retention.time=30d" in args
+    pvc = graph("prod").get("StatefulSet", "prometheus")["spec"]["volumeClaimTemplates"][0]["spec"]
+    assert pvc["resources"]["requests"]["storage"] == "100Gi"
+
+
+# -- schema, artifacts, security -----------------------------------------------------------
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_every_object_is_schema_valid(option):
+    g = graph(option)
+    assert g.objects()
+    assert check_schema(g.objects(), g.settings.kubernetes.version) == []
+
+
+def test_schema_valid_for_each_supported_cluster_version():
+    objects = graph("two_tier").objects()
+    for version in ("1.30", "1.33", "1.37"):  # oldest, default, newest the validator ships
+        assert check_schema(objects, version) == [], version
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_config_objects_equal_render_all_byte_for_byte(option):
+    g = graph(option)
+    rendered = render_all(g.settings)
+    placed: dict[str, str] = {}
+    for o in g.of_kind("ConfigMap") + g.of_kind("Secret"):
+        for key, text in (o.get("data") or o.get("stringData") or {}).items():
+            placed.setdefault(key, text)
+    for path, text in rendered.items():
+        if path == "collector/config.yaml" and g.settings.kubernetes.two_tier.enabled:
+            assert placed.get(manifests.data_key(path)) == text  # rendered, and placed, though unused
+            continue
+        assert placed.get(manifests.data_key(path)) == text, path
+    # ... and mounted where the services read them: /etc/llmobs/<path>.
+    mounted = set()
+    for _, pod in pods(g.objects()):
+        for volume in pod["spec"]["volumes"]:
+            for source in volume.get("projected", {}).get("sources", []):
+                for item in (source.get("configMap") or source.get("secret"))["items"]:
+                    mounted.add(item["path"])
+    assert set(rendered) <= mounted
+
+
+def test_prod_config_maps_equal_stackctl_render_output(tmp_path):
+    subprocess.run([sys.executable, "-m", "stackctl", "render", "--config", str(ROOT / "Pulumi.prod.yaml"),
+                    "--out", str(tmp_path)], cwd=ROOT, check=True, capture_output=True)
+    files = {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert files
+    g = graph("prod")
+    placed = {k: v.encode() for o in g.of_kind("ConfigMap") + g.of_kind("Secret")
+              for k, v in (o.get("data") or o.get("stringData") or {}).items()}
+    for rel, data in files.items():
+        assert placed[manifests.data_key(rel)] == data, rel
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_no_secret_value_outside_secrets(option):
+    g = graph(option)
+    assert check_no_secret_leaks(g.objects(), list(SECRETS.values())) == []
+    assert check_secret_objects_marked(g.records) == []
+    # Secret env comes by reference.
+    collector = g.get("Deployment", "collector")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "LLMOBS_INGEST_TOKEN",
+            "valueFrom": {"secretKeyRef": {"name": "collector-secrets", "key": "ingest_token"}}} in collector["env"]
+
+
+def test_generated_secrets_never_leak_and_are_secret_outputs():
+    g = graph("default", secrets={})
+    generated = [r for r in g.records if r.typ == "random:index/randomPassword:RandomPassword"]
+    assert sorted(r.name for r in generated) == ["llmobs-grafana-admin-password", "llmobs-ingest-token"]
+    values = [f"generated-{r.name}-0123456789" for r in generated]
+    assert check_no_secret_leaks(g.objects(), values) == []
+    assert check_secret_objects_marked(g.records) == []
+    assert g.get("Secret", "grafana-secrets")["stringData"] == {"grafana_admin_password": values[0]}
+    assert g.outputs["grafana_admin_password"] == values[0]
+    assert g.outputs["grafana_admin_password_is_secret"] is True
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_containers_are_restricted_limited_and_probed(option):
+    g = graph(option)
+    assert check_containers(g.objects()) == []
+    namespace = g.get("Namespace", g.settings.namespace)
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for sa in g.of_kind("ServiceAccount"):
+        assert sa["automountServiceAccountToken"] is False
+    for _, pod in pods(g.objects()):
+        assert pod["spec"]["serviceAccountName"] in {sa["metadata"]["name"] for sa in g.of_kind("ServiceAccount")}
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_network_policies_and_services_select_existing_pods(option):
+    g = graph(option)
+    assert check_network_policies(g.objects()) == []
+    assert check_services(g.objects()) == []
+
+
+def test_network_policy_sources():
+    g = graph("prod")
+    collector = g.get("NetworkPolicy", "collector")["spec"]["ingress"]
+    apps = collector[0]
+    assert apps["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}
+                            for ns in ("default", "llm-apps")]
+    assert sorted(p["port"] for p in apps["ports"]) == [4317, 4318]
+    scrape = collector[1]
+    assert scrape["ports"] == [{"protocol": "TCP", "port": 8888}]
+    assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in scrape["from"]] == ["prometheus"]
+    allowed = {"collector", "otel-sampler", "grafana", "prometheus"}
+    for name in ("prometheus", "alertmanager", "tempo", "loki"):
+        peers = [peer for rule in g.get("NetworkPolicy", name)["spec"]["ingress"] for peer in rule["from"]]
+        assert peers and all("namespaceSelector" not in p for p in peers)
+        assert {p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in peers} == allowed - {name}
+
+
+def test_labels_and_selectors():
+    g = graph("default")
+    for name, pod in pods(g.objects()):
+        workload = next(o for o in g.objects() if o["kind"] in WORKLOADS and o["metadata"]["name"] == name)
+        labels = pod["metadata"]["labels"]
+        for key in ("name", "instance", "version", "component", "part-of"):
+            assert f"app.kubernetes.io/{key}" in labels, (name, key)
+        sel = workload["spec"]["selector"]["matchLabels"]
+        assert "app.kubernetes.io/version" not in sel and selects(sel, labels)
+
+
+def test_checksum_rolls_only_pods_whose_config_changed():
+    base = graph("default")
+    changed = build({"target": "kubernetes", "sampling": {"keep_fraction": 0.42}}, SECRETS)
+
+    def sums(g):
+        return {n: p["metadata"]["annotations"][manifests.CHECKSUM_ANNOTATION] for n, p in pods(g.objects())}
+    a, b = sums(base), sums(changed)
+    assert {n for n in a if a[n] != b[n]} == {"collector"}
+
+
+def test_outputs():
+    g = graph("default")
+    assert g.outputs["namespace"] == "llmobs"
+    assert g.outputs["otlp_grpc_endpoint"] == "collector.llmobs.svc.cluster.local:4317"
+    assert g.outputs["otlp_http_endpoint"] == "http://collector.llmobs.svc.cluster.local:4318"
+    assert g.outputs["grafana_url"] == "http://grafana.llmobs.svc.cluster.local:3000"
+    assert g.outputs["grafana_admin_user"] == "admin"
+    assert g.outputs["grafana_admin_password"] == SECRETS["grafana_admin_password"]
+    assert g.outputs["grafana_admin_password_is_secret"] is True
+
+
+# -- failures before registration --------------------------------------------------------
+
+@pytest.mark.parametrize("config, secrets, message", [
+    ({"target": "kubernetes", "traces": {"backend": "zipkin"}}, SECRETS, "llmobs:traces.backend"),
+    ({"target": "kubernetes", "versions": {"grafana": "latest"}}, SECRETS, "pin a version"),
+    ({"target": "kubernetes", "collector": {"replicas_min": 5, "replicas_max": 2}}, SECRETS, "replicas_min"),
+    ({"target": "docker"}, SECRETS, "llmobs:target"),
+    ({"target": "kubernetes", "alerts": {"receivers": {"kind": "webhook"}}}, {}, "llmobs:alert_webhook_url"),
+    ({"target": "kubernetes", "prometheus": {"remote_write": [{"url": "https://x.example/push", "username": "u"}]}},
+     {}, "llmobs:remote_write_password"),
+])
+def test_bad_config_fails_before_any_resource(config, secrets, message):
+    MOCKS.records.clear()
+
+    @pulumi.runtime.test   # waits for every registration in flight before it re-raises
+    def run():
+        KubernetesStack("llmobs", {"config": config, **secrets})
+    with pytest.raises(SettingsError, match=message.replace(".", r"\.")):
+        run()
+    assert MOCKS.records == []
+
+
+# -- the program ----------------------------------------------------------------------
+
+def test_main_builds_the_kubernetes_stack_and_exports(monkeypatch):
+    exported: dict = {}
+    monkeypatch.setattr(pulumi, "export", lambda key, value: exported.__setitem__(key, value))
+    config = {"llmobs:target": "kubernetes", "llmobs:namespace": "obs",
+              "llmobs:kubernetes": json.dumps({"two_tier": {"enabled": True}})}
+    for key, value in config.items():
+        pulumi.runtime.set_config(key, value)
+    monkeypatch.setattr(pulumi.runtime.config, "_SECRET_KEYS", pulumi.runtime.config._SECRET_KEYS)
+    MOCKS.records.clear()
+    holder = {}
+
+    @pulumi.runtime.test
+    def run():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        keys = sorted(exported)
+        keys.append("secret")
+        return pulumi.Output.all(*[exported[k] for k in keys[:-1]], is_secret(exported["grafana_admin_password"])
+                                 ).apply(lambda v: holder.update(zip(keys, v)))
+
+    try:
+        run()
+    finally:
+        pulumi.runtime.config.CONFIG.get().clear()
+    assert holder["namespace"] == "obs"
+    assert holder["otlp_grpc_endpoint"] == "collector.obs.svc.cluster.local:4317"
+    assert holder["otlp_http_endpoint"] == "http://collector.obs.svc.cluster.local:4318"
+    assert holder["grafana_url"] == "http://grafana.obs.svc.cluster.local:3000"
+    assert holder["grafana_admin_password"].startswith("generated-")
+    assert holder["secret"] is True
+    assert any(r.name == "llmobs-collector-otel-sampler-statefulset" for r in MOCKS.records)
+
+
+def test_main_fails_on_bad_config_before_any_resource():
+    pulumi.runtime.set_config("llmobs:target", "kubernetes")
+    pulumi.runtime.set_config("llmobs:traces", json.dumps({"backend": "zipkin"}))
+    MOCKS.records.clear()
+
+    @pulumi.runtime.test
+    def run():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    try:
+        with pytest.raises(pulumi.RunError, match=r"llmobs:traces\.backend"):
+            run()
+    finally:
+        pulumi.runtime.config.CONFIG.get().clear()
+    assert MOCKS.records == []
+
+
+# -- every check, broken once on purpose -------------------------------------------------
+
+def _first(objects, kind, name=None):
+    return next(o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name))
+
+
+BREAKAGES = {
+    "schema: unknown field": (check_schema, lambda o: _first(o, "Deployment")["spec"].update(replica=2)),
+    "schema: wrong type": (check_schema, lambda o: _first(o, "Service")["spec"]["ports"][0].update(port="4317")),
+    "leak: secret in ConfigMap": (check_no_secret_leaks,
+                                  lambda o: _first(o, "ConfigMap")["data"].update(x=SECRETS["ingest_token"])),
+    "leak: secret in annotation": (check_no_secret_leaks, lambda o: _first(o, "Deployment")["spec"]["template"][
+        "metadata"]["annotations"].update(x=SECRETS["grafana_admin_password"])),
+    "leak: literal env": (check_no_secret_leaks, lambda o: _first(o, "Deployment")["spec"]["template"]["spec"][
+        "containers"][0]["env"].__setitem__(0, {"name": "LLMOBS_INGEST_TOKEN", "value": "t"})),
+    "containers: no limits": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["spec"][
+        "containers"][0]["resources"].pop("limits")),
+    "containers: no liveness": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["spec"][
+        "containers"][0].pop("livenessProbe")),
+    "containers: escalation": (check_containers, lambda o: _first(o, "Deployment")["spec"]["template"]["spec"][
+        "containers"][0]["securityContext"].update(allowPrivilegeEscalation=True)),
+    "containers: caps": (check_containers, lambda o: _first(o, "Deployment")["spec"]["template"]["spec"][
+        "containers"][0]["securityContext"]["capabilities"].update(add=["NET_ADMIN"])),
+    "containers: root": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["spec"][
+        "containers"][0]["securityContext"].update(runAsUser=0)),
+    "containers: latest": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["spec"][
+        "containers"][0].update(image="grafana/loki:latest")),
+    "containers: token": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["spec"].update(
+        automountServiceAccountToken=True)),
+    "containers: checksum": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["metadata"][
+        "annotations"].clear()),
+    "netpol: selects nothing": (check_network_policies, lambda o: _first(o, "NetworkPolicy")["spec"]["podSelector"][
+        "matchLabels"].update({"app.kubernetes.io/name": "nope"})),
+    "netpol: from nothing": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "loki")["spec"]["ingress"][0][
+        "from"][0]["podSelector"]["matchLabels"].update({"app.kubernetes.io/component": "nope"})),
+    "service: selects nothing": (check_services, lambda o: _first(o, "Service", "loki")["spec"]["selector"].update(
+        {"app.kubernetes.io/instance": "other"})),
+    "service: bad target port": (check_services, lambda o: _first(o, "Service", "grafana")["spec"]["ports"][0].update(
+        targetPort="htp")),
+}
+
+
+@pytest.mark.parametrize("name", list(BREAKAGES))
+def test_checks_catch_breakage(name):
+    check, breaks = BREAKAGES[name]
+    g = graph("default")
+    objects = copy.deepcopy(g.objects())
+    args = {check_schema: (g.settings.kubernetes.version,), check_no_secret_leaks: (list(SECRETS.values()),)}
+    assert check(objects, *args.get(check, ())) == []
+    breaks(objects)
+    assert check(objects, *args.get(check, ())), f"{name}: the check did not notice"
+
+
+def test_secret_marking_check_catches_plain_secret():
+    records = copy.deepcopy(graph("default").records)
+    secret = next(r for r in records if r.typ == "kubernetes:core/v1:Secret")
+    secret.secret_paths.clear()
+    assert check_secret_objects_marked(records)
+
+
+def test_failure_before_registration_check_catches_late_failure():
+    """A component that validates after registering itself: the record check notices."""
+    from components.kubernetes.workloads import settings_of
+
+    class Late(pulumi.ComponentResource):
+        def __init__(self, name, args):
+            super().__init__("llmobs:index:Late", name, None, None)
+            settings_of(args)
+
+    MOCKS.records.clear()
+
+    @pulumi.runtime.test
+    def run():
+        Late("late", {"config": {"target": "kubernetes", "traces": {"backend": "zipkin"}}})
+    with pytest.raises(SettingsError):
+        run()
+    assert [r.name for r in MOCKS.records] == ["late"]
+
+
+def test_main_selects_the_docker_target():
+    """target docker: __main__ builds components.docker.DockerStack with the same StackArgs."""
+    pulumi.runtime.set_config("llmobs:target", "docker")
+    MOCKS.records.clear()
+
+    @pulumi.runtime.test
+    def run():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    try:
+        run()
+    finally:
+        pulumi.runtime.config.CONFIG.get().clear()
+    types = {r.typ for r in MOCKS.records}
+    assert "llmobs:index:DockerStack" in types
+    assert not any(t.startswith("kubernetes:") or t == "llmobs:index:KubernetesStack" for t in types)

@@ -2,6 +2,7 @@
 place exactly these texts; `stackctl render` writes them to disk."""
 from __future__ import annotations
 
+import backends
 import collector_config
 from settings import Settings
 
@@ -11,4 +12,5 @@ def render_all(settings: Settings) -> dict[str, str]:
     if settings.target == "kubernetes" and settings.kubernetes.two_tier.enabled:
         out["collector/agent.yaml"] = collector_config.render_yaml(settings, tier="agent")
         out["collector/sampler.yaml"] = collector_config.render_yaml(settings, tier="sampler")
+    out.update(backends.render(settings))
     return dict(sorted(out.items()))

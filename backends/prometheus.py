@@ -1,0 +1,68 @@
+"""prometheus/prometheus.yml. Retention, the remote-write receiver and exemplar
+storage are command-line flags: see backends.services."""
+from __future__ import annotations
+
+from backends.common import REMOTE_WRITE_PASSWORD, ROOT, secret_path, to_yaml
+from collector_config import Listen
+from collector_config.exporters import SAMPLER_SERVICE
+from settings import Settings
+
+SCRAPE_INTERVAL = "15s"
+EVALUATION_INTERVAL = "15s"
+RULES_GLOB = f"{ROOT}/prometheus/rules/*.yml"
+ALERTMANAGER = "alertmanager:9093"
+
+# Each backend's own metrics: (job, host:port). Names resolve on both targets
+# (Kubernetes Services, Docker network aliases).
+BACKEND_TARGETS = {
+    "prometheus": "localhost:9090",
+    "alertmanager": ALERTMANAGER,
+    "tempo": "tempo:3200",
+    "jaeger": "jaeger:8888",   # Jaeger v2 is a collector: internal telemetry on 8888
+    "loki": "loki:3100",
+    "grafana": "grafana:3000",
+}
+
+
+def _static(job: str, target: str) -> dict:
+    return {"job_name": job, "static_configs": [{"targets": [target]}]}
+
+
+def scrape_configs(settings: Settings) -> list[dict]:
+    port = Listen().telemetry_port
+    jobs = [_static("collector", f"collector:{port}")]
+    if settings.target == "kubernetes" and settings.kubernetes.two_tier.enabled:
+        # A headless Service: DNS returns every sampler pod, so each one is scraped.
+        jobs.append({"job_name": SAMPLER_SERVICE,
+                     "dns_sd_configs": [{"names": [SAMPLER_SERVICE], "type": "A", "port": port}]})
+    unused = {"tempo", "jaeger"} - {settings.traces.backend}
+    jobs += [_static(job, target) for job, target in BACKEND_TARGETS.items() if job not in unused]
+    return jobs
+
+
+def remote_write(settings: Settings) -> list[dict]:
+    out = []
+    for i, rw in enumerate(settings.prometheus.remote_write):
+        entry: dict = {"url": rw.url, "name": f"remote-{i}"}
+        if rw.username:
+            # One password secret serves every entry; the file is mounted from it.
+            entry["basic_auth"] = {"username": rw.username,
+                                   "password_file": secret_path(REMOTE_WRITE_PASSWORD)}
+        out.append(entry)
+    return out
+
+
+def config(settings: Settings) -> dict:
+    out = {
+        "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": EVALUATION_INTERVAL},
+        "rule_files": [RULES_GLOB],
+        "alerting": {"alertmanagers": [{"api_version": "v2", "static_configs": [{"targets": [ALERTMANAGER]}]}]},
+        "scrape_configs": scrape_configs(settings),
+    }
+    if settings.prometheus.remote_write:
+        out["remote_write"] = remote_write(settings)
+    return out
+
+
+def render(settings: Settings) -> dict[str, str]:
+    return {"prometheus/prometheus.yml": to_yaml(config(settings))}

@@ -1,0 +1,184 @@
+"""Every service the stack runs, described once for both targets.
+
+The Kubernetes and Docker components turn each `Service` into their own objects;
+nothing target-specific lives here. A service mounts every artifact under its
+config directory (`config_files`, keys of stackctl.artifacts.render_all) at
+/etc/llmobs/<key>, its secrets at /etc/llmobs/secrets/<file>, and a volume at
+`data_dir`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+import collector_config
+from backends import grafana, jaeger, loki, tempo
+from backends.common import (ALERT_WEBHOOK_URL, GRAFANA_ADMIN_PASSWORD, INGEST_TOKEN, REMOTE_WRITE_PASSWORD,
+                             ROOT, secret_path)
+from collector_config.exporters import SAMPLER_SERVICE
+from settings import Settings
+
+VERSIONS_FILE = Path(__file__).resolve().parent.parent / "settings" / "versions.yaml"
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    port: int
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """HTTP GET, used for readiness and liveness."""
+    path: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str                 # also the DNS name other services use (Service / network alias)
+    image: str                # pinned repository:tag[@digest]
+    args: tuple[str, ...]
+    ports: tuple[Port, ...]
+    probe: Probe
+    config_files: tuple[str, ...]             # keys of render_all(), mounted at /etc/llmobs/<key>
+    data_dir: str | None                      # state volume, or None
+    run_as_user: int                          # the non-root uid the image is built for
+    read_only_root: bool
+    env: tuple[tuple[str, str], ...]          # non-secret only
+    secret_env: tuple[tuple[str, str], ...]   # (ENV_NAME, secret key)
+    secret_files: tuple[tuple[str, str], ...]  # (file under /etc/llmobs/secrets/, secret key)
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
+
+
+def _pins() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(VERSIONS_FILE.read_text())["images"]
+
+
+def image(settings: Settings, name: str) -> str:
+    """repository:tag from settings/versions.yaml, the tag overridden by settings.versions."""
+    pins = _pins()
+    if name not in pins:
+        raise KeyError(f"no image pinned for {name!r} in settings/versions.yaml; known: {', '.join(sorted(pins))}")
+    tag = dict(settings.versions).get(name, pins[name]["tag"])
+    return f"{pins[name]['repository']}:{tag}"
+
+
+def _config_files(directory: str, rendered: dict[str, str]) -> tuple[str, ...]:
+    return tuple(key for key in rendered if key.startswith(f"{directory}/"))
+
+
+def _two_tier(settings: Settings) -> bool:
+    return settings.target == "kubernetes" and settings.kubernetes.two_tier.enabled
+
+
+def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
+    listen = collector_config.Listen()
+    ports = (Port("otlp-grpc", listen.grpc_port), Port("otlp-http", listen.http_port),
+             Port("health", listen.health_port), Port("metrics", listen.telemetry_port))
+    files = _config_files("collector", rendered)
+    mib = settings.collector.memory_limit_mib
+
+    def one(name: str, config: str, auth: bool) -> Service:
+        return Service(
+            name=name, image=image(settings, "collector"), args=(f"--config={ROOT}/{config}",),
+            ports=ports, probe=Probe("/", listen.health_port), config_files=files, data_dir=None,
+            run_as_user=10001, read_only_root=True, env=(),
+            secret_env=((collector_config.TOKEN_ENV, INGEST_TOKEN),) if auth else (), secret_files=(),
+            # Request = limit: the memory_limiter works against the limit, and a
+            # gateway evicted under node pressure drops telemetry.
+            cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi")
+
+    if not _two_tier(settings):
+        return [one("collector", "collector/config.yaml", settings.ingest.auth)]
+    # The sampler tier only hears from the agent tier, which authenticated already.
+    return [one("collector", "collector/agent.yaml", settings.ingest.auth),
+            one(SAMPLER_SERVICE, "collector/sampler.yaml", False)]
+
+
+def prometheus(settings: Settings, rendered: dict[str, str]) -> Service:
+    data = "/prometheus"
+    # Leave headroom on the volume: size-based retention stops the disk filling up.
+    size_gb = max(1, settings.prometheus.storage_gib * 85 // 100)
+    secrets = (((REMOTE_WRITE_PASSWORD, REMOTE_WRITE_PASSWORD),)
+               if any(rw.username for rw in settings.prometheus.remote_write) else ())
+    return Service(
+        name="prometheus", image=image(settings, "prometheus"),
+        args=(f"--config.file={ROOT}/prometheus/prometheus.yml",
+              f"--storage.tsdb.path={data}",
+              f"--storage.tsdb.retention.time={settings.retention.metrics}",
+              f"--storage.tsdb.retention.size={size_gb}GB",
+              "--web.enable-remote-write-receiver",     # the collector pushes to /api/v1/write
+              "--enable-feature=exemplar-storage"),      # exemplars link metrics to traces
+        ports=(Port("http", 9090),), probe=Probe("/-/ready", 9090),
+        config_files=_config_files("prometheus", rendered), data_dir=data,
+        run_as_user=65534, read_only_root=True, env=(), secret_env=(), secret_files=secrets,
+        cpu_request="250m", cpu_limit="2", memory_request="1Gi", memory_limit="4Gi")
+
+
+def alertmanager(settings: Settings, rendered: dict[str, str]) -> Service:
+    data = "/alertmanager"
+    has_url = settings.alerts.receivers.kind != "none"
+    return Service(
+        name="alertmanager", image=image(settings, "alertmanager"),
+        args=(f"--config.file={ROOT}/alertmanager/alertmanager.yml", f"--storage.path={data}",
+              "--cluster.listen-address="),  # one replica: no gossip
+        ports=(Port("http", 9093),), probe=Probe("/-/ready", 9093),
+        config_files=_config_files("alertmanager", rendered), data_dir=data,
+        run_as_user=65534, read_only_root=True, env=(), secret_env=(),
+        secret_files=((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if has_url else (),
+        cpu_request="50m", cpu_limit="500m", memory_request="64Mi", memory_limit="256Mi")
+
+
+def traces_backend(settings: Settings, rendered: dict[str, str]) -> Service:
+    if settings.traces.backend == "tempo":
+        return Service(
+            name="tempo", image=image(settings, "tempo"), args=(f"-config.file={ROOT}/tempo/tempo.yaml",),
+            ports=(Port("http", tempo.HTTP_PORT), Port("grpc", tempo.GRPC_PORT),
+                   Port("otlp-grpc", tempo.OTLP_GRPC_PORT)),
+            probe=Probe("/ready", tempo.HTTP_PORT), config_files=_config_files("tempo", rendered),
+            data_dir=tempo.DATA_DIR, run_as_user=10001, read_only_root=True, env=(), secret_env=(),
+            secret_files=(), cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="4Gi")
+    return Service(
+        name="jaeger", image=image(settings, "jaeger"), args=(f"--config={ROOT}/jaeger/config.yaml",),
+        ports=(Port("otlp-grpc", 4317), Port("otlp-http", 4318), Port("query", jaeger.QUERY_PORT),
+               Port("health", jaeger.HEALTH_PORT), Port("metrics", jaeger.METRICS_PORT)),
+        probe=Probe("/status", jaeger.HEALTH_PORT), config_files=_config_files("jaeger", rendered),
+        data_dir=None, run_as_user=10001, read_only_root=True, env=(), secret_env=(), secret_files=(),
+        cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="2Gi")
+
+
+def loki_service(settings: Settings, rendered: dict[str, str]) -> Service:
+    return Service(
+        name="loki", image=image(settings, "loki"), args=(f"-config.file={ROOT}/loki/loki.yaml",),
+        ports=(Port("http", loki.HTTP_PORT), Port("grpc", loki.GRPC_PORT)),
+        probe=Probe("/ready", loki.HTTP_PORT), config_files=_config_files("loki", rendered),
+        data_dir=loki.DATA_DIR, run_as_user=10001, read_only_root=True, env=(), secret_env=(),
+        secret_files=(), cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="4Gi")
+
+
+def grafana_service(settings: Settings, rendered: dict[str, str]) -> Service:
+    return Service(
+        name="grafana", image=image(settings, "grafana"), args=(),
+        ports=(Port("http", grafana.HTTP_PORT),), probe=Probe("/api/health", grafana.HTTP_PORT),
+        config_files=_config_files("grafana", rendered), data_dir=grafana.DATA_DIR,
+        run_as_user=472, read_only_root=True,
+        env=(("GF_PATHS_CONFIG", f"{ROOT}/grafana/grafana.ini"),
+             ("GF_SECURITY_ADMIN_PASSWORD__FILE", secret_path(GRAFANA_ADMIN_PASSWORD))),
+        secret_env=(), secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD),),
+        cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi")
+
+
+def services(settings: Settings) -> tuple[Service, ...]:
+    from stackctl.artifacts import render_all  # late: artifacts imports backends
+
+    rendered = render_all(settings)
+    return (*collectors(settings, rendered), prometheus(settings, rendered), alertmanager(settings, rendered),
+            traces_backend(settings, rendered), loki_service(settings, rendered),
+            grafana_service(settings, rendered))

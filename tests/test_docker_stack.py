@@ -1,0 +1,401 @@
+"""Pulumi mock tests of the docker target (components/docker).
+
+The mocks record every registered resource with its inputs as the engine would send
+them to the provider (camelCase, secrets wrapped in Pulumi's secret envelope), so the
+checks below see what `pulumi up` would hand to Docker.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pulumi
+import pytest
+import yaml
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"   # pulumi.runtime.rpc._special_secret_sig
+CONTAINER = "docker:index/container:Container"
+IMAGE = "docker:index/remoteImage:RemoteImage"
+VOLUME = "docker:index/volume:Volume"
+NETWORK = "docker:index/network:Network"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+STACK = "llmobs:index:DockerStack"
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.resources: list[tuple[str, str, dict]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.resources.append((args.typ, args.name, args.inputs))
+        state = dict(args.inputs)
+        if args.typ == PASSWORD:
+            state["result"] = f"generated-{args.name}"
+        if args.typ == IMAGE:
+            state["imageId"] = f"sha256:{args.inputs['name']}"
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+MOCKS = Mocks()
+pulumi.runtime.set_mocks(MOCKS, preview=False)
+
+import settings  # noqa: E402
+from backends.services import services  # noqa: E402
+from collector_config import TOKEN_ENV  # noqa: E402
+from components.docker import DockerStack  # noqa: E402
+from components.docker import plan as planning  # noqa: E402
+from settings import SettingsError  # noqa: E402
+from stackctl.artifacts import render_all  # noqa: E402
+
+DEFAULT = {"target": "docker"}
+JAEGER_LOADGEN = {"target": "docker", "traces": {"backend": "jaeger"},
+                  "loadgen": {"enabled": True, "scenario": "cost_spike", "rate": 5}}
+NO_AUTH = {"target": "docker", "ingest": {"auth": False}}
+WEBHOOK = {"target": "docker", "alerts": {"receivers": {"kind": "webhook"}}}
+GIVEN = {"grafana_admin_password": "given-grafana-pw-3141", "ingest_token": "given-ingest-token-2718",
+         "alert_webhook_url": "https://hooks.example.invalid/secret-path-1618"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_mocks():
+    # Other test files may install their own mocks; each test here starts from ours, empty.
+    MOCKS.resources.clear()
+    pulumi.runtime.set_mocks(MOCKS, preview=False)
+    yield
+
+
+def unwrap(value, secret=False, found=None):
+    """(plain value, [plain values that were inside a secret envelope])."""
+    found = [] if found is None else found
+    if isinstance(value, dict) and value.get(SECRET_SIG) is not None and "value" in value:
+        return unwrap(value["value"], True, found)
+    if isinstance(value, dict):
+        return {k: unwrap(v, secret, found)[0] for k, v in value.items()}, found
+    if isinstance(value, list):
+        return [unwrap(v, secret, found)[0] for v in value], found
+    if secret:
+        found.append(value)
+    return value, found
+
+
+def deploy(config: dict, **secrets) -> tuple[DockerStack, pulumi.Output]:
+    """Build the stack; the Output resolves to {type: {name: inputs}} once every child registered."""
+    stack = DockerStack("llmobs", {"config": config, **secrets})
+    children = [stack.network, *stack.images.values(), *stack.volumes.values(), *stack.containers.values()]
+
+    def registered(_):
+        out: dict[str, dict[str, dict]] = {}
+        for typ, name, inputs in MOCKS.resources:
+            out.setdefault(typ, {})[name] = inputs
+        return out
+
+    return stack, pulumi.Output.all(*[c.id for c in children]).apply(registered)
+
+
+def containers(res) -> dict[str, dict]:
+    return {name: unwrap(inputs)[0] for name, inputs in res[CONTAINER].items()}
+
+
+def settings_of(config):
+    return settings.validate(config)
+
+
+# --- the resource graph -------------------------------------------------------------
+
+@pytest.mark.parametrize("config, roles", [
+    (DEFAULT, {"collector", "prometheus", "alertmanager", "tempo", "loki", "grafana"}),
+    (JAEGER_LOADGEN, {"collector", "prometheus", "alertmanager", "jaeger", "loki", "grafana", "loadgen"}),
+    (NO_AUTH, {"collector", "prometheus", "alertmanager", "tempo", "loki", "grafana"}),
+])
+@pulumi.runtime.test
+def test_resource_graph(config, roles):
+    _, res = deploy(config)
+
+    def check(res):
+        assert set(res[STACK]) == {"llmobs"}
+        assert set(res[NETWORK]) == {"llmobs-network"}
+        assert set(res[CONTAINER]) == {f"llmobs-{r}" for r in roles}
+        assert set(res[IMAGE]) == {f"llmobs-{r}-image" for r in roles}
+        s = settings_of(config)
+        with_data = {svc.name for svc in services(s) if svc.data_dir}
+        assert set(res[VOLUME]) == {f"llmobs-{r}-data" for r in with_data}
+        generated = {"llmobs-grafana-admin-password"} | ({"llmobs-ingest-token"} if s.ingest.auth else set())
+        assert set(res.get(PASSWORD, {})) == generated
+        for name, c in containers(res).items():
+            role = name.removeprefix("llmobs-")
+            assert c["name"] == f"llmobs-{role}" and c["hostname"] == role
+            assert c["networksAdvanced"] == [{"name": "llmobs-net", "aliases": [role]}]
+            assert c["restart"] == "unless-stopped"
+            assert c["image"] == f"sha256:{res[IMAGE][name + '-image']['name']}"   # the pulled image
+    return res.apply(check)
+
+
+@pulumi.runtime.test
+def test_given_secrets_generate_nothing():
+    _, res = deploy(DEFAULT, **{k: GIVEN[k] for k in ("grafana_admin_password", "ingest_token")})
+    return res.apply(lambda res: _assert(PASSWORD not in res))
+
+
+def _assert(cond, msg="check failed"):
+    assert cond, msg
+
+
+@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN])
+@pulumi.runtime.test
+def test_collector_exporter_hosts_are_network_aliases(config):
+    _, res = deploy(config)
+
+    def check(res):
+        aliases = {a for c in containers(res).values() for n in c["networksAdvanced"] for a in n["aliases"]}
+        collector = yaml.safe_load(render_all(settings_of(config))["collector/config.yaml"])
+        hosts = {urlparse(e["endpoint"] if "://" in e["endpoint"] else "grpc://" + e["endpoint"]).hostname
+                 for e in collector["exporters"].values() if "endpoint" in e}
+        assert hosts and hosts <= aliases, f"exporters send to {hosts - aliases}, not on the network"
+    return res.apply(check)
+
+
+# --- security and hygiene checks ---------------------------------------------------
+
+@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN])
+@pulumi.runtime.test
+def test_every_published_port_is_loopback_only(config):
+    _, res = deploy(config)
+
+    def check(res):
+        published = 0
+        for name, c in containers(res).items():
+            for port in c.get("ports") or []:
+                published += 1
+                assert port.get("ip") == "127.0.0.1", f"{name} publishes {port} beyond loopback"
+            assert not c.get("publishAllPorts"), name
+            assert c.get("networkMode") in (None, "bridge"), f"{name}: network mode {c.get('networkMode')}"
+        assert published >= 6   # collector grpc/http/health, grafana, prometheus, traces ...
+    return res.apply(check)
+
+
+PINNED = re.compile(r"^[a-z0-9./_-]+(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$")
+
+
+def pinned(ref: str) -> bool:
+    match = PINNED.match(ref)
+    return bool(match) and bool(match.group(1) or match.group(2))
+
+
+def test_pin_rule():
+    assert pinned("grafana/loki:3.5.0") and pinned("python@sha256:" + "a" * 64)
+    assert not pinned("grafana/loki") and not pinned("grafana/loki:latest")
+
+
+@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN,
+                                    {"target": "docker", "versions": {"grafana": "12.1.1@sha256:" + "b" * 64}}])
+@pulumi.runtime.test
+def test_every_image_is_pinned(config):
+    _, res = deploy(config)
+
+    def check(res):
+        for name, image in res[IMAGE].items():
+            assert pinned(image["name"]), f"{name}: {image['name']!r} is not pinned by tag or digest"
+    return res.apply(check)
+
+
+@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN])
+@pulumi.runtime.test
+def test_every_container_has_a_health_check_limits_and_a_non_root_user(config):
+    _, res = deploy(config)
+
+    def check(res):
+        for name, c in containers(res).items():
+            hc = c.get("healthcheck") or {}
+            assert hc.get("tests") and hc["tests"][0] == "CMD" and len(hc["tests"]) > 1, f"{name}: no health check"
+            assert hc.get("interval") and hc.get("retries", 0) > 0, f"{name}: health check never runs"
+            assert c.get("memory", 0) > 0, f"{name}: no memory limit"
+            assert c.get("user") and c["user"].split(":")[0] not in ("0", "root"), f"{name}: runs as root"
+            assert "no-new-privileges:true" in c.get("securityOpts", [])
+    return res.apply(check)
+
+
+@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN])
+@pulumi.runtime.test
+def test_data_dirs_are_named_volumes_not_host_paths(config):
+    _, res = deploy(config)
+
+    def check(res):
+        volumes = {v["name"] for v in res.get(VOLUME, {}).values()}
+        by_role = {svc.name: svc for svc in services(settings_of(config))}
+        for name, c in containers(res).items():
+            svc = by_role.get(name.removeprefix("llmobs-"))
+            mounts = c.get("volumes") or []
+            assert all("hostPath" not in m for m in mounts), f"{name} mounts a host path"
+            assert not c.get("mounts"), f"{name} has bind mounts"
+            if svc and svc.data_dir:
+                assert {"volumeName": f"llmobs-{svc.name}-data", "containerPath": svc.data_dir} in mounts
+            assert {m["volumeName"] for m in mounts} <= volumes
+    return res.apply(check)
+
+
+# --- the same artifacts as every other target --------------------------------------
+
+@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN, NO_AUTH,
+                                    {"target": "docker", "content": {"mode": "drop"},
+                                     "sampling": {"keep_fraction": 0.5}}])
+@pulumi.runtime.test
+def test_uploaded_configs_are_byte_identical_to_render_all(config):
+    """The cross-target guarantee: the Kubernetes target compares its ConfigMaps with
+    render_all() too, so equal settings give both targets byte-identical artifacts."""
+    _, res = deploy(config)
+    expected = render_all(settings_of(config))
+
+    def check(res):
+        placed: dict[str, str] = {}
+        for name, c in containers(res).items():
+            for up in c.get("uploads") or []:
+                if up["file"].startswith("/etc/llmobs/") and not up["file"].startswith("/etc/llmobs/secrets/"):
+                    rel = up["file"].removeprefix("/etc/llmobs/")
+                    assert placed.setdefault(rel, up["content"]) == up["content"], rel
+                    assert up["content"] == expected[rel], f"{name}: {rel} differs from render_all()"
+                    assert "source" not in up, f"{name}: {rel} uploaded from a host path"
+        assert placed == expected   # every artifact placed, nothing else, byte for byte
+    return res.apply(check)
+
+
+# --- secrets -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("config, given", [
+    (DEFAULT, {}),
+    (JAEGER_LOADGEN, {}),
+    (WEBHOOK, GIVEN),
+])
+@pulumi.runtime.test
+def test_no_secret_in_args_or_plain_env(config, given):
+    stack, res = deploy(config, **given)
+    by_role = {svc.name: svc for svc in services(settings_of(config))}
+
+    def check(args):
+        res, admin, token = args
+        values = {admin, *([token] if token else []), *given.values()}
+        for name, raw in res[CONTAINER].items():
+            role = name.removeprefix("llmobs-")
+            c, secret_inputs = unwrap(raw)
+            flat = repr({k: v for k, v in c.items() if k not in ("envs", "uploads")})
+            assert not any(v in flat for v in values), f"{name}: a secret in its args, labels or image"
+            env_allowed = {env for env, _ in by_role[role].secret_env} if role in by_role else set()
+            for entry in c.get("envs") or []:
+                key, _, value = entry.partition("=")
+                if any(v in value for v in values):
+                    assert key in env_allowed, f"{name}: secret in env {key}; upload it as a file"
+                    assert entry in secret_inputs, f"{name}: env {key} carries a secret but is not marked secret"
+            for up in c.get("uploads") or []:
+                if up["content"] in values:
+                    assert up["file"].startswith("/etc/llmobs/secrets/"), up["file"]
+                    assert up["content"] in secret_inputs, f"{name}: {up['file']} not marked secret"
+                    assert up["permissions"] == "0400" and up["owner"] == c["user"], up["file"]
+                else:
+                    assert not any(v in up["content"] for v in values), f"{name}: secret inside {up['file']}"
+        grafana = containers(res)["llmobs-grafana"]
+        assert any(u["file"] == "/etc/llmobs/secrets/grafana_admin_password" and u["content"] == admin
+                   for u in grafana["uploads"])
+        assert "GF_SECURITY_ADMIN_PASSWORD__FILE=/etc/llmobs/secrets/grafana_admin_password" in grafana["envs"]
+    return pulumi.Output.all(res, stack.grafana_admin_password, stack.ingest_token).apply(check)
+
+
+@pulumi.runtime.test
+def test_password_and_token_outputs_are_secret():
+    stack, res = deploy(DEFAULT)
+
+    async def secretness():
+        return (await stack.grafana_admin_password.is_secret(), await stack.ingest_token.is_secret())
+
+    def check(args):
+        res, flags, admin, token = args
+        assert flags == (True, True)
+        assert admin == "generated-llmobs-grafana-admin-password"
+        assert token == "generated-llmobs-ingest-token"
+        collector = containers(res)["llmobs-collector"]
+        assert f"{TOKEN_ENV}={token}" in collector["envs"]
+    return pulumi.Output.all(res, pulumi.Output.from_input(secretness()), stack.grafana_admin_password,
+                             stack.ingest_token).apply(check)
+
+
+# --- outputs and loadgen ---------------------------------------------------------
+
+@pytest.mark.parametrize("config, traces", [(DEFAULT, "http://127.0.0.1:3200"),
+                                            (JAEGER_LOADGEN, "http://127.0.0.1:16686")])
+@pulumi.runtime.test
+def test_outputs(config, traces):
+    stack, res = deploy(config)
+
+    def check(v):
+        assert v[1:] == ["http://127.0.0.1:3000", "http://127.0.0.1:4317", "http://127.0.0.1:4318",
+                         "http://127.0.0.1:9090", traces, "admin", "llmobs"]
+    return pulumi.Output.all(res, stack.grafana_url, stack.otlp_grpc_endpoint, stack.otlp_http_endpoint,
+                             stack.prometheus_url, stack.traces_url, stack.grafana_admin_user,
+                             stack.namespace).apply(check)
+
+
+@pulumi.runtime.test
+def test_loadgen_runs_the_chosen_scenario_against_the_collector():
+    _, res = deploy(JAEGER_LOADGEN)
+
+    def check(res):
+        lg = containers(res)["llmobs-loadgen"]
+        script = lg["command"][-1]
+        assert lg["command"][:2] == ["sh", "-c"]
+        assert ("python -m stackctl loadgen --endpoint http://collector:4317 --scenario cost_spike "
+                "--rate 5 --duration 86400") in script
+        assert "/etc/llmobs/secrets/ingest_token" in script and "generated" not in script
+        files = {u["file"] for u in lg["uploads"]}
+        assert {"/app/stackctl/__main__.py", "/app/settings/versions.yaml",
+                "/app/requirements-loadgen.txt"} <= files
+        assert not any(f.startswith(("/app/components/", "/app/tests/")) for f in files)
+        req = next(u["content"] for u in lg["uploads"] if u["file"] == "/app/requirements-loadgen.txt")
+        assert "opentelemetry-sdk" in req and "pulumi" not in req
+        assert res[IMAGE]["llmobs-loadgen-image"]["name"].startswith("python:")
+    return res.apply(check)
+
+
+# --- failures before anything is registered ------------------------------------
+
+@pytest.mark.parametrize("config, given, message", [
+    ({"target": "docker", "sampling": {"keep_fraction": 2}}, {}, "llmobs:sampling.keep_fraction"),
+    ({"target": "docker", "bogus": 1}, {}, "bogus: unknown key"),
+    ({"target": "docker", "versions": {"loki": "latest"}}, {}, "latest"),
+    ({"target": "kubernetes"}, {}, "llmobs:target"),
+    (WEBHOOK, {}, "llmobs:alert_webhook_url"),
+])
+def test_bad_config_fails_before_any_resource_is_registered(config, given, message):
+    @pulumi.runtime.test
+    def attempt():
+        with pytest.raises(SettingsError, match=re.escape(message)):
+            DockerStack("llmobs", {"config": config, **given})
+
+    attempt()   # returns once every registration the attempt started has reached the mocks
+    assert MOCKS.resources == [], f"registered before failing: {[n for _, n, _ in MOCKS.resources]}"
+
+
+def test_units():
+    assert planning.mebibytes("256Mi") == 256 and planning.mebibytes("4Gi") == 4096
+    assert planning.cpus("500m") == "0.5" and planning.cpus("2") == "2"
+    with pytest.raises(ValueError):
+        planning.mebibytes("1G")
+
+
+@pulumi.runtime.test
+def test_dev_stack_file_needs_nothing_else():
+    """Pulumi.dev.yaml, the embedded default, deploys with no secret set: the password and
+    the token are generated, the loadgen runs."""
+    from pathlib import Path
+
+    from settings.load import split_stack_config
+
+    doc = yaml.safe_load((Path(__file__).resolve().parent.parent / "Pulumi.dev.yaml").read_text())
+    config, secrets = split_stack_config(doc["config"])
+    assert secrets == {}
+    stack, res = deploy(config)
+
+    def check(res):
+        assert "llmobs-loadgen" in res[CONTAINER]
+        assert set(res[PASSWORD]) == {"llmobs-grafana-admin-password", "llmobs-ingest-token"}
+    return res.apply(check)

@@ -1,0 +1,11 @@
+"""A synthetic LLM application (RAG + agent) that emits OTLP traces, logs and metrics.
+
+    from loadgen import run
+    summary = run("http://127.0.0.1:4317", scenario="prompt_bloat", rate=20, duration=30, seed=7)
+
+or `python -m stackctl loadgen --help`. Scenarios: loadgen.scenarios.SCENARIOS;
+attribute flavors: loadgen.flavors.FLAVORS.
+"""
+from loadgen.flavors import FLAVORS  # noqa: F401
+from loadgen.runner import Summary, run  # noqa: F401
+from loadgen.scenarios import SCENARIOS  # noqa: F401

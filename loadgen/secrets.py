@@ -1,0 +1,95 @@
+"""Secrets and PII the `secret_leak_attempts` scenario leaks: one sample per gateway detector.
+
+Values are drawn from the run's seed (so they differ between seeds, and a test can
+search every backend for exactly what was sent) in the formats the detectors in
+telemetry/detectors.py recognise. `sensitive` is the part that must never leave the
+gateway (a detector may keep a key name or URL scheme around it).
+"""
+from __future__ import annotations
+
+import base64
+import random
+import string
+from dataclasses import dataclass
+
+from telemetry.detectors import DETECTORS
+
+ALNUM = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Secret:
+    detector: str
+    text: str        # as an app would log or prompt it
+    sensitive: str   # what must not reach a backend
+
+
+def _chars(rng: random.Random, n: int, alphabet: str = ALNUM) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def _luhn_visa(rng: random.Random) -> str:
+    digits = [4] + [rng.randrange(10) for _ in range(14)]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            d -= 9 if d > 9 else 0
+        total += d
+    digits.append((10 - total % 10) % 10)
+    text = "".join(map(str, digits))
+    return " ".join(text[i:i + 4] for i in range(0, 16, 4))
+
+
+def _b64url(rng: random.Random, payload: str) -> str:
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=") + _chars(rng, 4)
+
+
+def samples(rng: random.Random) -> tuple[Secret, ...]:
+    """One sample per built-in detector, in detector order."""
+    first = rng.choice(("jane", "omar", "li", "maria", "tom"))
+    last = rng.choice(("doe", "haddad", "wei", "garcia", "brown"))
+    pem = _chars(rng, 64, ALNUM + "+/")
+    jwt = ("eyJ" + _b64url(rng, '{"alg":"HS256","typ":"JWT"}')[3:] + ".eyJ"
+           + _b64url(rng, f'{{"sub":"{first}","role":"admin"}}')[3:] + "." + _chars(rng, 43, ALNUM + "_-"))
+    url_pw = _chars(rng, 14)
+    cred_pw = _chars(rng, 10) + "-" + _chars(rng, 5)
+    aws_secret = _chars(rng, 39, ALNUM + "/+") + rng.choice(ALNUM)
+    area, exch, line = rng.randrange(201, 990), rng.randrange(201, 990), rng.randrange(1000, 10000)
+    ssn = f"{rng.choice([rng.randrange(100, 666), rng.randrange(667, 900)])}-{rng.randrange(10, 100)}-{rng.randrange(1000, 10000)}"
+    ip = f"10.{rng.randrange(1, 255)}.{rng.randrange(1, 255)}.{rng.randrange(1, 255)}"
+    out = {
+        "private_key": (f"-----BEGIN RSA PRIVATE KEY-----\n{pem}\n-----END RSA PRIVATE KEY-----", pem),
+        "jwt": (f"session cookie {jwt}", jwt),
+        "url_credentials": (f"connect to postgres://svc_app:{url_pw}@db.internal:5432/orders", url_pw),
+        "anthropic_key": (None, "sk-ant-api03-" + _chars(rng, 40, ALNUM + "_-") + _chars(rng, 1)),
+        "openai_key": (None, "sk-proj-" + _chars(rng, 40) ),
+        "stripe_key": (None, "sk_live_" + _chars(rng, 24)),
+        "sk_key": (None, "sk-" + _chars(rng, 32, "0123456789abcdef")),
+        "aws_access_key_id": (None, "AKIA" + _chars(rng, 16, string.ascii_uppercase + string.digits)),
+        "aws_secret_key": (f"aws_secret_access_key = {aws_secret}", aws_secret),
+        "github_token": (None, "ghp_" + _chars(rng, 36)),
+        "slack_token": (None, f"xoxb-{rng.randrange(1000, 9999)}-{rng.randrange(1000, 9999)}-{_chars(rng, 16)}"),
+        "google_api_key": (None, "AIza" + _chars(rng, 35, ALNUM + "_-")[:-1] + rng.choice(ALNUM)),
+        "bearer_token": (None, _chars(rng, 28)),
+        "credential_pair": (f"retry the job with password={cred_pw}", cred_pw),
+        "email": (None, f"{first}.{last}{rng.randrange(10, 99)}@example.com"),
+        "credit_card": (None, _luhn_visa(rng)),
+        "us_ssn": (None, ssn),
+        "phone": (f"call me back at +1 {area} {exch} {line} please", f"{area} {exch} {line}"),
+        "ipv4": (None, ip),
+    }
+    context = {
+        "anthropic_key": "my anthropic key is {}", "openai_key": "use OPENAI key {} for this",
+        "stripe_key": "charge it with {}", "sk_key": "legacy key {} still works?",
+        "aws_access_key_id": "aws id {} was rotated", "github_token": "ci token {} expired",
+        "slack_token": "post with slack bot {}", "google_api_key": "maps key {} fails",
+        "bearer_token": "header was Authorization: Bearer {}", "email": "reach me at {} today",
+        "credit_card": "my card {} was charged twice", "us_ssn": "my ssn is {} for the form",
+        "ipv4": "requests from {} are blocked",
+    }
+    result = []
+    for d in DETECTORS:
+        text, sensitive = out[d.name]
+        result.append(Secret(d.name, text if text is not None else context[d.name].format(sensitive), sensitive))
+    return tuple(result)

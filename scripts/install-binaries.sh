@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Install the real binaries that `stackctl up-local` and the end-to-end tests run,
+# pinned by settings/versions.yaml where a registry serves them:
+#   prometheus, promtool, alertmanager, amtool  Debian packages (bookworm: Prometheus 2.42,
+#       Alertmanager 0.25). Debian's Prometheus has no OTLP receiver; the gateway sends
+#       metrics by remote write, so up-local runs it with --web.enable-remote-write-receiver.
+#   jaeger        go install github.com/jaegertracing/jaeger/cmd/jaeger at the Go module
+#       version of the images.jaeger release (the module path has no /v2 suffix, so v2.x tags
+#       cannot be used; Jaeger tags each v2.x release commit with a v1.x tag too).
+#   telemetrygen  go install .../cmd/telemetrygen at the collector release.
+# Idempotent: Go binaries are cached per version in
+# ${LLMOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmobs} and linked into .bin/ (git-ignored).
+# Prints `name=path` lines on stdout, one per binary; progress goes to stderr.
+# Usage: scripts/install-binaries.sh [--no-apt] [--only NAME[,NAME...]]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+versions="$root/settings/versions.yaml"
+cache="${LLMOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmobs}"
+apt=1
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-apt) apt=0 ;;
+    --only) only=",$2,"; shift ;;
+    *) echo "usage: $0 [--no-apt] [--only NAME[,NAME...]]" >&2; exit 2 ;;
+  esac
+  shift
+done
+want() { [ -z "$only" ] || [[ "$only" == *",$1,"* ]]; }
+
+pin() {  # pin images.jaeger.tag | pin collector.release
+  python3 - "$versions" "$1" <<'EOF'
+import sys, yaml
+node = yaml.safe_load(open(sys.argv[1]))
+for part in sys.argv[2].split("."):
+    node = node[part]
+print(node)
+EOF
+}
+
+# Jaeger image tag (v2.x) -> Go module version of the same release commit that the Go
+# module proxy serves (it answers 403 for the v2.x tags). Add a row when bumping the image.
+jaeger_module_version() {
+  case "$1" in
+    2.8.0) echo "v1.71.0" ;;   # v2.8.0 and v1.71.0 tag one release (2025-07); commit d321ea3e86c3
+    *) echo "install-binaries: no Go module version known for jaeger image tag $1;" \
+            "add it to jaeger_module_version() (go list -m -json github.com/jaegertracing/jaeger@<v1.x>)" >&2
+       return 1 ;;
+  esac
+}
+
+mkdir -p "$cache" "$root/.bin"
+link() { ln -sfn "$2" "$root/.bin/$1"; echo "$1=$2"; }
+
+go_install() {  # name package version [module]
+  # With a module argument the package is built inside that module's own source tree,
+  # so its go.mod replace directives apply (`go install pkg@version` refuses those).
+  local name=$1 pkg=$2 version=$3 module=${4:-}
+  local dir="$cache/$name-$version"
+  if [ -x "$dir/$name" ]; then
+    echo "$name: cached $dir/$name" >&2
+  else
+    command -v go >/dev/null || { echo "install-binaries: go is needed to build $name" >&2; exit 1; }
+    echo "$name: go install $pkg@$version" >&2
+    local start tmp
+    start=$(date +%s)
+    tmp=$(mktemp -d "$cache/.$name.XXXXXX")
+    if [ -n "$module" ]; then
+      local src
+      src=$(go mod download -json "$module@$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+      (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -o "$tmp/$name" "./${pkg#"$module"/}") >&2
+    else
+      # GOFLAGS=-mod=mod: build with the module's own go.mod, never a vendor dir; CGO off: static.
+      CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-mod=mod go install -trimpath "$pkg@$version" >&2
+    fi
+    rm -rf "$dir"; mv "$tmp" "$dir"
+    echo "$name: built in $(( $(date +%s) - start ))s" >&2
+  fi
+  link "$name" "$dir/$name"
+}
+
+debian() {  # binary-name package
+  local bin=$1 pkg=$2
+  if ! command -v "$bin" >/dev/null; then
+    if [ "$apt" = 1 ]; then
+      local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+      echo "$pkg: apt-get install" >&2
+      $sudo apt-get update -qq >&2
+      # policy-rc.d: install the binaries without starting their system services.
+      local policy=/usr/sbin/policy-rc.d placed=0
+      if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && placed=1
+      fi
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$pkg" >&2
+      [ "$placed" = 0 ] || $sudo rm -f "$policy"
+    else
+      echo "install-binaries: $bin missing; install the Debian package $pkg" >&2; exit 1
+    fi
+  fi
+  echo "$pkg: $(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo unknown)" >&2
+}
+
+if want prometheus || want promtool; then
+  debian prometheus prometheus
+  want prometheus && link prometheus "$(command -v prometheus)"
+  want promtool && link promtool "$(command -v promtool)"
+fi
+if want alertmanager || want amtool; then
+  debian prometheus-alertmanager prometheus-alertmanager
+  want alertmanager && link alertmanager "$(command -v prometheus-alertmanager)"
+  want amtool && link amtool "$(command -v amtool)"
+fi
+if want jaeger; then
+  go_install jaeger github.com/jaegertracing/jaeger/cmd/jaeger "$(jaeger_module_version "$(pin images.jaeger.tag)")" \
+    github.com/jaegertracing/jaeger
+fi
+if want telemetrygen; then
+  go_install telemetrygen github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen "v$(pin collector.release)"
+fi

@@ -1,0 +1,425 @@
+"""`python -m stackctl up-local`: the stack on real binaries on 127.0.0.1, no Docker.
+
+Renders every artifact for the stack file (stackctl.artifacts.render_all), adapts the
+ones that name container hosts, ports and /etc/llmobs paths to free 127.0.0.1 ports
+and the work directory, and starts:
+
+  collector     the built gateway (scripts/build-collector.sh) on the rendered pipeline
+  prometheus    Debian's Prometheus with the rendered rules; metrics arrive by remote write
+  alertmanager  Debian's Alertmanager with the rendered config
+  jaeger        Jaeger v2 (scripts/install-binaries.sh) as the traces backend
+
+Loki, Tempo and Grafana cannot run here: logs go to the collector's `file` exporter
+(the only change to the pipeline), traces to Jaeger. When every health check passes,
+one JSON object with the endpoints is printed on stdout; SIGINT/SIGTERM stop every
+process (children also die with this process: PR_SET_PDEATHSIG).
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import dataclasses
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+import collector_config
+from backends import jaeger as jaeger_backend
+from backends import services as backend_services
+from backends.common import ROOT as CONTAINER_ROOT
+from collector_config import Listen
+from settings import Settings, validate
+from settings.model import Traces
+from settings.load import split_stack_config
+from stackctl.artifacts import render_all
+
+REPO = Path(__file__).resolve().parent.parent
+LOGS_EXPORTER = "otlp_http/logs"
+FILE_EXPORTER = "file/logs"
+NOT_RUNNING = {
+    "loki": "Loki cannot run on this machine: logs go to the collector's file exporter (logs_file)",
+    "grafana": "Grafana cannot run on this machine: query Prometheus and Jaeger directly",
+}
+BINARY_ENV = {"prometheus": "LLMOBS_PROMETHEUS", "alertmanager": "LLMOBS_ALERTMANAGER", "jaeger": "LLMOBS_JAEGER",
+              "collector": "LLMOBS_OTELCOL"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _log(message: str) -> None:
+    print(f"up-local: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- binaries
+
+def find_binaries(names=("prometheus", "alertmanager", "jaeger", "collector")) -> dict[str, str]:
+    """Paths from LLMOBS_* overrides, else scripts/install-binaries.sh and build-collector.sh (both cached)."""
+    out = {name: os.environ[env] for name, env in BINARY_ENV.items() if name in names and os.environ.get(env)}
+    missing = [n for n in names if n not in out and n != "collector"]
+    if missing:
+        done = subprocess.run(["bash", str(REPO / "scripts/install-binaries.sh"), "--only", ",".join(missing)],
+                              check=True, capture_output=True, text=True, timeout=3600)
+        for line in done.stdout.splitlines():
+            name, _, path = line.partition("=")
+            if name in missing:
+                out[name] = path
+    if "collector" in names and "collector" not in out:
+        done = subprocess.run(["bash", str(REPO / "scripts/build-collector.sh")], check=True,
+                              capture_output=True, text=True, timeout=3600)
+        out["collector"] = done.stdout.strip().splitlines()[-1]
+    return out
+
+
+# ---------------------------------------------------------------- configuration
+
+@dataclass(frozen=True)
+class Ports:
+    collector: Listen
+    prometheus: int
+    alertmanager: int
+    jaeger: dict  # container port -> local port
+
+    @classmethod
+    def allocate(cls) -> "Ports":
+        collector = Listen(host="127.0.0.1", grpc_port=free_port(), http_port=free_port(),
+                           health_port=free_port(), telemetry_port=free_port())
+        jaeger = {port: free_port() for port in (4317, 4318, jaeger_backend.QUERY_PORT, 16685,
+                                                 jaeger_backend.HEALTH_PORT, jaeger_backend.METRICS_PORT)}
+        return cls(collector, free_port(), free_port(), jaeger)
+
+
+def local_settings(stack_file: str | Path, ports: Ports) -> Settings:
+    """The stack's settings with the exporters pointed at the local backends."""
+    doc = yaml.safe_load(Path(stack_file).read_text()) or {}
+    config, _secrets = split_stack_config(doc.get("config") or {})
+    config["endpoints"] = {
+        "metrics": f"http://127.0.0.1:{ports.prometheus}/api/v1/write",
+        "traces": f"127.0.0.1:{ports.jaeger[4317]}",
+    }
+    return validate(config)
+
+
+def collector_config_text(settings: Settings, ports: Ports, logs_file: Path) -> str:
+    """The single-tier gateway on local ports; the Loki exporter swapped for the file exporter."""
+    config = collector_config.render(settings, ports.collector)
+    exporters = config["exporters"]
+    if LOGS_EXPORTER in exporters:
+        del exporters[LOGS_EXPORTER]
+        exporters[FILE_EXPORTER] = {"path": str(logs_file), "format": "json", "flush_interval": "200ms"}
+        for pipeline in config["service"]["pipelines"].values():
+            pipeline["exporters"] = [FILE_EXPORTER if e == LOGS_EXPORTER else e for e in pipeline["exporters"]]
+    return ("# Generated by stackctl up-local from the stack settings: local ports, logs to a file.\n"
+            + yaml.safe_dump(config, sort_keys=False, width=1000))
+
+
+def _local_path(text: str, artifacts: Path) -> str:
+    return text.replace(CONTAINER_ROOT + "/", str(artifacts) + "/")
+
+
+def prometheus_config(rendered: str, ports: Ports, artifacts: Path, notes: list[str]) -> str:
+    config = yaml.safe_load(rendered)
+    config["rule_files"] = [_local_path(f, artifacts) for f in config.get("rule_files", [])]
+    for am in config.get("alerting", {}).get("alertmanagers", []):
+        for static in am.get("static_configs", []):
+            static["targets"] = [f"127.0.0.1:{ports.alertmanager}"]
+    local = {"collector": ports.collector.telemetry_port, "prometheus": ports.prometheus,
+             "alertmanager": ports.alertmanager, "jaeger": ports.jaeger[jaeger_backend.METRICS_PORT]}
+    jobs = []
+    for job in config.get("scrape_configs", []):
+        if job["job_name"] in local:
+            job = {"job_name": job["job_name"], "static_configs": [{"targets": [f"127.0.0.1:{local[job['job_name']]}"]}]}
+            jobs.append(job)
+        else:
+            notes.append(f"prometheus: scrape job {job['job_name']!r} dropped (not running locally)")
+    config["scrape_configs"] = jobs
+    if config.pop("remote_write", None):
+        notes.append("prometheus: remote_write to external storage dropped for the local run")
+    return "# Adapted by stackctl up-local: 127.0.0.1 ports, local paths.\n" + yaml.safe_dump(config, sort_keys=False)
+
+
+def alertmanager_config(rendered: str, notes: list[str]) -> str:
+    config = yaml.safe_load(rendered)
+    if CONTAINER_ROOT in json.dumps(config):
+        # Receivers read their URL from a mounted secret; locally alerts stay in Alertmanager.
+        config["receivers"] = [{"name": r["name"]} for r in config["receivers"]]
+        notes.append("alertmanager: receivers need the alert_webhook_url secret; alerts stay in Alertmanager locally")
+    return "# Adapted by stackctl up-local.\n" + yaml.safe_dump(config, sort_keys=False)
+
+
+def jaeger_config(rendered: str, ports: Ports) -> str:
+    """Every 0.0.0.0:<port> (and host/port pair) -> 127.0.0.1:<free port>."""
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("host") == "0.0.0.0" and isinstance(node.get("port"), int):
+                node = {**node, "host": "127.0.0.1", "port": local(node["port"])}
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if isinstance(node, str):
+            m = re.fullmatch(r"(?:0\.0\.0\.0|localhost)?:(\d+)", node)
+            if m:
+                return f"127.0.0.1:{local(int(m.group(1)))}"
+        return node
+
+    def local(port: int) -> int:
+        if port not in ports.jaeger:
+            raise ValueError(f"jaeger/config.yaml listens on port {port}, which up-local does not map; "
+                             f"known: {sorted(ports.jaeger)}")
+        return ports.jaeger[port]
+
+    return "# Adapted by stackctl up-local: 127.0.0.1 ports.\n" + yaml.safe_dump(walk(yaml.safe_load(rendered)),
+                                                                                 sort_keys=False)
+
+
+def _args(service, artifacts: Path, data: Path) -> list[str]:
+    out = []
+    for arg in service.args:
+        arg = _local_path(arg, artifacts)
+        if service.data_dir:
+            arg = arg.replace(f"={service.data_dir}", f"={data}")
+        out.append(arg)
+    return out
+
+
+# ---------------------------------------------------------------- processes
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM when up-local dies, however it dies."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@dataclass
+class Proc:
+    name: str
+    argv: list[str]
+    health: str
+    log: Path
+    env: dict = field(default_factory=dict)
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log:
+            self.popen = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                          env={**os.environ, **self.env}, start_new_session=True,
+                                          preexec_fn=_die_with_parent)
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health, timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15) -> None:
+        p = self.popen
+        if p is None or p.poll() is not None:
+            return
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+
+
+class LocalStack:
+    def __init__(self, stack_file: str | Path, workdir: str | Path, token: str | None = None,
+                 binaries: dict[str, str] | None = None):
+        self.stack_file = Path(stack_file)
+        self.workdir = Path(workdir).resolve()
+        self.token_arg = token
+        self.binaries = binaries
+        self.procs: list[Proc] = []
+        self.notes: list[str] = []
+
+    def prepare(self) -> None:
+        w = self.workdir
+        self.ports = ports = Ports.allocate()
+        self.settings = settings = local_settings(self.stack_file, ports)
+        self.token = None
+        if settings.ingest.auth:
+            self.token = self.token_arg or os.environ.get(collector_config.TOKEN_ENV) or secrets.token_urlsafe(24)
+        artifacts = w / "artifacts"
+        rendered = render_all(settings)
+        for rel, text in rendered.items():          # as `stackctl render` writes them
+            path = artifacts / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        local = w / "local"
+        self.logs_file = w / "sinks" / "logs.jsonl"
+        self.logs_file.parent.mkdir(parents=True, exist_ok=True)
+        files = {
+            "collector/config.yaml": collector_config_text(settings, ports, self.logs_file),
+            "prometheus/prometheus.yml": prometheus_config(rendered["prometheus/prometheus.yml"], ports, local, self.notes),
+            "alertmanager/alertmanager.yml": alertmanager_config(rendered["alertmanager/alertmanager.yml"], self.notes),
+            "jaeger/config.yaml": jaeger_config(rendered.get("jaeger/config.yaml")
+                                                or jaeger_backend.render(settings)["jaeger/config.yaml"], ports),
+        }
+        for rel, text in rendered.items():
+            if rel.startswith("prometheus/rules/"):
+                files[rel] = text
+        for rel, text in files.items():
+            path = local / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        if settings.traces.backend == "tempo":
+            self.notes.append("tempo cannot run on this machine: Jaeger receives the traces (same OTLP exporter)")
+        bins = self.binaries or find_binaries()
+        data, logs = w / "data", w / "logs"
+        prom = backend_services.prometheus(settings, rendered)
+        am = backend_services.alertmanager(settings, rendered)
+        # Jaeger is the local traces backend whichever the stack deploys.
+        jaeger = backend_services.traces_backend(dataclasses.replace(settings, traces=Traces("jaeger")), rendered)
+        self.procs = [
+            Proc("alertmanager", [bins["alertmanager"], *_args(am, local, data / "alertmanager"),
+                                  f"--web.listen-address=127.0.0.1:{ports.alertmanager}"],
+                 f"http://127.0.0.1:{ports.alertmanager}{am.probe.path}", logs / "alertmanager.log"),
+            Proc("prometheus", [bins["prometheus"], *_args(prom, local, data / "prometheus"),
+                                f"--web.listen-address=127.0.0.1:{ports.prometheus}"],
+                 f"http://127.0.0.1:{ports.prometheus}{prom.probe.path}", logs / "prometheus.log"),
+            # Jaeger traces itself to localhost:4317 by default: its own receiver in a container, but
+            # any process on that port here. Keep self-tracing off and pointed at its own receiver.
+            Proc("jaeger", [bins["jaeger"], *_args(jaeger, local, data / "jaeger")],
+                 f"http://127.0.0.1:{ports.jaeger[jaeger.probe.port]}{jaeger.probe.path}", logs / "jaeger.log",
+                 env={"OTEL_TRACES_SAMPLER": "always_off",
+                      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{ports.jaeger[4317]}"}),
+            Proc("collector", [bins["collector"], f"--config={local / 'collector/config.yaml'}"],
+                 f"http://127.0.0.1:{ports.collector.health_port}/", logs / "collector.log",
+                 env={collector_config.TOKEN_ENV: self.token} if self.token else {}),
+        ]
+
+    def start(self, timeout: float = 120.0) -> dict:
+        t0 = time.monotonic()
+        try:
+            self.prepare()
+            for proc in self.procs:
+                proc.start()
+            self._wait_ready(t0 + timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self.endpoints(time.monotonic() - t0)
+
+    def _wait_ready(self, deadline: float) -> None:
+        pending = list(self.procs)
+        while pending:
+            for proc in list(pending):
+                if proc.popen.poll() is not None:
+                    raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode}:\n{proc.tail()}")
+                if proc.healthy():
+                    pending.remove(proc)
+            if pending and time.monotonic() > deadline:
+                names = ", ".join(p.name for p in pending)
+                raise TimeoutError(f"not healthy in time: {names}\n" + "\n".join(p.tail(10) for p in pending))
+            if pending:
+                time.sleep(0.05)  # poll interval between health checks
+
+    def endpoints(self, ready_s: float) -> dict:
+        p = self.ports
+        grpc = f"127.0.0.1:{p.collector.grpc_port}"
+        token_flag = " --token $LLMOBS_INGEST_TOKEN" if self.token else ""
+        return {
+            "status": "ready",
+            "ready_s": round(ready_s, 2),
+            "workdir": str(self.workdir),
+            "otlp_grpc": grpc,
+            "otlp_http": f"http://127.0.0.1:{p.collector.http_port}",
+            "ingest_token": self.token,
+            "collector_health": f"http://127.0.0.1:{p.collector.health_port}/",
+            "collector_metrics": f"http://127.0.0.1:{p.collector.telemetry_port}/metrics",
+            "prometheus": f"http://127.0.0.1:{p.prometheus}",
+            "alertmanager": f"http://127.0.0.1:{p.alertmanager}",
+            "jaeger_query": f"http://127.0.0.1:{p.jaeger[jaeger_backend.QUERY_PORT]}",
+            "jaeger_otlp_grpc": f"127.0.0.1:{p.jaeger[4317]}",
+            "logs_file": str(self.logs_file),
+            "logs_dir": str(self.workdir / "logs"),
+            "not_running": {**NOT_RUNNING, **({"tempo": "replaced by Jaeger"} if self.settings.traces.backend == "tempo" else {})},
+            "notes": self.notes,
+            "pids": {proc.name: proc.popen.pid for proc in self.procs},
+            "loadgen": f"python -m stackctl loadgen --endpoint http://{grpc}{token_flag}",
+        }
+
+    def dead(self) -> Proc | None:
+        return next((p for p in self.procs if p.popen and p.popen.poll() is not None), None)
+
+    def stop(self) -> None:
+        # The gateway first, so it can flush to backends that are still up; then the rest together.
+        def stop_one(proc: Proc) -> None:
+            t0 = time.monotonic()
+            if proc.popen is not None and proc.popen.poll() is None:
+                proc.stop()
+                _log(f"{proc.name} stopped in {time.monotonic() - t0:.1f}s")
+
+        first = [p for p in self.procs if p.name == "collector"]
+        for proc in first:
+            stop_one(proc)
+        threads = [threading.Thread(target=stop_one, args=(p,)) for p in self.procs if p not in first]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("up-local", help="run the stack on real binaries on 127.0.0.1 (no Docker)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", required=True, help="a Pulumi.<stack>.yaml")
+    p.add_argument("--workdir", required=True, help="where artifacts, data, logs and the logs sink go")
+    p.add_argument("--token", default=None,
+                   help=f"ingest token when llmobs:ingest.auth is on (default: ${collector_config.TOKEN_ENV}, else generated)")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for every health check")
+    p.set_defaults(func=cmd_up_local)
+
+
+def cmd_up_local(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stack = LocalStack(args.config, args.workdir, token=args.token)
+    try:
+        try:
+            endpoints = stack.start(timeout=args.timeout)
+        except (RuntimeError, TimeoutError, subprocess.CalledProcessError) as exc:
+            _log(f"failed: {exc}")
+            return 1
+        for name, why in endpoints["not_running"].items():
+            _log(f"{name}: {why}")
+        for note in endpoints["notes"]:
+            _log(note)
+        _log(f"ready in {endpoints['ready_s']}s; stop with Ctrl-C or SIGTERM")
+        print(json.dumps(endpoints), flush=True)
+        while not stop.wait(0.5):
+            dead = stack.dead()
+            if dead:
+                _log(f"{dead.name} exited with {dead.popen.returncode}; stopping:\n{dead.tail()}")
+                return 1
+        _log("stopping")
+        return 0
+    finally:
+        stack.stop()

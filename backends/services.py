@@ -90,7 +90,7 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
             name=name, image=image(settings, "collector"), args=(f"--config={ROOT}/{config}",),
             ports=ports, probe=Probe("/", listen.health_port), config_files=files, data_dir=None,
             run_as_user=10001, read_only_root=True, env=(),
-            secret_env=((collector_config.TOKEN_ENV, INGEST_TOKEN),) if auth else (), secret_files=(),
+            secret_env=(), secret_files=((INGEST_TOKEN, INGEST_TOKEN),) if auth else (),
             # Request = limit: the memory_limiter works against the limit, and a
             # gateway evicted under node pressure drops telemetry.
             cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi")

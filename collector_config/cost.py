@@ -45,9 +45,7 @@ def statements(settings: Settings) -> list[str]:
     prices = settings.pricing.models
     out += [_set_cost(p, f"{llm} and {MODEL} == {lit(p.model)}") for p in prices]
     out += [_set_cost(p, f"{llm} and IsMatch({MODEL}, {lit('^(?:' + p.pattern + ')$')})") for p in prices if p.pattern]
-    out.append(f"set({attr('span', k.UNPRICED)}, true) where {llm} and {attr('span', k.COST)} == nil "
-               f"and {attr('span', k.OPERATION)} != \"embeddings\" or ({llm} and {attr('span', k.COST)} == nil "
-               f"and {attr('span', k.INPUT_TOKENS)} != nil)")
+    out.append(f"set({attr('span', k.UNPRICED)}, true) where {llm} and {attr('span', k.COST)} == nil")
     return out
 
 

@@ -38,6 +38,6 @@ def exporters(settings: Settings, tier: str, pipelines: dict, logs_file: str | N
         },
     }
     if logs_file:
-        out["file/logs"] = {"path": logs_file}
+        out["file/logs"] = {"path": logs_file, "format": "json", "flush_interval": "200ms"}
     used = {name for p in pipelines.values() for name in p["exporters"]}
     return {name: cfg for name, cfg in out.items() if name in used}

@@ -37,7 +37,7 @@ def validate(config_text: str) -> subprocess.CompletedProcess:
         f.write(config_text)
     try:
         return subprocess.run([collector_binary(), "validate", f"--config={f.name}"], capture_output=True,
-                              text=True, timeout=120, env={**os.environ, collector_config.TOKEN_ENV: TOKEN})
+                              text=True, timeout=120)
     finally:
         os.unlink(f.name)
 
@@ -46,8 +46,11 @@ class RunningCollector:
     def __init__(self, settings: Settings, tier: str = "single"):
         self.listen = Listen(host="127.0.0.1", grpc_port=free_port(), http_port=free_port(),
                              health_port=free_port(), telemetry_port=free_port())
-        self.config_text = collector_config.render_yaml(settings, self.listen, tier)
         self.dir = tempfile.TemporaryDirectory()
+        token_file = Path(self.dir.name) / "ingest_token"
+        token_file.write_text(TOKEN + "\n")
+        token_file.chmod(0o600)
+        self.config_text = collector_config.render_yaml(settings, self.listen, tier, token_file=str(token_file))
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -62,8 +65,7 @@ class RunningCollector:
         path = Path(self.dir.name) / "config.yaml"
         path.write_text(self.config_text)
         self.log = open(Path(self.dir.name) / "collector.log", "w")
-        self.proc = subprocess.Popen([collector_binary(), f"--config={path}"], stdout=self.log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, collector_config.TOKEN_ENV: TOKEN})
+        self.proc = subprocess.Popen([collector_binary(), f"--config={path}"], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

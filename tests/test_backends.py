@@ -218,11 +218,12 @@ def test_service_specs_are_consistent(stack):
 
 def test_collector_service_follows_settings():
     auth = next(s for s in svc.services(STACKS["prod"]) if s.name == "collector")
-    assert auth.secret_env == ((collector_config.TOKEN_ENV, common.INGEST_TOKEN),)
+    assert auth.secret_files == ((common.INGEST_TOKEN, common.INGEST_TOKEN),) and auth.secret_env == ()
+    assert common.secret_path(common.INGEST_TOKEN) == collector_config.TOKEN_FILE
     assert auth.memory_limit == f"{STACKS['prod'].collector.memory_limit_mib}Mi"
     assert auth.args == (f"--config={common.ROOT}/collector/agent.yaml",)  # prod is two-tier
     noauth = next(s for s in svc.services(STACKS["azure-noauth"]) if s.name == "collector")
-    assert noauth.secret_env == () and noauth.args == (f"--config={common.ROOT}/collector/config.yaml",)
+    assert noauth.secret_files == () and noauth.args == (f"--config={common.ROOT}/collector/config.yaml",)
     assert {p.port for p in noauth.ports} >= {4317, 4318, 13133, 8888}
 
 

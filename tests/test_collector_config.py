@@ -109,10 +109,13 @@ def test_memory_limiter_first_and_batch_last():
                 assert pipeline["processors"][-1] == "batch", name
 
 
-def test_token_never_in_config_text():
+def test_token_read_from_the_mounted_secret_file():
+    from backends.common import INGEST_TOKEN, secret_path
+    config = render(validate({"target": "docker"}))
+    # The path the gateway reads is the one both targets mount the secret at.
+    assert config["extensions"]["bearertokenauth"] == {"filename": secret_path(INGEST_TOKEN)}
     text = render_yaml(validate({"target": "docker"}))
-    assert "${env:LLMOBS_INGEST_TOKEN}" in text
-    assert "authenticator: bearertokenauth" in text
+    assert "authenticator: bearertokenauth" in text and "${env:" not in text
     assert "bearertokenauth" not in render_yaml(validate({"target": "docker", "ingest": {"auth": False}}))
 
 

@@ -44,7 +44,6 @@ pulumi.runtime.set_mocks(MOCKS, preview=False)
 
 import settings  # noqa: E402
 from backends.services import services  # noqa: E402
-from collector_config import TOKEN_ENV  # noqa: E402
 from components.docker import DockerStack  # noqa: E402
 from components.docker import plan as planning  # noqa: E402
 from settings import SettingsError  # noqa: E402
@@ -314,7 +313,10 @@ def test_password_and_token_outputs_are_secret():
         assert admin == "generated-llmobs-grafana-admin-password"
         assert token == "generated-llmobs-ingest-token"
         collector = containers(res)["llmobs-collector"]
-        assert f"{TOKEN_ENV}={token}" in collector["envs"]
+        # The gateway reads the token from an uploaded secret file, never from env.
+        assert any(u["file"] == "/etc/llmobs/secrets/ingest_token" and u["content"] == token
+                   for u in collector["uploads"])
+        assert not any(token in e for e in collector.get("envs") or [])
     return pulumi.Output.all(res, pulumi.Output.from_input(secretness()), stack.grafana_admin_password,
                              stack.ingest_token).apply(check)
 

@@ -495,10 +495,13 @@ def test_no_secret_value_outside_secrets(option):
     g = graph(option)
     assert check_no_secret_leaks(g.objects(), list(SECRETS.values())) == []
     assert check_secret_objects_marked(g.records) == []
-    # Secret env comes by reference.
-    collector = g.get("Deployment", "collector")["spec"]["template"]["spec"]["containers"][0]
-    assert {"name": "LLMOBS_INGEST_TOKEN",
-            "valueFrom": {"secretKeyRef": {"name": "collector-secrets", "key": "ingest_token"}}} in collector["env"]
+    # The ingest token reaches the gateway as a mounted file, not as env.
+    pod = g.get("Deployment", "collector")["spec"]["template"]["spec"]
+    assert not [e for e in pod["containers"][0].get("env", []) if "valueFrom" in e]
+    sources = [v for v in pod["volumes"] if v["name"] == "config"][0]["projected"]["sources"]
+    items = [i for src in sources if "secret" in src and src["secret"]["name"] == "collector-secrets"
+             for i in src["secret"]["items"]]
+    assert [(i["key"], i["path"]) for i in items] == [("ingest_token", "secrets/ingest_token")]
 
 
 def test_generated_secrets_never_leak_and_are_secret_outputs():
@@ -667,7 +670,7 @@ BREAKAGES = {
     "leak: secret in annotation": (check_no_secret_leaks, lambda o: _first(o, "Deployment")["spec"]["template"][
         "metadata"]["annotations"].update(x=SECRETS["grafana_admin_password"])),
     "leak: literal env": (check_no_secret_leaks, lambda o: _first(o, "Deployment")["spec"]["template"]["spec"][
-        "containers"][0]["env"].__setitem__(0, {"name": "LLMOBS_INGEST_TOKEN", "value": "t"})),
+        "containers"][0].__setitem__("env", [{"name": "LLMOBS_INGEST_TOKEN", "value": "t"}])),
     "containers: no limits": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["spec"][
         "containers"][0]["resources"].pop("limits")),
     "containers: no liveness": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["spec"][

@@ -49,7 +49,6 @@ class Service:
     run_as_user: int                          # the non-root uid the image is built for
     read_only_root: bool
     env: tuple[tuple[str, str], ...]          # non-secret only
-    secret_env: tuple[tuple[str, str], ...]   # (ENV_NAME, secret key)
     secret_files: tuple[tuple[str, str], ...]  # (file under /etc/llmobs/secrets/, secret key)
     cpu_request: str
     cpu_limit: str
@@ -90,7 +89,7 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
             name=name, image=image(settings, "collector"), args=(f"--config={ROOT}/{config}",),
             ports=ports, probe=Probe("/", listen.health_port), config_files=files, data_dir=None,
             run_as_user=10001, read_only_root=True, env=(),
-            secret_env=(), secret_files=((INGEST_TOKEN, INGEST_TOKEN),) if auth else (),
+            secret_files=((INGEST_TOKEN, INGEST_TOKEN),) if auth else (),
             # Request = limit: the memory_limiter works against the limit, and a
             # gateway evicted under node pressure drops telemetry.
             cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi")
@@ -118,7 +117,7 @@ def prometheus(settings: Settings, rendered: dict[str, str]) -> Service:
               "--enable-feature=exemplar-storage"),      # exemplars link metrics to traces
         ports=(Port("http", 9090),), probe=Probe("/-/ready", 9090),
         config_files=_config_files("prometheus", rendered), data_dir=data,
-        run_as_user=65534, read_only_root=True, env=(), secret_env=(), secret_files=secrets,
+        run_as_user=65534, read_only_root=True, env=(), secret_files=secrets,
         cpu_request="250m", cpu_limit="2", memory_request="1Gi", memory_limit="4Gi")
 
 
@@ -131,7 +130,7 @@ def alertmanager(settings: Settings, rendered: dict[str, str]) -> Service:
               "--cluster.listen-address="),  # one replica: no gossip
         ports=(Port("http", 9093),), probe=Probe("/-/ready", 9093),
         config_files=_config_files("alertmanager", rendered), data_dir=data,
-        run_as_user=65534, read_only_root=True, env=(), secret_env=(),
+        run_as_user=65534, read_only_root=True, env=(),
         secret_files=((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if has_url else (),
         cpu_request="50m", cpu_limit="500m", memory_request="64Mi", memory_limit="256Mi")
 
@@ -143,14 +142,14 @@ def traces_backend(settings: Settings, rendered: dict[str, str]) -> Service:
             ports=(Port("http", tempo.HTTP_PORT), Port("grpc", tempo.GRPC_PORT),
                    Port("otlp-grpc", tempo.OTLP_GRPC_PORT)),
             probe=Probe("/ready", tempo.HTTP_PORT), config_files=_config_files("tempo", rendered),
-            data_dir=tempo.DATA_DIR, run_as_user=10001, read_only_root=True, env=(), secret_env=(),
-            secret_files=(), cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="4Gi")
+            data_dir=tempo.DATA_DIR, run_as_user=10001, read_only_root=True, env=(), secret_files=(),
+            cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="4Gi")
     return Service(
         name="jaeger", image=image(settings, "jaeger"), args=(f"--config={ROOT}/jaeger/config.yaml",),
         ports=(Port("otlp-grpc", 4317), Port("otlp-http", 4318), Port("query", jaeger.QUERY_PORT),
                Port("health", jaeger.HEALTH_PORT), Port("metrics", jaeger.METRICS_PORT)),
         probe=Probe("/status", jaeger.HEALTH_PORT), config_files=_config_files("jaeger", rendered),
-        data_dir=None, run_as_user=10001, read_only_root=True, env=(), secret_env=(), secret_files=(),
+        data_dir=None, run_as_user=10001, read_only_root=True, env=(), secret_files=(),
         cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="2Gi")
 
 
@@ -159,8 +158,8 @@ def loki_service(settings: Settings, rendered: dict[str, str]) -> Service:
         name="loki", image=image(settings, "loki"), args=(f"-config.file={ROOT}/loki/loki.yaml",),
         ports=(Port("http", loki.HTTP_PORT), Port("grpc", loki.GRPC_PORT)),
         probe=Probe("/ready", loki.HTTP_PORT), config_files=_config_files("loki", rendered),
-        data_dir=loki.DATA_DIR, run_as_user=10001, read_only_root=True, env=(), secret_env=(),
-        secret_files=(), cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="4Gi")
+        data_dir=loki.DATA_DIR, run_as_user=10001, read_only_root=True, env=(), secret_files=(),
+        cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="4Gi")
 
 
 def grafana_service(settings: Settings, rendered: dict[str, str]) -> Service:
@@ -171,7 +170,7 @@ def grafana_service(settings: Settings, rendered: dict[str, str]) -> Service:
         run_as_user=472, read_only_root=True,
         env=(("GF_PATHS_CONFIG", f"{ROOT}/grafana/grafana.ini"),
              ("GF_SECURITY_ADMIN_PASSWORD__FILE", secret_path(GRAFANA_ADMIN_PASSWORD))),
-        secret_env=(), secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD),),
+        secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD),),
         cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi")
 
 

@@ -16,6 +16,7 @@ import yaml
 import collector_config
 from backends import common, grafana, rules, services as svc
 from settings import load_stack_file, validate
+from settings.load import SECRET_KEYS
 from stackctl import artifacts
 from telemetry import keys as k
 from telemetry.catalog import CATALOG
@@ -213,12 +214,13 @@ def test_service_specs_are_consistent(stack):
                 assert path.removeprefix(common.ROOT + "/") in s.config_files, f"{s.name}: {arg}"
         assert s.probe.port in {p.port for p in s.ports}, s.name
         assert s.run_as_user > 0, s.name
-        assert not any(env == name for name, _ in s.secret_env for env, _ in s.env), s.name
+        # Secrets reach services only as files: no env variable may name a secret key.
+        assert not any(key in name.lower() for name, _ in s.env for key in SECRET_KEYS), s.name
 
 
 def test_collector_service_follows_settings():
     auth = next(s for s in svc.services(STACKS["prod"]) if s.name == "collector")
-    assert auth.secret_files == ((common.INGEST_TOKEN, common.INGEST_TOKEN),) and auth.secret_env == ()
+    assert auth.secret_files == ((common.INGEST_TOKEN, common.INGEST_TOKEN),)
     assert common.secret_path(common.INGEST_TOKEN) == collector_config.TOKEN_FILE
     assert auth.memory_limit == f"{STACKS['prod'].collector.memory_limit_mib}Mi"
     assert auth.args == (f"--config={common.ROOT}/collector/agent.yaml",)  # prod is two-tier

@@ -63,7 +63,6 @@ class ContainerPlan:
     ports: tuple[Publish, ...]
     uploads: tuple[Upload, ...]
     env: tuple[tuple[str, str], ...]        # plain values only
-    secret_env: tuple[tuple[str, str], ...]  # (ENV, secret key): only where the service has no file form
     data_dir: str | None
     user: str
     memory_mib: int
@@ -73,7 +72,7 @@ class ContainerPlan:
 
     @property
     def secret_keys(self) -> set[str]:
-        return {u.secret_key for u in self.uploads if u.secret_key} | {k for _, k in self.secret_env}
+        return {u.secret_key for u in self.uploads if u.secret_key}
 
 
 _MEMORY = re.compile(r"^([0-9]+)(Ki|Mi|Gi|Ti)?$")
@@ -113,7 +112,7 @@ def from_service(svc: Service, artifacts: dict[str, str]) -> ContainerPlan:
                      for file, key in svc.secret_files)
     return ContainerPlan(
         role=svc.name, image=svc.image, command=svc.args, ports=published, uploads=uploads,
-        env=svc.env, secret_env=svc.secret_env, data_dir=svc.data_dir, user=str(svc.run_as_user),
+        env=svc.env, data_dir=svc.data_dir, user=str(svc.run_as_user),
         memory_mib=mebibytes(svc.memory_limit), memory_reservation_mib=mebibytes(svc.memory_request),
         cpus=cpus(svc.cpu_limit),
         health=health.for_http(svc.image, svc.probe.port, svc.probe.path, config=_config_arg(svc.args)))
@@ -128,7 +127,7 @@ def loadgen_plan(settings: Settings) -> ContainerPlan:
     return ContainerPlan(
         role=LOADGEN, image=ref,
         command=loadgen.command(settings.loadgen.scenario, settings.loadgen.rate, token),
-        ports=(), uploads=uploads, env=tuple(loadgen.ENV.items()), secret_env=(), data_dir=None,
+        ports=(), uploads=uploads, env=tuple(loadgen.ENV.items()), data_dir=None,
         user=str(LOADGEN_UID), memory_mib=LOADGEN_MEMORY_MIB, memory_reservation_mib=128, cpus="0.5",
         # No endpoint to ask: healthy once the dependencies installed and the code imports.
         health=health.HealthCheck(test=("CMD", "python", "-c", "import opentelemetry.sdk, stackctl"),

@@ -92,8 +92,6 @@ class DockerStack(pulumi.ComponentResource):
             owner=None if u.owner is None else str(u.owner),
         ) for u in p.uploads]
         envs: list[pulumi.Input[str]] = [f"{k}={v}" for k, v in p.env]
-        # Only a service with no file form of a secret gets it as env (visible in `docker inspect`).
-        envs += [secrets[key].apply(lambda v, k=env: f"{k}={v}") for env, key in p.secret_env]
         hc = p.health
         return docker.Container(
             f"{name}-{p.role}",

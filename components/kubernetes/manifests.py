@@ -105,7 +105,7 @@ def secret_name(svc: Service) -> str:
 
 
 def secret_keys(svc: Service) -> tuple[str, ...]:
-    return tuple(sorted({key for _, key in svc.secret_env} | {key for _, key in svc.secret_files}))
+    return tuple(sorted({key for _, key in svc.secret_files}))
 
 
 # -- config files ------------------------------------------------------------
@@ -196,8 +196,6 @@ def container_security_context(svc: Service) -> dict:
 
 def container(svc: Service) -> dict:
     env = [{"name": k, "value": v} for k, v in svc.env]
-    env += [{"name": k, "valueFrom": {"secretKeyRef": {"name": secret_name(svc), "key": key}}}
-            for k, key in svc.secret_env]
     mounts = []
     if config_volume(svc):
         mounts.append({"name": "config", "mountPath": ROOT, "readOnly": True})

@@ -61,48 +61,36 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     processors = {
         "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 20},
         "batch": {"send_batch_size": 8192, "timeout": "1s"},
+        "delta_to_cumulative": {},  # signal_to_metrics emits deltas; remote write needs cumulative
     }
-    connectors: dict = {}
-    pipelines: dict = {}
-    front = tier in ("single", "agent")
-    back = tier in ("single", "sampler")
+    front = tier in ("single", "agent")   # receive, normalize, redact; logs and app metrics
+    back = tier in ("single", "sampler")   # cost, span metrics, tail sampling
+    connectors: dict = {"signal_to_metrics": metrics.connector(spans=back, logs=front)}
+    pipelines: dict = {"metrics/derived": _pipeline(["signal_to_metrics"], ["delta_to_cumulative", "batch"],
+                                                    ["prometheus_remote_write"])}
     if front:
-        processors["transform/normalize_traces"] = normalize.processor("traces")
-        processors["transform/normalize_logs"] = normalize.processor("logs")
-        processors["transform/normalize_metrics"] = normalize.processor("metrics")
-        processors["transform/redact_traces"] = redact.processor("traces", settings)
-        processors["transform/redact_logs"] = redact.processor("logs", settings)
-        processors["transform/redact_metrics"] = redact.processor("metrics", settings)
+        for signal in ("traces", "logs", "metrics"):
+            processors[f"transform/normalize_{signal}"] = normalize.processor(signal)
+            processors[f"transform/redact_{signal}"] = redact.processor(signal, settings)
         processors["transform/bound_logs"] = metrics.bound_processor("logs", settings)
-        processors["delta_to_cumulative"] = {}
         connectors["forward/logs"] = {}
-        connectors["signal_to_metrics"] = metrics.connector()
         pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs", "transform/redact_logs"], ["forward/logs"])
         pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["file/logs" if logs_file else "otlp_http/logs"])
         pipelines["logs/derive"] = _pipeline(["forward/logs"], ["transform/bound_logs"], ["signal_to_metrics"])
         pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics", "transform/redact_metrics",
                                                     "delta_to_cumulative", "batch"], ["prometheus_remote_write"])
+    front_traces = ["transform/normalize_traces", "transform/redact_traces"] if front else []
     if back:
         processors["transform/cost"] = cost.processor(settings)
         processors["transform/bound_traces"] = metrics.bound_processor("traces", settings)
         processors["tail_sampling"] = sampling.processor(settings)
-        processors["delta_to_cumulative"] = {}
         connectors["forward/traces"] = {}
-        connectors["signal_to_metrics"] = metrics.connector()
-        if tier == "sampler":
-            # Logs-derived metrics stay on the agent tier.
-            connectors["signal_to_metrics"]["logs"] = []
-        in_processors = (["transform/normalize_traces", "transform/redact_traces"] if front else []) + ["transform/cost"]
-        pipelines["traces/in"] = _pipeline(["otlp"], in_processors, ["forward/traces"])
+        pipelines["traces/in"] = _pipeline(["otlp"], front_traces + ["transform/cost"], ["forward/traces"])
         pipelines["traces/derive"] = _pipeline(["forward/traces"], ["transform/bound_traces"], ["signal_to_metrics"])
         pipelines["traces/sampled"] = _pipeline(["forward/traces"], ["tail_sampling", "batch"], ["otlp_grpc/traces"])
-        pipelines["metrics/derived"] = _pipeline(["signal_to_metrics"], ["delta_to_cumulative", "batch"],
-                                                 ["prometheus_remote_write"])
-    elif tier == "agent":
-        pipelines["traces/in"] = _pipeline(["otlp"], ["transform/normalize_traces", "transform/redact_traces"],
-                                           ["load_balancing"])
-        pipelines["metrics/derived"] = _pipeline(["signal_to_metrics"], ["delta_to_cumulative", "batch"],
-                                                 ["prometheus_remote_write"])
+    else:
+        # Agent tier: route whole traces by trace id to the sampler tier.
+        pipelines["traces/in"] = _pipeline(["otlp"], front_traces, ["load_balancing"])
     # The sampler tier only hears from the agent tier (NetworkPolicy), which authenticated already.
     auth = settings.ingest.auth and tier != "sampler"
     extension_names = ["health_check"] + (["bearertokenauth"] if auth else [])

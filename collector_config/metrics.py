@@ -72,11 +72,14 @@ def _definition(metric: Metric, rule: dict) -> dict:
     return out
 
 
-def connector() -> dict:
+def connector(spans: bool = True, logs: bool = True) -> dict:
+    """Metric definitions for the signals this collector tier derives from."""
     rules = _rules()
+    wanted = {"spans": spans, "logs": logs}
     out: dict = {"error_mode": "ignore", "spans": [], "logs": []}
     for metric in CATALOG:
-        out[metric.signal].append(_definition(metric, rules[metric.name]))
+        if wanted[metric.signal]:
+            out[metric.signal].append(_definition(metric, rules[metric.name]))
     return out
 
 

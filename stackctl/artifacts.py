@@ -8,9 +8,9 @@ from settings import Settings
 
 
 def render_all(settings: Settings) -> dict[str, str]:
-    out = {"collector/config.yaml": collector_config.render_yaml(settings)}
     if settings.target == "kubernetes" and settings.kubernetes.two_tier.enabled:
-        out["collector/agent.yaml"] = collector_config.render_yaml(settings, tier="agent")
-        out["collector/sampler.yaml"] = collector_config.render_yaml(settings, tier="sampler")
+        out = {f"collector/{tier}.yaml": collector_config.render_yaml(settings, tier=tier) for tier in ("agent", "sampler")}
+    else:
+        out = {"collector/config.yaml": collector_config.render_yaml(settings)}
     out.update(backends.render(settings))
     return dict(sorted(out.items()))

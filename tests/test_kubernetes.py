@@ -369,13 +369,14 @@ def test_two_tier_mode():
     headless = on.get("Service", "otel-sampler")
     assert headless["spec"]["clusterIP"] == "None"
     assert "otlp-grpc" in [p["name"] for p in headless["spec"]["ports"]]
-    # The agent runs the agent config, the sampler the sampler config, from one ConfigMap.
+    # The agent runs the agent config, the sampler the sampler config, each from its own ConfigMap.
     agent_args = on.get("Deployment", "collector")["spec"]["template"]["spec"]["containers"][0]["args"]
     sampler_args = sampler["spec"]["template"]["spec"]["containers"][0]["args"]
     assert agent_args == ["--config=/etc/llmobs/collector/agent.yaml"]
     assert sampler_args == ["--config=/etc/llmobs/collector/sampler.yaml"]
-    assert [o["metadata"]["name"] for o in on.of_kind("ConfigMap") if o["metadata"]["name"].startswith("collector")] \
-        == ["collector-config"]
+    maps = {o["metadata"]["name"]: sorted(o["data"]) for o in on.of_kind("ConfigMap")
+            if o["metadata"]["name"] in ("collector-config", "otel-sampler-config")}
+    assert maps == {"collector-config": ["collector__agent.yaml"], "otel-sampler-config": ["collector__sampler.yaml"]}
     # Least RBAC: the agent's resolver reads endpoints in the namespace, nothing else.
     role = on.get("Role", "collector-endpoints-reader")
     assert role["rules"] == [
@@ -464,9 +465,6 @@ def test_config_objects_equal_render_all_byte_for_byte(option):
         for key, text in (o.get("data") or o.get("stringData") or {}).items():
             placed.setdefault(key, text)
     for path, text in rendered.items():
-        if path == "collector/config.yaml" and g.settings.kubernetes.two_tier.enabled:
-            assert placed.get(manifests.data_key(path)) == text  # rendered, and placed, though unused
-            continue
         assert placed.get(manifests.data_key(path)) == text, path
     # ... and mounted where the services read them: /etc/llmobs/<path>.
     mounted = set()

@@ -112,12 +112,12 @@ def secret_keys(svc: Service) -> tuple[str, ...]:
 
 def config_groups(svc: Service) -> dict[str, list[str]]:
     """{ConfigMap name: artifact paths}. Files are grouped by their first two directories:
-    `prometheus/prometheus.yml` -> prometheus-config, `prometheus/rules/x.yml` -> prometheus-rules.
-    Both collector tiers mount the same `collector-config`."""
+    `prometheus/prometheus.yml` -> prometheus-config, `prometheus/rules/x.yml` -> prometheus-rules;
+    top-level files by service, so each collector tier has a ConfigMap of its own."""
     groups: dict[str, list[str]] = {}
     for path in svc.config_files:
         parts = path.split("/")
-        name = f"{parts[0]}-{parts[1] if len(parts) > 2 else 'config'}"
+        name = f"{parts[0]}-{parts[1]}" if len(parts) > 2 else f"{svc.name}-config"
         groups.setdefault(name, []).append(path)
     return groups
 

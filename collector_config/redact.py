@@ -5,12 +5,15 @@ app sent), then the detectors over every string value that remains, previews inc
 """
 from __future__ import annotations
 
+import re
+
 from collector_config.ottl import attr, lit, re_escape
 from settings import Settings
 from telemetry import keys as k
 from telemetry.detectors import DETECTORS, Detector
 
 ANY = r"^[\s\S]*$"
+NESTED_VALUE = r'":[\[{]'   # a list or map value in the JSON text of a record's attributes
 
 
 def detectors(settings: Settings) -> list[Detector]:
@@ -21,10 +24,12 @@ def detectors(settings: Settings) -> list[Detector]:
     return extra + built_in
 
 
-def content_key_regex() -> str:
+def content_key_regex(anchored: bool = True) -> str:
     keys = "|".join(re_escape(key) for key in k.CONTENT_KEYS)
     fields = "|".join(re_escape(f) for f in k.CONTENT_FIELDS)
-    return rf"^(?:{keys})(?:\.[0-9]+\.(?:{fields})(?:\.[0-9]+)?)?$"
+    body = rf"(?:{keys})(?:\.[0-9]+\.(?:{fields})(?:\.[0-9]+)?)?"
+    # Unanchored: the key as it appears in the record's JSON text, `"key":`.
+    return f"^{body}$" if anchored else f'"{body}":'
 
 
 def _content(ctx: str, settings: Settings) -> list[str]:
@@ -37,20 +42,22 @@ def _content(ctx: str, settings: Settings) -> list[str]:
         out.append(f"set({attr(ctx, key + '.length')}, Len(String({v}))) where {v} != nil")
     if cache is None:
         return out + [f"delete_matching_keys({target}, {lit(content_key_regex())})"]
-    # Flattened items have dynamic keys: copy them to the cache, transform, merge back.
-    out.append(f"set({cache}, {target})")
-    out.append(f"keep_matching_keys({cache}, {lit(content_key_regex())})")
+    # Flattened items have dynamic keys: copy them to the cache, transform, merge back;
+    # only on records whose text names a content key (most spans of a trace carry none).
+    has = f'{ctx}.cache["content_keys"]'
+    out.append(f'set({has}, true) where IsMatch({ctx}.cache["text"], {lit(content_key_regex(False))})')
+    steps = [f"set({cache}, {target})", f"keep_matching_keys({cache}, {lit(content_key_regex())})"]
     if mode == "preview":
-        out.append(f'set({ctx}.cache["preview"], {cache})')
-        out.append(f'truncate_all({ctx}.cache["preview"], {n})')
-        out.append(f'replace_all_patterns({ctx}.cache["preview"], "key", "^(.*)$", "${{1}}.preview")')
-        out.append(f'merge_maps({target}, {ctx}.cache["preview"], "upsert")')
+        preview = f'{ctx}.cache["preview"]'
+        steps += [f"set({preview}, {cache})", f"truncate_all({preview}, {n})",
+                  f'replace_all_patterns({preview}, "key", "^(.*)$", "${{1}}.preview")',
+                  f'merge_maps({target}, {preview}, "upsert")']
     if mode in ("hash", "preview"):
-        out.append(f'replace_all_patterns({cache}, "value", {lit(ANY)}, "${{0}}", SHA256)')
-        out.append(f'replace_all_patterns({cache}, "key", "^(.*)$", "${{1}}.sha256")')
-        out.append(f'merge_maps({target}, {cache}, "upsert")')
-    out.append(f"delete_matching_keys({target}, {lit(content_key_regex())})")
-    return out
+        steps += [f'replace_all_patterns({cache}, "value", {lit(ANY)}, "${{0}}", SHA256)',
+                  f'replace_all_patterns({cache}, "key", "^(.*)$", "${{1}}.sha256")',
+                  f'merge_maps({target}, {cache}, "upsert")']
+    steps.append(f"delete_matching_keys({target}, {lit(content_key_regex())})")
+    return out + [f"{step} where {has} == true" for step in steps]
 
 
 def _log_body(settings: Settings) -> list[str]:
@@ -77,55 +84,114 @@ def _log_body(settings: Settings) -> list[str]:
     return string_body + map_body
 
 
-def _replace(ctx: str, d: Detector, when: str = "") -> list[str]:
+def _where(*conditions: str | None) -> str:
+    present = [c for c in conditions if c]
+    return " where " + " and ".join(present) if present else ""
+
+
+def _replace(ctx: str, d: Detector, when: str | None) -> list[str]:
     pattern, repl = lit(d.regex), lit(d.replacement)
-    cond = f" where {when}" if when else ""
-    both = f" and {when}" if when else ""
-    out = [f'replace_all_patterns({ctx}.attributes, "value", {pattern}, {repl}){cond}']
+    out = [f'replace_all_patterns({ctx}.attributes, "value", {pattern}, {repl}){_where(when)}']
     if ctx == "log":
-        out.append(f'replace_all_patterns(log.body, "value", {pattern}, {repl}) where IsMap(log.body){both}')
-    if when:
-        return out
-    if ctx == "span":
-        out.append(f"replace_pattern(span.name, {pattern}, {repl})")
-        out.append(f"replace_pattern(span.status.message, {pattern}, {repl})")
-    if ctx == "spanevent":
-        out.append(f"replace_pattern(spanevent.name, {pattern}, {repl})")
-    if ctx == "log":
-        out.append(f"replace_pattern(log.body, {pattern}, {repl}) where IsString(log.body)")
+        out.append(f'replace_all_patterns(log.body, "value", {pattern}, {repl}){_where("IsMap(log.body)", when)}')
+    return out
+
+
+# Free-text fields besides attributes that detectors rewrite. They are parked in the
+# attributes under these keys while the detectors run, so each detector is one statement.
+_FREE_TEXT = {
+    "span": {"span.name": "llmobs.redact.name", "span.status.message": "llmobs.redact.status"},
+    "spanevent": {"spanevent.name": "llmobs.redact.name"},
+    "log": {"log.body": "llmobs.redact.body"},
+}
+# Each context's scanned text: every string a detector rewrites, in one text.
+_SCANNED = {
+    "span": "Concat([String(span.attributes), span.name, span.status.message], \" \")",
+    "spanevent": "Concat([String(spanevent.attributes), spanevent.name], \" \")",
+    "log": "Concat([String(log.attributes), String(log.body)], \" \")",
+}
+
+
+def _park(ctx: str, when: str) -> tuple[list[str], list[str]]:
+    """Statements that move the free-text fields into the attributes, and back."""
+    park, restore = [], []
+    for field, key in _FREE_TEXT.get(ctx, {}).items():
+        only = "IsString(log.body)" if field == "log.body" else None
+        park.append(f"set({attr(ctx, key)}, {field}){_where(when, only)}")
+        restore.append(f"set({field}, {attr(ctx, key)}){_where(when, f'{attr(ctx, key)} != nil')}")
+        restore.append(f"delete_key({ctx}.attributes, {lit(key)}){_where(when)}")
+    return park, restore
+
+
+def _unescaped(ctx: str, into: str, when: str | None = None) -> list[str]:
+    """`into` := the context's strings as one text with JSON escapes undone, so that a
+    detector matching any value also matches this text (attribute maps arrive as JSON)."""
+    bs = "\\"
+    return [
+        f"set({into}, {_SCANNED.get(ctx, f'String({ctx}.attributes)')}){_where(when)}",
+        # An escaped backslash first (kept as one non-space char), then \n \t ... as
+        # whitespace (so `Bearer\tTOKEN` still matches), then the rest (\" -> ").
+        f'replace_pattern({into}, {lit(bs * 4)}, "~"){_where(when)}',
+        f'replace_pattern({into}, {lit(bs * 2 + "[nrtbf]")}, " "){_where(when)}',
+        f'replace_pattern({into}, {lit(bs * 2 + "(.)")}, "${{1}}"){_where(when)}',
+    ]
+
+
+def gated(d: Detector) -> bool:
+    """A detector anchored to the start or end of a value cannot be pre-checked on the
+    joined text: it runs on every record."""
+    outside_classes = re.sub(r"\\.|\[(?:\\.|[^\]])*\]", "", d.regex)
+    return not re.search(r"[$^]", outside_classes) and "\\A" not in d.regex and "\\z" not in d.regex
+
+
+def _gates(found: list[Detector]) -> dict[str, str]:
+    """{gate regex: cache flag}, one flag per distinct gate."""
+    out: dict[str, str] = {}
+    for d in found:
+        for g in d.checks if gated(d) else ():
+            out.setdefault(g, f"g{len(out)}")
     return out
 
 
 def _detect(ctx: str, settings: Settings) -> list[str]:
+    """Each detector's gates are checked once on the record's text; a detector runs only
+    where one of its gates matched, so a clean record pays a few cheap scans instead of a
+    pass per detector over every value. Strings inside list or map values escape
+    replace_all_patterns: where the record has such values and its text still matches after
+    the first pass, the attributes (and a map body) are flattened and the detectors run again."""
     found = detectors(settings)
-    out = [line for d in found for line in _replace(ctx, d)]
-    # Strings inside list or map values escape replace_all_patterns: where the JSON form
-    # still matches a detector, flatten that record's attributes (lists become
-    # key.0, key.1, ...) and run the detectors again.
-    anything = lit("|".join(f"(?:{d.regex})" for d in found))
-    nested = f'{ctx}.cache["nested_secret"] == true'
-    # JSON escapes (\\") would hide quoted secrets from the detectors: drop backslashes first.
-    json = f'{ctx}.cache["json"]'
-    out.append(f"set({json}, String({ctx}.attributes))")
-    out.append(f'replace_pattern({json}, "\\\\\\\\", "")')
-    out.append(f"set({ctx}.cache[\"nested_secret\"], true) where IsMatch({json}, {anything})")
-    out.append(f"flatten({ctx}.attributes) where {nested}")
+    gates = _gates(found)
+    text, hit, nested = (f'{ctx}.cache["{name}"]' for name in ("text", "hit", "nested"))
+    flag = {g: f'{ctx}.cache["{name}"]' for g, name in gates.items()}
+    # The text was built at the start of the processor (the content policy reads it too).
+    out = [f"set({flag[g]}, true) where IsMatch({text}, {lit(g)})" for g in gates]
+    out.append(f"set({hit}, true) where " + " or ".join(f"{f} == true" for f in flag.values()))
+
+    def when(d: Detector) -> str | None:
+        return "(" + " or ".join(f"{flag[g]} == true" for g in d.checks) + ")" if gated(d) else None
+
+    always = not all(gated(d) for d in found)   # an anchored custom pattern runs on every record
+    park, restore = _park(ctx, None if always else f"{hit} == true")
+    out += park + [line for d in found for line in _replace(ctx, d, when(d))] + restore
+    # Nested values show in the JSON text as `":[` or `":{`; only then look again.
+    again = f"{hit} == true and IsMatch({text}, {lit(NESTED_VALUE)})"
+    out += _unescaped(ctx, text, again)
+    anything = lit("|".join(f"(?:{d.regex})" for d in found if gated(d)))
+    out.append(f"set({nested}, true) where {again} and IsMatch({text}, {anything})")
+    out.append(f"flatten({ctx}.attributes) where {nested} == true")
     if ctx == "log":
-        out.append('set(log.cache["json"], "") where not IsMap(log.body)')
-        out.append('set(log.cache["json"], String(log.body)) where IsMap(log.body)')
-        out.append('replace_pattern(log.cache["json"], "\\\\\\\\", "")')
-        out.append(f"set(log.cache[\"nested_body\"], true) where IsMatch(log.cache[\"json\"], {anything})")
-        out.append('flatten(log.body) where log.cache["nested_body"] == true')
-        nested = f'({nested} or log.cache["nested_body"] == true)'
-    return out + [line for d in found for line in _replace(ctx, d, nested)]
+        out.append(f"flatten(log.body) where {nested} == true and IsMap(log.body)")
+    return out + [line for d in found for line in _replace(ctx, d, f"{nested} == true")]
 
 
-def _flag(ctx: str) -> list[str]:
+def _flag(ctx: str, settings: Settings) -> list[str]:
     if ctx not in ("span", "log"):
         return []
     subject = "String(log.body)" if ctx == "log" else f"{ctx}.name"
-    return [f'set({attr(ctx, k.REDACTED)}, true) where IsMatch(String({ctx}.attributes), "\\\\[REDACTED:") '
-            f'or IsMatch({subject}, "\\\\[REDACTED:")']
+    # Only a detector that ran can have redacted something (ungated ones run always).
+    gate = None if not all(gated(d) for d in detectors(settings)) else f'{ctx}.cache["hit"] == true'
+    found = f'(IsMatch(String({ctx}.attributes), "\\\\[REDACTED:") or IsMatch({subject}, "\\\\[REDACTED:"))'
+    return [f"set({attr(ctx, k.REDACTED)}, true){_where(gate, found)}"]
 
 
 def processor(signal: str, settings: Settings) -> dict:
@@ -133,10 +199,11 @@ def processor(signal: str, settings: Settings) -> dict:
                 "metrics": ("resource", "datapoint")}[signal]
     groups = []
     for ctx in contexts:
-        statements = [] if signal == "metrics" else _content(ctx, settings)
+        statements = _unescaped(ctx, f'{ctx}.cache["text"]')
+        statements += [] if signal == "metrics" else _content(ctx, settings)
         if ctx == "log":
             statements += _log_body(settings)
-        statements += _detect(ctx, settings) + _flag(ctx)
+        statements += _detect(ctx, settings) + _flag(ctx, settings)
         groups.append({"context": ctx, "statements": statements})
     key = {"traces": "trace_statements", "logs": "log_statements", "metrics": "metric_statements"}[signal]
     return {"error_mode": "ignore", key: groups}

@@ -35,6 +35,9 @@ SECRETS: tuple[tuple[str, str, str], ...] = (
     ("credit_card", "amex 378282246310005", "378282246310005"),
     ("us_ssn", "ssn 123-45-6789 on file", "123-45-6789"),
     ("ipv4", "client ip 192.168.10.24 blocked", "192.168.10.24"),
+    # The gateway pre-checks a record's text as JSON: escapes must not hide a secret.
+    ("bearer_token", "Authorization: Bearer\tQm9vdHN0cmFwVG9rZW4xMjM0", "Qm9vdHN0cmFwVG9rZW4xMjM0"),
+    ("credential_pair", 'C:\\temp\\ "password": "Pa55\\w0rd-Xy"', "Pa55"),
 )
 
 

@@ -1,0 +1,72 @@
+"""What keeps redaction cheap must not weaken it: every detector's gates are necessary
+conditions of its regex (also on the JSON text the gateway scans), and each collector
+tier's config stays within its size budget."""
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+
+import collector_config
+from collector_config import redact
+from corpus import SECRETS, benign
+from loadgen.secrets import samples
+from settings import load_stack_file, validate
+from telemetry.detectors import DETECTORS, Detector
+
+# Each tier is its own ConfigMap (1 MiB limit); the budget leaves room for the contract's additions.
+TIER_BUDGET = 640 * 1024
+
+
+def _texts() -> list[str]:
+    out = [text for _, text, _ in SECRETS] + list(benign())
+    out += [s.text for seed in range(20) for s in samples(random.Random(seed))]
+    return out
+
+
+def gateway_text(attributes: dict) -> str:
+    """What the gateway scans: the attributes as Go's encoding/json writes them (HTML
+    characters escaped), then the generator's unescape steps, in order."""
+    text = json.dumps(attributes, separators=(",", ":"))
+    for c in "<>&":
+        text = text.replace(c, "\\u%04x" % ord(c))
+    text = text.replace("\\\\", "~")
+    text = re.sub(r"\\[nrtbf]", " ", text)
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _search(pattern: str, text: str):
+    return re.search(pattern.replace("(?i)", ""), text, re.I if pattern.startswith("(?i)") else 0)
+
+
+@pytest.mark.parametrize("detector", DETECTORS, ids=[d.name for d in DETECTORS])
+def test_gates_are_necessary_conditions(detector: Detector):
+    matched = 0
+    for text in _texts():
+        if _search(detector.regex, text):
+            matched += 1
+            for scanned in (text, gateway_text({"app.note": text, "n": 3})):
+                assert any(_search(g, scanned) for g in detector.checks), (detector.name, text, scanned)
+    assert matched, f"no sample exercises {detector.name}"
+
+
+def test_every_built_in_detector_is_gated():
+    assert all(redact.gated(d) for d in DETECTORS)
+    anchored = Detector("order_id", r"^ORD-[0-9]{6}$")
+    assert not redact.gated(anchored)
+
+
+def test_anchored_custom_pattern_runs_ungated():
+    settings = validate({"target": "docker", "redaction": {"extra_patterns": [{"name": "order_id", "regex": r"^ORD-[0-9]{6}$"}]}})
+    span = next(g for g in redact.processor("traces", settings)["trace_statements"] if g["context"] == "span")
+    rewrite = [s for s in span["statements"] if s.startswith("replace_all_patterns(span.attributes") and "ORD-" in s]
+    assert rewrite[0].endswith("[REDACTED:order_id]\")"), rewrite[0]   # first pass: no where clause
+
+
+@pytest.mark.parametrize("stack", ["Pulumi.dev.yaml", "Pulumi.prod.yaml"])
+@pytest.mark.parametrize("tier", collector_config.TIERS)
+def test_each_tier_config_within_budget(stack, tier):
+    size = len(collector_config.render_yaml(load_stack_file(stack), tier=tier).encode())
+    assert size <= TIER_BUDGET, f"{stack} {tier}: {size} bytes > {TIER_BUDGET}"

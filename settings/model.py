@@ -120,6 +120,17 @@ class Alerts:
     eval_score_min: float
     safety_block_ratio: float
     denied_tool_calls_per_minute: float
+    throttle_ratio: float
+    availability_slo: float
+    latency_slo: float
+    latency_slo_seconds: float
+    spend_spike_factor: float
+    spend_floor_usd_per_hour: float
+    prompt_bloat_ratio: float
+    empty_retrieval_ratio: float
+    thumbs_down_ratio: float
+    redaction_spike_factor: float
+    runbook_base_url: str
     receivers: Receivers
 
 

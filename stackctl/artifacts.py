@@ -2,6 +2,7 @@
 place exactly these texts; `stackctl render` writes them to disk."""
 from __future__ import annotations
 
+import alerts
 import backends
 import collector_config
 from settings import Settings
@@ -13,4 +14,5 @@ def render_all(settings: Settings) -> dict[str, str]:
     else:
         out = {"collector/config.yaml": collector_config.render_yaml(settings)}
     out.update(backends.render(settings))
+    out.update(alerts.render(settings))
     return dict(sorted(out.items()))

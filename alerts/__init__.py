@@ -1,0 +1,25 @@
+"""Alert rules as typed Python (alerts.llm), rendered for Prometheus; runbooks from the same definitions."""
+from __future__ import annotations
+
+from alerts import llm
+from alerts.model import Alert, Group
+from alerts.prometheus import render_rules
+from alerts.runbooks import render_runbook
+from settings import Settings
+
+RULES_FILE = "prometheus/rules/llm.alerts.yml"
+
+
+def groups(settings: Settings) -> list[Group]:
+    return llm.alerts(settings)
+
+
+def all_alerts(settings: Settings) -> list[Alert]:
+    return [a for g in groups(settings) for a in g.alerts]
+
+
+def render(settings: Settings) -> dict[str, str]:
+    return {RULES_FILE: render_rules(groups(settings), settings.alerts.runbook_base_url)}
+
+
+__all__ = ["Alert", "Group", "groups", "all_alerts", "render", "render_runbook", "RULES_FILE"]

@@ -1,0 +1,127 @@
+"""alerts/: rule files checked by the real promtool; every alert unit-tested with `promtool test rules`
+(it fires on its example with full labels and annotations, not before its `for`, and not on the
+near misses); lint of names, groups, annotations, metrics and runbooks."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+import alerts
+import backends.rules
+from alerts.runbooks import render_runbook
+from settings import load_stack_file
+from telemetry.catalog import CATALOG
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = load_stack_file(ROOT / "Pulumi.prod.yaml")
+ALL = alerts.all_alerts(SETTINGS)
+
+
+def promtool() -> str:
+    path = shutil.which("promtool") or str(ROOT / ".bin/promtool")
+    assert Path(path).exists(), "promtool missing: run scripts/setup.sh"
+    return path
+
+
+@pytest.fixture(scope="module")
+def rule_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("rules")
+    (d / "llm.alerts.yml").write_text(alerts.render(SETTINGS)[alerts.RULES_FILE])
+    (d / "llm.rules.yml").write_text(backends.rules.render(SETTINGS)["prometheus/rules/llm.rules.yml"])
+    return d
+
+
+def minutes(duration: str) -> int:
+    value, unit = int(duration[:-1]), duration[-1]
+    return value * {"m": 1, "h": 60}[unit]
+
+
+def series_length(example) -> int:
+    """Samples in the example's longest series (promtool expanding notation)."""
+    total = 0
+    for values in example.series.values():
+        total = max(total, sum(int(part.split("x")[1]) + 1 for part in values.split()))
+    return total
+
+
+def test_promtool_check_rules(rule_dir):
+    out = subprocess.run([promtool(), "check", "rules", str(rule_dir / "llm.alerts.yml")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"{len(ALL)} rules found" in out.stdout
+
+
+def _cases(alert):
+    """(eval minute, expected alerts) for each example of an alert."""
+    for ex in alert.examples:
+        fire_at = ex.onset + minutes(alert.for_) + 2 + ex.settle
+        assert fire_at < series_length(ex), f"{alert.name} '{ex.note}': series too short to pass `for`"
+        expected = [{"exp_labels": {**alert.labels(), **ex.labels},
+                     "exp_annotations": {**alert.annotations(SETTINGS.alerts.runbook_base_url),
+                                         "description": ex.description}}] if ex.fires else []
+        yield ex, fire_at, expected
+        if ex.fires:   # one evaluation before the `for` has passed: pending, not firing
+            yield ex, ex.onset + minutes(alert.for_) - 2, []
+
+
+@pytest.mark.parametrize("alert", ALL, ids=[a.name for a in ALL])
+def test_alert_fires_exactly_when_it_should(alert, rule_dir, tmp_path):
+    assert any(e.fires for e in alert.examples) and any(not e.fires for e in alert.examples), \
+        "each alert needs a firing example and a near miss"
+    tests = []
+    for ex, at, expected in _cases(alert):
+        tests.append({"name": f"{alert.name}: {ex.note} @ {at}m", "interval": "1m",
+                      "input_series": [{"series": s, "values": v} for s, v in ex.series.items()],
+                      "alert_rule_test": [{"eval_time": f"{at}m", "alertname": alert.name, "exp_alerts": expected}]})
+    spec = {"rule_files": [str(rule_dir / "llm.rules.yml"), str(rule_dir / "llm.alerts.yml")],
+            "evaluation_interval": "1m", "tests": tests}
+    path = tmp_path / "test.yml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False, width=1000))
+    out = subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+KNOWN_SERIES = {m.prometheus + s for m in CATALOG for s in ("", "_bucket", "_count", "_sum")}
+RECORDED = {r.record for w in backends.rules.WINDOWS for r in backends.rules.window_rules(w)}
+FUNCTIONS_AND_WORDS = {"sum", "rate", "by", "and", "or", "unless", "histogram_quantile", "le", "avg_over_time",
+                       "increase", "offset", "max", "error_type", "without", "absent", "bool"}
+
+
+def _identifiers(expr: str) -> set[str]:
+    expr = re.sub(r'"[^"]*"', '""', expr)               # label values
+    expr = re.sub(r"\{[^}]*\}", "", expr)                # matchers
+    expr = re.sub(r"\[[^\]]*\]", "", expr)               # ranges
+    expr = re.sub(r"by \([^)]*\)", "", expr)             # grouping labels
+    return set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", expr)) - FUNCTIONS_AND_WORDS
+
+
+@pytest.mark.parametrize("alert", ALL, ids=[a.name for a in ALL])
+def test_lint(alert):
+    assert re.fullmatch(r"Llm[A-Z][A-Za-z0-9]+", alert.name) and len(alert.name) <= 40
+    assert alert.severity in ("critical", "warning", "info")
+    assert alert.summary.endswith(".") and "{{" not in alert.summary, "summary: static, one sentence"
+    assert "{{" in alert.description, "description: templated with the values that matter"
+    assert (ROOT / alert.runbook_path).exists(), f"missing {alert.runbook_path}: run python -m alerts"
+    unknown = _identifiers(alert.expr) - KNOWN_SERIES - RECORDED
+    assert not unknown, f"not in the catalog or the recording rules: {unknown}"
+
+
+def test_names_unique_and_groups_small():
+    assert len({a.name for a in ALL}) == len(ALL)
+    assert all(len(g.alerts) <= 20 for g in alerts.groups(SETTINGS))
+
+
+def test_lint_rejects_an_unknown_metric():
+    assert _identifiers("sum(rate(llm_made_up_total[5m])) > 1") - KNOWN_SERIES - RECORDED == {"llm_made_up_total"}
+
+
+def test_runbooks_are_current():
+    for alert in ALL:
+        assert (ROOT / alert.runbook_path).read_text() == render_runbook(alert), \
+            f"{alert.runbook_path} is stale: run python -m alerts"
+    assert {p.stem for p in (ROOT / "runbooks").glob("Llm*.md")} == {a.name for a in ALL}

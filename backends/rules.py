@@ -33,6 +33,7 @@ class Level:
 
 PROVIDER_MODEL = Level("provider_model", (label(k.PROVIDER), label(k.REQUEST_MODEL)))
 TENANT = Level("tenant", (label(k.TENANT_LABEL),))
+SERVICE = Level("service", ("service_name",))
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def window_rules(window: str) -> list[Rule]:
     rules.append(ratio_rule(rates["llm.errors"], rates["llm.requests"], PROVIDER_MODEL, "llm_errors", window))
     rules += [quantile_rule(m, PROVIDER_MODEL, window, q) for m in LATENCY_METRICS for q in QUANTILES]
     rules.append(rate_rule("llm.cost", TENANT, window))  # one tenant's cost spike
+    rules.append(rate_rule("llm.redacted.spans", SERVICE, window))  # the leak canary's baseline
     return rules
 
 

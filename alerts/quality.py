@@ -1,0 +1,233 @@
+"""Quality, safety, tools, retrieval, feedback, pricing and traffic alerts."""
+from __future__ import annotations
+
+from alerts.llm import OPENAI, PM, n, per_min, stepped, WEEK
+from alerts.model import Alert, Example, Group, Runbook
+from settings import Settings
+
+PROVIDER_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"}
+
+
+def alerts(settings: Settings) -> list[Group]:
+    a = settings.alerts
+    requests = n("llm.requests")
+    score_sum, score_count = n("llm.eval.score", "_sum"), n("llm.eval.score", "_count")
+    blocks, tools = n("llm.safety.blocks"), n("llm.tool.calls")
+    docs_bucket, docs_count = n("llm.retrieval.documents", "_bucket"), n("llm.retrieval.documents", "_count")
+    unpriced, feedback = n("llm.unpriced.requests"), n("llm.feedback")
+    faith = 'gen_ai_evaluation_name="faithfulness"'
+    quality = [
+        Alert(
+            name="LlmEvalScoreLow", severity="warning", for_="30m",
+            expr=f"sum by (gen_ai_evaluation_name) (rate({score_sum}[30m])) "
+                 f"/ sum by (gen_ai_evaluation_name) (rate({score_count}[30m])) < {a.eval_score_min:g}",
+            summary="An evaluation score of LLM answers dropped below its minimum.",
+            description='{{ $labels.gen_ai_evaluation_name }} averages {{ $value | printf "%.2f" }} over 30m '
+                        f"(minimum {a.eval_score_min:g}).",
+            runbook=Runbook(
+                meaning="Online evaluations (faithfulness, relevance, ...) score the answers lower than the "
+                        "minimum: users get worse answers, often after a prompt, model or index change.",
+                checks=("AI quality dashboard: the score by prompt version and model; did a new version appear at "
+                        "the onset (annotation)?",
+                        "RAG dashboard: empty retrievals and retrieval scores (bad context gives unfaithful answers).",
+                        "Low-scoring traces in Tempo/Jaeger (`span.gen_ai.evaluation.score.value < 0.5`)."),
+                mitigations=("Roll back the prompt or index version that introduced the drop.",
+                             "Pin the previous model version.",
+                             "If the evaluator itself changed, recalibrate the minimum in settings.")),
+            examples=(
+                Example("faithfulness averages 0.5", {f"{score_sum}{{{faith}}}": per_min(5),
+                                                      f"{score_count}{{{faith}}}": per_min(10)}, True,
+                        {"gen_ai_evaluation_name": "faithfulness"},
+                        f"faithfulness averages 0.50 over 30m (minimum {a.eval_score_min:g})."),
+                Example("faithfulness averages 0.8", {f"{score_sum}{{{faith}}}": per_min(8),
+                                                      f"{score_count}{{{faith}}}": per_min(10)}, False),
+            )),
+        Alert(
+            name="LlmThumbsDownHigh", severity="warning", for_="30m",
+            expr=f'sum(rate({feedback}{{llmobs_feedback="down"}}[1h])) / sum(rate({feedback}[1h])) > {a.thumbs_down_ratio:g}',
+            summary="Users reject a large share of LLM answers.",
+            description="{{ $value | humanizePercentage }} of user feedback was thumbs-down over 1h "
+                        f"(threshold {a.thumbs_down_ratio:.0%}).",
+            runbook=Runbook(
+                meaning="Explicit user feedback turned negative; the most direct signal of answer quality.",
+                checks=("Product dashboard: thumbs down by feature — one feature or all?",
+                        "AI quality dashboard: eval scores over the same window.",
+                        "Recent prompt, model and index version changes."),
+                mitigations=("Roll back the last prompt or model change for the affected feature.",
+                             "Read a sample of down-voted traces with the product owner.",
+                             "Tune the threshold if the feature's baseline is naturally higher.")),
+            examples=(
+                Example("40% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat"}}': per_min(4),
+                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat"}}': per_min(6)},
+                        True, {}, f"40% of user feedback was thumbs-down over 1h (threshold {a.thumbs_down_ratio:.0%})."),
+                Example("20% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat"}}': per_min(2),
+                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat"}}': per_min(8)},
+                        False),
+            )),
+    ]
+    safety = [
+        Alert(
+            name="LlmSafetyBlocksHigh", severity="warning", for_="15m",
+            expr=f"sum(rate({blocks}[15m])) / sum(rate({requests}[15m])) > {a.safety_block_ratio:g}",
+            summary="Safety checks block an unusual share of LLM traffic.",
+            description="{{ $value | humanizePercentage }} of LLM calls were blocked by safety checks over 15m "
+                        f"(threshold {a.safety_block_ratio:.0%}).",
+            runbook=Runbook(
+                meaning="Many inputs or outputs are blocked: an abuse wave, a jailbreak campaign, or an over-eager "
+                        "checker after a change.",
+                checks=("AI quality dashboard: safety blocks by category and stage.",
+                        "Cost dashboard by tenant: is one tenant sending the blocked traffic?",
+                        "Blocked traces (always kept by tail sampling): `span.llmobs.safety.blocked = true`."),
+                mitigations=("Throttle or suspend the abusing tenant or user.",
+                             "Roll back a checker or policy change that over-blocks.",
+                             "Tell support: users may see refusals.")),
+            examples=(
+                Example("10% blocked", {f"{requests}{{{OPENAI}}}": per_min(100),
+                                        f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(10)}, True, {},
+                        f"10% of LLM calls were blocked by safety checks over 15m (threshold {a.safety_block_ratio:.0%})."),
+                Example("2% blocked", {f"{requests}{{{OPENAI}}}": per_min(100),
+                                       f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(2)}, False),
+            )),
+        Alert(
+            name="LlmSafetyChecksSilent", severity="warning", for_="30m",
+            expr=f"sum(rate({requests}[1h])) > 0 and on () (sum(increase({blocks}[6h])) == 0 or "
+                 f"absent_over_time({blocks}[6h])) and on () sum(increase({blocks}[7d])) > 0",
+            summary="Safety checks stopped blocking anything while traffic flows.",
+            description="LLM traffic is {{ $value | humanize }} calls/s, yet no safety check blocked anything "
+                        "for 6h (some did in the last 7 days).",
+            runbook=Runbook(
+                meaning="A drop to zero usually means a broken or bypassed checker, not a safer world.",
+                checks=("AI quality dashboard: safety blocks by stage — did input or output checks stop?",
+                        "Deploys of the safety service or its configuration at the time blocks stopped.",
+                        "A trace of a recent request: is there a safety span at all?"),
+                mitigations=("Restore the checker (roll back its deploy or config).",
+                             "If it was removed on purpose, expect this alert to stop after 7 days.",
+                             "Meanwhile raise sampling of LLM traces for review.")),
+            examples=(
+                Example("blocks stop, traffic goes on", {f"{requests}{{{OPENAI}}}": per_min(100, 1000),
+                        f'{blocks}{{llmobs_safety_category="self_harm"}}': "0+1x600 _x400"}, True, {},
+                        "LLM traffic is 1.667 calls/s, yet no safety check blocked anything for 6h "
+                        "(some did in the last 7 days).", onset=961),
+                Example("blocks continue", {f"{requests}{{{OPENAI}}}": per_min(100, 1000),
+                        f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(1, 1000)}, False),
+                Example("no safety checker at all", {f"{requests}{{{OPENAI}}}": per_min(100, 1000)}, False),
+            )),
+    ]
+    agents = [
+        Alert(
+            name="LlmDeniedToolCallsHigh", severity="warning", for_="10m",
+            expr=f'sum by (gen_ai_tool_name) (rate({tools}{{llmobs_tool_outcome="denied"}}[10m])) * 60 '
+                 f"> {a.denied_tool_calls_per_minute:g}",
+            summary="Agents attempt many tool calls that policy denies.",
+            description="{{ $labels.gen_ai_tool_name }}: {{ $value | humanize }} denied calls per minute "
+                        f"(threshold {a.denied_tool_calls_per_minute:g}).",
+            runbook=Runbook(
+                meaning="An agent keeps trying a dangerous or unapproved tool: prompt injection, a looping agent, "
+                        "or a policy change that denies a tool the agent relies on.",
+                checks=("Agents dashboard: denied calls by tool and loop iterations per request.",
+                        "Denied tool traces (always kept): who asked, with which input (hashed content).",
+                        "Recent changes to the tool policy or the agent's prompt."),
+                mitigations=("Disable the tool for the agent, or the agent for the tenant.",
+                             "Fix the prompt that invites the call; cap agent iterations.",
+                             "If the policy was wrong, fix the policy, not the alert.")),
+            examples=(
+                Example("10 denied per minute", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                 per_min(10)}, True, {"gen_ai_tool_name": "delete_account"},
+                        f"delete_account: 10 denied calls per minute (threshold {a.denied_tool_calls_per_minute:g}).",
+                        onset=6),   # rate over 10m reaches 5/min only once 5 minutes of data exist
+                Example("3 denied per minute", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                per_min(3)}, False),
+            )),
+        Alert(
+            name="LlmEmptyRetrievals", severity="warning", for_="15m",
+            expr=f'sum(rate({docs_bucket}{{le="0"}}[15m])) / sum(rate({docs_count}[15m])) > {a.empty_retrieval_ratio:g}',
+            summary="Retrieval returns no document for many questions.",
+            description="{{ $value | humanizePercentage }} of retrievals returned no document over 15m "
+                        f"(threshold {a.empty_retrieval_ratio:.0%}).",
+            runbook=Runbook(
+                meaning="RAG answers without context: the index is empty or stale, a filter is wrong, or the "
+                        "embedding model changed under the index.",
+                checks=("RAG dashboard: empty retrievals by method and the index version in use.",
+                        "Index build or ingestion job status; the vector store's health.",
+                        "A trace of an empty retrieval: the query, filters and top-k."),
+                mitigations=("Roll back to the previous index version.",
+                             "Re-run the ingestion job; fix the filter or embedding model mismatch.",
+                             "Fall back to keyword (BM25) retrieval meanwhile.")),
+            examples=(
+                Example("30% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",le="0"}}': per_min(3),
+                                      f'{docs_count}{{gen_ai_operation_name="retrieval"}}': per_min(10)}, True, {},
+                        f"30% of retrievals returned no document over 15m (threshold {a.empty_retrieval_ratio:.0%})."),
+                Example("10% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",le="0"}}': per_min(1),
+                                      f'{docs_count}{{gen_ai_operation_name="retrieval"}}': per_min(10)}, False),
+            )),
+    ]
+    ops = [
+        Alert(
+            name="LlmUnpricedModelCalls", severity="info", for_="15m",
+            expr=f"sum by ({PM}) (rate({unpriced}[15m])) > 0",
+            summary="LLM calls to a model missing from the price table are counted at zero cost.",
+            description="{{ $labels.gen_ai_request_model }} ({{ $labels.gen_ai_provider_name }}) has no price: "
+                        "{{ $value | humanize }} calls/s cost 0 USD in every spend panel and alert.",
+            runbook=Runbook(
+                meaning="Spend panels and budget alerts under-count: a new or renamed model is in use.",
+                checks=("Cost dashboard, 'Unpriced calls' by model.",
+                        "The model name the application sends (gen_ai.request.model) vs settings/prices.yaml.",
+                        "Whether a dated model name needs a `pattern` in the price table."),
+                mitigations=("Add the model (or a pattern for its dated names) to the price table.",
+                             "Until then, estimate its cost from tokens on the Cost dashboard.",
+                             "Stop a model rollout nobody budgeted.")),
+            examples=(
+                Example("1 unpriced call a minute", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model"}}':
+                                                     per_min(60)}, True,
+                        {"gen_ai_provider_name": "acme-ai", "gen_ai_request_model": "new-model"},
+                        "new-model (acme-ai) has no price: 1 calls/s cost 0 USD in every spend panel and alert."),
+                Example("no new unpriced calls", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model"}}':
+                                                  "5+0x60"}, False),
+            )),
+        Alert(
+            name="LlmNoTraffic", severity="warning", for_="15m",
+            expr=f"sum(increase({requests}[1d] offset 1d)) > 0 unless on () sum(rate({requests}[15m])) > 0",
+            summary="No LLM calls arrive although there were some the day before.",
+            description="No LLM call in 15m; {{ $value | humanize }} calls arrived in the same window a day earlier.",
+            runbook=Runbook(
+                meaning="Either the application stopped calling models, or its telemetry stopped reaching the "
+                        "gateway. The collector-down alert inhibits this one.",
+                checks=("Pipeline health dashboard: collector accepted spans — is anything arriving?",
+                        "The application's own health and its OTLP exporter errors (token rotation, endpoint).",
+                        "Network policy or ingress changes in front of the gateway."),
+                mitigations=("Restore the telemetry path (token, endpoint, NetworkPolicy).",
+                             "If the application is down, follow its own runbook.",
+                             "If traffic moved to another stack on purpose, silence this alert.")),
+            examples=(
+                Example("traffic stops after a day", {f"{requests}{{{OPENAI}}}": "0+10x1500 _x120"}, True, {},
+                        "No LLM call in 15m; 930 calls arrived in the same window a day earlier.", onset=1516),
+                Example("traffic continues", {f"{requests}{{{OPENAI}}}": per_min(10, 1620)}, False),
+                Example("a new stack without yesterday's traffic", {f"{requests}{{{OPENAI}}}": "0+10x60 _x60"}, False),
+            )),
+        Alert(
+            name="LlmRedactionSpike", severity="warning", for_="15m",
+            expr=f"service:llm_redacted_spans:rate1h > {a.redaction_spike_factor:g} * "
+                 "avg_over_time(service:llm_redacted_spans:rate1h[7d]) and service:llm_redacted_spans:rate1h > 0.0166667",
+            metrics=("service:llm_redacted_spans:rate1h",),
+            summary="The gateway redacts secrets or PII far more often than usual.",
+            description="{{ $labels.service_name }}: {{ $value | humanize }} redacted spans/s over 1h, "
+                        f"over {a.redaction_spike_factor:g}x the 7-day average.",
+            runbook=Runbook(
+                meaning="A leak canary: an application started sending secrets or personal data in telemetry "
+                        "(a new log line, a prompt template, a debug flag). The gateway redacted them; find the source.",
+                checks=("Pipeline health dashboard: redaction hits by detector — which kind of secret?",
+                        "Traces with `span.llmobs.redacted = true` from that service: which attribute carries it?",
+                        "That service's deploys at the onset."),
+                mitigations=("Fix the application to stop sending the value; rotate any credential that leaked.",
+                             "Add a custom detector if a new secret format slipped through partly.",
+                             "Tell the data-protection contact if personal data reached a third party.")),
+            examples=(
+                Example("redactions grow tenfold", {'llm_redacted_spans_total{service_name="support-bot"}': stepped(1, 10, WEEK, 120)},
+                        True, {"service_name": "support-bot"},
+                        "support-bot: 166.7m redacted spans/s over 1h, over 3x the 7-day average.",
+                        onset=WEEK + 15, settle=60),
+                Example("redactions double", {'llm_redacted_spans_total{service_name="support-bot"}': stepped(1, 2, WEEK, 120)}, False),
+            )),
+    ]
+    return [Group("llm-quality", "1m", tuple(quality)), Group("llm-safety", "1m", tuple(safety)),
+            Group("llm-agents-rag", "1m", tuple(agents)), Group("llm-operations", "1m", tuple(ops))]

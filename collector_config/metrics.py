@@ -5,7 +5,7 @@ from collector_config.normalize import llm_condition
 from collector_config.ottl import any_of, attr, lit
 from settings import Settings
 from telemetry import keys as k
-from telemetry.catalog import CATALOG, Metric
+from telemetry.catalog import CATALOG, RESOURCE_LABELS, Metric
 
 LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120]
 TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15]
@@ -61,7 +61,7 @@ def _definition(metric: Metric, rule: dict) -> dict:
         "description": metric.description,
         "unit": metric.unit,
         "conditions": [rule["when"]],
-        "include_resource_attributes": [{"key": k.SERVICE_NAME, "default_value": "unknown"}],
+        "include_resource_attributes": [{"key": key, "default_value": "unknown"} for key in RESOURCE_LABELS],
     }
     if metric.labels:
         out["attributes"] = [{"key": key, "default_value": DEFAULTS.get(key, "unknown")} for key in metric.labels]

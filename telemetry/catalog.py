@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from telemetry import keys as k
 
+# Every derived metric also carries these resource attributes as labels.
+RESOURCE_LABELS = (k.SERVICE_NAME,)
 SPAN_LABELS = (k.PROVIDER, k.REQUEST_MODEL, k.OPERATION)
 # Tenant and feature only ever label counters, and only as bounded copies.
 COUNTER_LABELS = SPAN_LABELS + (k.TENANT_LABEL, k.FEATURE_LABEL)

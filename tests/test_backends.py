@@ -19,7 +19,7 @@ from settings import load_stack_file, validate
 from settings.load import SECRET_KEYS
 from stackctl import artifacts
 from telemetry import keys as k
-from telemetry.catalog import CATALOG
+from telemetry.catalog import CATALOG, RESOURCE_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -157,7 +157,7 @@ PROMQL_WORDS = {"sum", "by", "rate", "histogram_quantile", "le"}
 def test_rule_metric_names_exist_in_catalog():
     doc = yaml.safe_load(render_all(STACKS["prod"])["prometheus/rules/llm.rules.yml"])
     series = {m.prometheus for m in CATALOG} | {m.prometheus + "_bucket" for m in CATALOG if m.kind == "histogram"}
-    labels = {rules.label(key) for m in CATALOG for key in m.labels}
+    labels = {rules.label(key) for m in CATALOG for key in m.labels} | {rules.label(key) for key in RESOURCE_LABELS}
     recorded = [r["record"] for g in doc["groups"] for r in g["rules"]]
     assert len(set(recorded)) == len(recorded), "a rule name repeats"
     for group in doc["groups"]:

@@ -1,7 +1,7 @@
 """Alert rules as typed Python (alerts.llm), rendered for Prometheus; runbooks from the same definitions."""
 from __future__ import annotations
 
-from alerts import llm, pipeline, quality
+from alerts import grafana, llm, pipeline, quality
 from alerts.model import Alert, Group
 from alerts.prometheus import render_rules
 from alerts.runbooks import render_runbook
@@ -19,6 +19,9 @@ def all_alerts(settings: Settings) -> list[Alert]:
 
 
 def render(settings: Settings) -> dict[str, str]:
+    """The active engine's file only: both engines evaluating the same rules would page twice."""
+    if settings.alerts.engine == "grafana":
+        return {grafana.PROVISIONING_FILE: grafana.render(groups(settings), settings)}
     return {RULES_FILE: render_rules(groups(settings), settings.alerts.runbook_base_url)}
 
 

@@ -170,8 +170,14 @@ def grafana_service(settings: Settings, rendered: dict[str, str]) -> Service:
         run_as_user=472, read_only_root=True,
         env=(("GF_PATHS_CONFIG", f"{ROOT}/grafana/grafana.ini"),
              ("GF_SECURITY_ADMIN_PASSWORD__FILE", secret_path(GRAFANA_ADMIN_PASSWORD))),
-        secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD),),
+        secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD),)
+        # Grafana alerting reads the contact point URL from the file ($__file{...}).
+        + (((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if _grafana_notifies(settings) else ()),
         cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi")
+
+
+def _grafana_notifies(settings: Settings) -> bool:
+    return settings.alerts.engine == "grafana" and settings.alerts.receivers.kind != "none"
 
 
 def services(settings: Settings) -> tuple[Service, ...]:

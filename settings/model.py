@@ -130,6 +130,7 @@ class Alerts:
     empty_retrieval_ratio: float
     thumbs_down_ratio: float
     redaction_spike_factor: float
+    engine: str   # prometheus | grafana
     runbook_base_url: str
     receivers: Receivers
 

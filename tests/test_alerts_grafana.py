@@ -1,0 +1,83 @@
+"""The Grafana alerting file: Grafana's file loader's required fields (Grafana cannot run here),
+its `$` expansion, and agreement with the Prometheus rendering of the same definitions."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+import alerts
+from alerts import grafana
+from alerts.prometheus import render_rules
+from settings import validate
+
+SETTINGS = validate({"target": "kubernetes", "alerts": {"engine": "grafana", "receivers": {"kind": "webhook"}}})
+
+
+def grafana_expand(text: str, env: dict[str, str] | None = None) -> str:
+    """Grafana's provisioning expansion (os.Expand): `$$` -> `$`, `$VAR`/`${VAR}` -> env value."""
+    env = env or {}
+    return re.sub(r"\$(\$|\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)",
+                  lambda m: "$" if m.group(1) == "$" else env.get(m.group(1).strip("{}"), ""), text)
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict:
+    return yaml.safe_load(alerts.render(SETTINGS)[grafana.PROVISIONING_FILE])
+
+
+def test_loader_required_fields(doc):
+    assert doc["apiVersion"] == 1
+    uids = set()
+    for group in doc["groups"]:
+        assert group["name"] and group["folder"] and re.fullmatch(r"\d+[smh]", group["interval"])
+        for rule in group["rules"]:
+            for key in ("uid", "title", "condition", "data", "noDataState", "execErrState", "for"):
+                assert rule.get(key), (rule.get("title"), key)
+            assert "grafana_alert" not in rule, "ruler-API shape: the file loader wants title etc. on the rule"
+            assert len(rule["uid"]) <= 40 and rule["uid"] not in uids
+            uids.add(rule["uid"])
+            assert rule["noDataState"] in ("NoData", "Alerting", "OK")
+            assert rule["execErrState"] in ("Error", "Alerting", "OK")
+            assert rule["condition"] in {node["refId"] for node in rule["data"]}
+            for node in rule["data"]:
+                assert node["datasourceUid"]
+                assert node["relativeTimeRange"]["from"] > node["relativeTimeRange"]["to"] >= 0
+
+
+def test_no_variable_grafana_would_expand(doc):
+    text = alerts.render(SETTINGS)[grafana.PROVISIONING_FILE]
+    rules_part = text.split("\npolicies:")[0]
+    # After Grafana's expansion with an empty environment, nothing of the rules is lost.
+    assert "$labels" not in grafana_expand(rules_part.replace("$$", "")), "an unescaped $labels would expand to ''"
+    assert "$$labels" in rules_part
+
+
+def test_both_renderings_agree(doc):
+    prom = yaml.safe_load(render_rules(alerts.groups(SETTINGS), SETTINGS.alerts.runbook_base_url))
+    prom_rules = {r["alert"]: r for g in prom["groups"] for r in g["rules"]}
+    graf_rules = {r["title"]: r for g in doc["groups"] for r in g["rules"]}
+    assert set(prom_rules) == set(graf_rules) == {a.name for a in alerts.all_alerts(SETTINGS)}
+    for name, p in prom_rules.items():
+        g = yaml.safe_load(grafana_expand(yaml.safe_dump(graf_rules[name])))
+        query = next(n for n in g["data"] if n["refId"] == "A")
+        assert query["model"]["expr"] == p["expr"], name
+        assert g["for"] == p["for"] and g["labels"] == p["labels"], name
+        assert g["annotations"] == {k: grafana.grafana_template(v) for k, v in p["annotations"].items()}, name
+
+
+def test_contact_point_reads_the_secret_file(doc):
+    url = doc["contactPoints"][0]["receivers"][0]["settings"]["url"]
+    assert url == "$__file{/etc/llmobs/secrets/alert_webhook_url}"   # Grafana's own file expansion
+    assert "http" not in alerts.render(SETTINGS)[grafana.PROVISIONING_FILE]
+
+
+def test_engine_selects_one_file():
+    prom = alerts.render(validate({"target": "docker"}))
+    graf = alerts.render(SETTINGS)
+    assert set(prom) == {alerts.RULES_FILE} and set(graf) == {grafana.PROVISIONING_FILE}
+
+
+def test_grafana_template_names_the_query_value():
+    assert grafana.grafana_template("{{ $value | humanize }}") == "{{ $values.A.Value | humanize }}"

@@ -1,18 +1,15 @@
 """Telemetry pipeline health: the gateway's own metrics and backend reachability.
 
-The series names are the collector's internal telemetry (v0.161, Prometheus pull reader:
-counters without a `_total` suffix) and Prometheus' `up`; tests/test_alerts.py checks the
-ones a fresh collector exposes against the real binary."""
+The series names are the collector's internal telemetry and Prometheus' `up`
+(telemetry.catalog.SELF_METRICS)."""
 from __future__ import annotations
 
 from alerts.llm import per_min
 from alerts.model import Alert, Example, Group, Runbook
 from settings import Settings
+from telemetry.catalog import SELF_METRICS as PIPELINE_METRICS  # noqa: F401  (linted against)
 
 SIGNALS = ("spans", "log_records", "metric_points")
-PIPELINE_METRICS = frozenset(
-    [f"otelcol_receiver_refused_{s}" for s in SIGNALS] + [f"otelcol_exporter_send_failed_{s}" for s in SIGNALS]
-    + ["otelcol_exporter_queue_size", "otelcol_exporter_queue_capacity", "up"])
 GATEWAY = 'job="collector",instance="collector:8888"'
 
 

@@ -67,11 +67,13 @@ def datasources(settings: Settings) -> dict:
 
 
 def dashboard_providers() -> dict:
+    """One provider per audience folder; dashboards.path() puts each dashboard in its folder's directory."""
+    from dashboards import FOLDERS   # late: dashboards imports settings, backends does not need it at import
     return {"apiVersion": 1, "providers": [{
-        "name": "llmobs", "orgId": 1, "folder": "LLM observability", "type": "file",
+        "name": f"llmobs-{slug}", "orgId": 1, "folder": title, "type": "file",
         "disableDeletion": True, "allowUiUpdates": False, "updateIntervalSeconds": 30,
-        "options": {"path": DASHBOARDS_DIR, "foldersFromFilesStructure": False},
-    }]}
+        "options": {"path": f"{DASHBOARDS_DIR}/{slug}", "foldersFromFilesStructure": False},
+    } for slug, title in FOLDERS.items()]}
 
 
 def ini_sections(settings: Settings) -> dict[str, dict[str, object]]:

@@ -117,3 +117,6 @@ fi
 if want telemetrygen; then
   go_install telemetrygen github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen "v$(pin collector.release)"
 fi
+if want actionlint; then
+  go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$(pin tools.actionlint)"
+fi

@@ -25,3 +25,5 @@ step apt_deps
 step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
 step bash scripts/build-collector.sh >/dev/null
 if [ -f scripts/install-binaries.sh ]; then step bash scripts/install-binaries.sh >/dev/null; fi
+# Grafana's LogQL/TraceQL grammars for the dashboard lint (versions locked in package-lock.json).
+step npm ci --prefix tools/grammars --no-audit --no-fund --loglevel=error

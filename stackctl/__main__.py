@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from settings import SettingsError, load_stack_file
-from stackctl import loadgen_cmd, up_local
+from stackctl import dashboards_cmd, loadgen_cmd, up_local
 from stackctl.artifacts import render_all
 
 
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--out", required=True, help="output directory")
     render.set_defaults(func=cmd_render)
     loadgen_cmd.add_parser(sub)
+    dashboards_cmd.add_parser(sub)
     up_local.add_parser(sub)
     args = parser.parse_args(argv)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import alerts
 import backends
+import dashboards
 import collector_config
 from settings import Settings
 
@@ -15,4 +16,5 @@ def render_all(settings: Settings) -> dict[str, str]:
         out = {"collector/config.yaml": collector_config.render_yaml(settings)}
     out.update(backends.render(settings))
     out.update(alerts.render(settings))
+    out.update(dashboards.render(settings))
     return dict(sorted(out.items()))

@@ -67,3 +67,13 @@ CATALOG: tuple[Metric, ...] = (
 )
 
 BY_NAME = {m.name: m for m in CATALOG}
+
+
+# The collector's own telemetry (v0.161, Prometheus pull reader: counters without a `_total`
+# suffix) and Prometheus' `up`: what pipeline-health alerts and panels read.
+_SIGNALS = ("spans", "log_records", "metric_points")
+SELF_METRICS: frozenset[str] = frozenset(
+    [f"otelcol_receiver_{what}_{s}" for what in ("accepted", "refused", "failed") for s in _SIGNALS]
+    + [f"otelcol_exporter_{what}_{s}" for what in ("sent", "send_failed") for s in _SIGNALS]
+    + ["otelcol_exporter_queue_size", "otelcol_exporter_queue_capacity",
+       "otelcol_processor_tail_sampling_count_traces_sampled", "up"])

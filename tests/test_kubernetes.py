@@ -314,7 +314,7 @@ def test_default_graph():
     assert kinds(g) == {
         "Namespace": ["llmobs"],
         "ServiceAccount": ["alertmanager", "collector", "grafana", "loki", "prometheus", "tempo"],
-        "ConfigMap": ["collector-config", "grafana-config", "grafana-provisioning", "loki-config",
+        "ConfigMap": ["collector-config", "grafana-config", "grafana-dashboards", "grafana-provisioning", "loki-config",
                       "prometheus-config", "prometheus-rules", "tempo-config"],
         "Secret": ["alertmanager-config", "collector-secrets", "grafana-secrets"],
         "Deployment": ["collector"],

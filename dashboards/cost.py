@@ -1,0 +1,48 @@
+"""Cost, for finance and owners: where the money goes and where it is heading."""
+from __future__ import annotations
+
+from dashboards.common import SEL_PM, SEL_TF, dashboard, traces_type
+from dashboards.helpers import RATE, Board, target, trace_target
+from settings import Settings
+
+SLUG, UID, FOLDER = "cost", "llm-cost", "finance"
+SEL = f"{SEL_PM}, {SEL_TF}"
+
+
+def build(settings: Settings):
+    a = settings.alerts
+    b = Board(SLUG)
+    b.stat("today", "Spend, last 24h", "USD spent on priced LLM calls in the last 24 hours.", "currencyUSD",
+           [target(f"sum(increase(llm_cost_total{{{SEL}}}[1d]))", instant=True)])
+    b.stat("yesterday", "Spend, the 24h before", "USD spent in the 24 hours before that.", "currencyUSD",
+           [target(f"sum(increase(llm_cost_total{{{SEL}}}[1d] offset 1d))", instant=True)])
+    b.stat("projected", "Projected daily spend", "The last 6 hours' hourly spend, averaged and projected over a day; "
+           "red above the budget alert (budget x 1.2).", "currencyUSD",
+           [target("sum(avg_over_time(tenant:llm_cost:rate1h[6h])) * 86400", instant=True)],
+           thresholds=[(a.daily_cost_budget_usd, "orange"), (1.2 * a.daily_cost_budget_usd, "red")])
+    b.stat("per_request", "Cost per call", "Average USD per priced LLM call over the selected range.", "currencyUSD",
+           [target(f"sum(increase(llm_cost_total{{{SEL}}}[$__range])) / sum(increase(llm_requests_total{{{SEL}}}[$__range]))",
+                   instant=True)])
+    for key, label, title in (("by_model", "gen_ai_request_model", "Spend by model"),
+                              ("by_feature", "llmobs_feature_bounded", "Spend by feature"),
+                              ("by_tenant", "llmobs_tenant_bounded", "Spend by tenant")):
+        b.timeseries(key, title, f"USD per hour, by {label}.", "currencyUSD",
+                     [target(f"sum by ({label}) (rate(llm_cost_total{{{SEL}}}[{RATE}])) * 3600", f"{{{{{label}}}}}")],
+                     stack=True)
+    b.timeseries("cache", "Cached input tokens share",
+                 "Share of input tokens served from the provider's prompt cache (billed at the cached price).",
+                 "percentunit",
+                 [target(f"sum by (gen_ai_request_model) (rate(llm_tokens_cached_input_total{{{SEL}}}[{RATE}])) / "
+                         f"sum by (gen_ai_request_model) (rate(llm_tokens_input_total{{{SEL}}}[{RATE}]))",
+                         "{{gen_ai_request_model}}")])
+    b.timeseries("unpriced", "Unpriced calls", "Calls to models missing from the price table: counted at 0 USD.",
+                 "reqps", [target(f"sum by (gen_ai_request_model) (rate(llm_unpriced_requests_total{{{SEL_PM}}}[{RATE}]))",
+                                  "{{gen_ai_request_model}}")])
+    tt = traces_type(settings)
+    query = '{ span.llmobs.cost.usd > 0.05 }' if tt == "tempo" else "1ms"
+    b.table("expensive", "Expensive requests (traces)",
+            "Traces with an LLM call over 0.05 USD. Tempo returns the first matches, not a sorted top N: this is a "
+            "threshold query; sort by the cost column. With Jaeger: a search, filter by tag llmobs.cost.usd.",
+            "currencyUSD", [trace_target(query, tt)], "${traces}")
+    return dashboard(b, "LLM cost", UID, "Spend by model, feature and tenant; projection against the budget.",
+                     settings, "provider", "model", "tenant", "feature")

@@ -1,0 +1,152 @@
+"""Dashboard lint: what a reviewer should not have to check by eye.
+
+Fails on a PromQL expression Prometheus's parser rejects (promtool, after substituting
+Grafana's macros and variables), a LogQL/TraceQL query Grafana's own grammars reject
+(@grafana/lezer-logql, @grafana/lezer-traceql, run by Node), a metric that is neither in
+the catalog, the recording rules nor the collector's own metrics, a panel without unit or
+description, a duplicate uid or panel id, a variable used but not defined, and a data source
+that is not a template variable.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+import backends.rules
+from telemetry.catalog import CATALOG, SELF_METRICS
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAMMARS = ROOT / "tools/grammars"
+BUILTINS = {"__rate_interval", "__range", "__interval", "__url_time_range", "__value", "__data", "__field",
+            "__from", "__to", "__all_variables"}
+MACROS = {"$__rate_interval": "5m", "$__range": "1h", "$__interval": "1m"}
+SERIES = {m.prometheus + s for m in CATALOG for s in ("", "_bucket", "_count", "_sum")} | SELF_METRICS
+WORDS = {"sum", "rate", "by", "and", "or", "unless", "histogram_quantile", "le", "avg_over_time", "increase",
+         "offset", "max", "min", "on", "group_left", "group_right", "without", "bool", "ignoring", "label_values"}
+
+
+def recorded() -> set[str]:
+    return {r.record for w in backends.rules.WINDOWS for r in backends.rules.window_rules(w)}
+
+
+def promql(expr: str) -> str:
+    """The expression Prometheus would see: macros and variables substituted."""
+    for macro, value in MACROS.items():
+        expr = expr.replace(macro, value)
+    return re.sub(r"\$\{?(\w+)\}?", ".*", expr)
+
+
+def identifiers(expr: str) -> set[str]:
+    """Metric names an expression reads (label names, functions and keywords removed)."""
+    expr = re.sub(r'"[^"]*"', '""', expr)
+    expr = re.sub(r"\{[^}]*\}", "", expr)
+    expr = re.sub(r"\[[^\]]*\]", "", expr)
+    expr = re.sub(r"(?:by|on|without|ignoring|group_left|group_right) \([^)]*\)", "", expr)
+    expr = re.sub(r"offset \d+[smhdwy]", "", expr)
+    return set(re.findall(r"\b[A-Za-z_:][A-Za-z0-9_:]*\b", expr)) - WORDS - {"e"}
+
+
+def _panels(board: dict):
+    for p in board.get("panels", []):
+        yield p
+        yield from p.get("panels", [])
+
+
+def _is_var(ds) -> bool:
+    uid = ds.get("uid") if isinstance(ds, dict) else ds
+    return isinstance(uid, str) and re.fullmatch(r"\$\{?\w+\}?", uid) is not None
+
+
+def structure(boards: dict[str, dict]) -> list[str]:
+    out = []
+    uids: dict[str, str] = {}
+    for slug, board in boards.items():
+        if board["uid"] in uids:
+            out.append(f"{slug}: uid {board['uid']} also used by {uids[board['uid']]}")
+        uids[board["uid"]] = slug
+        defined = {v["name"] for v in board.get("templating", {}).get("list", [])}
+        used = set(re.findall(r"\$\{?(\w+)", json.dumps(board))) - BUILTINS
+        for name in sorted(used - defined):
+            out.append(f"{slug}: variable ${name} used but not defined")
+        ids = set()
+        for p in _panels(board):
+            where = f"{slug}/{p.get('title')}"
+            if p["id"] in ids:
+                out.append(f"{where}: duplicate panel id {p['id']}")
+            ids.add(p["id"])
+            if not p.get("description"):
+                out.append(f"{where}: no description")
+            if not p.get("fieldConfig", {}).get("defaults", {}).get("unit") and not p.get("format") and \
+                    not p.get("unit"):
+                out.append(f"{where}: no unit")
+            for ds in [p.get("datasource")] + [t.get("datasource") for t in p.get("targets", [])]:
+                if ds is not None and not _is_var(ds):
+                    out.append(f"{where}: data source {ds!r} is not a template variable")
+    return out
+
+
+def queries(boards: dict[str, dict]) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """([(where, promql)], [(where, lang, query)]) from every panel target."""
+    prom, other = [], []
+    for slug, board in boards.items():
+        for p in _panels(board):
+            for t in p.get("targets", []):
+                where = f"{slug}/{p.get('title')}/{t.get('refId')}"
+                ds = str(t.get("datasource") or p.get("datasource"))
+                if "expr" in t and "logs" in ds:
+                    other.append((where, "logql", t["expr"]))
+                elif t.get("queryType") == "traceql":
+                    other.append((where, "traceql", t["query"]))
+                elif "expr" in t and t["expr"]:
+                    prom.append((where, t["expr"]))
+    return prom, other
+
+
+def metrics(prom: list[tuple[str, str]]) -> list[str]:
+    known = SERIES | recorded()
+    return [f"{where}: {name} is not in the catalog, the recording rules or the collector's metrics"
+            for where, expr in prom for name in sorted(identifiers(expr) - known)]
+
+
+def parse_promql(prom: list[tuple[str, str]], promtool: str) -> list[str]:
+    """One `promtool check rules` over every expression, each as a recording rule."""
+    rules = [{"record": f"lint:expr:{i}", "expr": promql(expr)} for i, (_, expr) in enumerate(prom)]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
+        yaml.safe_dump({"groups": [{"name": "lint", "rules": rules}]}, f)
+    try:
+        out = subprocess.run([promtool, "check", "rules", f.name], capture_output=True, text=True, timeout=60)
+    finally:
+        Path(f.name).unlink()
+    if out.returncode == 0:
+        return []
+    problems = []
+    for i, (where, expr) in enumerate(prom):   # promtool names the failing rule's index; say which panel
+        if f"{i}:" in out.stderr or f"rule {i}" in out.stderr:
+            problems.append(f"{where}: PromQL rejected: {expr}")
+    return problems or [f"promtool rejected the dashboard queries: {out.stderr.strip()[:500]}"]
+
+
+def parse_grammars(other: list[tuple[str, str, str]]) -> list[str]:
+    if not other:
+        return []
+    if not (GRAMMARS / "node_modules").exists():
+        return [f"{GRAMMARS}/node_modules missing: run scripts/setup.sh (npm ci)"]
+    out = subprocess.run(["node", str(GRAMMARS / "check.mjs")], input=json.dumps(
+        [{"lang": lang, "query": q} for _, lang, q in other]), capture_output=True, text=True, timeout=60,
+        cwd=GRAMMARS)
+    if out.returncode != 0:
+        return [f"node check.mjs failed: {out.stderr[:500]}"]
+    return [f"{where}: {lang} rejected ({err}): {q}"
+            for (where, lang, q), err in zip(other, json.loads(out.stdout)) if err]
+
+
+def lint(boards: dict[str, dict], promtool: str | None = None) -> list[str]:
+    promtool = promtool or shutil.which("promtool") or str(ROOT / ".bin/promtool")
+    prom, other = queries(boards)
+    return structure(boards) + metrics(prom) + parse_promql(prom, promtool) + parse_grammars(other)

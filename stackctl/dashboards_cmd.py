@@ -1,0 +1,31 @@
+"""`python -m stackctl dashboards render | lint | diff`: the pull-request loop for dashboards."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dashboards import lint, review
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("dashboards", help="render, lint or diff the dashboards (see README: adding a panel)")
+    p.add_argument("action", choices=("render", "lint", "diff"),
+                   help="render: rewrite dashboards/generated/; lint: check every query and panel; "
+                        "diff: what changed against the committed JSON, panel by panel")
+    p.set_defaults(func=cmd_dashboards)
+
+
+def cmd_dashboards(args: argparse.Namespace) -> int:
+    if args.action == "render":
+        for path in review.write():
+            print(path)
+        return 0
+    if args.action == "lint":
+        problems = lint.lint(review.fresh())
+        for line in problems:
+            print(line, file=sys.stderr)
+        print(f"{len(problems)} problem(s) in {len(review.fresh())} dashboards")
+        return 1 if problems else 0
+    changes = review.diff(review.committed(), review.fresh())
+    print("\n".join(changes) if changes else "no change against dashboards/generated/")
+    return 0

@@ -1,0 +1,108 @@
+"""dashboards/: builders checked through their JSON, every lint rule fails on a crafted bad
+dashboard, the committed JSON is current, and Grafana's providers cover every file."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+import dashboards
+from backends import grafana
+from dashboards import lint, review
+from settings import validate
+from stackctl.artifacts import render_all
+
+SETTINGS = review.reference_settings()
+BOARDS = review.fresh()
+
+
+def test_registry_slugs_and_uids_unique():
+    assert len({e.slug for e in dashboards.REGISTRY}) == len({e.uid for e in dashboards.REGISTRY}) == 7
+    assert {e.folder for e in dashboards.REGISTRY} <= set(dashboards.FOLDERS)
+
+
+@pytest.mark.parametrize("slug", sorted(BOARDS))
+def test_house_style(slug):
+    board = BOARDS[slug]
+    names = [v["name"] for v in board["templating"]["list"]]
+    assert names[:3] == ["datasource", "traces", "logs"]
+    for v in board["templating"]["list"][3:]:
+        assert v["includeAll"] and v["allValue"] == ".*" and v["multi"]
+    assert board["links"] and board["links"][0]["tags"] == ["llmobs"]
+    for p in board["panels"]:
+        for t in p.get("targets", []):
+            expr = t.get("expr", "")
+            if "rate(" in expr and "llm_" in expr and "[1d]" not in expr and "[$__range]" not in expr:
+                assert "$__rate_interval" in expr, (p["title"], expr)
+
+
+def test_thresholds_come_from_the_alert_settings():
+    strict = validate({"target": "kubernetes", "alerts": {"provider_error_ratio": 0.02}})
+    overview = dashboards.to_json(next(e for e in dashboards.REGISTRY if e.slug == "overview"), strict)
+    errors = next(p for p in overview["panels"] if p["title"].startswith("Error ratio"))
+    assert [s["value"] for s in errors["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [None, 0.02]
+
+
+def test_panel_ids_stable_when_a_panel_is_added():
+    ids = {p["title"]: p["id"] for p in BOARDS["overview"]["panels"]}
+    assert ids["Latency p50 / p95 / p99"] == dashboards.helpers.panel_id("overview", "latency")
+
+
+def test_clean_dashboards_pass_lint():
+    assert lint.lint(BOARDS) == []
+
+
+def _bad(mutate) -> dict[str, dict]:
+    boards = copy.deepcopy(BOARDS)
+    mutate(boards["overview"])
+    return boards
+
+
+def _first(board):
+    return board["panels"][0]
+
+
+@pytest.mark.parametrize("name,mutate,expected", [
+    ("promql", lambda b: _first(b)["targets"][0].update(expr="sum(rate(llm_requests_total[5m])"), "PromQL rejected"),
+    ("metric", lambda b: _first(b)["targets"][0].update(expr="sum(rate(llm_made_up_total[5m]))"), "llm_made_up_total"),
+    ("unit", lambda b: _first(b)["fieldConfig"]["defaults"].pop("unit"), "no unit"),
+    ("description", lambda b: _first(b).update(description=""), "no description"),
+    ("uid", lambda b: b.update(uid="llm-cost"), "also used by"),
+    ("panel id", lambda b: b["panels"][1].update(id=_first(b)["id"]), "duplicate panel id"),
+    ("variable", lambda b: _first(b)["targets"][0].update(expr='sum(llm_requests_total{x=~"$undefined"})'),
+     "$undefined used but not defined"),
+    ("datasource", lambda b: _first(b).update(datasource="prometheus"), "not a template variable"),
+    ("logql", lambda b: next(p for p in b["panels"] if p.get("type") == "table")["targets"][0].update(
+        queryType="", datasource="${logs}", expr='{service_name="x" |'), "logql rejected"),
+    ("traceql", lambda b: next(p for p in b["panels"] if p.get("type") == "table")["targets"][0].update(
+        query="{ span.x = }"), "traceql rejected"),
+])
+def test_each_lint_rule_fails_on_a_bad_dashboard(name, mutate, expected):
+    problems = lint.lint(_bad(mutate))
+    assert any(expected in p for p in problems), problems
+
+
+def test_committed_json_is_current():
+    assert review.committed() == BOARDS, "stale: run `python -m stackctl dashboards render` and commit"
+
+
+def test_diff_names_the_changed_panel():
+    new = _bad(lambda b: _first(b).update(title="Calls per second"))
+    new["overview"]["panels"].pop()
+    lines = review.diff(BOARDS, new)
+    assert any("title" in line and "Calls per second" in line for line in lines)
+    assert any(line.startswith("overview: - panel") for line in lines)
+
+
+@pytest.mark.parametrize("config", [{"target": "kubernetes"}, {"target": "docker", "traces": {"backend": "jaeger"}}])
+def test_providers_cover_every_dashboard_file(config):
+    settings = validate(config)
+    files = render_all(settings)
+    providers = yaml.safe_load(files["grafana/provisioning/dashboards/dashboards.yaml"])["providers"]
+    paths = [p["options"]["path"] for p in providers]
+    boards = [k for k in files if k.startswith("grafana/dashboards/")]
+    assert len(boards) == 7
+    for key in boards:
+        mounted = f"{grafana.ROOT}/{key}"
+        assert sum(mounted.startswith(path + "/") for path in paths) == 1, key

@@ -49,6 +49,8 @@ def _rules() -> dict[str, dict]:
         "llm.feedback": {"when": _has("log", k.FEEDBACK), "value": "1"},
         "llm.redacted.spans": {"when": f"{attr('span', k.REDACTED)} == true", "value": "1"},
         "llm.redacted.logs": {"when": f"{attr('log', k.REDACTED)} == true", "value": "1"},
+        "llm.invalid.values": {"when": _has("span", k.INVALID), "value": "1"},
+        "llm.invalid.values.logs": {"when": _has("log", k.INVALID), "value": "1"},
     }
 
 

@@ -71,9 +71,34 @@ def groups(ctx: str) -> list[dict]:
     return out
 
 
+# Numbers the gateway computes with: a bad value would make a counter go negative, NaN or
+# infinite (cost, tokens) or corrupt a histogram. Valid: a number in [0, 1e9).
+NUMERIC = {"span": (k.INPUT_TOKENS, k.OUTPUT_TOKENS, k.CACHED_INPUT_TOKENS, k.TTFT, k.EVAL_SCORE, k.RETRIEVAL_RETURNED),
+           "log": (k.EVAL_SCORE,)}
+NUMBER = r"^[0-9]{1,9}(?:\.[0-9]+)?$"
+
+
+def numeric_guard(ctx: str) -> list[dict]:
+    """Drop a bad numeric value and name it in `llmobs.invalid` (counted by llm.invalid.values)."""
+    keys = NUMERIC.get(ctx, ())
+    if not keys:
+        return []
+    statements = []
+    for key in keys:
+        v = attr(ctx, key)
+        # A string must look like a number (Double() of "lots" fails, and a failed condition
+        # skips its statement); any other value must be a number in [0, 1e9).
+        for bad in (f"IsString({v}) and not IsMatch({v}, {lit(NUMBER)})",
+                    f"{v} != nil and not IsString({v}) and not (Double({v}) >= 0.0 and Double({v}) < 1000000000.0)"):
+            statements += [f"set({attr(ctx, k.INVALID)}, {lit(key)}) where {bad}",
+                           f"delete_key({ctx}.attributes, {lit(key)}) where {bad}"]
+    return [{"context": ctx, "conditions": [" or ".join(f"{attr(ctx, key)} != nil" for key in keys)],
+             "statements": statements}]
+
+
 def processor(signal: str) -> dict:
     key = {"traces": "trace_statements", "logs": "log_statements", "metrics": "metric_statements"}[signal]
-    return {"error_mode": "ignore", key: [g for ctx in CONTEXTS[signal] for g in groups(ctx)]}
+    return {"error_mode": "ignore", key: [g for ctx in CONTEXTS[signal] for g in groups(ctx) + numeric_guard(ctx)]}
 
 
 def llm_condition(ctx: str = "span") -> str:

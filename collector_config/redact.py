@@ -153,6 +153,21 @@ def _gates(found: list[Detector]) -> dict[str, str]:
     return out
 
 
+def _utf8(ctx: str, text: str) -> list[str]:
+    """Invalid UTF-8 would make a backend reject the whole batch. Go's regexp reads each
+    invalid byte as U+FFFD, so replacing U+FFFD by itself writes valid UTF-8; the JSON text
+    shows invalid bytes as `\ufffd` (`ufffd` once unescaped), raw free text as U+FFFD."""
+    bad = f'{ctx}.cache["utf8"]'
+    out = [f"set({bad}, true) where IsMatch({text}, {lit(chr(0xFFFD) + '|ufffd')})",
+           f'replace_all_patterns({ctx}.attributes, "value", {lit(chr(0xFFFD))}, {lit(chr(0xFFFD))}) where {bad} == true']
+    if ctx == "log":
+        out.append(f"replace_pattern(log.body, {lit(chr(0xFFFD))}, {lit(chr(0xFFFD))}) where {bad} == true and IsString(log.body)")
+    for field in _FREE_TEXT.get(ctx, {}):
+        if field != "log.body":
+            out.append(f"replace_pattern({field}, {lit(chr(0xFFFD))}, {lit(chr(0xFFFD))}) where {bad} == true")
+    return out
+
+
 def _detect(ctx: str, settings: Settings) -> list[str]:
     """Each detector's gates are checked once on the record's text; a detector runs only
     where one of its gates matched, so a clean record pays a few cheap scans instead of a
@@ -164,7 +179,8 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     text, hit, nested = (f'{ctx}.cache["{name}"]' for name in ("text", "hit", "nested"))
     flag = {g: f'{ctx}.cache["{name}"]' for g, name in gates.items()}
     # The text was built at the start of the processor (the content policy reads it too).
-    out = [f"set({flag[g]}, true) where IsMatch({text}, {lit(g)})" for g in gates]
+    out = _utf8(ctx, text)
+    out += [f"set({flag[g]}, true) where IsMatch({text}, {lit(g)})" for g in gates]
     out.append(f"set({hit}, true) where " + " or ".join(f"{f} == true" for f in flag.values()))
 
     def when(d: Detector) -> str | None:

@@ -64,6 +64,11 @@ CATALOG: tuple[Metric, ...] = (
            "spans in which a detector redacted something"),
     Metric("llm.redacted.logs", "counter", "{record}", (), "llm_redacted_logs_total",
            "log records in which a detector redacted something", signal="logs"),
+    Metric("llm.invalid.values", "counter", "{span}", (k.INVALID,), "llm_invalid_values_total",
+           "spans whose token count, time to first token, document count or eval score was negative, NaN, "
+           "infinite or not a number: the gateway dropped the value (label: which key)"),
+    Metric("llm.invalid.values.logs", "counter", "{record}", (k.INVALID,), "llm_invalid_values_logs_total",
+           "log records whose eval score was not a valid number: the gateway dropped it", signal="logs"),
 )
 
 BY_NAME = {m.name: m for m in CATALOG}

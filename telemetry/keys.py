@@ -48,6 +48,7 @@ SAFETY_CATEGORY = "llmobs.safety.category"
 RETRIEVAL_RETURNED = "llmobs.retrieval.returned_count"
 FEEDBACK = "llmobs.feedback"                  # up | down
 REDACTED = "llmobs.redacted"                  # true when a detector fired on the record
+INVALID = "llmobs.invalid"                    # set by the gateway: the numeric key it dropped (bad value)
 # Metric-only copies of tenant/feature, bounded to the allowed values.
 TENANT_LABEL = "llmobs.tenant_bounded"
 FEATURE_LABEL = "llmobs.feature_bounded"

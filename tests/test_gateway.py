@@ -8,6 +8,7 @@ import pytest
 from opentelemetry.trace import Status, StatusCode
 
 from collector_config.cost import cost_usd
+from collector_config.normalize import NUMERIC
 from corpus import SECRETS, benign
 from gateway_run import gateway, wait
 from telemetry import aliases, keys as k
@@ -130,7 +131,8 @@ def _send_everything(app) -> dict:
 
 
 def _alias_value(canonical: str):
-    return 7 if "tokens" in canonical or canonical.endswith("count") else f"value-for-{canonical}"
+    numeric = "tokens" in canonical or canonical.endswith("count") or canonical in NUMERIC["span"]
+    return 7 if numeric else f"value-for-{canonical}"
 
 
 def _by_name(gw, prefix):

@@ -17,6 +17,7 @@ from grafanalib.core import (EXP_REDUCER_FUNC_LAST, EXP_TYPE_MATH, EXP_TYPE_REDU
 
 from alerts.model import Alert, Group
 from backends.common import ALERT_WEBHOOK_URL, secret_path, to_yaml
+from collector_config.ottl import escape_dollars as escape   # Grafana expands $VAR the same way
 from backends.grafana import METRICS_UID
 from settings import Settings
 
@@ -63,17 +64,6 @@ def _file_rule(data: dict, window_s: int = 600) -> dict:
     return {"uid": data["uid"], "title": inner["title"], "condition": inner["condition"], "data": nodes,
             "noDataState": inner["no_data_state"], "execErrState": inner["exec_err_state"], "for": data["for"],
             "labels": data["labels"], "annotations": data["annotations"]}
-
-
-def escape(value):
-    """Grafana expands $VAR and ${VAR} in provisioning files: `$$` is a literal dollar."""
-    if isinstance(value, str):
-        return value.replace("$", "$$")
-    if isinstance(value, list):
-        return [escape(v) for v in value]
-    if isinstance(value, dict):
-        return {k: escape(v) for k, v in value.items()}
-    return value
 
 
 def contact_point(settings: Settings) -> dict:

@@ -155,16 +155,19 @@ def _gates(found: list[Detector]) -> dict[str, str]:
 
 def _utf8(ctx: str, text: str) -> list[str]:
     """Invalid UTF-8 would make a backend reject the whole batch. Go's regexp reads each
-    invalid byte as U+FFFD, so replacing U+FFFD by itself writes valid UTF-8; the JSON text
-    shows invalid bytes as `\ufffd` (`ufffd` once unescaped), raw free text as U+FFFD."""
-    bad = f'{ctx}.cache["utf8"]'
-    out = [f"set({bad}, true) where IsMatch({text}, {lit(chr(0xFFFD) + '|ufffd')})",
-           f'replace_all_patterns({ctx}.attributes, "value", {lit(chr(0xFFFD))}, {lit(chr(0xFFFD))}) where {bad} == true']
+    invalid byte as U+FFFD, so replacing U+FFFD by itself writes valid UTF-8. Attribute maps
+    show invalid bytes as `\ufffd` in their JSON (`ufffd` once unescaped: a literal, cheap to
+    find); the short free-text fields are checked as they are."""
+    bad, rune = f'{ctx}.cache["utf8"]', lit(chr(0xFFFD))
+    fields = [f for f in _FREE_TEXT.get(ctx, {}) if f != "log.body"]
+    found = [f'IsMatch({text}, "ufffd")'] + [f"IsMatch({f}, {rune})" for f in fields]
     if ctx == "log":
-        out.append(f"replace_pattern(log.body, {lit(chr(0xFFFD))}, {lit(chr(0xFFFD))}) where {bad} == true and IsString(log.body)")
-    for field in _FREE_TEXT.get(ctx, {}):
-        if field != "log.body":
-            out.append(f"replace_pattern({field}, {lit(chr(0xFFFD))}, {lit(chr(0xFFFD))}) where {bad} == true")
+        found.append(f"(IsString(log.body) and IsMatch(log.body, {rune}))")
+    out = [f"set({bad}, true) where " + " or ".join(found),
+           f'replace_all_patterns({ctx}.attributes, "value", {rune}, {rune}) where {bad} == true']
+    if ctx == "log":
+        out.append(f"replace_pattern(log.body, {rune}, {rune}) where {bad} == true and IsString(log.body)")
+    out += [f"replace_pattern({f}, {rune}, {rune}) where {bad} == true" for f in fields]
     return out
 
 

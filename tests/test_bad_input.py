@@ -146,3 +146,12 @@ def test_bad_numbers_are_dropped_and_counted(gw):
         attrs = spans[f"chat bad {key}"]["attributes"]
         assert key not in attrs and attrs[k.INVALID] == key
         assert math.isfinite(attrs.get(k.COST, 0.0)) and attrs.get(k.COST, 0.0) >= 0
+
+
+def test_invalid_utf8_in_the_span_name_alone_is_replaced(gw):
+    body = _request("name PLACEHOLDER", [KeyValue(key="app.note", value=AnyValue(string_value="clean"))]
+                    ).SerializeToString()
+    assert _post(gw, body.replace(b"PLACEHOLDER", b"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6\xf5")) == 200
+    assert wait(lambda: any(s["name"].startswith("name ") for s in gw.traces.spans()), timeout=30)
+    span = next(s for s in gw.traces.spans() if s["name"].startswith("name "))
+    assert span["name"] == "name " + "\ufffd" * 11 and span["attributes"]["app.note"] == "clean"

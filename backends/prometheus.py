@@ -7,6 +7,10 @@ from collector_config import Listen
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 
+# Headless Service over the gateway's pods (Kubernetes): its DNS name returns every pod, so
+# Prometheus scrapes each replica's own metrics instead of whichever pod the Service picks.
+COLLECTOR_PODS = "collector-pods"
+
 SCRAPE_INTERVAL = "15s"
 EVALUATION_INTERVAL = "15s"
 RULES_GLOB = f"{ROOT}/prometheus/rules/*.yml"
@@ -30,7 +34,10 @@ def _static(job: str, target: str) -> dict:
 
 def scrape_configs(settings: Settings) -> list[dict]:
     port = Listen().telemetry_port
-    jobs = [_static("collector", f"collector:{port}")]
+    if settings.target == "kubernetes":
+        jobs = [{"job_name": "collector", "dns_sd_configs": [{"names": [COLLECTOR_PODS], "type": "A", "port": port}]}]
+    else:
+        jobs = [_static("collector", f"collector:{port}")]   # one container on the Docker target
     if settings.target == "kubernetes" and settings.kubernetes.two_tier.enabled:
         # A headless Service: DNS returns every sampler pod, so each one is scraped.
         jobs.append({"job_name": SAMPLER_SERVICE,

@@ -319,7 +319,7 @@ def test_default_graph():
         "Secret": ["alertmanager-config", "collector-secrets", "grafana-secrets"],
         "Deployment": ["collector"],
         "StatefulSet": ["alertmanager", "grafana", "loki", "prometheus", "tempo"],
-        "Service": ["alertmanager", "collector", "grafana", "loki", "prometheus", "tempo"],
+        "Service": ["alertmanager", "collector", "collector-pods", "grafana", "loki", "prometheus", "tempo"],
         "HorizontalPodAutoscaler": ["collector"],
         "PodDisruptionBudget": ["collector"],
         "NetworkPolicy": ["alertmanager", "collector", "grafana", "loki", "prometheus", "tempo"],
@@ -748,3 +748,18 @@ def test_main_selects_the_docker_target():
     types = {r.typ for r in MOCKS.records}
     assert "llmobs:index:DockerStack" in types
     assert not any(t.startswith("kubernetes:") or t == "llmobs:index:KubernetesStack" for t in types)
+
+
+def test_prometheus_scrapes_every_collector_replica():
+    """The gateway scales out (HPA): each replica is a scrape target of its own, through a headless
+    Service over the collector pods, not one pod per scrape through the ClusterIP Service."""
+    g = graph("default")
+    prom = yaml.safe_load(g.get("ConfigMap", "prometheus-config")["data"]["prometheus__prometheus.yml"])
+    job = next(j for j in prom["scrape_configs"] if j["job_name"] == "collector")
+    assert job["dns_sd_configs"] == [{"names": ["collector-pods"], "type": "A", "port": 8888}]
+    pods = g.get("Service", "collector-pods")
+    assert pods["spec"]["clusterIP"] == "None"
+    assert [p["name"] for p in pods["spec"]["ports"]] == ["metrics"]
+    assert pods["spec"]["selector"] == g.get("Service", "collector")["spec"]["selector"]
+    docker = yaml.safe_load(render_all(validate({"target": "docker"}))["prometheus/prometheus.yml"])
+    assert next(j for j in docker["scrape_configs"] if j["job_name"] == "collector")["static_configs"]

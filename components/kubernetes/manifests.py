@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from backends.common import ROOT, SECRETS_DIR
 from backends.services import Service, services
+from backends.prometheus import COLLECTOR_PODS
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 from stackctl.artifacts import render_all
@@ -283,14 +284,17 @@ def statefulset(settings: Settings, svc: Service, rendered: dict[str, str], *, r
     return Manifest(f"{svc.name}-statefulset", body)
 
 
-def service(settings: Settings, svc: Service, *, headless: bool = False) -> Manifest:
+def service(settings: Settings, svc: Service, *, headless: bool = False, name: str | None = None,
+            port_names: tuple[str, ...] | None = None) -> Manifest:
+    name = name or svc.name
+    ports = [p for p in svc.ports if port_names is None or p.name in port_names]
     spec: dict = {"type": "ClusterIP", "selector": selector(settings, svc),
                   "ports": [{"name": p.name, "port": p.port, "targetPort": p.name, "protocol": p.protocol,
-                             **({"appProtocol": "grpc"} if "grpc" in p.name else {})} for p in svc.ports]}
+                             **({"appProtocol": "grpc"} if "grpc" in p.name else {})} for p in ports]}
     if headless:
         spec["clusterIP"] = "None"
-    body = {"apiVersion": "v1", "kind": "Service", "metadata": meta(settings, svc.name, svc), "spec": spec}
-    return Manifest(f"{svc.name}-service", body)
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": meta(settings, name, svc), "spec": spec}
+    return Manifest(f"{name}-service", body)
 
 
 def service_account(settings: Settings, svc: Service) -> Manifest:
@@ -374,6 +378,8 @@ def workload_manifests(settings: Settings, svc: Service, rendered: dict[str, str
     if svc.name == COLLECTOR:
         agent = two_tier(settings)
         out += [deployment(settings, svc, rendered, replicas=None, api_access=agent), service(settings, svc),
+                # Every replica scraped on its own (see backends.prometheus.COLLECTOR_PODS).
+                service(settings, svc, headless=True, name=COLLECTOR_PODS, port_names=("metrics",)),
                 hpa(settings, svc), pdb(settings, svc)]
         if agent:
             out += endpoints_reader(settings, svc)

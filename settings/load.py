@@ -133,6 +133,11 @@ def _semantic_checks(raw: dict, data: dict) -> None:
                     f"{_key(['pricing', 'models', i, 'pattern'])}: pattern {price['pattern']!r} of model "
                     f"{price['model']!r} also matches model {other['model']!r}; make it narrower")
     col = data["collector"]
+    if data["target"] == "kubernetes" and not data["kubernetes"]["two_tier"]["enabled"] and col["replicas_max"] > 1:
+        raise SettingsError(
+            f"{_key(['kubernetes', 'two_tier', 'enabled'])}: false with {_key(['collector', 'replicas_max'])} = "
+            f"{col['replicas_max']}: tail sampling behind several replicas splits traces (errors and slow traces "
+            "would be kept partially); enable two_tier, or set collector.replicas_min and replicas_max to 1")
     if col["replicas_min"] > col["replicas_max"]:
         raise SettingsError(f"{_key(['collector', 'replicas_min'])}: {col['replicas_min']} is above "
                             f"collector.replicas_max ({col['replicas_max']})")

@@ -151,6 +151,9 @@ def build(config: dict, secrets: dict | None = None) -> Graph:
 
 OPTIONS = {
     "default": {"target": "kubernetes"},
+    # Single tier: tail sampling is only correct with one replica (settings refuse more).
+    "single_tier": {"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": False}},
+                    "collector": {"replicas_min": 1, "replicas_max": 1}},
     "jaeger": {"target": "kubernetes", "traces": {"backend": "jaeger"}},
     "two_tier": {"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": True, "sampler_replicas": 4}}},
     "object_storage": {"target": "kubernetes", "storage": {
@@ -310,19 +313,24 @@ def kinds(g: Graph) -> dict[str, list[str]]:
 
 
 def test_default_graph():
+    # The default is two-tier: an agent Deployment that load-balances by trace id to a
+    # sampler StatefulSet, so tail sampling sees whole traces however many replicas run.
     g = graph("default")
     assert kinds(g) == {
         "Namespace": ["llmobs"],
-        "ServiceAccount": ["alertmanager", "collector", "grafana", "loki", "prometheus", "tempo"],
+        "ServiceAccount": ["alertmanager", "collector", "grafana", "loki", "otel-sampler", "prometheus", "tempo"],
         "ConfigMap": ["collector-config", "grafana-config", "grafana-dashboards", "grafana-provisioning", "loki-config",
-                      "prometheus-config", "prometheus-rules", "tempo-config"],
+                      "otel-sampler-config", "prometheus-config", "prometheus-rules", "tempo-config"],
         "Secret": ["alertmanager-config", "collector-secrets", "grafana-secrets"],
         "Deployment": ["collector"],
-        "StatefulSet": ["alertmanager", "grafana", "loki", "prometheus", "tempo"],
-        "Service": ["alertmanager", "collector", "collector-pods", "grafana", "loki", "prometheus", "tempo"],
+        "StatefulSet": ["alertmanager", "grafana", "loki", "otel-sampler", "prometheus", "tempo"],
+        "Service": ["alertmanager", "collector", "collector-pods", "grafana", "loki", "otel-sampler", "prometheus",
+                    "tempo"],
         "HorizontalPodAutoscaler": ["collector"],
-        "PodDisruptionBudget": ["collector"],
-        "NetworkPolicy": ["alertmanager", "collector", "grafana", "loki", "prometheus", "tempo"],
+        "PodDisruptionBudget": ["collector", "otel-sampler"],
+        "NetworkPolicy": ["alertmanager", "collector", "grafana", "loki", "otel-sampler", "prometheus", "tempo"],
+        "Role": ["collector-endpoints-reader"],
+        "RoleBinding": ["collector-endpoints-reader"],
     }
     components = {r.name: r.typ for r in g.records if not r.custom}
     assert components == {
@@ -361,7 +369,7 @@ def test_traces_backend_by_setting(option):
 
 
 def test_two_tier_mode():
-    off, on = graph("default"), graph("two_tier")
+    off, on = graph("single_tier"), graph("two_tier")
     assert "otel-sampler" not in {o["metadata"]["name"] for o in off.objects()}
     assert not off.of_kind("Role")
     sampler = on.get("StatefulSet", "otel-sampler")
@@ -568,7 +576,7 @@ def test_checksum_rolls_only_pods_whose_config_changed():
     def sums(g):
         return {n: p["metadata"]["annotations"][manifests.CHECKSUM_ANNOTATION] for n, p in pods(g.objects())}
     a, b = sums(base), sums(changed)
-    assert {n for n in a if a[n] != b[n]} == {"collector"}
+    assert {n for n in a if a[n] != b[n]} == {"otel-sampler"}   # tail sampling runs in the sampler tier
 
 
 def test_outputs():

@@ -13,6 +13,8 @@ OK = {"target": "docker"}
 BAD = [  # (config, text the error must contain)
     ({}, "llmobs: 'target' is a required property"),
     ({"target": "k8s"}, "llmobs:target: 'k8s' is not allowed; use one of: kubernetes, docker"),
+    ({"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": False}}},
+     "llmobs:kubernetes.two_tier.enabled: false with llmobs:collector.replicas_max = 6: tail sampling behind several"),
     ({**OK, "colour": "blue"}, "llmobs:colour: unknown key"),
     ({**OK, "sampling": {"keep_fraction": 1.5}}, "llmobs:sampling.keep_fraction: 1.5 is greater than the maximum of 1"),
     ({**OK, "sampling": {"keep_fraction": "half"}}, "llmobs:sampling.keep_fraction: 'half' is not of type 'number'"),

@@ -51,7 +51,7 @@ from stackctl.artifacts import render_all  # noqa: E402
 
 DEFAULT = {"target": "docker"}
 JAEGER_LOADGEN = {"target": "docker", "traces": {"backend": "jaeger"},
-                  "loadgen": {"enabled": True, "scenario": "cost_spike", "rate": 5}}
+                  "loadgen": {"enabled": True, "scenario": "tenant_cost_spike", "rate": 5}}
 NO_AUTH = {"target": "docker", "ingest": {"auth": False}}
 WEBHOOK = {"target": "docker", "alerts": {"receivers": {"kind": "webhook"}}}
 GIVEN = {"grafana_admin_password": "given-grafana-pw-3141", "ingest_token": "given-ingest-token-2718",
@@ -342,7 +342,7 @@ def test_loadgen_runs_the_chosen_scenario_against_the_collector():
         lg = containers(res)["llmobs-loadgen"]
         script = lg["command"][-1]
         assert lg["command"][:2] == ["sh", "-c"]
-        assert ("python -m stackctl loadgen --endpoint http://collector:4317 --scenario cost_spike "
+        assert ("python -m stackctl loadgen --endpoint http://collector:4317 --scenario tenant_cost_spike "
                 "--rate 5 --duration 86400") in script
         assert "/etc/llmobs/secrets/ingest_token" in script and "generated" not in script
         files = {u["file"] for u in lg["uploads"]}

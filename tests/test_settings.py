@@ -13,6 +13,7 @@ OK = {"target": "docker"}
 BAD = [  # (config, text the error must contain)
     ({}, "llmobs: 'target' is a required property"),
     ({"target": "k8s"}, "llmobs:target: 'k8s' is not allowed; use one of: kubernetes, docker"),
+    ({**OK, "loadgen": {"scenario": "cost_spike"}}, "llmobs:loadgen.scenario: 'cost_spike' is not allowed; use one of: baseline"),
     ({"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": False}}},
      "llmobs:kubernetes.two_tier.enabled: false with llmobs:collector.replicas_max = 6: tail sampling behind several"),
     ({**OK, "colour": "blue"}, "llmobs:colour: unknown key"),
@@ -97,3 +98,9 @@ def test_render_cli_refuses_bad_config_and_writes_nothing(tmp_path, capsys):
 def test_readme_config_reference_is_current():
     from settings.reference import table
     assert table() in open("README.md").read(), "run: python -m settings.reference, paste into README.md"
+
+
+def test_loadgen_scenario_enum_is_the_scenario_list():
+    from loadgen import scenarios
+    from settings.load import STACK_SCHEMA
+    assert STACK_SCHEMA["properties"]["loadgen"]["properties"]["scenario"]["enum"] == list(scenarios.SCENARIOS)

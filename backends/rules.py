@@ -34,6 +34,9 @@ class Level:
 PROVIDER_MODEL = Level("provider_model", (label(k.PROVIDER), label(k.REQUEST_MODEL)))
 TENANT = Level("tenant", (label(k.TENANT_LABEL),))
 SERVICE = Level("service", ("service_name",))
+FEATURE = Level("feature", (label(k.FEATURE_LABEL),))
+PROMPT_EVAL = Level("prompt_version_eval", (label(k.PROMPT_VERSION), label(k.EVAL_NAME)))
+BUCKETS = 4096  # user and session hash buckets (collector_config.metrics: 3 hex digits)
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,79 @@ def window_rules(window: str) -> list[Rule]:
     return rules
 
 
+def _sum_rate(metric: str, level: Level, window: str, selector: str = "") -> str:
+    return f"sum {level.by()} (rate({Series(metric).name}{selector}[{window}]))"
+
+
+def request_rules(window: str) -> list[Rule]:
+    """Per user-visible request (root spans) and per answer: the denominators dashboards and
+    alerts share. LLM and tool calls per request are counter ratios, not per-request histograms:
+    the gateway is stateless and a root span does not carry its children's counts."""
+    w, f = window, FEATURE
+    requests = _sum_rate("llm.app.requests", f, w)
+    answered = _sum_rate("llm.app.requests", f, w, f'{{{label(k.OUTCOME)}="answered"}}')
+    unanswered = _sum_rate("llm.app.requests", f, w, f'{{{label(k.OUTCOME)}="unanswered"}}')
+    tokens = f"({_sum_rate('llm.tokens.input', f, w)} + {_sum_rate('llm.tokens.output', f, w)})"
+    cost = _sum_rate("llm.cost", f, w)
+    return [
+        Rule(f"feature:llm_app_requests:rate{w}", requests),
+        Rule(f"feature:llm_tokens_per_request:ratio_rate{w}", f"{tokens} / {requests}"),
+        Rule(f"feature:llm_cost_per_request:ratio_rate{w}", f"{cost} / {requests}"),
+        Rule(f"feature:llm_cost_per_answer:ratio_rate{w}", f"{cost} / {answered}"),
+        Rule(f"feature:llm_calls_per_request:ratio_rate{w}", f"{_sum_rate('llm.requests', f, w)} / {requests}"),
+        Rule(f"feature:llm_app_requests_answered:ratio_rate{w}", f"{answered} / {requests}"),
+        Rule(f"feature:llm_app_requests_unanswered:ratio_rate{w}", f"{unanswered} / {requests}"),
+    ]
+
+
+def call_rules(window: str, rates: dict[str, Rule]) -> list[Rule]:
+    w, pm = window, PROVIDER_MODEL
+    retries, fallbacks = rate_rule("llm.retries", pm, w), rate_rule("llm.fallbacks", pm, w)
+    eval_mean = (f"{rate_sum(Series('llm.eval.score', '_sum'), PROMPT_EVAL, w)} / "
+                 f"{rate_sum(Series('llm.eval.score', '_count'), PROMPT_EVAL, w)}")
+    return [
+        retries, fallbacks,
+        Rule(f"provider_model:llm_cache_hit:ratio_rate{w}",
+             f"{rates['llm.tokens.cached_input'].record} / {rates['llm.tokens.input'].record}"),
+        ratio_rule(retries, rates["llm.requests"], pm, "llm_retries", w),
+        ratio_rule(fallbacks, rates["llm.requests"], pm, "llm_fallbacks", w),
+        quantile_rule("llm.context.utilization", pm, w, 0.95),
+        Rule(f"prompt_version_eval:llm_eval_score:mean_rate{w}", eval_mean),
+    ]
+
+
+def active_rules() -> list[Rule]:
+    """Distinct users and sessions per window by linear counting over hash buckets: a bucket is
+    occupied when it received a sample in the window (the gateway sends a bucket only when it
+    saw activity). n = -B ln(empty / B); standard error about sqrt(B (e^t - t - 1)) / n, t = n/B."""
+    out = []
+    for what, metric in (("users", "llm.users.activity"), ("sessions", "llm.sessions.activity")):
+        for window in ("1h", "1d"):
+            occupied = f"count(count_over_time({Series(metric).name}[{window}]))"
+            out.append(Rule(f":llm_active_{what}:estimate{window}",
+                            f"-{BUCKETS} * ln(clamp_min({BUCKETS} - {occupied}, 1) / {BUCKETS})"))
+    return out
+
+
+def rule_groups() -> list[tuple[str, str | None, list[Rule]]]:
+    """(group name, evaluation interval or None for the global one, rules)."""
+    out: list[tuple[str, str | None, list[Rule]]] = []
+    for w in WINDOWS:
+        rules = window_rules(w)
+        rates = {m: next(r for r in rules if r.record == rate_rule(m, PROVIDER_MODEL, w).record) for m in RATE_METRICS}
+        out.append((f"llm.rules.{w}", None, rules))
+        out.append((f"llm_requests.rules.{w}", None, request_rules(w) + call_rules(w, rates)))
+    out.append(("llm_active.rules", "1m", active_rules()))
+    return out
+
+
+def all_rules() -> list[Rule]:
+    return [r for _, _, rules in rule_groups() for r in rules]
+
+
 def groups(settings: Settings) -> list[dict]:
-    return [{"name": f"llm.rules.{w}", "rules": [r.to_dict() for r in window_rules(w)]} for w in WINDOWS]
+    return [{"name": name, **({"interval": interval} if interval else {}), "rules": [r.to_dict() for r in rules]}
+            for name, interval, rules in rule_groups()]
 
 
 def render(settings: Settings) -> dict[str, str]:

@@ -73,7 +73,8 @@ def groups(ctx: str) -> list[dict]:
 
 # Numbers the gateway computes with: a bad value would make a counter go negative, NaN or
 # infinite (cost, tokens) or corrupt a histogram. Valid: a number in [0, 1e9).
-NUMERIC = {"span": (k.INPUT_TOKENS, k.OUTPUT_TOKENS, k.CACHED_INPUT_TOKENS, k.TTFT, k.EVAL_SCORE, k.RETRIEVAL_RETURNED),
+NUMERIC = {"span": (k.INPUT_TOKENS, k.OUTPUT_TOKENS, k.CACHED_INPUT_TOKENS, k.CACHE_WRITE_TOKENS, k.TTFT, k.EVAL_SCORE,
+                  k.RETRIEVAL_RETURNED, k.RETRIEVAL_TOP_K, k.CONTEXT_WINDOW, k.AGENT_ITERATIONS, k.RETRY_ATTEMPT),
            "log": (k.EVAL_SCORE,)}
 NUMBER = r"^[0-9]{1,9}(?:\.[0-9]+)?$"
 

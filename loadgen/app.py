@@ -90,6 +90,24 @@ class Tally:
     secrets: Counter = field(default_factory=Counter)          # by detector
     secret_values: set = field(default_factory=set)
     phases: Counter = field(default_factory=Counter)
+    # Contract v2: what the gateway's newer metrics must count.
+    outcomes: Counter = field(default_factory=Counter)         # root spans by llmobs.request.outcome
+    llm_ok_calls: int = 0                                      # successful LLM calls (context utilization)
+    retries: int = 0
+    fallbacks: Counter = field(default_factory=Counter)        # (from model, to model)
+    cache_write_tokens: int = 0
+    truncated: int = 0
+    calls_by_prompt_version: Counter = field(default_factory=Counter)
+    agent_iterations: Counter = field(default_factory=Counter) # iterations per agent request -> requests
+    approvals: Counter = field(default_factory=Counter)        # (tool, decision) of approval-required tools
+    retrieval_requested: int = 0
+    retrieval_scored: int = 0                                  # retrievals that returned scored documents
+    retrieval_steps: Counter = field(default_factory=Counter)  # by method
+    eval_results: Counter = field(default_factory=Counter)     # (name, label)
+    safety_checks: Counter = field(default_factory=Counter)    # by stage
+    safety_blocks_by_stage: Counter = field(default_factory=Counter)
+    users: set = field(default_factory=set)
+    sessions: set = field(default_factory=set)
     spans: int = 0
     logs: int = 0
 
@@ -152,6 +170,9 @@ class _Request:
         self.phase, self.scenario = phase, scenario
         self.tally = Tally(requests=1)
         self.tally.phases[phase] += 1
+        self.iterations = 0                       # agent loop length, set by _agent
+        self.index_version: str | None = None     # set by _retrieval
+        self.answer_model: str | None = None      # the model that answered (evals are about it)
 
     # ------------------------------------------------------------------ choices
     def _weighted(self, pairs) -> str:
@@ -185,6 +206,8 @@ class _Request:
         self.common = {k.TENANT: self.tenant, k.FEATURE: self.feature.name}
         user = f"user-{rng.randrange(400):04d}"
         conversation = f"conv-{rng.getrandbits(48):012x}"
+        self.tally.users.add(user)
+        self.tally.sessions.add(conversation)
         template = rng.choice(world.QUERIES[self.feature.name])
         self.query = template.format(t=rng.choice(world.TOPICS), p=rng.choice(world.PRODUCTS))
         if self.secret:
@@ -228,6 +251,13 @@ class _Request:
         if not ok:
             root.error = ("llm_unavailable", "all LLM attempts failed")
             root.attrs[k.ERROR_TYPE] = "llm_unavailable"
+        outcome = "error" if not ok else ("refused" if blocked else (
+            "unanswered" if answer.startswith("I could not find") else "answered"))
+        root.attrs[k.OUTCOME] = outcome
+        self.tally.outcomes[outcome] += 1
+        if self.iterations:
+            root.attrs[k.AGENT_ITERATIONS] = self.iterations
+            self.tally.agent_iterations[self.iterations] += 1
         if ok and not blocked:
             self._evals_and_feedback(root)
         root.content = {k.INPUT_MESSAGES: [{"role": "user", "content": self.query}],
@@ -240,7 +270,9 @@ class _Request:
         score = self.rng.uniform(0.85, 0.99) if blocked else self.rng.uniform(0.0, 0.2)
         span = self._span(parent, f"safety_check {stage}", t, self.rng.uniform(0.01, 0.06),
                           {k.SAFETY_BLOCKED: blocked, X.SAFETY_STAGE: stage, X.SAFETY_SCORE: round(score, 3)})
+        self.tally.safety_checks[stage] += 1
         if blocked:
+            self.tally.safety_blocks_by_stage[stage] += 1
             category = ("prompt_injection" if self.knobs.safety_block_input > self.base.safety_block_input
                         else self.rng.choice(world.SAFETY_CATEGORIES))
             span.attrs[k.SAFETY_CATEGORY] = category
@@ -292,6 +324,11 @@ class _Request:
             span.attrs[X.SCORES] = [d["score"] for d in docs]
             span.content = {k.RETRIEVED_DOCUMENTS: docs}
         self.tally.retrievals += 1
+        self.tally.retrieval_requested += top_k
+        self.tally.retrieval_scored += int(bool(docs))
+        for step in ("vector", "bm25", "rerank"):
+            self.tally.retrieval_steps[step] += 1
+        self.index_version = version
         self.tally.empty_retrievals += int(empty)
         self.tally.retrieved_documents += returned
         return span.end, docs
@@ -330,9 +367,10 @@ class _Request:
                     {"role": "user", "content": self.query}]
         if docs:
             messages.insert(1, {"role": "system", "content": "Context: " + " ".join(d["content"] for d in docs[:3])})
-        t, ok, _ = self._call(parent, t, model, fallback, inp=inp, out=out, cached=cached,
-                              streaming=self.feature.streaming, messages=messages, reply=answer,
-                              overloadable=True, max_tokens=1024)
+        t, ok, used = self._call(parent, t, model, fallback, inp=inp, out=out, cached=cached,
+                                 streaming=self.feature.streaming, messages=messages, reply=answer,
+                                 overloadable=True, max_tokens=1024, extra={k.PROMPT_VERSION: self.prompt_version})
+        self.answer_model = used
         return t, ok, answer
 
     def _agent(self, parent: SpanPlan, t: float) -> tuple[float, bool, str]:
@@ -352,16 +390,20 @@ class _Request:
             t, ok, used = self._call(parent, t, model, fallback, inp=context, out=rng.randint(30, 120),
                                      cached=0, streaming=False, messages=messages,
                                      reply=f"call {tool.name}", finish="tool_calls", overloadable=True,
-                                     extra={X.AGENT_ITERATION: i + 1}, max_tokens=512)
+                                     extra={X.AGENT_ITERATION: i + 1, k.PROMPT_VERSION: self.prompt_version},
+                                     max_tokens=512)
             if not ok:
                 return t, False, ""
             t, result_tokens = self._tool(parent, t, tool, call_id, dangerous and i == len(tools) - 1)
             context += result_tokens + rng.randint(20, 80)
         messages = [{"role": "user", "content": self.query}]
         answer = self._text(rng.randint(12, 40))
-        t, ok, _ = self._call(parent, t, model, fallback, inp=context, out=rng.randint(100, 400), cached=0,
-                              streaming=True, messages=messages, reply=answer, overloadable=True,
-                              extra={X.AGENT_ITERATION: len(tools) + 1}, max_tokens=1024)
+        t, ok, used = self._call(parent, t, model, fallback, inp=context, out=rng.randint(100, 400), cached=0,
+                                 streaming=True, messages=messages, reply=answer, overloadable=True,
+                                 extra={X.AGENT_ITERATION: len(tools) + 1, k.PROMPT_VERSION: self.prompt_version},
+                                 max_tokens=1024)
+        self.iterations = len(tools) + 1
+        self.answer_model = used
         return t, ok, answer
 
     def _tool(self, parent: SpanPlan, t: float, tool: world.Tool, call_id: str, dangerous: bool) -> tuple[float, int]:
@@ -387,6 +429,8 @@ class _Request:
         if approval == "denied":
             span.events.append(("tool.denied", span.start + 0.001, {"reason": "policy: destructive action needs an owner"}))
         self.tally.tool_calls[outcome] += 1
+        if tool.approval_required:
+            self.tally.approvals[(tool.name, approval)] += 1
         return span.end, rng.randint(150, 700) if outcome == "ok" else 20
 
     # ------------------------------------------------------------------ LLM calls
@@ -436,12 +480,15 @@ class _Request:
             attrs[X.TEMPERATURE] = 0.2
             if max_tokens:
                 attrs[X.MAX_TOKENS] = max_tokens
-        if attempt:
-            attrs[X.RETRY_ATTEMPT] = attempt
+        attrs[X.RETRY_ATTEMPT] = attempt   # 0 on the first try: only attempts > 0 are retries
+        self.tally.retries += int(attempt > 0)
         if is_fallback:
             attrs[X.FALLBACK] = True
             attrs[X.FALLBACK_FROM] = requested
             self.tally.fallback_calls += 1
+            self.tally.fallbacks[(requested, model.name)] += 1
+        if op != "embeddings":
+            self.tally.calls_by_prompt_version[extra.get(k.PROMPT_VERSION, "unknown")] += 1
         self.tally.llm_calls += 1
         self.tally.llm_calls_by_model[model.name] += 1
         name = f"{op} {model.name}"
@@ -473,9 +520,16 @@ class _Request:
         span = self._span(parent, name, t, duration, attrs, kind=SpanKind.CLIENT)
         span.attrs[k.RESPONSE_MODEL] = model.response
         span.attrs[k.INPUT_TOKENS] = inp
+        self.tally.llm_ok_calls += 1
         if op != "embeddings":
             span.attrs[k.OUTPUT_TOKENS] = out
             span.attrs[k.CACHED_INPUT_TOKENS] = cached
+            # Anthropic-style prompt caching: a call that found no cache writes its cacheable prefix.
+            if model.provider == "anthropic" and not cached and inp >= 2048:
+                write = inp // 2 // 128 * 128
+                span.attrs[k.CACHE_WRITE_TOKENS] = write
+                self.tally.cache_write_tokens += write
+            self.tally.truncated += int(finish == "length")
             span.attrs[k.FINISH_REASONS] = [finish]
             span.attrs[X.RESPONSE_ID] = f"resp_{rng.getrandbits(64):016x}"
             span.attrs[X.CONTEXT_WINDOW] = model.context_window
@@ -516,7 +570,10 @@ class _Request:
                 label = ("hallucinated" if score else "grounded") if name == "hallucination" else (
                     "pass" if score >= 0.7 else "fail")
                 attrs = {k.EVAL_NAME: name, k.EVAL_SCORE: score, X.EVAL_LABEL: label,
-                         k.PROMPT_VERSION: self.prompt_version}
+                         k.PROMPT_VERSION: self.prompt_version, k.REQUEST_MODEL: self.answer_model}
+                if self.index_version:
+                    attrs[k.RETRIEVAL_INDEX_VERSION] = self.index_version
+                self.tally.eval_results[(name, label)] += 1
                 span = self._span(root, f"evaluate {name}", t, rng.uniform(0.2, 1.5), attrs)
                 root.logs.append(LogPlan(span.end, {**self.common, **attrs}, event_name="gen_ai.evaluation.result"))
                 self.tally.evals[name] += 1

@@ -32,6 +32,7 @@ from telemetry import keys as k
 
 TOKEN_ENV = collector_config.TOKEN_ENV   # the variable the collector reads the ingest token from
 PROTOCOLS = ("grpc", "http")
+ENVIRONMENT = "loadgen"  # deployment.environment.name of the synthetic app
 TRACE_ID_CAP = 10_000   # trace ids kept in the summary; long runs (the docker target's) stay bounded
 
 
@@ -119,7 +120,11 @@ class Summary:
             "tool_calls": dict(t.tool_calls), "retrievals": t.retrievals, "empty_retrievals": t.empty_retrievals,
             "retrieved_documents": t.retrieved_documents, "safety_blocks": t.safety_blocks,
             "evals": dict(t.evals), "eval_means": {n: round(t.eval_score_sums[n] / c, 4) for n, c in t.evals.items()},
-            "feedback": dict(t.feedback), "secrets": dict(t.secrets), "secret_values": sorted(t.secret_values),
+            "feedback": dict(t.feedback), "outcomes": dict(t.outcomes), "retries": t.retries,
+            "fallbacks": {f"{a}->{b}": n for (a, b), n in sorted(t.fallbacks.items())},
+            "cache_write_tokens": t.cache_write_tokens, "truncated": t.truncated,
+            "active_users": len(t.users), "sessions": len(t.sessions),
+            "secrets": dict(t.secrets), "secret_values": sorted(t.secret_values),
             "spans": t.spans, "logs": t.logs, "spans_exported": self.spans_exported, "spans_failed": self.spans_failed,
             "logs_exported": self.logs_exported, "logs_failed": self.logs_failed,
             "trace_ids": self.trace_ids, "secret_trace_ids": self.secret_trace_ids,
@@ -234,7 +239,7 @@ def run(endpoint: str = "http://127.0.0.1:4317", *, scenario: str = "baseline", 
     span_exp, log_exp, metric_exp = exporters or _exporters(endpoint, protocol, token)
     span_exp, log_exp = CountingSpanExporter(span_exp), CountingLogExporter(log_exp)
     resource = Resource.create({k.SERVICE_NAME: service, "service.version": "2025.06.1",
-                                "deployment.environment.name": "loadgen", X.SCENARIO: chosen.name})
+                                flavor_obj.key(k.ENVIRONMENT): ENVIRONMENT, X.SCENARIO: chosen.name})
     tracer_provider = TracerProvider(resource=resource, id_generator=SeededIds(seed))
     tracer_provider.add_span_processor(BatchSpanProcessor(span_exp, max_queue_size=200_000,
                                                           schedule_delay_millis=200, max_export_batch_size=2048))

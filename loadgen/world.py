@@ -2,15 +2,18 @@
 
 Plain data; `loadgen.app` draws from it with a seeded random generator. Attribute keys
 that telemetry/keys.py does not name (HTTP, retrieval details, approvals, ...) are
-the loadgen's own and live in `X` below; the gateway derives no metric from them.
+the loadgen's own and live in `X` below.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from telemetry import keys as k
+
 
 class X:
-    """Attribute keys the metric catalog does not use: semconv where one exists, else `llmobs.*`."""
+    """Attribute keys of the synthetic app: semconv where one exists, else `llmobs.*`. Those the
+    gateway derives metrics from are telemetry/keys.py's (referenced here by the loadgen's names)."""
     HTTP_METHOD = "http.request.method"
     HTTP_ROUTE = "http.route"
     HTTP_STATUS = "http.response.status_code"
@@ -23,27 +26,27 @@ class X:
     TEMPERATURE = "gen_ai.request.temperature"
     STREAM = "gen_ai.request.stream"
     RESPONSE_ID = "gen_ai.response.id"
-    AGENT_NAME = "gen_ai.agent.name"
+    AGENT_NAME = k.AGENT_NAME
     DATA_SOURCE = "gen_ai.data_source.id"
     EMBED_DIMENSIONS = "gen_ai.embeddings.dimension.count"
-    RETRY_ATTEMPT = "llmobs.retry.attempt"
-    FALLBACK = "llmobs.fallback"                # true on a call to the fallback model
-    FALLBACK_FROM = "llmobs.fallback.from_model"
-    CONTEXT_WINDOW = "llmobs.context_window.tokens"
+    RETRY_ATTEMPT = k.RETRY_ATTEMPT
+    FALLBACK = k.FALLBACK                # true on a call to the fallback model
+    FALLBACK_FROM = k.FALLBACK_FROM
+    CONTEXT_WINDOW = k.CONTEXT_WINDOW
     CONTEXT_UTILIZATION = "llmobs.context_window.utilization"
-    INDEX_NAME = "llmobs.retrieval.index"
-    INDEX_VERSION = "llmobs.retrieval.index_version"
-    TOP_K = "llmobs.retrieval.top_k"
-    SCORES = "llmobs.retrieval.scores"
+    INDEX_NAME = k.RETRIEVAL_INDEX
+    INDEX_VERSION = k.RETRIEVAL_INDEX_VERSION
+    TOP_K = k.RETRIEVAL_TOP_K
+    SCORES = k.RETRIEVAL_SCORES
     DOC_IDS = "llmobs.retrieval.document_ids"
-    RETRIEVAL_METHOD = "llmobs.retrieval.method"  # vector | bm25 | rerank | hybrid
+    RETRIEVAL_METHOD = k.RETRIEVAL_METHOD  # vector | bm25 | rerank | hybrid
     DB_SYSTEM = "db.system.name"
-    AGENT_ITERATION = "llmobs.agent.iteration"
-    APPROVAL_REQUIRED = "llmobs.tool.approval_required"
-    APPROVAL = "llmobs.tool.approval"           # auto | approved | denied
-    SAFETY_STAGE = "llmobs.safety.stage"        # input | output
+    AGENT_ITERATION = k.AGENT_ITERATION
+    APPROVAL_REQUIRED = k.TOOL_APPROVAL_REQUIRED
+    APPROVAL = k.TOOL_APPROVAL           # auto | approved | denied
+    SAFETY_STAGE = k.SAFETY_STAGE        # input | output
     SAFETY_SCORE = "llmobs.safety.score"
-    EVAL_LABEL = "gen_ai.evaluation.score.label"
+    EVAL_LABEL = k.EVAL_LABEL
     EVAL_EXPLANATION = "gen_ai.evaluation.explanation"
     EXCEPTION_MESSAGE = "exception.message"
     EXCEPTION_TYPE = "exception.type"

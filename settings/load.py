@@ -116,6 +116,9 @@ def _semantic_checks(raw: dict, data: dict) -> None:
             raise SettingsError(f"{key}.name: {extra['name']!r} is already a detector name; choose another")
         seen.add(extra["name"])
         _check_regex(f"{key}.regex", extra["regex"])
+    for name, bound in data["labels"].items():
+        for i, pattern in enumerate(bound["patterns"]):
+            _check_regex(_key(["labels", name, "patterns", i]), pattern)
     models: dict[str, int] = {}
     for i, price in enumerate(raw.get("pricing", {}).get("models", [])):
         key = _key(["pricing", "models", i])

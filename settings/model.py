@@ -7,6 +7,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class LabelBound:
     allowed: tuple[str, ...]
+    patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Price:
     cached_input: float
     provider: str | None = None
     pattern: str | None = None
+    context_window: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,12 @@ class Pricing:
 class Labels:
     tenant: LabelBound
     feature: LabelBound
+    prompt_version: LabelBound
+    environment: LabelBound
+    retrieval_index: LabelBound
+    index_version: LabelBound
+    retrieval_method: LabelBound
+    eval_label: LabelBound
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,11 @@ class Alerts:
     empty_retrieval_ratio: float
     thumbs_down_ratio: float
     redaction_spike_factor: float
+    retry_ratio: float
+    fallback_ratio: float
+    context_utilization_p95: float
+    agent_iterations_p95: float
+    context_recall_min: float
     engine: str   # prometheus | grafana
     runbook_base_url: str
     receivers: Receivers

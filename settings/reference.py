@@ -35,7 +35,11 @@ def rows(schema: dict = STACK_SCHEMA, prefix: str = "llmobs:") -> list[str]:
         sub = _resolve(sub)
         key = f"{prefix}{name}"
         if sub.get("type") == "object" and "properties" in sub:
-            out += rows(sub, key + ".")
+            # An object default given where the object is used (labels.environment) beats its children's.
+            given = sub.get("default") or {}
+            props = {n: {**_resolve(c), **({"default": given[n]} if n in given else {})}
+                     for n, c in sub["properties"].items()}
+            out += rows({**sub, "properties": props}, key + ".")
             continue
         default = json.dumps(sub["default"]) if "default" in sub else ("required" if name in schema.get("required", []) else "")
         desc = sub.get("description", "").replace("|", "\\|")

@@ -142,6 +142,9 @@ ALIASES: tuple[Alias, ...] = (
     Alias("gen_ai.response.stop_reason", "gen_ai.response.finish_reasons", (OLLM,)),
     Alias("llm.response.stop_reason", "gen_ai.response.finish_reasons", (OLLM,)),
 
+    # --- resource ---
+    Alias("deployment.environment", "deployment.environment.name", (OTEL, OLIT)),  # deprecated semconv name; OpenLIT's `environment`
+
     # --- identity / session ---
     Alias("session.id", "gen_ai.conversation.id", (OINF,)),
     Alias("gen_ai.session.id", "gen_ai.conversation.id", (OLIT,)),

@@ -1,7 +1,7 @@
 """Alert rules as typed Python (alerts.llm), rendered for Prometheus; runbooks from the same definitions."""
 from __future__ import annotations
 
-from alerts import grafana, llm, pipeline, quality
+from alerts import calls, grafana, llm, pipeline, quality
 from alerts.model import Alert, Group
 from alerts.prometheus import render_rules
 from alerts.runbooks import render_runbook
@@ -11,7 +11,7 @@ RULES_FILE = "prometheus/rules/llm.alerts.yml"
 
 
 def groups(settings: Settings) -> list[Group]:
-    return llm.alerts(settings) + quality.alerts(settings) + pipeline.alerts(settings)
+    return llm.alerts(settings) + calls.alerts(settings) + quality.alerts(settings) + pipeline.alerts(settings)
 
 
 def all_alerts(settings: Settings) -> list[Alert]:

@@ -4,13 +4,14 @@ The series names are the collector's internal telemetry and Prometheus' `up`
 (telemetry.catalog.SELF_METRICS)."""
 from __future__ import annotations
 
-from alerts.llm import per_min
+from alerts.llm import n, per_min
 from alerts.model import Alert, Example, Group, Runbook
 from settings import Settings
 from telemetry.catalog import SELF_METRICS as PIPELINE_METRICS  # noqa: F401  (linted against)
 
 SIGNALS = ("spans", "log_records", "metric_points")
 GATEWAY = 'job="collector",instance="collector:8888"'
+OVERFLOW, OVERFLOW_LOGS = n("llm.label.overflow"), n("llm.label.overflow.logs")
 
 
 def _any_signal(template: str) -> str:
@@ -101,6 +102,29 @@ def alerts(settings: Settings) -> list[Group]:
                 Example("loki down", {'up{job="loki",instance="loki:3100"}': "0+0x20"}, True,
                         {"job": "loki", "instance": "loki:3100"}, "loki (loki:3100) has not answered its scrape for 5m."),
                 Example("loki up", {'up{job="loki",instance="loki:3100"}': "1+0x20"}, False),
+            )),
+        Alert(
+            name="LlmLabelOverflow", severity="info", for_="1h",
+            # Spans first; logs only where no span of that bound overflowed (`or` keeps the left side).
+            expr=f"(sum by (llmobs_label) (rate({OVERFLOW}[1h])) or sum by (llmobs_label) (rate({OVERFLOW_LOGS}[1h]))) > 0",
+            summary="Values of a bounded metric label are being folded into other.",
+            description="{{ $labels.llmobs_label }}: {{ $value | humanize }} records/s carry a value outside "
+                        "llmobs:labels.{{ $labels.llmobs_label }} and are counted as other.",
+            runbook=Runbook(
+                meaning="A label the application controls (tenant, feature, prompt version, environment, index) "
+                        "has values outside its bound in the stack settings, so dashboards show them as `other`. "
+                        "Informational: the bound protects Prometheus; widen it if the values matter.",
+                checks=("Pipeline health dashboard, 'Label overflow by bound': which bound, since when?",
+                        "Traces of the service: which new values appear (a new tenant, a new prompt version)?",
+                        "The head-series budget: `python3 scripts/cardinality` and prometheus_tsdb_head_series."),
+                mitigations=("Add the values to llmobs:labels.<bound>.allowed, or a pattern for versions that churn.",
+                             "If the values are ids (unbounded), fix the application to send a stable category.",
+                             "Silence it for bounds that are meant to fold (e.g. a long tail of small tenants).")),
+            examples=(
+                Example("tenants folded", {'llm_label_overflow_total{llmobs_label="tenant"}': per_min(60, 120)}, True,
+                        {"llmobs_label": "tenant"},
+                        "tenant: 1 records/s carry a value outside llmobs:labels.tenant and are counted as other."),
+                Example("nothing folded", {'llm_label_overflow_total{llmobs_label="tenant"}': "3+0x120"}, False),
             )),
     ]
     return [Group("llm-pipeline", "1m", tuple(out))]

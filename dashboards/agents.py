@@ -22,4 +22,16 @@ def build(settings: Settings):
     b.timeseries("errors", "Tool errors by tool", "Failed tool calls per second.", "reqps",
                  [target(f'sum by (gen_ai_tool_name) (rate(llm_tool_calls_total{{llmobs_tool_outcome="error"}}[{RATE}]))',
                          "{{gen_ai_tool_name}}")])
+    b.timeseries("tool_latency", "Tool latency p95 by tool", "p95 duration of tool calls.", "s",
+                 [target(f"histogram_quantile(0.95, sum by (le, gen_ai_tool_name) "
+                         f"(rate(llm_tool_duration_seconds_bucket[{RATE}])))", "{{gen_ai_tool_name}}")])
+    b.timeseries("approvals", "Approval-required calls by decision", "Tool calls that needed approval, per second, "
+                 "by tool and decision (auto, approved, denied).", "reqps",
+                 [target(f"sum by (gen_ai_tool_name, llmobs_tool_approval) (rate(llm_tool_approvals_total[{RATE}]))",
+                         "{{gen_ai_tool_name}} {{llmobs_tool_approval}}")])
+    b.timeseries("iterations", "Loop iterations per request (p50, p95)", "Agent loop length per request; the line is "
+                 "the runaway alert threshold (p95).", "short",
+                 [target(f"histogram_quantile({q}, sum by (le) (rate(llm_agent_iterations_bucket[{RATE}])))", f"p{round(q * 100)}", ref)
+                  for q, ref in ((0.5, "A"), (0.95, "B"))],
+                 thresholds=[(a.agent_iterations_p95, "red")])
     return dashboard(b, "LLM agents and tools", UID, "Tool calls, denials and errors.", settings)

@@ -7,7 +7,9 @@ from dashboards.helpers import Board, datasource_vars, label_var
 from settings import Settings
 
 TAG = "llmobs"
-SEL_PM = 'gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model"'
+SEL_ENV = 'deployment_environment_name=~"$environment"'
+SEL_PM = f'gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model", {SEL_ENV}'
+SEL_PV = 'llmobs_prompt_version=~"$prompt_version"'
 SEL_TF = 'llmobs_tenant_bounded=~"$tenant", llmobs_feature_bounded=~"$feature"'
 
 
@@ -23,6 +25,8 @@ def variables(settings: Settings, *names: str) -> list:
         "tenant": ("llmobs_tenant_bounded", "llm_requests_total", "Tenant"),
         "feature": ("llmobs_feature_bounded", "llm_requests_total", "Feature"),
         "service": ("service_name", "llm_requests_total", "Service"),
+        "environment": ("deployment_environment_name", "llm_requests_total", "Environment"),
+        "prompt_version": ("llmobs_prompt_version", "llm_requests_total", "Prompt version"),
     }
     return datasource_vars(traces_type(settings)) + [
         label_var(n, known[n][0], known[n][1], known[n][2]) for n in names]

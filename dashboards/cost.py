@@ -1,12 +1,12 @@
 """Cost, for finance and owners: where the money goes and where it is heading."""
 from __future__ import annotations
 
-from dashboards.common import SEL_PM, SEL_TF, dashboard, traces_type
+from dashboards.common import SEL_PM, SEL_PV, SEL_TF, dashboard, traces_type
 from dashboards.helpers import RATE, Board, target, trace_target
 from settings import Settings
 
 SLUG, UID, FOLDER = "cost", "llm-cost", "finance"
-SEL = f"{SEL_PM}, {SEL_TF}"
+SEL = f"{SEL_PM}, {SEL_TF}, {SEL_PV}"
 
 
 def build(settings: Settings):
@@ -25,7 +25,9 @@ def build(settings: Settings):
                    instant=True)])
     for key, label, title in (("by_model", "gen_ai_request_model", "Spend by model"),
                               ("by_feature", "llmobs_feature_bounded", "Spend by feature"),
-                              ("by_tenant", "llmobs_tenant_bounded", "Spend by tenant")):
+                              ("by_tenant", "llmobs_tenant_bounded", "Spend by tenant"),
+                              ("by_prompt_version", "llmobs_prompt_version", "Spend by prompt version"),
+                              ("by_environment", "deployment_environment_name", "Spend by environment")):
         b.timeseries(key, title, f"USD per hour, by {label}.", "currencyUSD",
                      [target(f"sum by ({label}) (rate(llm_cost_total{{{SEL}}}[{RATE}])) * 3600", f"{{{{{label}}}}}")],
                      stack=True)
@@ -34,6 +36,15 @@ def build(settings: Settings):
                  "percentunit",
                  [target(f"sum by (gen_ai_request_model) (rate(llm_tokens_cached_input_total{{{SEL}}}[{RATE}])) / "
                          f"sum by (gen_ai_request_model) (rate(llm_tokens_input_total{{{SEL}}}[{RATE}]))",
+                         "{{gen_ai_request_model}}")])
+    b.timeseries("per_user_request", "Cost per request and per answer by feature",
+                 "USD per user-visible request, and per answered request (failed, refused and unanswered "
+                 "requests cost money too).", "currencyUSD",
+                 [target("feature:llm_cost_per_request:ratio_rate5m", "per request {{llmobs_feature_bounded}}", "A"),
+                  target("feature:llm_cost_per_answer:ratio_rate5m", "per answer {{llmobs_feature_bounded}}", "B")])
+    b.timeseries("cache_writes", "Prompt-cache writes", "Input tokens written to the provider's prompt cache per "
+                 "second (billed at a premium by some providers), by model.", "short",
+                 [target(f"sum by (gen_ai_request_model) (rate(llm_tokens_cache_write_total{{{SEL}}}[{RATE}]))",
                          "{{gen_ai_request_model}}")])
     b.timeseries("unpriced", "Unpriced calls", "Calls to models missing from the price table: counted at 0 USD.",
                  "reqps", [target(f"sum by (gen_ai_request_model) (rate(llm_unpriced_requests_total{{{SEL_PM}}}[{RATE}]))",
@@ -45,4 +56,4 @@ def build(settings: Settings):
             "threshold query; sort by the cost column. With Jaeger: a search, filter by tag llmobs.cost.usd.",
             "currencyUSD", [trace_target(query, tt)], "${traces}")
     return dashboard(b, "LLM cost", UID, "Spend by model, feature and tenant; projection against the budget.",
-                     settings, "provider", "model", "tenant", "feature")
+                     settings, "environment", "provider", "model", "tenant", "feature", "prompt_version")

@@ -28,11 +28,12 @@ BUILTINS = {"__rate_interval", "__range", "__interval", "__url_time_range", "__v
 MACROS = {"$__rate_interval": "5m", "$__range": "1h", "$__interval": "1m"}
 SERIES = {m.prometheus + s for m in CATALOG for s in ("", "_bucket", "_count", "_sum")} | SELF_METRICS
 WORDS = {"sum", "rate", "by", "and", "or", "unless", "histogram_quantile", "le", "avg_over_time", "increase",
-         "offset", "max", "min", "on", "group_left", "group_right", "without", "bool", "ignoring", "label_values"}
+         "offset", "max", "min", "on", "group_left", "group_right", "without", "bool", "ignoring", "label_values",
+         "scalar", "count", "count_over_time", "ln", "clamp_min"}
 
 
 def recorded() -> set[str]:
-    return {r.record for w in backends.rules.WINDOWS for r in backends.rules.window_rules(w)}
+    return {r.record for r in backends.rules.all_rules()}
 
 
 def promql(expr: str) -> str:
@@ -49,7 +50,8 @@ def identifiers(expr: str) -> set[str]:
     expr = re.sub(r"\[[^\]]*\]", "", expr)
     expr = re.sub(r"(?:by|on|without|ignoring|group_left|group_right) \([^)]*\)", "", expr)
     expr = re.sub(r"offset \d+[smhdwy]", "", expr)
-    return set(re.findall(r"\b[A-Za-z_:][A-Za-z0-9_:]*\b", expr)) - WORDS - {"e"}
+    # A name may start with ':' (recording rules with an empty level, `:llm_active_users:estimate1h`).
+    return set(re.findall(r"(?<![A-Za-z0-9_:]):?[A-Za-z_][A-Za-z0-9_:]*\b", expr)) - WORDS - {"e"}
 
 
 def _panels(board: dict):

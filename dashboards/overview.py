@@ -1,7 +1,7 @@
 """LLM overview, for on-call: is the LLM path healthy right now, and where does it hurt?"""
 from __future__ import annotations
 
-from dashboards.common import SEL_PM, dashboard, traces_type
+from dashboards.common import SEL_ENV, SEL_PM, dashboard, traces_type
 from dashboards.helpers import PM, RATE, Board, panel_id, target, trace_target
 from settings import Settings
 
@@ -42,6 +42,22 @@ def build(settings: Settings):
                  "Errors that retries usually absorb, per second, by provider.", "reqps",
                  [target(f'sum by (gen_ai_provider_name, error_type) (rate(llm_errors_total{{{SEL_PM}, '
                          f'error_type=~"rate_limited|timeout|overloaded"}}[{RATE}]))', "{{gen_ai_provider_name}} {{error_type}}")])
+    b.timeseries("retries", "Retries by model", "LLM calls that were retries, per second; the line is the alert "
+                 "threshold as a share of calls.", "reqps",
+                 [target(f"sum by ({PM}) (rate(llm_retries_total{{{SEL_PM}}}[{RATE}]))",
+                         "{{gen_ai_provider_name}} {{gen_ai_request_model}}")])
+    b.timeseries("fallbacks", "Fallback calls by from-model", "Calls served by a fallback model, per second, by the "
+                 "model they replaced and the one used.", "reqps",
+                 [target(f"sum by (llmobs_fallback_from_model, gen_ai_request_model) "
+                         f"(rate(llm_fallbacks_total{{{SEL_PM}}}[{RATE}]))",
+                         "{{llmobs_fallback_from_model}} -> {{gen_ai_request_model}}")])
+    b.timeseries("outcomes", "User requests by outcome", "User-visible requests (root spans) per second: answered, "
+                 "unanswered, refused, error.", "reqps",
+                 [target(f"sum by (llmobs_request_outcome) (rate(llm_app_requests_total{{{SEL_ENV}}}[{RATE}]))",
+                         "{{llmobs_request_outcome}}")], stack=True)
+    b.timeseries("request_latency", "User request latency p95", "End-to-end duration of user-visible requests.", "s",
+                 [target(f"histogram_quantile(0.95, sum by (le) (rate(llm_app_request_duration_seconds_bucket"
+                         f"{{{SEL_ENV}}}[{RATE}])))", "p95")])
     tt = traces_type(settings)
     slow = f"{a.latency_p95_seconds:g}s"
     query = (f'{{ span.gen_ai.operation.name =~ "chat|text_completion|generate_content" && duration > {slow} }}'
@@ -50,4 +66,4 @@ def build(settings: Settings):
             f"Traces with an LLM call slower than {slow} (the p95 threshold). Tempo returns the first matches, "
             "not the slowest: sorted here by duration.", "s", [trace_target(query, tt)], "${traces}")
     return dashboard(b, "LLM overview", UID, "On-call view of the LLM path: traffic, errors, latency, tokens.",
-                     settings, "provider", "model")
+                     settings, "environment", "provider", "model")

@@ -18,6 +18,10 @@ def build(settings: Settings):
     b.timeseries("send_failed", "Export failures by exporter", "Items per second exporters dropped after retries.", "short",
                  [target(f"sum by (exporter) (rate(otelcol_exporter_send_failed_{s}[{RATE}]))", f"{s} {{{{exporter}}}}", ref)
                   for s, ref in zip(SIGNALS, "ABC")])
+    b.timeseries("overflow", "Label overflow by bound", "Records per second whose value of a bounded label was "
+                 "folded into `other` (spans and logs): widen llmobs:labels.<bound> if the values matter.", "short",
+                 [target(f"sum by (llmobs_label) (rate(llm_label_overflow_total[{RATE}]))", "spans {{llmobs_label}}", "A"),
+                  target(f"sum by (llmobs_label) (rate(llm_label_overflow_logs_total[{RATE}]))", "logs {{llmobs_label}}", "B")])
     b.timeseries("queue", "Sending queue usage", "Queue size over capacity per exporter; the line is the alert threshold.",
                  "percentunit",
                  [target("max by (instance, exporter) (otelcol_exporter_queue_size / otelcol_exporter_queue_capacity)",

@@ -23,5 +23,17 @@ def build(settings: Settings):
     b.timeseries("tenants", "Spend by tenant", "USD per hour, by tenant.", "currencyUSD",
                  [target(f"sum by (llmobs_tenant_bounded) (rate(llm_cost_total{{{SEL_TF}}}[{RATE}])) * 3600",
                          "{{llmobs_tenant_bounded}}")], stack=True)
+    b.stat("users", "Active users, last hour", "Distinct users estimated from 4,096 hash buckets (no user id is "
+           "stored); error about 1-2% below ~10k users.", "short",
+           [target(":llm_active_users:estimate1h", instant=True)])
+    b.stat("sessions", "Active sessions, last hour", "Distinct conversations, estimated the same way.", "short",
+           [target(":llm_active_sessions:estimate1h", instant=True)])
+    b.stat("cost_per_user", "Cost per active user, last hour", "USD spent in the last hour divided by the active "
+           "users estimate.", "currencyUSD",
+           [target("sum(increase(llm_cost_total[1h])) / scalar(:llm_active_users:estimate1h)", instant=True)])
+    b.timeseries("answered", "Answered and unanswered rates by feature", "Share of user-visible requests answered, "
+                 "and the share the application could not answer.", "percentunit",
+                 [target("feature:llm_app_requests_answered:ratio_rate5m", "answered {{llmobs_feature_bounded}}", "A"),
+                  target("feature:llm_app_requests_unanswered:ratio_rate5m", "unanswered {{llmobs_feature_bounded}}", "B")])
     return dashboard(b, "LLM product", UID, "Usage, feedback and cost by feature and tenant.", settings,
                      "tenant", "feature")

@@ -1,7 +1,7 @@
 """AI quality: are answers good, safe and liked?"""
 from __future__ import annotations
 
-from dashboards.common import dashboard
+from dashboards.common import SEL_PV, dashboard
 from dashboards.helpers import RATE, Board, target
 from settings import Settings
 
@@ -16,6 +16,20 @@ def build(settings: Settings):
                  [target(f"sum by (gen_ai_evaluation_name) (rate(llm_eval_score_sum[{RATE}])) / "
                          f"sum by (gen_ai_evaluation_name) (rate(llm_eval_score_count[{RATE}]))", "{{gen_ai_evaluation_name}}")],
                  thresholds=[(a.eval_score_min, "red")])
+    for key, lbl, title in (("by_prompt_version", "llmobs_prompt_version", "prompt version"),
+                            ("by_model", "gen_ai_request_model", "model"),
+                            ("by_index_version", "llmobs_retrieval_index_version", "index version")):
+        b.timeseries(f"eval_{key}", f"Evaluation scores by {title}",
+                     f"Average evaluation score by evaluation name and {title}: a new version that scores worse "
+                     "shows as a new, lower line. The line is the alert minimum.", "percentunit",
+                     [target(f"sum by (gen_ai_evaluation_name, {lbl}) (rate(llm_eval_score_sum{{{SEL_PV}}}[{RATE}])) / "
+                             f"sum by (gen_ai_evaluation_name, {lbl}) (rate(llm_eval_score_count{{{SEL_PV}}}[{RATE}]))",
+                             f"{{{{gen_ai_evaluation_name}}}} {{{{{lbl}}}}}")],
+                     thresholds=[(a.eval_score_min, "red")])
+    b.timeseries("flags", "Flagged answers (hallucinated, toxic, failed)", "Share of evaluation results per name "
+                 "whose label is a failing one.", "percentunit",
+                 [target(f'sum by (gen_ai_evaluation_name) (rate(llm_eval_results_total{{gen_ai_evaluation_score_label=~"hallucinated|toxic|fail|true"}}[{RATE}])) / '
+                         f"sum by (gen_ai_evaluation_name) (rate(llm_eval_results_total[{RATE}]))", "{{gen_ai_evaluation_name}}")])
     b.timeseries("eval_events", "Evaluation scores (log events)", "Average score of evaluations sent as log events.",
                  "percentunit",
                  [target(f"sum by (gen_ai_evaluation_name) (rate(llm_eval_score_events_sum[{RATE}])) / "
@@ -31,4 +45,5 @@ def build(settings: Settings):
                  [target(f'sum by (llmobs_feature_bounded) (rate(llm_feedback_total{{llmobs_feedback="down"}}[{RATE}])) / '
                          f"sum by (llmobs_feature_bounded) (rate(llm_feedback_total[{RATE}]))", "{{llmobs_feature_bounded}}")],
                  thresholds=[(a.thumbs_down_ratio, "red")])
-    return dashboard(b, "LLM quality", UID, "Evaluation scores, safety blocks and user feedback.", settings)
+    return dashboard(b, "LLM quality", UID, "Evaluation scores, safety blocks and user feedback.", settings,
+                     "prompt_version")

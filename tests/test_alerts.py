@@ -88,7 +88,7 @@ def test_alert_fires_exactly_when_it_should(alert, rule_dir, tmp_path):
 
 
 KNOWN_SERIES = {m.prometheus + s for m in CATALOG for s in ("", "_bucket", "_count", "_sum")}
-RECORDED = {r.record for w in backends.rules.WINDOWS for r in backends.rules.window_rules(w)}
+RECORDED = {r.record for r in backends.rules.all_rules()}
 FUNCTIONS_AND_WORDS = {"sum", "rate", "by", "and", "or", "unless", "histogram_quantile", "le", "avg_over_time",
                        "increase", "offset", "max", "error_type", "without", "absent", "bool", "on",
                        "absent_over_time", "instance", "job", "exporter", "gen_ai_tool_name", "gen_ai_evaluation_name",

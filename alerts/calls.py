@@ -1,0 +1,174 @@
+"""Alerts on contract-v2 signals: retries, fallbacks, context saturation, agent loops, and quality
+by prompt version and index version."""
+from __future__ import annotations
+
+from alerts.llm import OPENAI, n, per_min
+from alerts.model import Alert, Example, Group, Runbook
+from collector_config.metrics import ITERATION_BUCKETS, UTILIZATION_BUCKETS
+from settings import Settings
+
+MODEL_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"}
+
+
+def _histogram(metric: str, labels: str, bounds: list[float], upper: float, rate: float = 60) -> dict[str, str]:
+    """Every observation lands in the bucket whose upper bound is `upper`."""
+    out = {f'{n(metric, "_bucket")}{{{labels},le="{b:g}"}}': per_min(rate if b >= upper else 0) for b in bounds}
+    out[f'{n(metric, "_bucket")}{{{labels},le="+Inf"}}'] = per_min(rate)
+    out[f'{n(metric, "_count")}{{{labels}}}'] = per_min(rate)
+    return out
+
+
+def _score(eval_name: str, labels: str, mean: float) -> dict[str, str]:
+    sel = f'gen_ai_evaluation_name="{eval_name}",{labels}'
+    return {f"{n('llm.eval.score', '_sum')}{{{sel}}}": per_min(10 * mean),
+            f"{n('llm.eval.score', '_count')}{{{sel}}}": per_min(10)}
+
+
+def alerts(settings: Settings) -> list[Group]:
+    a = settings.alerts
+    requests, retries, fallbacks = n("llm.requests"), n("llm.retries"), n("llm.fallbacks")
+    score_sum, score_count = n("llm.eval.score", "_sum"), n("llm.eval.score", "_count")
+    recall = 'gen_ai_evaluation_name="context_recall"'
+    version = 'llmobs_prompt_version="support-chat-v8"'
+    index = 'llmobs_retrieval_index_version="kb-docs-2024-11"'
+    out = [
+        Alert(
+            name="LlmRetryRateHigh", severity="warning", for_="15m",
+            expr=f"provider_model:llm_retries:ratio_rate5m > {a.retry_ratio:g}",
+            metrics=("provider_model:llm_retries:ratio_rate5m",),
+            summary="Many LLM calls to one model are retries.",
+            description="{{ $labels.gen_ai_provider_name }} {{ $labels.gen_ai_request_model }}: "
+                        "{{ $value | humanizePercentage }} of calls were retries over 5m "
+                        f"(threshold {a.retry_ratio:.0%}).",
+            runbook=Runbook(
+                meaning="The application retries calls to this model often: each retry adds latency and cost, and "
+                        "a retry storm can turn a provider's brown-out into an outage.",
+                checks=("LLM overview dashboard, 'Retries by model' and 'Error rate by error type': which errors are retried?",
+                        "Provider status page and rate-limit headers in error traces.",
+                        "Cost dashboard: spend per request for the model since the onset."),
+                mitigations=("Cap retries with backoff and jitter; fail over to the fallback model sooner.",
+                             "Lower concurrency or raise the provider quota for rate limits.",
+                             "If a deploy changed the client's timeouts, roll it back.")),
+            examples=(
+                Example("20% retries", {f"{requests}{{{OPENAI}}}": per_min(100), f"{retries}{{{OPENAI}}}": per_min(20)},
+                        True, MODEL_LABELS,
+                        f"openai gpt-4o: 20% of calls were retries over 5m (threshold {a.retry_ratio:.0%})."),
+                Example("5% retries", {f"{requests}{{{OPENAI}}}": per_min(100), f"{retries}{{{OPENAI}}}": per_min(5)}, False),
+            )),
+        Alert(
+            name="LlmFallbackStorm", severity="warning", for_="10m", keep_firing_for="10m",
+            expr=f"sum(rate({fallbacks}[5m])) / sum(rate({requests}[5m])) > {a.fallback_ratio:g}",
+            summary="A large share of LLM calls go to fallback models.",
+            description="{{ $value | humanizePercentage }} of LLM calls went to a fallback model over 5m "
+                        f"(threshold {a.fallback_ratio:.0%}).",
+            runbook=Runbook(
+                meaning="Primary models fail or are overloaded and the application falls back: answers may be "
+                        "slower, costlier or worse, and the fallback provider may throttle next.",
+                checks=("LLM overview dashboard, 'Fallback calls by from-model': which primary is being replaced?",
+                        "Provider status page of that primary; its error types in 'Error rate by error type'.",
+                        "Cost dashboard: spend by model (fallbacks are often pricier)."),
+                mitigations=("Fix or wait out the primary; consider pinning the fallback explicitly meanwhile.",
+                             "Check the fallback's quota before it throttles too.",
+                             "Watch quality panels: a weaker fallback lowers eval scores.")),
+            examples=(
+                Example("30% fallbacks", {f"{requests}{{{OPENAI}}}": per_min(100),
+                                          f'{fallbacks}{{gen_ai_request_model="claude-sonnet-4",llmobs_fallback_from_model="gpt-4o"}}':
+                                          per_min(30)}, True, {},
+                        f"30% of LLM calls went to a fallback model over 5m (threshold {a.fallback_ratio:.0%})."),
+                Example("5% fallbacks", {f"{requests}{{{OPENAI}}}": per_min(100),
+                                         f'{fallbacks}{{gen_ai_request_model="claude-sonnet-4",llmobs_fallback_from_model="gpt-4o"}}':
+                                         per_min(5)}, False),
+            )),
+        Alert(
+            name="LlmContextWindowSaturated", severity="warning", for_="15m",
+            expr=f"provider_model:llm_context_utilization:p95_rate5m > {a.context_utilization_p95:g}",
+            metrics=("provider_model:llm_context_utilization:p95_rate5m",),
+            summary="LLM calls fill most of the model's context window.",
+            description="{{ $labels.gen_ai_request_model }}: p95 context utilization is "
+                        "{{ $value | humanizePercentage }} over 5m "
+                        f"(threshold {a.context_utilization_p95:.0%}).",
+            runbook=Runbook(
+                meaning="Prompts (history, retrieved chunks, tool results) fill the context window: the model "
+                        "truncates or refuses, answers lose the earliest context, and cost per call rises.",
+                checks=("Cost dashboard, 'Tokens per request' by feature: which feature grew?",
+                        "LLM overview, 'Truncated responses' (finish reason length) for the same model.",
+                        "RAG dashboard: top-k requested vs returned, and the traces with the largest input."),
+                mitigations=("Trim conversation history or summarize it; lower top-k.",
+                             "Route long requests to a model with a larger window.",
+                             "Roll back the prompt version that added the bulk.")),
+            examples=(
+                Example("p95 near 95%", _histogram("llm.context.utilization", OPENAI, UTILIZATION_BUCKETS, 0.95), True,
+                        MODEL_LABELS, f"gpt-4o: p95 context utilization is 94.75% over 5m "
+                                      f"(threshold {a.context_utilization_p95:.0%})."),
+                Example("p95 near 74%", _histogram("llm.context.utilization", OPENAI, UTILIZATION_BUCKETS, 0.75), False),
+            )),
+        Alert(
+            name="LlmAgentLoopRunaway", severity="warning", for_="10m",
+            expr=f"histogram_quantile(0.95, sum by (le, gen_ai_agent_name) "
+                 f"(rate({n('llm.agent.iterations', '_bucket')}[10m]))) > {a.agent_iterations_p95:g}",
+            summary="Agent loops run far more iterations per request than expected.",
+            description="{{ $labels.gen_ai_agent_name }}: p95 {{ $value | humanize }} loop iterations per request "
+                        f"over 10m (maximum {a.agent_iterations_p95:g}).",
+            runbook=Runbook(
+                meaning="An agent calls tools again and again without finishing: cost and latency grow per request, "
+                        "and a loop may repeat a side effect.",
+                checks=("Agents dashboard, 'Loop iterations per request' and 'Tool calls by tool': which tool repeats?",
+                        "Traces of the longest requests: the same tool with the same arguments?",
+                        "Recent prompt or tool-schema changes for that agent."),
+                mitigations=("Lower the agent's iteration cap; return an answer when it is hit.",
+                             "Roll back the prompt or tool change; fix the tool whose result never satisfies the agent.",
+                             "Throttle the feature while the loop is fixed.")),
+            examples=(
+                Example("p95 near 25", _histogram("llm.agent.iterations", 'gen_ai_agent_name="ops-agent"',
+                                                  ITERATION_BUCKETS, 25), True, {"gen_ai_agent_name": "ops-agent"},
+                        f"ops-agent: p95 24.75 loop iterations per request over 10m (maximum {a.agent_iterations_p95:g})."),
+                Example("p95 near 8", _histogram("llm.agent.iterations", 'gen_ai_agent_name="ops-agent"',
+                                                 ITERATION_BUCKETS, 8), False),
+            )),
+        Alert(
+            name="LlmEvalScoreLowForPromptVersion", severity="warning", for_="30m",
+            expr=f"prompt_version_eval:llm_eval_score:mean_rate1h < {a.eval_score_min:g}",
+            metrics=("prompt_version_eval:llm_eval_score:mean_rate1h",),
+            summary="One prompt version's evaluation score dropped below its minimum.",
+            description='{{ $labels.gen_ai_evaluation_name }} of prompt version {{ $labels.llmobs_prompt_version }} '
+                        f'averages {{{{ $value | printf "%.2f" }}}} over 1h (minimum {a.eval_score_min:g}).',
+            runbook=Runbook(
+                meaning="Answers made with this prompt version score worse than the minimum: the usual cause is a "
+                        "prompt change, and the version label says which.",
+                checks=("AI quality dashboard, 'Eval score by prompt version': is the previous version still fine?",
+                        "The annotation where this version first appeared, and the deploy that shipped it.",
+                        "Low-scoring traces with this version (`span.llmobs.prompt.version = ...`)."),
+                mitigations=("Roll back to the previous prompt version.",
+                             "Run the offline eval set on both versions before shipping again.",
+                             "If only one model regressed, pin the previous model for this prompt.")),
+            examples=(
+                Example("version v8 at 0.5", _score("faithfulness", version, 0.5), True,
+                        {"gen_ai_evaluation_name": "faithfulness", "llmobs_prompt_version": "support-chat-v8"},
+                        f"faithfulness of prompt version support-chat-v8 averages 0.50 over 1h (minimum {a.eval_score_min:g})."),
+                Example("version v8 at 0.8", _score("faithfulness", version, 0.8), False),
+            )),
+        Alert(
+            name="LlmContextRecallLow", severity="warning", for_="30m",
+            expr=f"sum by (llmobs_retrieval_index_version) (rate({score_sum}{{{recall}}}[1h])) / "
+                 f"sum by (llmobs_retrieval_index_version) (rate({score_count}{{{recall}}}[1h])) < {a.context_recall_min:g}",
+            summary="Retrieval misses the context answers need for one index version.",
+            description="Context recall with index version {{ $labels.llmobs_retrieval_index_version }} averages "
+                        f'{{{{ $value | printf "%.2f" }}}} over 1h (minimum {a.context_recall_min:g}).',
+            runbook=Runbook(
+                meaning="Evaluations find that retrieved documents lack what the answer needs: a stale or broken "
+                        "index, a changed embedding model, or a retriever change.",
+                checks=("RAG dashboard, 'Index version in use' and 'Context recall by index version'.",
+                        "RAG dashboard: empty retrievals and best-document score over the same window.",
+                        "The index build and deploy log for that version."),
+                mitigations=("Roll back to the previous index version.",
+                             "Re-index with the current embedding model; check the ingestion job.",
+                             "Raise top-k temporarily while the index is fixed.")),
+            examples=(
+                Example("stale index at 0.4", _score("context_recall", index, 0.4), True,
+                        {"llmobs_retrieval_index_version": "kb-docs-2024-11"},
+                        f"Context recall with index version kb-docs-2024-11 averages 0.40 over 1h "
+                        f"(minimum {a.context_recall_min:g})."),
+                Example("index at 0.85", _score("context_recall", index, 0.85), False),
+            )),
+    ]
+    return [Group("llm-calls", "1m", tuple(out))]

@@ -77,7 +77,9 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs", "transform/redact_logs"], ["forward/logs"])
         pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["file/logs" if logs_file else "otlp_http/logs"])
         pipelines["logs/derive"] = _pipeline(["forward/logs"], ["transform/bound_logs"], ["signal_to_metrics"])
+        processors["transform/bound_metrics"] = metrics.app_metrics_processor(settings)
         pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics", "transform/redact_metrics",
+                                                    "transform/bound_metrics",
                                                     "delta_to_cumulative", "batch"], ["prometheus_remote_write"])
     front_traces = ["transform/normalize_traces", "transform/redact_traces"] if front else []
     if back:

@@ -194,6 +194,25 @@ def _span_groups(settings: Settings) -> list[dict]:
     ]
 
 
+# Ids that must never become labels of application metrics either.
+ID_KEYS = (k.USER_ID, k.CONVERSATION_ID, "session.id", "llmobs.request.id", k.TOOL_CALL_ID, "gen_ai.response.id")
+
+
+def app_metrics_processor(settings: Settings) -> dict:
+    """Application metrics pass through the gateway: the same bounds on their data-point labels
+    (folded in place), and id labels removed."""
+    groups = []
+    for bound in BOUNDS:
+        if bound.resource:
+            continue
+        v = attr("datapoint", bound.source)
+        groups.append({"context": "datapoint", "conditions": [f"{v} != nil"], "statements": [
+            f'set({v}, "other") where not IsMatch(String({v}), {lit(_bound_regex(bound, settings))})']})
+    groups.append({"context": "datapoint", "statements": [
+        f"delete_key(datapoint.attributes, {lit(key)})" for key in ID_KEYS]})
+    return {"error_mode": "ignore", "metric_statements": groups}
+
+
 def bound_processor(signal: str, settings: Settings) -> dict:
     """The metric path's own copy of each record (a fork of the pipeline): bounded labels,
     outcome defaults, user and session buckets, context windows. Exported data never sees these."""

@@ -203,3 +203,19 @@ def test_bounds_hold_under_10k_distinct_values():
         assert {e for _, _, e in requests} == {"other"}
         overflow = by(gw, "llm.label.overflow", k.OVERFLOW_LABEL)
         assert overflow == Counter({("tenant",): n, ("environment",): n, ("prompt_version",): n - 30})
+
+
+def test_application_metrics_get_the_same_bounds_and_no_ids():
+    with gateway(labels={"tenant": {"allowed": ["acme"]}, "feature": {"allowed": ["chat"]}}) as gw:
+        app = gw.app()
+        counter = app.meter.create_counter("app.requests")
+        for i, tenant in enumerate(("acme", "hooli", "initech", "acme")):
+            counter.add(1, {k.TENANT: tenant, k.FEATURE: "chat" if i % 2 else f"feature-{i}", k.USER_ID: f"user-{i}",
+                            k.CONVERSATION_ID: f"conv-{i}", "http.route": "/v1/chat"})
+        app.close()
+        assert wait(lambda: gw.sum_of("app_requests_total") == 4)
+        series = gw.metrics.latest("app_requests_total")
+        assert {dict(s)["llmobs_tenant"] for s in series} == {"acme", "other"}
+        assert {dict(s)["llmobs_feature"] for s in series} == {"chat", "other"}
+        assert all("user_id" not in dict(s) and "gen_ai_conversation_id" not in dict(s) for s in series)
+        assert {dict(s)["http_route"] for s in series} == {"/v1/chat"}   # other labels pass

@@ -752,6 +752,24 @@ def test_failure_before_registration_check_catches_late_failure():
     assert [r.name for r in MOCKS.records] == ["late"]
 
 
+def test_main_refuses_a_secret_key_set_in_plain_text():
+    """`pulumi config set ingest_token x` (no --secret): refused like in a stack file, before any resource."""
+    pulumi.runtime.set_config("llmobs:target", "kubernetes")
+    pulumi.runtime.set_config("llmobs:ingest_token", "plain-token-0123456789")
+    assert not pulumi.runtime.config.is_config_secret("llmobs:ingest_token")
+    MOCKS.records.clear()
+
+    @pulumi.runtime.test
+    def run():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    try:
+        with pytest.raises(pulumi.RunError, match=r"^llmobs:ingest_token: must be a secret"):
+            run()
+    finally:
+        pulumi.runtime.config.CONFIG.get().clear()
+    assert MOCKS.records == []
+
+
 def test_main_selects_the_docker_target():
     """target docker: __main__ builds components.docker.DockerStack with the same StackArgs."""
     pulumi.runtime.set_config("llmobs:target", "docker")

@@ -283,6 +283,16 @@ def test_scenario_switches_on_after_a_baseline_period():
     assert phases.count("baseline") == 50
 
 
+def test_cli_rate_default_is_the_schema_default():
+    import argparse
+    from settings.load import STACK_SCHEMA
+    from stackctl import loadgen_cmd
+    cli = argparse.ArgumentParser()
+    loadgen_cmd.add_parser(cli.add_subparsers())
+    args = cli.parse_args(["loadgen"])
+    assert args.rate == STACK_SCHEMA["properties"]["loadgen"]["properties"]["rate"]["default"] == 2
+
+
 def test_cli_help_and_unknown_scenario():
     out = subprocess.run([sys.executable, "-m", "stackctl", "loadgen", "--help"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)

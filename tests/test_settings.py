@@ -68,6 +68,8 @@ def test_defaults_fill_every_field():
     s = validate(OK)
     assert s.sampling.keep_fraction == 0.1 and s.content.mode == "hash" and s.ingest.auth is True
     assert s.labels.tenant.allowed == ("other",)
+    # Where the gateway sends: defaults in the schema, not in collector_config/exporters.py.
+    assert (s.endpoints.metrics, s.endpoints.logs) == ("http://prometheus:9090/api/v1/write", "http://loki:3100/otlp")
     assert {p.model for p in s.pricing.models} >= {"gpt-4o", "claude-sonnet-4"}
     # Frozen all the way down.
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -5,14 +5,13 @@ every other llmobs:* key is validated into Settings before any resource exists.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
 
 from components.args import StackArgs
 from settings import SettingsError, validate
-from settings.load import PREFIX, SECRET_KEYS
+from settings.load import SECRET_KEYS, runtime_settings
 
 # Stack outputs, when the target's stack component has them.
 OUTPUTS = ("namespace", "otlp_grpc_endpoint", "otlp_http_endpoint", "grafana_url", "grafana_admin_user",
@@ -21,22 +20,15 @@ SECRET_OUTPUTS = ("grafana_admin_password", "ingest_token")
 
 
 def _config() -> dict[str, Any]:
-    """Every llmobs:* key but the secrets, prefix removed, JSON objects parsed."""
+    """Every llmobs:* key but the secrets, prefix removed, JSON objects parsed; a secret key
+    set without --secret is refused, as in a stack file."""
     raw = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-    out: dict[str, Any] = {}
-    for key, text in raw.items():
-        if not key.startswith(PREFIX) or key[len(PREFIX):] in SECRET_KEYS:
-            continue
-        try:
-            out[key[len(PREFIX):]] = json.loads(text) if isinstance(text, str) else text
-        except ValueError:
-            out[key[len(PREFIX):]] = text
-    return out
+    return runtime_settings(raw, {key for key in raw if pulumi.runtime.config.is_config_secret(key)})
 
 
 def main() -> None:
-    config = _config()
     try:
+        config = _config()
         settings = validate(config)
     except SettingsError as exc:
         raise pulumi.RunError(str(exc)) from None

@@ -8,14 +8,11 @@ RETRY = {"enabled": True, "initial_interval": "1s", "max_interval": "30s", "max_
 
 
 def endpoints(settings: Settings) -> dict[str, str]:
-    """Defaults are the stack's own services: the same names resolve on both targets
-    (Kubernetes Services in the namespace, Docker network aliases)."""
+    """The schema's defaults are the stack's own services: the same names resolve on both targets
+    (Kubernetes Services in the namespace, Docker network aliases). An unset traces endpoint is the
+    stack's own traces backend, whose name is a setting of its own (traces.backend)."""
     e = settings.endpoints
-    return {
-        "metrics": e.metrics or "http://prometheus:9090/api/v1/write",
-        "traces": e.traces or f"{settings.traces.backend}:4317",
-        "logs": e.logs or "http://loki:3100/otlp",
-    }
+    return {"metrics": e.metrics, "traces": e.traces or f"{settings.traces.backend}:4317", "logs": e.logs}
 
 
 def exporters(settings: Settings, tier: str, pipelines: dict, logs_file: str | None = None) -> dict:

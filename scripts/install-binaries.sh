@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install the real binaries that `stackctl up-local` and the end-to-end tests run,
 # pinned by settings/versions.yaml where a registry serves them:
-#   prometheus, promtool, alertmanager, amtool  Debian packages (bookworm: Prometheus 2.42,
-#       Alertmanager 0.25). Debian's Prometheus has no OTLP receiver; the gateway sends
-#       metrics by remote write, so up-local runs it with --web.enable-remote-write-receiver.
+#   prometheus, promtool  built from the Prometheus module at the Go module version of the
+#       images.prometheus release (Prometheus tags each v3.Y.Z release as Go module
+#       v0.3YY.Z too: v3.5.0 = v0.305.0), inside the module tree (its go.mod has a replace).
+#       Built without the `builtinassets` tag: no web UI, the API and everything the tests use work.
+#   alertmanager, amtool  go install at the images.alertmanager tag.
 #   jaeger        go install github.com/jaegertracing/jaeger/cmd/jaeger at the Go module
 #       version of the images.jaeger release (the module path has no /v2 suffix, so v2.x tags
 #       cannot be used; Jaeger tags each v2.x release commit with a v1.x tag too).
@@ -11,18 +13,16 @@
 # Idempotent: Go binaries are cached per version in
 # ${LLMOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmobs} and linked into .bin/ (git-ignored).
 # Prints `name=path` lines on stdout, one per binary; progress goes to stderr.
-# Usage: scripts/install-binaries.sh [--no-apt] [--only NAME[,NAME...]]
+# Usage: scripts/install-binaries.sh [--only NAME[,NAME...]]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 versions="$root/settings/versions.yaml"
 cache="${LLMOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmobs}"
-apt=1
 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --no-apt) apt=0 ;;
     --only) only=",$2,"; shift ;;
-    *) echo "usage: $0 [--no-apt] [--only NAME[,NAME...]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--only NAME[,NAME...]]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -79,37 +79,26 @@ go_install() {  # name package version [module]
   link "$name" "$dir/$name"
 }
 
-debian() {  # binary-name package
-  local bin=$1 pkg=$2
-  if ! command -v "$bin" >/dev/null; then
-    if [ "$apt" = 1 ]; then
-      local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-      echo "$pkg: apt-get install" >&2
-      $sudo apt-get update -qq >&2
-      # policy-rc.d: install the binaries without starting their system services.
-      local policy=/usr/sbin/policy-rc.d placed=0
-      if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && placed=1
-      fi
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$pkg" >&2
-      [ "$placed" = 0 ] || $sudo rm -f "$policy"
-    else
-      echo "install-binaries: $bin missing; install the Debian package $pkg" >&2; exit 1
-    fi
-  fi
-  echo "$pkg: $(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo unknown)" >&2
+# Prometheus image tag v3.X.Y -> Go module version v0.3XX.Y (the proxy serves no v3 tags:
+# the module path has no /v3 suffix).
+prometheus_module_version() {
+  local tag=${1#v} major minor patch
+  IFS=. read -r major minor patch <<<"$tag"
+  [ "$major" = 3 ] || { echo "install-binaries: no Go module scheme known for Prometheus $1" >&2; return 1; }
+  printf 'v0.3%02d.%s\n' "$minor" "$patch"
 }
 
-if want prometheus || want promtool; then
-  debian prometheus prometheus
-  want prometheus && link prometheus "$(command -v prometheus)"
-  want promtool && link promtool "$(command -v promtool)"
-fi
-if want alertmanager || want amtool; then
-  debian prometheus-alertmanager prometheus-alertmanager
-  want alertmanager && link alertmanager "$(command -v prometheus-alertmanager)"
-  want amtool && link amtool "$(command -v amtool)"
-fi
+for name in prometheus promtool; do
+  if want "$name"; then
+    go_install "$name" "github.com/prometheus/prometheus/cmd/$name" \
+      "$(prometheus_module_version "$(pin images.prometheus.tag)")" github.com/prometheus/prometheus
+  fi
+done
+for name in alertmanager amtool; do
+  if want "$name"; then
+    go_install "$name" "github.com/prometheus/alertmanager/cmd/$name" "$(pin images.alertmanager.tag)"
+  fi
+done
 if want jaeger; then
   go_install jaeger github.com/jaegertracing/jaeger/cmd/jaeger "$(jaeger_module_version "$(pin images.jaeger.tag)")" \
     github.com/jaegertracing/jaeger

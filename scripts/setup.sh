@@ -21,8 +21,22 @@ apt_deps() {
   fi
 }
 
+# Wheels (never installed) of the alias table's source releases that pip cannot install here,
+# read by tests/test_alias_sources.py; cached per version, linked at .bin/alias-wheels.
+alias_wheels() {
+  local dir="${LLMOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmobs}/alias-wheels" spec
+  mkdir -p "$dir" .bin
+  for spec in $(python3 -c 'from tests.alias_packages import wheel_specs; print(*wheel_specs())'); do
+    local file_prefix="${spec%%==*}"; file_prefix="${file_prefix//-/_}-${spec##*==}-"
+    compgen -G "$dir/$file_prefix*.whl" >/dev/null || python3 -m pip download -q --disable-pip-version-check \
+      --no-deps --only-binary=:all: -d "$dir" "$spec"
+  done
+  ln -sfn "$dir" .bin/alias-wheels
+}
+
 step apt_deps
 step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
+step alias_wheels
 step bash scripts/build-collector.sh >/dev/null
 if [ -f scripts/install-binaries.sh ]; then step bash scripts/install-binaries.sh >/dev/null; fi
 # Grafana's LogQL/TraceQL grammars for the dashboard lint (versions locked in package-lock.json).

@@ -67,23 +67,23 @@ def _describe(error: jsonschema.ValidationError, key: str | None = None) -> str:
     return f"{key}: {error.message}"
 
 
+def resolve(schema: dict) -> dict:
+    """A schema node with its `$ref` (into the stack or the price schema's `$defs`) merged in."""
+    ref = schema.get("$ref")
+    if not ref:
+        return schema
+    defs = STACK_SCHEMA["$defs"] if ref.startswith("#/$defs/") else PRICES_SCHEMA["$defs"]
+    return {**defs[ref.split("/")[-1]], **{k: v for k, v in schema.items() if k != "$ref"}}
+
+
 def _fill_defaults(schema: dict, value: Any) -> Any:
     """Apply `default`s from the schema, recursing through objects, arrays and $refs."""
-    if "$ref" in schema:
-        ref = schema["$ref"]
-        if ref.startswith("#/$defs/"):
-            target = STACK_SCHEMA["$defs"][ref.split("/")[-1]]
-        else:
-            target = PRICES_SCHEMA["$defs"][ref.split("/")[-1]]
-        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    schema = resolve(schema)
     if isinstance(value, dict):
         for name, sub in schema.get("properties", {}).items():
+            sub = resolve(sub)
             if name not in value and "default" in sub:
                 value[name] = copy.deepcopy(sub["default"])
-            elif name not in value and "$ref" in sub:
-                resolved = STACK_SCHEMA["$defs"].get(sub["$ref"].split("/")[-1], {})
-                if "default" in resolved:
-                    value[name] = copy.deepcopy(resolved["default"])
             if name in value:
                 value[name] = _fill_defaults(sub, value[name])
     elif isinstance(value, list) and "items" in schema:
@@ -102,39 +102,55 @@ def _check_regex(key: str, pattern: str) -> None:
         raise SettingsError(f"{key}: regular expression {pattern!r} matches the empty string")
 
 
-def _semantic_checks(raw: dict, data: dict) -> None:
+def _check_redaction(redaction: dict) -> None:
     known = {d.name for d in DETECTORS}
-    for i, name in enumerate(data["redaction"]["disabled_detectors"]):
+    for i, name in enumerate(redaction["disabled_detectors"]):
         if name not in known:
             raise SettingsError(
                 f"{_key(['redaction', 'disabled_detectors', i])}: unknown detector {name!r}; "
                 f"allowed: {', '.join(sorted(known))}")
     seen: set[str] = set()
-    for i, extra in enumerate(data["redaction"]["extra_patterns"]):
+    for i, extra in enumerate(redaction["extra_patterns"]):
         key = _key(["redaction", "extra_patterns", i])
         if extra["name"] in known or extra["name"] in seen:
             raise SettingsError(f"{key}.name: {extra['name']!r} is already a detector name; choose another")
         seen.add(extra["name"])
         _check_regex(f"{key}.regex", extra["regex"])
-    for name, bound in data["labels"].items():
-        for i, pattern in enumerate(bound["patterns"]):
-            _check_regex(_key(["labels", name, "patterns", i]), pattern)
+
+
+def _price_keys(stack_models: list[dict]) -> dict[str, str]:
+    """model -> where its entry was written: the stack's own index, else the default table's."""
+    out = {p["model"]: f"settings/prices.yaml: models[{i}]" for i, p in enumerate(default_prices())}
+    out.update({p["model"]: _key(["pricing", "models", i]) for i, p in enumerate(stack_models)})
+    return out
+
+
+def _check_prices(stack_models: list[dict], merged: list[dict]) -> None:
     models: dict[str, int] = {}
-    for i, price in enumerate(raw.get("pricing", {}).get("models", [])):
-        key = _key(["pricing", "models", i])
+    for i, price in enumerate(stack_models):
         if price["model"] in models:
-            raise SettingsError(f"{key}.model: duplicate model {price['model']!r} (also at index {models[price['model']]})")
+            raise SettingsError(f"{_key(['pricing', 'models', i])}.model: duplicate model {price['model']!r} "
+                                f"(also at index {models[price['model']]})")
         models[price["model"]] = i
-    for i, price in enumerate(data["pricing"]["models"]):
+    where = _price_keys(stack_models)
+    for price in merged:
         if "pattern" in price:
-            _check_regex(_key(["pricing", "models", i, "pattern"]), price["pattern"])
-    merged = data["pricing"]["models"]
-    for i, price in enumerate(merged):
+            _check_regex(f"{where[price['model']]}.pattern", price["pattern"])
+    mine = {p["model"] for p in stack_models}
+    for price in merged:
         for other in merged:
             if other is not price and "pattern" in price and re2.fullmatch(price["pattern"], other["model"]):
+                if price["model"] not in mine and other["model"] in mine:   # the stack's entry is the one to change
+                    raise SettingsError(
+                        f"{where[other['model']]}.model: {other['model']!r} is also matched by the pattern "
+                        f"{price['pattern']!r} of the default model {price['model']!r} ({where[price['model']]}); "
+                        f"override {price['model']!r} with a narrower pattern, or price it as {price['model']!r}")
                 raise SettingsError(
-                    f"{_key(['pricing', 'models', i, 'pattern'])}: pattern {price['pattern']!r} of model "
+                    f"{where[price['model']]}.pattern: pattern {price['pattern']!r} of model "
                     f"{price['model']!r} also matches model {other['model']!r}; make it narrower")
+
+
+def _check_collector(data: dict) -> None:
     col = data["collector"]
     if data["target"] == "kubernetes" and not data["kubernetes"]["two_tier"]["enabled"] and col["replicas_max"] > 1:
         raise SettingsError(
@@ -144,10 +160,31 @@ def _semantic_checks(raw: dict, data: dict) -> None:
     if col["replicas_min"] > col["replicas_max"]:
         raise SettingsError(f"{_key(['collector', 'replicas_min'])}: {col['replicas_min']} is above "
                             f"collector.replicas_max ({col['replicas_max']})")
+
+
+def _check_storage(storage: dict) -> None:
     for signal in ("tempo", "loki"):
-        store = data["storage"][signal]
+        store = storage[signal]
         if store["type"] == "local" and len(store) > 1:
             raise SettingsError(f"{_key(['storage', signal])}: bucket/endpoint/region need type s3, gcs or azure")
+        if store["type"] == "azure" and "." not in store.get("endpoint", ""):
+            raise SettingsError(f"{_key(['storage', signal, 'endpoint'])}: required for type azure: the storage "
+                                "account's blob endpoint, e.g. myaccount.blob.core.windows.net")
+
+
+def _semantic_checks(raw: dict, data: dict) -> None:
+    """What the schema cannot say: names against the detector list, RE2 regexes, price patterns, cross-key rules."""
+    _check_redaction(data["redaction"])
+    _check_prices(raw.get("pricing", {}).get("models", []), data["pricing"]["models"])
+    _check_collector(data)
+    _check_storage(data["storage"])
+    _check_labels(data["labels"])
+
+
+def _check_labels(labels: dict) -> None:
+    for name, bound in labels.items():
+        for i, pattern in enumerate(bound["patterns"]):
+            _check_regex(_key(["labels", name, "patterns", i]), pattern)
 
 
 def _merge_prices(stack_models: list[dict]) -> list[dict]:
@@ -198,8 +235,13 @@ def validate(config: Mapping[str, Any]) -> model.Settings:
     return _build(model.Settings, data)
 
 
-def split_stack_config(config: Mapping[str, Any]) -> tuple[dict, dict]:
-    """Pulumi stack `config:` -> (settings keys, secret keys). Other namespaces are ignored."""
+def _stack_file_secret(key: str, value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def split_stack_config(config: Mapping[str, Any], is_secret=_stack_file_secret) -> tuple[dict, dict]:
+    """Pulumi stack `config:` -> (settings keys, secret keys). Other namespaces are ignored.
+    A key of SECRET_KEYS that `is_secret(full key, value)` says is plain text is refused."""
     settings: dict[str, Any] = {}
     secrets: dict[str, Any] = {}
     for full_key, value in (config or {}).items():
@@ -207,12 +249,25 @@ def split_stack_config(config: Mapping[str, Any]) -> tuple[dict, dict]:
             continue
         key = full_key[len(PREFIX):]
         if key in SECRET_KEYS:
-            if not (isinstance(value, dict) and set(value) == {"secure"}):
+            if not is_secret(full_key, value):
                 raise SettingsError(f"{full_key}: must be a secret; set it with `pulumi config set --secret {key} ...`")
             secrets[key] = value
         else:
             settings[key] = value
     return settings, secrets
+
+
+def runtime_settings(values: Mapping[str, Any], secret_keys: typing.Collection[str]) -> dict:
+    """The Pulumi program's config (full key -> text, JSON for objects) -> settings keys, prefix removed.
+    `secret_keys` are the full keys Pulumi holds as secrets; a secret key set in plain text is refused."""
+    parsed: dict[str, Any] = {}
+    for key, text in values.items():
+        try:
+            parsed[key] = json.loads(text) if isinstance(text, str) else text
+        except ValueError:
+            parsed[key] = text
+    settings, _ = split_stack_config(parsed, lambda key, _value: key in secret_keys)
+    return settings
 
 
 def load_stack_file(path: str | Path) -> model.Settings:
@@ -221,16 +276,4 @@ def load_stack_file(path: str | Path) -> model.Settings:
     if not isinstance(doc, dict):
         raise SettingsError(f"{path}: not a Pulumi stack file (expected a mapping)")
     settings, _ = split_stack_config(doc.get("config") or {})
-    return validate(settings)
-
-
-def from_pulumi_config(pairs: Mapping[str, str]) -> model.Settings:
-    """Pulumi runtime config (full key -> string, JSON for objects) -> Settings."""
-    parsed: dict[str, Any] = {}
-    for key, text in pairs.items():
-        try:
-            parsed[key] = json.loads(text)
-        except (TypeError, ValueError):
-            parsed[key] = text
-    settings, _ = split_stack_config({k: v for k, v in parsed.items() if k[len(PREFIX):] not in SECRET_KEYS})
     return validate(settings)

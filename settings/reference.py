@@ -3,18 +3,9 @@ from __future__ import annotations
 
 import json
 
-from settings.load import PRICES_SCHEMA, STACK_SCHEMA
+from settings.load import STACK_SCHEMA, resolve as _resolve
 
 BEGIN, END = "<!-- config-reference:begin -->", "<!-- config-reference:end -->"
-
-
-def _resolve(schema: dict) -> dict:
-    ref = schema.get("$ref", "")
-    if ref.startswith("#/$defs/"):
-        return {**STACK_SCHEMA["$defs"][ref.split("/")[-1]], **{k: v for k, v in schema.items() if k != "$ref"}}
-    if ref:
-        return {**PRICES_SCHEMA["$defs"][ref.split("/")[-1]], **{k: v for k, v in schema.items() if k != "$ref"}}
-    return schema
 
 
 def _allowed(schema: dict) -> str:

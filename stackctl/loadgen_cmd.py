@@ -10,6 +10,10 @@ import threading
 from loadgen import flavors, runner, scenarios
 from loadgen.pricing import Pricer
 from settings import load_stack_file
+from settings.load import STACK_SCHEMA
+
+# The docker target's loadgen container and this command send at the same rate unless told otherwise.
+DEFAULT_RATE = STACK_SCHEMA["properties"]["loadgen"]["properties"]["rate"]["default"]
 
 
 def add_parser(sub) -> None:
@@ -26,7 +30,8 @@ def add_parser(sub) -> None:
                    help="failure mode to produce: " + ", ".join(scenarios.SCENARIOS))
     p.add_argument("--after", type=float, default=None, metavar="S",
                    help="run the baseline for S seconds first, then switch the scenario on")
-    p.add_argument("--rate", type=float, default=5.0, help="requests per second (default 5)")
+    p.add_argument("--rate", type=float, default=float(DEFAULT_RATE),
+                   help=f"requests per second (default {DEFAULT_RATE}, llmobs:loadgen.rate's default)")
     p.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
     p.add_argument("--seed", type=int, default=1, help="same seed, same telemetry (default 1)")
     p.add_argument("--flavor", default=flavors.CANONICAL, choices=flavors.FLAVORS,

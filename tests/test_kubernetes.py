@@ -232,13 +232,17 @@ def check_secret_objects_marked(records: list[Record]) -> list[str]:
 
 def check_containers(objects: list[dict]) -> list[str]:
     problems = []
+    # A token is only of use to a ServiceAccount some RoleBinding grants rights (in any mode:
+    # the single-tier collector has none, so it gets no token either).
+    bound = {s["name"] for o in objects if o["kind"] == "RoleBinding" for s in o.get("subjects", [])
+             if s["kind"] == "ServiceAccount"}
     for name, pod in pods(objects):
         spec = pod["spec"]
         psc = spec.get("securityContext", {})
         if psc.get("runAsNonRoot") is not True or psc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
             problems.append(f"{name}: pod securityContext is not restricted")
-        if spec.get("automountServiceAccountToken") is not False and name != manifests.COLLECTOR:
-            problems.append(f"{name}: mounts a service account token")
+        if spec.get("automountServiceAccountToken") is not False and spec.get("serviceAccountName") not in bound:
+            problems.append(f"{name}: mounts a service account token without any RoleBinding")
         if spec.get("serviceAccountName") in (None, "default"):
             problems.append(f"{name}: runs as the default ServiceAccount")
         for c in spec["containers"] + spec.get("initContainers", []):
@@ -715,6 +719,13 @@ def test_checks_catch_breakage(name):
     assert check(objects, *args.get(check, ())), f"{name}: the check did not notice"
 
 
+def test_token_check_covers_the_collector_without_two_tier():
+    objects = copy.deepcopy(graph("single_tier").objects())
+    assert not [o for o in objects if o["kind"] == "RoleBinding"] and check_containers(objects) == []
+    _first(objects, "Deployment", "collector")["spec"]["template"]["spec"]["automountServiceAccountToken"] = True
+    assert check_containers(objects) == ["collector: mounts a service account token without any RoleBinding"]
+
+
 def test_secret_marking_check_catches_plain_secret():
     records = copy.deepcopy(graph("default").records)
     secret = next(r for r in records if r.typ == "kubernetes:core/v1:Secret")
@@ -739,6 +750,24 @@ def test_failure_before_registration_check_catches_late_failure():
     with pytest.raises(SettingsError):
         run()
     assert [r.name for r in MOCKS.records] == ["late"]
+
+
+def test_main_refuses_a_secret_key_set_in_plain_text():
+    """`pulumi config set ingest_token x` (no --secret): refused like in a stack file, before any resource."""
+    pulumi.runtime.set_config("llmobs:target", "kubernetes")
+    pulumi.runtime.set_config("llmobs:ingest_token", "plain-token-0123456789")
+    assert not pulumi.runtime.config.is_config_secret("llmobs:ingest_token")
+    MOCKS.records.clear()
+
+    @pulumi.runtime.test
+    def run():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    try:
+        with pytest.raises(pulumi.RunError, match=r"^llmobs:ingest_token: must be a secret"):
+            run()
+    finally:
+        pulumi.runtime.config.CONFIG.get().clear()
+    assert MOCKS.records == []
 
 
 def test_main_selects_the_docker_target():

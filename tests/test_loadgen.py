@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from conftest import ROOT
 from loadgen import flavors, run, scenarios, secrets
-from loadgen.app import Planner
+from loadgen.app import Planner, Tally
 from loadgen.pricing import Pricer
 from loadgen.world import X
 from telemetry import aliases, keys as k
@@ -53,8 +53,12 @@ def plan_stats(scenario: str, n: int = 400, seed: int = 11) -> dict:
     evals: dict = {}
     ttft: list = []
     durations: list = []
+    total = Tally()
+    leaks = 0
     for i in range(n):
         root, tally = planner.plan(i)
+        total.add(tally)
+        leaks += X.DEBUG_RAW_PROMPT in root.attrs
         for span in root.walk():
             a = span.attrs
             if a.get(k.OPERATION) in k.LLM_OPERATIONS:
@@ -76,7 +80,10 @@ def plan_stats(scenario: str, n: int = 400, seed: int = 11) -> dict:
     return {"llm_per_req": llm / n, "input_per_req": inp / n, "tools_per_req": tools / n, "denied_per_req": denied / n,
             "blocks_per_req": blocks / n, "empty_share": empty / max(retr, 1), "p95_duration": p95(durations),
             "p95_ttft": p95(ttft), "by_model": by_model, "llm": llm,
-            "eval_means": {name: sum(v) / len(v) for name, v in evals.items()}}
+            "eval_means": {name: sum(v) / len(v) for name, v in evals.items()},
+            "error_share": sum(total.llm_errors.values()) / llm, "rate_limited_share": total.llm_errors["rate_limited"] / llm,
+            "umbrella_cost_share": total.cost_by_tenant["umbrella"] / total.cost_usd,
+            "leak_share": leaks / n, "secret_kinds": set(total.secrets)}
 
 
 def test_same_seed_same_telemetry():
@@ -225,12 +232,12 @@ def test_scenario_signature_in_plans(name):
     """Each scenario moves its signal in what the app sends (the e2e test measures it through the pipeline)."""
     base, s = _base(), plan_stats(name)
     checks = {
-        "provider_errors": lambda: None,
-        "rate_limited": lambda: None,
+        "provider_errors": lambda: s["error_share"] >= max(5 * base["error_share"], 0.15),
+        "rate_limited": lambda: s["rate_limited_share"] >= 0.10 and s["llm_per_req"] > base["llm_per_req"],
         "latency_regression": lambda: s["p95_duration"] >= 2 * base["p95_duration"],
         "ttft_regression": lambda: s["p95_ttft"] >= 2 * base["p95_ttft"],
         "prompt_bloat": lambda: s["input_per_req"] >= 1.5 * base["input_per_req"],
-        "tenant_cost_spike": lambda: None,
+        "tenant_cost_spike": lambda: s["umbrella_cost_share"] >= 5 * base["umbrella_cost_share"],
         "quality_drop": lambda: s["eval_means"]["faithfulness"] <= base["eval_means"]["faithfulness"] - 0.2,
         "context_recall_drop": lambda: s["eval_means"]["context_recall"] <= base["eval_means"]["context_recall"] - 0.25,
         "tool_loop_runaway": lambda: s["tools_per_req"] >= 3 * base["tools_per_req"],
@@ -240,9 +247,11 @@ def test_scenario_signature_in_plans(name):
         >= 0.25,
         "retrieval_empty": lambda: s["empty_share"] >= 0.5 > base["empty_share"],
         "context_saturation": lambda: s["input_per_req"] >= 5 * base["input_per_req"],
-        "secret_leak_attempts": lambda: None,
+        "secret_leak_attempts": lambda: base["leak_share"] == 0 and s["leak_share"] >= 0.2
+        and s["secret_kinds"] == {d.name for d in DETECTORS},
     }
-    assert checks[name]() is not False, (name, s, base)
+    assert set(checks) == set(scenarios.SCENARIOS) - {"baseline"}
+    assert checks[name]() is True, (name, s, base)
 
 
 @pytest.mark.parametrize("name", ["provider_errors", "rate_limited", "tenant_cost_spike"])
@@ -272,6 +281,16 @@ def test_scenario_switches_on_after_a_baseline_period():
     assert not any(v.endswith("-verbose") for v in versions["baseline"])
     assert all(v.endswith("-verbose") for v in versions["scenario"])
     assert phases.count("baseline") == 50
+
+
+def test_cli_rate_default_is_the_schema_default():
+    import argparse
+    from settings.load import STACK_SCHEMA
+    from stackctl import loadgen_cmd
+    cli = argparse.ArgumentParser()
+    loadgen_cmd.add_parser(cli.add_subparsers())
+    args = cli.parse_args(["loadgen"])
+    assert args.rate == STACK_SCHEMA["properties"]["loadgen"]["properties"]["rate"]["default"] == 2
 
 
 def test_cli_help_and_unknown_scenario():

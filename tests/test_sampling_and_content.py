@@ -11,10 +11,15 @@ from gateway_run import gateway, wait
 from telemetry import keys as k
 from telemetry.catalog import BY_NAME
 
-NORMAL, ERRORS, SLOW, SAFETY, DENIED = 600, 40, 40, 20, 20
-FRACTION = 0.25
-# Binomial sd for 600 traces at 25% is ~10.6 traces (1.8 points); 5 sd keeps flakes out.
-TOLERANCE = 0.09
+NORMAL, ORDINARY, ERRORS, SLOW, SAFETY, DENIED = 600, 600, 40, 40, 20, 20
+# Different fractions for healthy LLM traces and for the rest, so the test tells the two
+# policies apart (swapped, or one ignored, moves a share by 0.4).
+LLM_FRACTION, FRACTION = 0.5, 0.1
+
+
+def tolerance(fraction: float, n: int) -> float:
+    """5 binomial standard deviations of the kept share: keeps flakes out (0.10 at 50%, 0.06 at 10%)."""
+    return 5 * (fraction * (1 - fraction) / n) ** 0.5
 
 
 def _chat(tracer, name, **attrs):
@@ -28,12 +33,15 @@ def _chat(tracer, name, **attrs):
 
 
 def test_tail_sampling_keeps_what_matters_and_metrics_count_everything():
-    with gateway(sampling={"keep_fraction": FRACTION, "llm_keep_fraction": FRACTION, "slow_threshold_ms": 500,
+    with gateway(sampling={"keep_fraction": FRACTION, "llm_keep_fraction": LLM_FRACTION, "slow_threshold_ms": 500,
                            "decision_wait_s": 1}) as gw:
         app = gw.app()
         tracer = app.tracer
         for i in range(NORMAL):
             _chat(tracer, "normal")
+        for i in range(ORDINARY):
+            with tracer.start_as_current_span("ordinary") as span:   # no LLM call in the trace
+                span.set_attribute("http.route", "/orders")
         for i in range(ERRORS):
             with tracer.start_as_current_span("error") as span:
                 span.set_attribute(k.OPERATION, "chat")
@@ -61,11 +69,13 @@ def test_tail_sampling_keeps_what_matters_and_metrics_count_everything():
                     and kept("execute_tool rm") == DENIED, timeout=30), \
             (kept("error"), kept("slow"), kept("safety"), kept("execute_tool rm"))
         time.sleep(2.5)  # decision_wait is 1s: let the last sampled traces drain.
-        share = kept("normal") / NORMAL
-        print(f"\nsampling: kept {kept('normal')}/{NORMAL} ordinary LLM traces ({share:.3f}, configured {FRACTION}); "
+        share, ordinary = kept("normal") / NORMAL, kept("ordinary") / ORDINARY
+        print(f"\nsampling: kept {kept('normal')}/{NORMAL} healthy LLM traces ({share:.3f}, configured {LLM_FRACTION}), "
+              f"{kept('ordinary')}/{ORDINARY} other traces ({ordinary:.3f}, configured {FRACTION}); "
               f"errors {kept('error')}/{ERRORS}, slow {kept('slow')}/{SLOW}, safety {kept('safety')}/{SAFETY}, "
               f"denied {kept('execute_tool rm')}/{DENIED}; metrics counted {gw.sum_of(requests):.0f}/{total_llm}")
-        assert abs(share - FRACTION) <= TOLERANCE
+        assert abs(share - LLM_FRACTION) <= tolerance(LLM_FRACTION, NORMAL), share
+        assert abs(ordinary - FRACTION) <= tolerance(FRACTION, ORDINARY), ordinary
         assert gw.sum_of(requests) == total_llm
 
 

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from settings import SettingsError, load_stack_file, validate
-from settings.load import split_stack_config
+from settings.load import runtime_settings, split_stack_config
 from stackctl.__main__ import main as stackctl
 
 OK = {"target": "docker"}
@@ -25,7 +25,15 @@ BAD = [  # (config, text the error must contain)
      "llmobs:pricing.models[1].model: duplicate model 'm'"),
     ({**OK, "pricing": {"models": [{"model": "m", "input": 1}]}}, "llmobs:pricing.models[0]: 'output' is a required property"),
     ({**OK, "pricing": {"models": [{"model": "x", "input": 1, "output": 1, "pattern": "gpt-4o.*"}]}},
-     "also matches model 'gpt-4o'"),
+     "llmobs:pricing.models[0].pattern: pattern 'gpt-4o.*' of model 'x' also matches model 'gpt-4o'"),
+    # The index is the stack's own, not the one in the table merged with the defaults.
+    ({**OK, "pricing": {"models": [{"model": "a", "input": 1, "output": 1},
+                                   {"model": "x", "input": 1, "output": 1, "pattern": "(?=x)y"}]}},
+     "llmobs:pricing.models[1].pattern: invalid RE2 regular expression"),
+    ({**OK, "pricing": {"models": [{"model": "gpt-4o-2024-05-13", "input": 1, "output": 1}]}},
+     "llmobs:pricing.models[0].model: 'gpt-4o-2024-05-13' is also matched by the pattern"),
+    ({**OK, "storage": {"loki": {"type": "azure", "bucket": "logs"}}},
+     "llmobs:storage.loki.endpoint: required for type azure"),
     ({**OK, "redaction": {"extra_patterns": [{"name": "acct", "regex": "(?=acct)[0-9]+"}]}},
      "llmobs:redaction.extra_patterns[0].regex: invalid RE2 regular expression"),
     ({**OK, "redaction": {"extra_patterns": [{"name": "acct", "regex": "[0-9"}]}},
@@ -60,6 +68,8 @@ def test_defaults_fill_every_field():
     s = validate(OK)
     assert s.sampling.keep_fraction == 0.1 and s.content.mode == "hash" and s.ingest.auth is True
     assert s.labels.tenant.allowed == ("other",)
+    # Where the gateway sends: defaults in the schema, not in collector_config/exporters.py.
+    assert (s.endpoints.metrics, s.endpoints.logs) == ("http://prometheus:9090/api/v1/write", "http://loki:3100/otlp")
     assert {p.model for p in s.pricing.models} >= {"gpt-4o", "claude-sonnet-4"}
     # Frozen all the way down.
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -78,6 +88,29 @@ def test_secrets_must_be_secure_values():
     settings, secrets = split_stack_config({"llmobs:target": "docker", "llmobs:ingest_token": {"secure": "v1:abc"},
                                             "aws:region": "eu-west-1"})
     assert settings == {"target": "docker"} and set(secrets) == {"ingest_token"}
+
+
+def test_secret_keys_set_in_plain_text_are_refused_at_runtime():
+    values = {"llmobs:target": "docker", "llmobs:sampling": '{"keep_fraction": 0.5}', "llmobs:ingest_token": "t0k"}
+    assert runtime_settings(values, {"llmobs:ingest_token"}) == {"target": "docker", "sampling": {"keep_fraction": 0.5}}
+    with pytest.raises(SettingsError, match=r"^llmobs:ingest_token: must be a secret"):
+        runtime_settings(values, set())
+
+
+def _nodes(node):
+    yield node
+    for value in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()):
+        yield from _nodes(value)
+
+
+def test_schema_text_parses_whole():
+    """A comma inside an unquoted YAML flow mapping cuts a description into a stray key with no value."""
+    from settings.load import PRICES_SCHEMA, STACK_SCHEMA
+    for schema in (STACK_SCHEMA, PRICES_SCHEMA):
+        cut = [key for node in _nodes(schema) if isinstance(node, dict) for key, value in node.items() if value is None]
+        assert cut == []
+    llm = STACK_SCHEMA["properties"]["sampling"]["properties"]["llm_keep_fraction"]["description"]
+    assert llm == "share of healthy LLM traces kept (errors, slow, safety and denied-tool traces are always kept)"
 
 
 def test_example_stacks_are_valid():

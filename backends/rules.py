@@ -118,7 +118,10 @@ def request_rules(window: str) -> list[Rule]:
     requests = _sum_rate("llm.app.requests", f, w)
     answered = _sum_rate("llm.app.requests", f, w, f'{{{label(k.OUTCOME)}="answered"}}')
     unanswered = _sum_rate("llm.app.requests", f, w, f'{{{label(k.OUTCOME)}="unanswered"}}')
-    tokens = f"({_sum_rate('llm.tokens.input', f, w)} + {_sum_rate('llm.tokens.output', f, w)})"
+    # `a + b` would drop a feature only one of them has (embeddings have no output): tag, union, sum.
+    tokens = "sum {by} ({a} or {b})".format(by=f.by(), **{
+        side: f'label_replace(rate({Series(m).name}[{w}]), "tokens", "{side}", "", "")'
+        for side, m in (("a", "llm.tokens.input"), ("b", "llm.tokens.output"))})
     cost = _sum_rate("llm.cost", f, w)
     return [
         Rule(f"feature:llm_app_requests:rate{w}", requests),

@@ -151,7 +151,7 @@ def test_every_secret_file_a_config_reads_is_mounted():
     assert read and read <= mounted
 
 
-PROMQL_WORDS = {"sum", "by", "rate", "histogram_quantile", "le", "count", "count_over_time", "ln", "clamp_min"}
+PROMQL_WORDS = {"sum", "by", "rate", "histogram_quantile", "le", "count", "count_over_time", "ln", "clamp_min", "label_replace", "or"}
 
 
 def test_rule_metric_names_exist_in_catalog():

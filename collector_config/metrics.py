@@ -27,7 +27,7 @@ def _has(ctx: str, key: str) -> str:
 
 def _rules() -> dict[str, dict]:
     """Metric name -> condition and value (OTTL) and, for histograms, buckets."""
-    llm = llm_condition()
+    llm = f"{attr('span', LLM)} == true"   # set once by bound_processor: cheaper than a regex per definition
     duration = "Seconds(span.end_time - span.start_time)"
     root = f"{attr('span', ROOT)} == true"  # IsRootSpan() is not available to signal_to_metrics
     tool, retrieval = _op("span", k.TOOL_OPERATION), _op("span", k.RETRIEVAL_OPERATION)
@@ -97,6 +97,7 @@ def _rules() -> dict[str, dict]:
 
 DEFAULTS = {k.TOOL_OUTCOME: "ok", k.ERROR_TYPE: "_OTHER"}
 ROOT = "llmobs.root"  # marks the request's root span on the metric path
+LLM = "llmobs.llm"    # marks LLM calls on the metric path
 OVERFLOW = {"spans": "llm.label.overflow", "logs": "llm.label.overflow.logs"}
 
 
@@ -158,12 +159,16 @@ def _bound_group(ctx: str, bound: Bound, settings: Settings) -> dict:
     """Copy (or take in place) the value, mark it when outside the bound, then fold it."""
     src = attr("resource", bound.source) if bound.resource else attr(ctx, bound.source)
     dst, marker = attr(ctx, bound.label), attr(ctx, overflow_marker(bound))
-    statements = []
-    if bound.resource or bound.label != bound.source:
+    statements, condition = [], f"{src} != nil"
+    if bound.resource:
+        # The resource's value wins; a record attribute of the same name is bounded all the same.
+        statements.append(f"set({dst}, String({src})) where {src} != nil")
+        condition = f"{src} != nil or {dst} != nil"
+    elif bound.label != bound.source:
         statements.append(f"set({dst}, String({src}))")
     statements += [f'set({marker}, true) where {dst} != "other" and not IsMatch(String({dst}), {lit(_bound_regex(bound, settings))})',
                    f'set({dst}, "other") where {marker} == true']
-    return {"context": ctx, "conditions": [f"{src} != nil"], "statements": statements}
+    return {"context": ctx, "conditions": [condition], "statements": statements}
 
 
 def _model_is(model: str, pattern: str | None) -> str:
@@ -183,12 +188,14 @@ def _span_groups(settings: Settings) -> list[dict]:
     buckets = [f"set({attr('span', label)}, Substring(SHA256(String({attr('span', key)})), 0, 3)) "
                f"where {attr('span', key)} != nil" for key, label in ((k.USER_ID, k.USER_BUCKET),
                                                                      (k.CONVERSATION_ID, k.SESSION_BUCKET))]
+    llm = attr("span", LLM)
     return [
+        {"context": "span", "statements": [f"set({llm}, true) where {llm_condition()}"]},
         {"context": "span", "conditions": ["IsRootSpan()"], "statements": [
             f"set({attr('span', ROOT)}, true)",
             f'set({outcome}, "error") where {outcome} == nil and span.status.code == STATUS_CODE_ERROR',
             f'set({outcome}, "unknown") where {outcome} == nil']},
-        {"context": "span", "conditions": [f"{llm_condition()} and {window} == nil"], "statements": windows},
+        {"context": "span", "conditions": [f"{llm} == true and {window} == nil"], "statements": windows},
         {"context": "span", "conditions": [f"{attr('span', k.USER_ID)} != nil or {attr('span', k.CONVERSATION_ID)} != nil"],
          "statements": buckets},
     ]

@@ -219,3 +219,12 @@ def test_application_metrics_get_the_same_bounds_and_no_ids():
         assert {dict(s)["llmobs_feature"] for s in series} == {"chat", "other"}
         assert all("user_id" not in dict(s) and "gen_ai_conversation_id" not in dict(s) for s in series)
         assert {dict(s)["http_route"] for s in series} == {"/v1/chat"}   # other labels pass
+
+
+def test_truncation_and_saturation_under_context_saturation():
+    for gw, t, _ in _run(flavors.CANONICAL, scenario="context_saturation", requests=60):
+        assert total(gw, "llm.truncated") == t.truncated > 0
+        assert total(gw, "llm.context.utilization", "_count") == t.llm_ok_calls
+        saturated = sum(v for (le,), v in by(gw, "llm.context.utilization", "le", suffix="_bucket").items()
+                        if le == "0.8")
+        assert saturated < t.llm_ok_calls   # some calls above 80% of the window

@@ -262,9 +262,18 @@ def test_derived_metrics(run):
 # only), and what the remote-write translation and the collector add.
 BOUNDED_LABELS = {"gen_ai_provider_name", "gen_ai_request_model", "gen_ai_operation_name", "error_type",
                   "gen_ai_tool_name", "llmobs_tool_outcome", "llmobs_safety_category", "gen_ai_evaluation_name",
-                  "llmobs_feedback", "llmobs_invalid"}
-COUNTER_ONLY_LABELS = {"llmobs_tenant_bounded": {"acme", "globex", "other"},     # gateway_run's llmobs:labels
-                       "llmobs_feature_bounded": {"chat", "search", "other"}}
+                  "llmobs_feedback", "llmobs_invalid",
+                  # contract v2: enums, bounded-by-settings labels (values checked below), hash buckets
+                  "llmobs_request_outcome", "llmobs_safety_stage", "gen_ai_evaluation_score_label",
+                  "llmobs_tool_approval", "llmobs_retrieval_method", "llmobs_retrieval_index",
+                  "llmobs_retrieval_index_version", "gen_ai_agent_name", "llmobs_fallback_from_model",
+                  "llmobs_user_bucket", "llmobs_session_bucket", "llmobs_label"}
+# Labels bounded by settings: gateway_run leaves them at their defaults; this traffic sets none.
+DEFAULT_BOUNDED = {"llmobs_prompt_version": {"other", "unknown"},
+                   "deployment_environment_name": {"production", "staging", "development", "other", "unknown"}}
+# gateway_run's llmobs:labels; `unknown` where a span (a root span here) has no value
+COUNTER_ONLY_LABELS = {"llmobs_tenant_bounded": {"acme", "globex", "other", "unknown"},
+                       "llmobs_feature_bounded": {"chat", "search", "other", "unknown"}}
 PLUMBING_LABELS = {"__name__", "job", "instance", "le", "service_name", "signal_to_metrics_service_instance_id",
                    "otel_scope_name", "otel_scope_version", "otel_scope_schema_url"}
 
@@ -278,8 +287,10 @@ def test_metric_labels_are_bounded(run):
         if not name.startswith(("llm_", "gen_ai_")):
             continue
         checked += 1
-        extra = set(labels) - BOUNDED_LABELS - set(COUNTER_ONLY_LABELS) - PLUMBING_LABELS
+        extra = set(labels) - BOUNDED_LABELS - set(COUNTER_ONLY_LABELS) - set(DEFAULT_BOUNDED) - PLUMBING_LABELS
         assert not extra, (name, extra)
+        for label, values in DEFAULT_BOUNDED.items():
+            assert labels.get(label, "unknown") in values, (name, label, labels.get(label))
         for label, values in COUNTER_ONLY_LABELS.items():
             if label in labels:
                 assert name.endswith("_total"), (name, label, "tenant and feature only on counters")

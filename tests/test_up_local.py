@@ -142,7 +142,10 @@ def test_baseline_metrics_match_what_was_sent(sent, prom):
 def test_every_catalog_metric_baseline_produces_is_present(sent, prom):
     # Redaction counters only move when something is redacted (see the secret scenario).
     # Invalid-value counters only move on bad input (tests/test_bad_input.py).
-    expected_absent = {"llm.redacted.spans", "llm.redacted.logs", "llm.invalid.values", "llm.invalid.values.logs"}
+    # Baseline traffic has no fallback and no truncated response (fallback_storm, context_saturation do:
+    # tests/test_contract.py).
+    expected_absent = {"llm.redacted.spans", "llm.redacted.logs", "llm.invalid.values", "llm.invalid.values.logs",
+                       "llm.fallbacks", "llm.truncated"}
     for metric in CATALOG:
         name = metric.prometheus + ("_count" if metric.kind == "histogram" else "")
         value = prom.value(f"sum({name}{sel('llm-app-baseline')})")

@@ -15,6 +15,7 @@ import hashlib
 from grafanalib.core import (EXP_REDUCER_FUNC_LAST, EXP_TYPE_MATH, EXP_TYPE_REDUCE, AlertExpression, AlertGroup,
                              AlertRulev9, Target)
 
+from alerts import links
 from alerts.model import Alert, Group
 from backends.common import ALERT_WEBHOOK_URL, secret_path, to_yaml
 from collector_config.ottl import escape_dollars as escape   # Grafana expands $VAR the same way
@@ -41,7 +42,9 @@ def rule(alert: Alert, runbook_base: str, window_s: int = 600) -> AlertRulev9:
     return AlertRulev9(
         title=alert.name, uid=uid(alert.name), condition="C", evaluateFor=alert.for_,
         labels=alert.labels(),
-        annotations={k: grafana_template(v) for k, v in alert.annotations(runbook_base).items()},
+        annotations={**{k: grafana_template(v) for k, v in alert.annotations(runbook_base).items()},
+                     # Grafana's own link from an alert to its panel
+                     "__dashboardUid__": links.panel(alert.name)[0], "__panelId__": str(links.panel(alert.name)[1])},
         timeRangeFrom=window_s, timeRangeTo=0,
         noDataAlertState=STATES["no_data"], errorAlertState=STATES["exec_err"],
         triggers=[

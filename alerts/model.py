@@ -56,8 +56,9 @@ class Alert:
         return {"severity": self.severity, "team": self.team}
 
     def annotations(self, runbook_base: str) -> dict[str, str]:
+        from alerts import links   # dashboards -> settings; imported late to keep this module plain
         return {"summary": self.summary, "description": self.description,
-                "runbook_url": self.runbook_url(runbook_base)}
+                "runbook_url": self.runbook_url(runbook_base), "dashboard_url": links.url(self.name)}
 
 
 @dataclass(frozen=True)

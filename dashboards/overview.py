@@ -51,6 +51,11 @@ def build(settings: Settings):
                  [target(f"sum by (llmobs_fallback_from_model, gen_ai_request_model) "
                          f"(rate(llm_fallbacks_total{{{SEL_PM}}}[{RATE}]))",
                          "{{llmobs_fallback_from_model}} -> {{gen_ai_request_model}}")])
+    b.timeseries("context", "Context window utilization p95 by model", "p95 of input tokens over the model's "
+                 "context window; the line is the saturation alert threshold.", "percentunit",
+                 [target(f"histogram_quantile(0.95, sum by (le, gen_ai_request_model) (rate(llm_context_utilization_bucket"
+                         f"{{{SEL_PM}}}[{RATE}])))", "{{gen_ai_request_model}}")],
+                 thresholds=[(a.context_utilization_p95, "red")])
     b.timeseries("outcomes", "User requests by outcome", "User-visible requests (root spans) per second: answered, "
                  "unanswered, refused, error.", "reqps",
                  [target(f"sum by (llmobs_request_outcome) (rate(llm_app_requests_total{{{SEL_ENV}}}[{RATE}]))",

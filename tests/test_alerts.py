@@ -129,3 +129,17 @@ def test_runbooks_are_current():
         assert (ROOT / alert.runbook_path).read_text() == render_runbook(alert), \
             f"{alert.runbook_path} is stale: run python -m alerts"
     assert {p.stem for p in (ROOT / "runbooks").glob("Llm*.md")} == {a.name for a in ALL}
+
+
+def test_every_alert_links_to_a_panel_that_exists():
+    import dashboards
+    from alerts import links
+    panels = {}
+    for entry in dashboards.REGISTRY:
+        board = dashboards.to_json(entry, SETTINGS)
+        panels[board["uid"]] = {p["id"]: p["title"] for p in board["panels"]}
+    assert set(links.PANELS) == {a.name for a in ALL}, "every alert, and only alerts, in alerts/links.py"
+    for alert in ALL:
+        uid, pid = links.panel(alert.name)
+        assert pid in panels[uid], (alert.name, uid, pid)
+        assert alert.annotations("")["dashboard_url"] == f"/d/{uid}?viewPanel={pid}"

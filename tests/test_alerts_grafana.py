@@ -7,6 +7,8 @@ import re
 import pytest
 import yaml
 
+from alerts import links
+
 import alerts
 from alerts import grafana
 from alerts.prometheus import render_rules
@@ -64,7 +66,9 @@ def test_both_renderings_agree(doc):
         query = next(n for n in g["data"] if n["refId"] == "A")
         assert query["model"]["expr"] == p["expr"], name
         assert g["for"] == p["for"] and g["labels"] == p["labels"], name
-        assert g["annotations"] == {k: grafana.grafana_template(v) for k, v in p["annotations"].items()}, name
+        uid, panel = links.panel(name)   # Grafana links the panel natively as well
+        assert g["annotations"] == {**{k: grafana.grafana_template(v) for k, v in p["annotations"].items()},
+                                    "__dashboardUid__": uid, "__panelId__": str(panel)}, name
 
 
 def test_contact_point_reads_the_secret_file(doc):

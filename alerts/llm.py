@@ -231,7 +231,7 @@ def alerts(settings: Settings) -> list[Group]:
                              "Cap max tokens or agent iterations.")),
             examples=(
                 Example("spend grows tenfold", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 10, WEEK, 120)}, True, {},
-                        "Spend is 166.7m USD/s over the last hour, over 3x the 7-day average.", onset=WEEK + 15, settle=60),
+                        "Spend is 166.7m USD/s over the last hour, over 3x the 7-day average.", onset=WEEK + 14, settle=60),
                 Example("spend doubles", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 2, WEEK, 60)}, False),
                 Example("tiny spend quadruples (below the floor)",
                         {f"{cost}{{{OPENAI},{tenant}}}": stepped(0.001, 0.004, WEEK, 60)}, False),

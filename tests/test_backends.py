@@ -274,6 +274,15 @@ def _run(*argv: str) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.parametrize("name,image", [("prometheus", "prometheus"), ("promtool", "prometheus"),
+                                        ("alertmanager", "alertmanager"), ("amtool", "alertmanager")])
+def test_test_binaries_are_the_deployed_releases(name, image):
+    """The binaries the tests run are the releases the stack deploys (settings/versions.yaml)."""
+    tag = yaml.safe_load((ROOT / "settings/versions.yaml").read_text())["images"][image]["tag"].removeprefix("v")
+    out = _run(_tool(name), "--version")
+    assert re.search(rf"^{name}, version {re.escape(tag)} ", out.stdout + out.stderr, re.M), out.stdout + out.stderr
+
+
 def test_promtool_check_config(stack, tmp_path):
     # Point /etc/llmobs at the temp dir, so promtool also loads the rule files
     # through rule_files and sees the secret files the config names.

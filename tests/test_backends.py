@@ -17,7 +17,7 @@ from backends import common, grafana, rules, services as svc
 from binaries import binary
 from settings import SettingsError, load_stack_file, validate
 from settings.load import SECRET_KEYS
-from stackctl import artifacts
+import artifacts
 from telemetry import keys as k
 from telemetry.catalog import CATALOG, RESOURCE_LABELS
 

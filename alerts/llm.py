@@ -231,7 +231,7 @@ def alerts(settings: Settings) -> list[Group]:
                              "Cap max tokens or agent iterations.")),
             examples=(
                 Example("spend grows tenfold", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 10, WEEK, 120)}, True, {},
-                        "Spend is 166.7m USD/s over the last hour, over 3x the 7-day average.", onset=WEEK + 15, settle=60),
+                        "Spend is 166.7m USD/s over the last hour, over 3x the 7-day average.", onset=WEEK + 14, settle=60),
                 Example("spend doubles", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 2, WEEK, 60)}, False),
                 Example("tiny spend quadruples (below the floor)",
                         {f"{cost}{{{OPENAI},{tenant}}}": stepped(0.001, 0.004, WEEK, 60)}, False),
@@ -276,7 +276,7 @@ def alerts(settings: Settings) -> list[Group]:
             examples=(
                 Example("acme's spend grows tenfold", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 10, WEEK, 120)}, True,
                         {"llmobs_tenant_bounded": "acme"},
-                        "Tenant acme spends 166.7m USD/s, over 3x its 7-day average.", onset=WEEK + 15, settle=60),
+                        "Tenant acme spends 166.7m USD/s, over 3x its 7-day average.", onset=WEEK + 14, settle=60),
                 Example("acme doubles", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 2, WEEK, 60)}, False),
             )),
         Alert(
@@ -302,7 +302,7 @@ def alerts(settings: Settings) -> list[Group]:
                         f"{tokens_in}{{{OPENAI}}}": stepped(10000, 20000, WEEK, 120)}, True,
                         {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
                         f"openai gpt-4o: 2k input tokens per call, over {a.prompt_bloat_ratio:g}x the 7-day average.",
-                        onset=WEEK + 20, settle=30),
+                        onset=WEEK + 19, settle=30),
                 Example("tokens per call 1000 -> 1200", {f"{requests}{{{OPENAI}}}": per_min(10, WEEK + 60),
                         f"{tokens_in}{{{OPENAI}}}": stepped(10000, 12000, WEEK, 60)}, False),
             )),

@@ -167,7 +167,7 @@ def alerts(settings: Settings) -> list[Group]:
             expr=f"sum by ({PM}) (rate({unpriced}[15m])) > 0",
             summary="LLM calls to a model missing from the price table are counted at zero cost.",
             description="{{ $labels.gen_ai_request_model }} ({{ $labels.gen_ai_provider_name }}) has no price: "
-                        "{{ $value | humanize }} calls/s cost 0 USD in every spend panel and alert.",
+                        "{{ $value | printf \"%.3g\" }} calls/s cost 0 USD in every spend panel and alert.",
             runbook=Runbook(
                 meaning="Spend panels and budget alerts under-count: a new or renamed model is in use.",
                 checks=("Cost dashboard, 'Unpriced calls' by model.",
@@ -199,8 +199,10 @@ def alerts(settings: Settings) -> list[Group]:
                              "If the application is down, follow its own runbook.",
                              "If traffic moved to another stack on purpose, silence this alert.")),
             examples=(
+                # Last sample at 1500m: rate()[15m] (left-open range) is empty from 1514m on; the alert
+                # fires at 1515+15+2 = 1532m, where the day-old window (-1348m, 92m] holds 10/min x 92m.
                 Example("traffic stops after a day", {f"{requests}{{{OPENAI}}}": "0+10x1500 _x120"}, True, {},
-                        "No LLM call in 15m; 930 calls arrived in the same window a day earlier.", onset=1516),
+                        "No LLM call in 15m; 920 calls arrived in the same window a day earlier.", onset=1515),
                 Example("traffic continues", {f"{requests}{{{OPENAI}}}": per_min(10, 1620)}, False),
                 Example("a new stack without yesterday's traffic", {f"{requests}{{{OPENAI}}}": "0+10x60 _x60"}, False),
             )),
@@ -225,7 +227,7 @@ def alerts(settings: Settings) -> list[Group]:
                 Example("redactions grow tenfold", {'llm_redacted_spans_total{service_name="support-bot"}': stepped(1, 10, WEEK, 120)},
                         True, {"service_name": "support-bot"},
                         "support-bot: 166.7m redacted spans/s over 1h, over 3x the 7-day average.",
-                        onset=WEEK + 15, settle=60),
+                        onset=WEEK + 14, settle=60),
                 Example("redactions double", {'llm_redacted_spans_total{service_name="support-bot"}': stepped(1, 2, WEEK, 120)}, False),
             )),
     ]

@@ -38,7 +38,7 @@ def scrape_configs(settings: Settings) -> list[dict]:
         jobs = [{"job_name": "collector", "dns_sd_configs": [{"names": [COLLECTOR_PODS], "type": "A", "port": port}]}]
     else:
         jobs = [_static("collector", f"collector:{port}")]   # one container on the Docker target
-    if settings.target == "kubernetes" and settings.kubernetes.two_tier.enabled:
+    if settings.two_tier:
         # A headless Service: DNS returns every sampler pod, so each one is scraped.
         jobs.append({"job_name": SAMPLER_SERVICE,
                      "dns_sd_configs": [{"names": [SAMPLER_SERVICE], "type": "A", "port": port}]})

@@ -2,7 +2,7 @@
 
 The Kubernetes and Docker components turn each `Service` into their own objects;
 nothing target-specific lives here. A service mounts every artifact under its
-config directory (`config_files`, keys of stackctl.artifacts.render_all) at
+config directory (`config_files`, keys of artifacts.render_all) at
 /etc/llmobs/<key>, its secrets at /etc/llmobs/secrets/<file>, and a volume at
 `data_dir`.
 """
@@ -73,10 +73,6 @@ def _config_files(directory: str, rendered: dict[str, str]) -> tuple[str, ...]:
     return tuple(key for key in rendered if key.startswith(f"{directory}/"))
 
 
-def _two_tier(settings: Settings) -> bool:
-    return settings.target == "kubernetes" and settings.kubernetes.two_tier.enabled
-
-
 def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
     listen = collector_config.Listen()
     ports = (Port("otlp-grpc", listen.grpc_port), Port("otlp-http", listen.http_port),
@@ -94,7 +90,7 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
             # gateway evicted under node pressure drops telemetry.
             cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi")
 
-    if not _two_tier(settings):
+    if not settings.two_tier:
         return [one("collector", "collector/config.yaml", settings.ingest.auth)]
     # The sampler tier only hears from the agent tier, which authenticated already.
     return [one("collector", "collector/agent.yaml", settings.ingest.auth),
@@ -181,7 +177,7 @@ def _grafana_notifies(settings: Settings) -> bool:
 
 
 def services(settings: Settings) -> tuple[Service, ...]:
-    from stackctl.artifacts import render_all  # late: artifacts imports backends
+    from artifacts import render_all  # late: artifacts imports backends
 
     rendered = render_all(settings)
     return (*collectors(settings, rendered), prometheus(settings, rendered), alertmanager(settings, rendered),

@@ -149,6 +149,7 @@ def parse_grammars(other: list[tuple[str, str, str]]) -> list[str]:
 
 
 def lint(boards: dict[str, dict], promtool: str | None = None) -> list[str]:
-    promtool = promtool or shutil.which("promtool") or str(ROOT / ".bin/promtool")
+    pinned = ROOT / ".bin/promtool"   # scripts/install-binaries.sh: the deployed Prometheus release
+    promtool = promtool or (str(pinned) if pinned.exists() else shutil.which("promtool") or str(pinned))
     prom, other = queries(boards)
     return structure(boards) + metrics(prom) + parse_promql(prom, promtool) + parse_grammars(other)

@@ -52,10 +52,10 @@ jaeger_module_version() {
 mkdir -p "$cache" "$root/.bin"
 link() { ln -sfn "$2" "$root/.bin/$1"; echo "$1=$2"; }
 
-go_install() {  # name package version [module]
+go_install() {  # name package version [module] [ldflags]
   # With a module argument the package is built inside that module's own source tree,
   # so its go.mod replace directives apply (`go install pkg@version` refuses those).
-  local name=$1 pkg=$2 version=$3 module=${4:-}
+  local name=$1 pkg=$2 version=$3 module=${4:-} ldflags=${5:-}
   local dir="$cache/$name-$version"
   if [ -x "$dir/$name" ]; then
     echo "$name: cached $dir/$name" >&2
@@ -68,10 +68,11 @@ go_install() {  # name package version [module]
     if [ -n "$module" ]; then
       local src
       src=$(go mod download -json "$module@$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
-      (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -o "$tmp/$name" "./${pkg#"$module"/}") >&2
+      (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "$ldflags" -o "$tmp/$name" \
+        "./${pkg#"$module"/}") >&2
     else
       # GOFLAGS=-mod=mod: build with the module's own go.mod, never a vendor dir; CGO off: static.
-      CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-mod=mod go install -trimpath "$pkg@$version" >&2
+      CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-mod=mod go install -trimpath -ldflags "$ldflags" "$pkg@$version" >&2
     fi
     rm -rf "$dir"; mv "$tmp" "$dir"
     echo "$name: built in $(( $(date +%s) - start ))s" >&2
@@ -88,15 +89,19 @@ prometheus_module_version() {
   printf 'v0.3%02d.%s\n' "$minor" "$patch"
 }
 
+# Prometheus' own builds stamp the release into `--version` (the tests check it against the pin).
+stamp() { echo "-X github.com/prometheus/common/version.Version=${1#v}"; }
+prometheus_tag=$(pin images.prometheus.tag)
 for name in prometheus promtool; do
   if want "$name"; then
-    go_install "$name" "github.com/prometheus/prometheus/cmd/$name" \
-      "$(prometheus_module_version "$(pin images.prometheus.tag)")" github.com/prometheus/prometheus
+    go_install "$name" "github.com/prometheus/prometheus/cmd/$name" "$(prometheus_module_version "$prometheus_tag")" \
+      github.com/prometheus/prometheus "$(stamp "$prometheus_tag")"
   fi
 done
+alertmanager_tag=$(pin images.alertmanager.tag)
 for name in alertmanager amtool; do
   if want "$name"; then
-    go_install "$name" "github.com/prometheus/alertmanager/cmd/$name" "$(pin images.alertmanager.tag)"
+    go_install "$name" "github.com/prometheus/alertmanager/cmd/$name" "$alertmanager_tag" "" "$(stamp "$alertmanager_tag")"
   fi
 done
 if want jaeger; then

@@ -206,3 +206,8 @@ class Settings:
     storage: Storage
     endpoints: Endpoints
     loadgen: Loadgen
+
+    @property
+    def two_tier(self) -> bool:
+        """Agent + sampler collector tiers: a Kubernetes setting; the Docker target runs one collector."""
+        return self.target == "kubernetes" and self.kubernetes.two_tier.enabled

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from settings import SettingsError, load_stack_file
 from stackctl import dashboards_cmd, loadgen_cmd, up_local
-from stackctl.artifacts import render_all
+from artifacts import render_all
 
 
 def cmd_render(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """`python -m stackctl up-local`: the stack on real binaries on 127.0.0.1, no Docker.
 
-Renders every artifact for the stack file (stackctl.artifacts.render_all), adapts the
+Renders every artifact for the stack file (artifacts.render_all), adapts the
 ones that name container hosts, ports and /etc/llmobs paths to free 127.0.0.1 ports
 and the work directory, and starts:
 
@@ -43,7 +43,7 @@ from collector_config import Listen
 from settings import Settings, validate
 from settings.model import Traces
 from settings.load import split_stack_config
-from stackctl.artifacts import render_all
+from artifacts import render_all
 
 REPO = Path(__file__).resolve().parent.parent
 NOT_RUNNING = {

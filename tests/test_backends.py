@@ -17,7 +17,7 @@ from backends import common, grafana, rules, services as svc
 from binaries import binary
 from settings import SettingsError, load_stack_file, validate
 from settings.load import SECRET_KEYS
-from stackctl import artifacts
+import artifacts
 from telemetry import keys as k
 from telemetry.catalog import CATALOG, RESOURCE_LABELS
 
@@ -274,6 +274,15 @@ def _write(files: dict[str, str], out: Path) -> Path:
 
 def _run(*argv: str) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("name,image", [("prometheus", "prometheus"), ("promtool", "prometheus"),
+                                        ("alertmanager", "alertmanager"), ("amtool", "alertmanager")])
+def test_test_binaries_are_the_deployed_releases(name, image):
+    """The binaries the tests run are the releases the stack deploys (settings/versions.yaml)."""
+    tag = yaml.safe_load((ROOT / "settings/versions.yaml").read_text())["images"][image]["tag"].removeprefix("v")
+    out = _run(_tool(name), "--version")
+    assert re.search(rf"^{name}, version {re.escape(tag)} ", out.stdout + out.stderr, re.M), out.stdout + out.stderr
 
 
 def test_promtool_check_config(stack, tmp_path):

@@ -11,7 +11,7 @@ import collector_config
 from collector_config import render, render_yaml
 from collector_harness import validate as otelcol_validate
 from settings import load_stack_file, validate
-from stackctl.artifacts import render_all
+from artifacts import render_all
 
 MANIFEST = yaml.safe_load(open("collector_config/distribution/manifest.yaml"))
 VERSIONS = yaml.safe_load(open("settings/versions.yaml"))

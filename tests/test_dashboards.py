@@ -11,7 +11,7 @@ import dashboards
 from backends import grafana
 from dashboards import lint, review
 from settings import validate
-from stackctl.artifacts import render_all
+from artifacts import render_all
 
 SETTINGS = review.reference_settings()
 BOARDS = review.fresh()

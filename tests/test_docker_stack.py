@@ -47,7 +47,7 @@ from backends.services import services  # noqa: E402
 from components.docker import DockerStack  # noqa: E402
 from components.docker import plan as planning  # noqa: E402
 from settings import SettingsError  # noqa: E402
-from stackctl.artifacts import render_all  # noqa: E402
+from artifacts import render_all  # noqa: E402
 
 DEFAULT = {"target": "docker"}
 JAEGER_LOADGEN = {"target": "docker", "traces": {"backend": "jaeger"},

@@ -88,7 +88,7 @@ import yaml  # noqa: E402
 
 from components.kubernetes import KubernetesStack, manifests  # noqa: E402
 from settings import SettingsError, validate  # noqa: E402
-from stackctl.artifacts import render_all  # noqa: E402
+from artifacts import render_all  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _our_mocks():

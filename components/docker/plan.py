@@ -1,5 +1,5 @@
 """What the docker target runs, as plain data: one `ContainerPlan` per container, from
-`backends.services.services(settings)` and `stackctl.artifacts.render_all(settings)`.
+`backends.services.services(settings)` and `artifacts.render_all(settings)`.
 
 Pure (no Pulumi): stack.py only turns each plan into resources. Everything Docker-specific
 that the target-neutral `Service` does not say lives here: which ports a laptop user

@@ -18,7 +18,7 @@ from components.args import StackArgs
 from components.docker import plan as planning
 from settings import SettingsError, validate
 from settings.load import SECRET_KEYS
-from stackctl.artifacts import render_all
+from artifacts import render_all
 
 TYPE = "llmobs:index:DockerStack"
 LOG_OPTS = {"max-size": "10m", "max-file": "3"}   # a laptop's disk is not a log store

@@ -1,7 +1,7 @@
 """Kubernetes objects of the stack, as plain dicts: a pure function of Settings.
 
 No Pulumi in here. `stack_manifests(settings)` turns every `backends.services.Service`
-and every rendered artifact (`stackctl.artifacts.render_all`) into Kubernetes
+and every rendered artifact (`artifacts.render_all`) into Kubernetes
 objects, grouped by the component that places them. The only value the core
 cannot know is a secret: a Secret's `stringData` holds `SecretValue(key)` markers,
 which the Pulumi shell replaces with the secret inputs.
@@ -21,7 +21,7 @@ from backends.services import Service, services
 from backends.prometheus import COLLECTOR_PODS
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
-from stackctl.artifacts import render_all
+from artifacts import render_all
 
 PART_OF = "llm-observability-stack"
 MANAGED_BY = "pulumi"
@@ -65,10 +65,6 @@ class Manifest:
 
 
 # -- names, labels -----------------------------------------------------------
-
-def two_tier(settings: Settings) -> bool:
-    return settings.kubernetes.two_tier.enabled
-
 
 def component_label(settings: Settings, svc: Service) -> str:
     # The collector Service is the gateway in both modes (in two-tier mode its pods are
@@ -376,7 +372,7 @@ def workload_manifests(settings: Settings, svc: Service, rendered: dict[str, str
                        by_name: dict[str, Service]) -> list[Manifest]:
     out = [service_account(settings, svc), *config_objects(settings, svc, rendered), *secret_object(settings, svc)]
     if svc.name == COLLECTOR:
-        agent = two_tier(settings)
+        agent = settings.two_tier
         out += [deployment(settings, svc, rendered, replicas=None, api_access=agent), service(settings, svc),
                 # Every replica scraped on its own (see backends.prometheus.COLLECTOR_PODS).
                 service(settings, svc, headless=True, name=COLLECTOR_PODS, port_names=("metrics",)),

@@ -43,6 +43,7 @@ def _service_endpoint(resource: pulumi.CustomResource, body: dict, port_name: st
 class ServiceComponent(pulumi.ComponentResource):
     """Places the objects of one group of the pure core, children named f"{name}-{role}"."""
     GROUP: ClassVar[str]
+    TYPE: ClassVar[str]   # written out: a token built from the class name would change with a rename
 
     service_name: pulumi.Output[str]
     resources: dict[str, pulumi.CustomResource]
@@ -53,7 +54,7 @@ class ServiceComponent(pulumi.ComponentResource):
         if not objects:
             raise SettingsError(f"llmobs: the stack settings have no {self.GROUP} service "
                                 f"(traces.backend is {settings.traces.backend!r})")
-        super().__init__(f"llmobs:index:{type(self).__name__}", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         self.settings = settings
         depends_on = list((opts.depends_on if opts and isinstance(opts.depends_on, list) else []) or [])
         secrets = secret_inputs(args)
@@ -85,6 +86,7 @@ class ServiceComponent(pulumi.ComponentResource):
 class Collector(ServiceComponent):
     """Gateway Deployment (or agent Deployment + sampler StatefulSet in two-tier mode),
     Service, ConfigMap, ingest-token Secret, HPA, PDB, NetworkPolicies, RBAC."""
+    TYPE = "llmobs:index:Collector"
     GROUP = "collector"
     otlp_grpc_endpoint: pulumi.Output[str]
     otlp_http_endpoint: pulumi.Output[str]
@@ -101,28 +103,34 @@ class Collector(ServiceComponent):
 
 class Prometheus(ServiceComponent):
     """StatefulSet with a PersistentVolumeClaim, config and rules ConfigMaps."""
+    TYPE = "llmobs:index:Prometheus"
     GROUP = "prometheus"
 
 
 class Alertmanager(ServiceComponent):
     """StatefulSet; its config in a Secret."""
+    TYPE = "llmobs:index:Alertmanager"
     GROUP = "alertmanager"
 
 
 class Tempo(ServiceComponent):
+    TYPE = "llmobs:index:Tempo"
     GROUP = "tempo"
 
 
 class Jaeger(ServiceComponent):
+    TYPE = "llmobs:index:Jaeger"
     GROUP = "jaeger"
 
 
 class Loki(ServiceComponent):
+    TYPE = "llmobs:index:Loki"
     GROUP = "loki"
 
 
 class Grafana(ServiceComponent):
     """StatefulSet with provisioning ConfigMaps; the admin password from a Secret file."""
+    TYPE = "llmobs:index:Grafana"
     GROUP = "grafana"
     url: pulumi.Output[str]
 

@@ -1,5 +1,5 @@
-"""Every artifact the stack runs on, as {relative path: text}. Both Pulumi targets
-place exactly these texts; `stackctl render` writes them to disk."""
+"""Every artifact the stack runs on, as {relative path: text}: the pure core's one entry point.
+Both Pulumi targets place exactly these texts; `stackctl render` writes them to disk."""
 from __future__ import annotations
 
 import alerts
@@ -10,7 +10,7 @@ from settings import Settings
 
 
 def render_all(settings: Settings) -> dict[str, str]:
-    if settings.target == "kubernetes" and settings.kubernetes.two_tier.enabled:
+    if settings.two_tier:
         out = {f"collector/{tier}.yaml": collector_config.render_yaml(settings, tier=tier) for tier in ("agent", "sampler")}
     else:
         out = {"collector/config.yaml": collector_config.render_yaml(settings)}

@@ -10,10 +10,18 @@ import re
 from collector_config.ottl import attr, lit, re_escape
 from settings import Settings
 from telemetry import keys as k
-from telemetry.detectors import DETECTORS, Detector
+from telemetry.detectors import DETECTORS, TAG, Detector
 
 ANY = r"^[\s\S]*$"
 NESTED_VALUE = r'":[\[{]'   # a list or map value in the JSON text of a record's attributes
+# Attribute keys are rewritten only where the record's key list has something a secret needs
+# and plain keys lack: a character outside lower-case identifiers, an IPv4-like or long digit run.
+KEY_GATE = r'[^a-z0-9_.",\[\]]|[0-9]\.[0-9]|[0-9]{7}'
+
+
+def attrs(ctx: str) -> str:
+    """The attribute map of a context (exemplars call theirs filtered_attributes)."""
+    return "exemplar.filtered_attributes" if ctx == "exemplar" else f"{ctx}.attributes"
 
 
 def detectors(settings: Settings) -> list[Detector]:
@@ -34,7 +42,7 @@ def content_key_regex(anchored: bool = True) -> str:
 
 def _content(ctx: str, settings: Settings) -> list[str]:
     mode, n = settings.content.mode, settings.content.preview_chars
-    target = f"{ctx}.attributes"
+    target = attrs(ctx)
     cache = f'{ctx}.cache["content"]' if ctx in ("span", "log", "spanevent") else None
     out: list[str] = []
     for key in k.CONTENT_KEYS:  # exact canonical keys: length via Len
@@ -91,7 +99,7 @@ def _where(*conditions: str | None) -> str:
 
 def _replace(ctx: str, d: Detector, when: str | None) -> list[str]:
     pattern, repl = lit(d.regex), lit(d.replacement)
-    out = [f'replace_all_patterns({ctx}.attributes, "value", {pattern}, {repl}){_where(when)}']
+    out = [f'replace_all_patterns({attrs(ctx)}, "value", {pattern}, {repl}){_where(when)}']
     if ctx == "log":
         out.append(f'replace_all_patterns(log.body, "value", {pattern}, {repl}){_where("IsMap(log.body)", when)}')
     return out
@@ -128,7 +136,7 @@ def _unescaped(ctx: str, into: str, when: str | None = None) -> list[str]:
     detector matching any value also matches this text (attribute maps arrive as JSON)."""
     bs = "\\"
     return [
-        f"set({into}, {_SCANNED.get(ctx, f'String({ctx}.attributes)')}){_where(when)}",
+        f"set({into}, {_SCANNED.get(ctx, f'String({attrs(ctx)})')}){_where(when)}",
         # An escaped backslash first (kept as one non-space char), then \n \t ... as
         # whitespace (so `Bearer\tTOKEN` still matches), then the rest (\" -> ").
         f'replace_pattern({into}, {lit(bs * 4)}, "~"){_where(when)}',
@@ -164,7 +172,7 @@ def _utf8(ctx: str, text: str) -> list[str]:
     if ctx == "log":
         found.append(f"(IsString(log.body) and IsMatch(log.body, {rune}))")
     out = [f"set({bad}, true) where " + " or ".join(found),
-           f'replace_all_patterns({ctx}.attributes, "value", {rune}, {rune}) where {bad} == true']
+           f'replace_all_patterns({attrs(ctx)}, "value", {rune}, {rune}) where {bad} == true']
     if ctx == "log":
         out.append(f"replace_pattern(log.body, {rune}, {rune}) where {bad} == true and IsString(log.body)")
     out += [f"replace_pattern({f}, {rune}, {rune}) where {bad} == true" for f in fields]
@@ -175,16 +183,30 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     """Each detector's gates are checked once on the record's text; a detector runs only
     where one of its gates matched, so a clean record pays a few cheap scans instead of a
     pass per detector over every value. Strings inside list or map values escape
-    replace_all_patterns: where the record has such values and its text still matches after
-    the first pass, the attributes (and a map body) are flattened and the detectors run again."""
+    replace_all_patterns: where the record has such values and its text matches a detector,
+    the attributes (and a map body) are flattened first, so one pass reaches every string.
+    Key names are rewritten by one statement (all detectors, tag `key`), and only where the
+    key list passes KEY_GATE: keys rarely hold secrets, and one statement per detector and
+    context would double the config."""
     found = detectors(settings)
     gates = _gates(found)
-    text, hit, nested = (f'{ctx}.cache["{name}"]' for name in ("text", "hit", "nested"))
+    text, hit, nested, keys = (f'{ctx}.cache["{name}"]' for name in ("text", "hit", "nested", "keys"))
     flag = {g: f'{ctx}.cache["{name}"]' for g, name in gates.items()}
     # The text was built at the start of the processor (the content policy reads it too).
     out = _utf8(ctx, text)
     out += [f"set({flag[g]}, true) where IsMatch({text}, {lit(g)})" for g in gates]
     out.append(f"set({hit}, true) where " + " or ".join(f"{f} == true" for f in flag.values()))
+    # Nested values show in the JSON text as `":[` or `":{`.
+    anything = lit("|".join(f"(?:{d.regex})" for d in found))
+    out.append(f"set({nested}, true) where {hit} == true and IsMatch({text}, {lit(NESTED_VALUE)}) "
+               f"and IsMatch({text}, {anything})")
+    out.append(f"flatten({attrs(ctx)}) where {nested} == true")
+    if ctx == "log":
+        out.append(f"flatten(log.body) where {nested} == true and IsMap(log.body)")
+    key_lists = [f"IsMatch(String(Keys({attrs(ctx)})), {lit(KEY_GATE)})"]
+    if ctx == "log":
+        key_lists.append(f"(IsMap(log.body) and IsMatch(String(Keys(log.body)), {lit(KEY_GATE)}))")
+    out.append(f"set({keys}, true) where {hit} == true and (" + " or ".join(key_lists) + ")")
 
     def when(d: Detector) -> str | None:
         return "(" + " or ".join(f"{flag[g]} == true" for g in d.checks) + ")" if gated(d) else None
@@ -192,15 +214,11 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     always = not all(gated(d) for d in found)   # an anchored custom pattern runs on every record
     park, restore = _park(ctx, None if always else f"{hit} == true")
     out += park + [line for d in found for line in _replace(ctx, d, when(d))] + restore
-    # Nested values show in the JSON text as `":[` or `":{`; only then look again.
-    again = f"{hit} == true and IsMatch({text}, {lit(NESTED_VALUE)})"
-    out += _unescaped(ctx, text, again)
-    anything = lit("|".join(f"(?:{d.regex})" for d in found if gated(d)))
-    out.append(f"set({nested}, true) where {again} and IsMatch({text}, {anything})")
-    out.append(f"flatten({ctx}.attributes) where {nested} == true")
+    key_tag = lit(TAG.format("key"))
+    out.append(f'replace_all_patterns({attrs(ctx)}, "key", {anything}, {key_tag}) where {keys} == true')
     if ctx == "log":
-        out.append(f"flatten(log.body) where {nested} == true and IsMap(log.body)")
-    return out + [line for d in found for line in _replace(ctx, d, f"{nested} == true")]
+        out.append(f'replace_all_patterns(log.body, "key", {anything}, {key_tag}) where {keys} == true and IsMap(log.body)')
+    return out
 
 
 def _flag(ctx: str, settings: Settings) -> list[str]:
@@ -214,8 +232,9 @@ def _flag(ctx: str, settings: Settings) -> list[str]:
 
 
 def processor(signal: str, settings: Settings) -> dict:
-    contexts = {"traces": ("resource", "span", "spanevent"), "logs": ("resource", "log"),
-                "metrics": ("resource", "datapoint")}[signal]
+    # Span-link attributes and bytes values are out of OTTL's reach in v0.161 (README).
+    contexts = {"traces": ("resource", "scope", "span", "spanevent"), "logs": ("resource", "scope", "log"),
+                "metrics": ("resource", "scope", "datapoint", "exemplar")}[signal]
     groups = []
     for ctx in contexts:
         statements = _unescaped(ctx, f'{ctx}.cache["text"]')

@@ -9,7 +9,7 @@ import re
 
 from collector_config.ottl import attr, lit, re_escape
 from settings import Settings
-from telemetry import keys as k
+from telemetry import aliases, keys as k
 from telemetry.detectors import DETECTORS, TAG, Detector
 
 ANY = r"^[\s\S]*$"
@@ -32,8 +32,12 @@ def detectors(settings: Settings) -> list[Detector]:
     return extra + built_in
 
 
+# Canonical content keys, then the instrumentations' own (kept under their names).
+CONTENT_KEYS = k.CONTENT_KEYS + tuple(c.key for c in aliases.CONTENT_KEYS)
+
+
 def content_key_regex(anchored: bool = True) -> str:
-    keys = "|".join(re_escape(key) for key in k.CONTENT_KEYS)
+    keys = "|".join(re_escape(key) for key in CONTENT_KEYS)
     fields = "|".join(re_escape(f) for f in k.CONTENT_FIELDS)
     body = rf"(?:{keys})(?:\.[0-9]+\.(?:{fields})(?:\.[0-9]+)?)?"
     # Unanchored: the key as it appears in the record's JSON text, `"key":`.
@@ -45,7 +49,7 @@ def _content(ctx: str, settings: Settings) -> list[str]:
     target = attrs(ctx)
     cache = f'{ctx}.cache["content"]' if ctx in ("span", "log", "spanevent") else None
     out: list[str] = []
-    for key in k.CONTENT_KEYS:  # exact canonical keys: length via Len
+    for key in CONTENT_KEYS:  # exact keys: length via Len
         v = attr(ctx, key)
         out.append(f"set({attr(ctx, key + '.length')}, Len(String({v}))) where {v} != nil")
     if cache is None:
@@ -90,6 +94,100 @@ def _log_body(settings: Settings) -> list[str]:
         else:
             map_body.append(f"delete_key(log.body, {lit(field)}) where {cond}")
     return string_body + map_body
+
+
+def event_content(settings: Settings) -> list[dict]:
+    """Span events that carry content under plain field names (aliases.EVENT_CONTENT): each
+    field is hashed, previewed or dropped like a content key. One group per event family,
+    skipped by its condition for every other event."""
+    mode, n = settings.content.mode, settings.content.preview_chars
+    groups = []
+    for entry in aliases.EVENT_CONTENT:
+        out = []
+        for field in entry.fields:
+            v = attr("spanevent", field)
+            cond = f"{v} != nil"
+            out.append(f"set({attr('spanevent', field + '.length')}, Len(String({v}))) where {cond}")
+            if mode in ("hash", "preview"):
+                out.append(f"set({attr('spanevent', field + '.sha256')}, SHA256(String({v}))) where {cond}")
+            if mode == "preview":
+                out.append(f"set({attr('spanevent', field + '.preview')}, Substring(String({v}), 0, {n})) "
+                           f"where {cond} and Len(String({v})) > {n}")
+                out.append(f"set({attr('spanevent', field + '.preview')}, String({v})) "
+                           f"where {cond} and Len(String({v})) <= {n}")
+            out.append(f"delete_key(spanevent.attributes, {lit(field)}) where {cond}")
+        groups.append({"context": "spanevent", "conditions": [f"IsMatch(spanevent.name, {lit(entry.event)})"],
+                       "statements": out})
+    return groups
+
+
+# Keys the unknown-key guard never touches: the conventions' and the project's own, the
+# canonical keys aliases become, and the allowlist setting.
+_GUARD_EXEMPT_PREFIXES = ("gen_ai.", "llmobs.")
+# An LLM span, after normalization: it names an operation, a model or a provider.
+LLM_SPAN_KEYS = r'gen_ai\.(?:operation\.name|request\.model|provider\.name)"'
+_LONG, _WORDS = "[llmobs:long]", "[llmobs:words]"   # marks between two guard statements
+_ANY_TEXT = r"[\s\S]*"
+_MULTI_WORD = r"[\s\S]*\S\s+\S[\s\S]*"
+
+
+def _guard_exempt(settings: Settings) -> str:
+    exact = sorted(key for key in {a.canonical for a in aliases.ALIASES} | set(settings.content.guard.allowlist)
+                   | {v for name, v in vars(k).items() if name.isupper() and isinstance(v, str) and re.fullmatch(r"[a-z0-9_.]+", v)}
+                   if not key.startswith(_GUARD_EXEMPT_PREFIXES))
+    prefixes = "|".join(re_escape(p) for p in _GUARD_EXEMPT_PREFIXES)
+    return f"^(?:{prefixes})|^(?:" + "|".join(re_escape(key) for key in exact) + ")$"
+
+
+def _guard_rewrite(work: str, settings: Settings) -> list[str]:
+    """Statements over `work` (a map of unknown keys): long values, then multi-word ones among
+    them, become content per mode; every other value is restored."""
+    guard, mode = settings.content.guard, settings.content.mode
+    long_, words = re_escape(_LONG), re_escape(_WORDS)
+    final = {
+        "hash": (f"^{words}({_ANY_TEXT})$", "${1}", ', SHA256, "[CONTENT:sha256:%s]"'),
+        "drop": (f"^{words}{_ANY_TEXT}$", "[CONTENT:dropped]", ""),
+        # RE2 repeats stop at 1000: a longer preview setting keeps 1000 characters here.
+        "preview": (f"^{words}([\\s\\S]{{0,{min(settings.content.preview_chars, 1000)}}}){_ANY_TEXT}$",
+                    "[CONTENT:preview] ${1}", ""),
+    }[mode]
+    at_least = "^[\\s\\S]{%d,}$" % guard.min_chars
+    return [
+        f'replace_all_patterns({work}, "value", {lit(at_least)}, {lit(_LONG + "${0}")})',
+        f'replace_all_patterns({work}, "value", {lit(f"^{long_}({_MULTI_WORD})$")}, {lit(_WORDS + "${1}")})',
+        f'replace_all_patterns({work}, "value", {lit("^" + long_)}, "")',
+        f'replace_all_patterns({work}, "value", {lit(final[0])}, {lit(final[1])}{final[2]})',
+    ]
+
+
+def _guard(ctx: str, settings: Settings) -> list[str]:
+    """Free text under keys the alias table does not know, on LLM spans (LLM_SPAN_KEYS) and
+    GenAI log events: a string of at least min_chars with whitespace between words is content.
+    The unknown keys are copied out, rewritten by replacements that only touch matching
+    values, and merged back; the first key (in key order) that fired is named for the counter."""
+    guard = settings.content.guard
+    if not guard.enabled or ctx not in ("span", "log"):
+        return []
+    on, work, text = (f'{ctx}.cache["{name}"]' for name in ("guard", "guard_map", "guard_text"))
+    quote = '"'
+    llm = (f'IsMatch(log.event_name, {lit("^gen_ai[.]")})' if ctx == "log"
+           else f'IsMatch(String(Keys(span.attributes)), {lit(quote + LLM_SPAN_KEYS)})')
+    long_run = lit('[^"]{%d}' % guard.min_chars)
+    out = [f'set({on}, true) where {llm} and IsMatch({ctx}.cache["text"], {long_run})']
+    fired = re_escape("[CONTENT:")
+    first_key = lit(f'"(?P<guarded>[^"]+)":"{fired}')
+    for target in [f"{ctx}.attributes"] + (["log.body"] if ctx == "log" else []):
+        when = f"{on} == true" + (" and IsMap(log.body)" if target == "log.body" else "")
+        steps = [f"set({work}, {target})", f"delete_matching_keys({work}, {lit(_guard_exempt(settings))})"]
+        if target == "log.body":   # the body's own content fields are the body policy's
+            steps.append(f'delete_matching_keys({work}, "^(?:content|message|tool_calls|arguments|result)$")')
+        steps += _guard_rewrite(work, settings)
+        steps += [f'merge_maps({target}, {work}, "upsert")', f"set({text}, String({work}))"]
+        out += [f"{step} where {when}" for step in steps]
+        out.append(f'merge_maps({ctx}.cache, ExtractPatterns({text}, {first_key}), "upsert") '
+                   f'where {when} and {ctx}.cache["guarded"] == nil and IsMatch({text}, {lit(fired)})')
+    out.append(f'set({attr(ctx, k.CONTENT_GUARDED)}, {ctx}.cache["guarded"]) where {ctx}.cache["guarded"] != nil')
+    return out
 
 
 def _where(*conditions: str | None) -> str:
@@ -198,8 +296,10 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     out.append(f"set({hit}, true) where " + " or ".join(f"{f} == true" for f in flag.values()))
     # Nested values show in the JSON text as `":[` or `":{`.
     anything = lit("|".join(f"(?:{d.regex})" for d in found))
-    out.append(f"set({nested}, true) where {hit} == true and IsMatch({text}, {lit(NESTED_VALUE)}) "
-               f"and IsMatch({text}, {anything})")
+    # Small, rarely nested maps (resource, scope, exemplar) skip the exact check: flattening
+    # one whose text merely passed a gate costs less than the check's config size.
+    exact = f" and IsMatch({text}, {anything})" if ctx in ("span", "spanevent", "log", "datapoint") else ""
+    out.append(f"set({nested}, true) where {hit} == true and IsMatch({text}, {lit(NESTED_VALUE)}){exact}")
     out.append(f"flatten({attrs(ctx)}) where {nested} == true")
     if ctx == "log":
         out.append(f"flatten(log.body) where {nested} == true and IsMap(log.body)")
@@ -214,10 +314,13 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     always = not all(gated(d) for d in found)   # an anchored custom pattern runs on every record
     park, restore = _park(ctx, None if always else f"{hit} == true")
     out += park + [line for d in found for line in _replace(ctx, d, when(d))] + restore
-    key_tag = lit(TAG.format("key"))
-    out.append(f'replace_all_patterns({attrs(ctx)}, "key", {anything}, {key_tag}) where {keys} == true')
+    # A key is cut at its first match: detectors overlap (a key name, then a PEM block), and one
+    # alternation cannot apply them in order the way the value statements do.
+    key_match = lit("^([\\s\\S]*?)(?:" + "|".join(f"(?:{d.regex})" for d in found) + ")[\\s\\S]*$")
+    key_tag = lit("${1}" + TAG.format("key"))
+    out.append(f'replace_all_patterns({attrs(ctx)}, "key", {key_match}, {key_tag}) where {keys} == true')
     if ctx == "log":
-        out.append(f'replace_all_patterns(log.body, "key", {anything}, {key_tag}) where {keys} == true and IsMap(log.body)')
+        out.append(f'replace_all_patterns(log.body, "key", {key_match}, {key_tag}) where {keys} == true and IsMap(log.body)')
     return out
 
 
@@ -241,7 +344,10 @@ def processor(signal: str, settings: Settings) -> dict:
         statements += [] if signal == "metrics" else _content(ctx, settings)
         if ctx == "log":
             statements += _log_body(settings)
+        statements += [] if signal == "metrics" else _guard(ctx, settings)
         statements += _detect(ctx, settings) + _flag(ctx, settings)
+        if ctx == "spanevent":
+            groups += event_content(settings)
         groups.append({"context": ctx, "statements": statements})
     key = {"traces": "trace_statements", "logs": "log_statements", "metrics": "metric_statements"}[signal]
     return {"error_mode": "ignore", key: groups}

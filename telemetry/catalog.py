@@ -69,6 +69,12 @@ CATALOG: tuple[Metric, ...] = (
            "infinite or not a number: the gateway dropped the value (label: which key)"),
     Metric("llm.invalid.values.logs", "counter", "{record}", (k.INVALID,), "llm_invalid_values_logs_total",
            "log records whose eval score was not a valid number: the gateway dropped it", signal="logs"),
+    Metric("llm.content.guarded", "counter", "{span}", (k.CONTENT_GUARDED,), "llm_content_guarded_total",
+           "LLM spans where free text under a key the alias table does not know was treated as content "
+           "(label: the key, the first in key order when several); allowlist benign keys in content.guard"),
+    Metric("llm.content.guarded.logs", "counter", "{record}", (k.CONTENT_GUARDED,), "llm_content_guarded_logs_total",
+           "GenAI log events where free text under an unknown key was treated as content (label: the key)",
+           signal="logs"),
 )
 
 BY_NAME = {m.name: m for m in CATALOG}

@@ -57,3 +57,4 @@ FEATURE_LABEL = "llmobs.feature_bounded"
 LLM_OPERATIONS = ("chat", "text_completion", "generate_content", "embeddings")
 TOOL_OPERATION = "execute_tool"
 RETRIEVAL_OPERATION = "retrieval"
+CONTENT_GUARDED = "llmobs.content.guarded"    # set by the gateway: the (first) unknown key the content guard hashed

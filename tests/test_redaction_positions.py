@@ -5,34 +5,13 @@ cannot reach in v0.161 (span-link attributes, bytes values), pinned so a change 
 from __future__ import annotations
 
 import base64
-import json
-import urllib.request
 
 import pytest
 
-from collector_harness import TOKEN
 from corpus import SECRETS
 from gateway_run import gateway, wait
+from otlp_json import NOW, TRACE_ID, kv as _kv, post as _post, s as _s
 from sinks import attrs
-
-TRACE_ID = "5b8efff798038103d269b633813fc60c"
-NOW = 1_700_000_000_000_000_000
-
-
-def _post(gw, signal: str, body: dict) -> int:
-    req = urllib.request.Request(f"{gw.collector.http_endpoint}/v1/{signal}", data=json.dumps(body).encode(),
-                                 method="POST", headers={"Content-Type": "application/json",
-                                                         "Authorization": f"Bearer {TOKEN}"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return r.status
-
-
-def _s(value: str) -> dict:
-    return {"stringValue": value}
-
-
-def _kv(key: str, value: dict) -> dict:
-    return {"key": key, "value": value}
 
 
 def _positions(text: str) -> list[dict]:

@@ -344,8 +344,9 @@ def processor(signal: str, settings: Settings) -> dict:
         statements += [] if signal == "metrics" else _content(ctx, settings)
         if ctx == "log":
             statements += _log_body(settings)
-        statements += [] if signal == "metrics" else _guard(ctx, settings)
+        # The guard runs last: detectors see the original text first, so redaction stays counted.
         statements += _detect(ctx, settings) + _flag(ctx, settings)
+        statements += [] if signal == "metrics" else _guard(ctx, settings)
         if ctx == "spanevent":
             groups += event_content(settings)
         groups.append({"context": ctx, "statements": statements})

@@ -20,6 +20,7 @@ from conftest import ROOT
 from loadgen import flavors, run, scenarios
 from telemetry import keys as k
 from telemetry.catalog import BY_NAME, CATALOG
+from telemetry.detectors import DETECTORS
 from up_local_run import (Prom, UpLocal, get_json, install_binaries, leftovers, listening, stack_file_for_tests,
                           wait_for)
 
@@ -141,7 +142,9 @@ def test_baseline_metrics_match_what_was_sent(sent, prom):
 def test_every_catalog_metric_baseline_produces_is_present(sent, prom):
     # Redaction counters only move when something is redacted (see the secret scenario).
     # Invalid-value counters only move on bad input (tests/test_bad_input.py).
-    expected_absent = {"llm.redacted.spans", "llm.redacted.logs", "llm.invalid.values", "llm.invalid.values.logs"}
+    # The content guard only fires on free text under unknown keys (tests/test_content_instrumentations.py).
+    expected_absent = {"llm.redacted.spans", "llm.redacted.logs", "llm.invalid.values", "llm.invalid.values.logs",
+                       "llm.content.guarded", "llm.content.guarded.logs"}
     for metric in CATALOG:
         name = metric.prometheus + ("_count" if metric.kind == "histogram" else "")
         value = prom.value(f"sum({name}{sel('llm-app-baseline')})")
@@ -291,7 +294,7 @@ def test_jaeger_returns_sampled_traces_with_canonical_attributes(stack, sent, ru
 def test_no_secret_reaches_a_backend(stack, sent, prom):
     s = sent["secret_leak_attempts"]
     secrets = s["secret_values"]
-    assert len(s["secrets"]) == 19 and secrets
+    assert len(s["secrets"]) == len(DETECTORS) and secrets
     leaks = []
     strings = prom.all_strings()
     leaks += [(secret, "prometheus") for secret in secrets if any(secret in text for text in strings)]

@@ -92,6 +92,8 @@ def _rules() -> dict[str, dict]:
         "llm.redacted.logs": {"when": f"{log(k.REDACTED)} == true", "value": "1"},
         "llm.invalid.values": {"when": _has("span", k.INVALID), "value": "1"},
         "llm.invalid.values.logs": {"when": _has("log", k.INVALID), "value": "1"},
+        "llm.content.guarded": {"when": _has("span", k.CONTENT_GUARDED), "value": "1"},
+        "llm.content.guarded.logs": {"when": _has("log", k.CONTENT_GUARDED), "value": "1"},
     }
 
 

@@ -9,11 +9,19 @@ import re
 
 from collector_config.ottl import attr, lit, re_escape
 from settings import Settings
-from telemetry import keys as k
-from telemetry.detectors import DETECTORS, Detector
+from telemetry import aliases, keys as k
+from telemetry.detectors import DETECTORS, TAG, Detector
 
 ANY = r"^[\s\S]*$"
 NESTED_VALUE = r'":[\[{]'   # a list or map value in the JSON text of a record's attributes
+# Attribute keys are rewritten only where the record's key list has something a secret needs
+# and plain keys lack: a character outside lower-case identifiers, an IPv4-like or long digit run.
+KEY_GATE = r'[^a-z0-9_.",\[\]]|[0-9]\.[0-9]|[0-9]{7}'
+
+
+def attrs(ctx: str) -> str:
+    """The attribute map of a context (exemplars call theirs filtered_attributes)."""
+    return "exemplar.filtered_attributes" if ctx == "exemplar" else f"{ctx}.attributes"
 
 
 def detectors(settings: Settings) -> list[Detector]:
@@ -24,8 +32,12 @@ def detectors(settings: Settings) -> list[Detector]:
     return extra + built_in
 
 
+# Canonical content keys, then the instrumentations' own (kept under their names).
+CONTENT_KEYS = k.CONTENT_KEYS + tuple(c.key for c in aliases.CONTENT_KEYS)
+
+
 def content_key_regex(anchored: bool = True) -> str:
-    keys = "|".join(re_escape(key) for key in k.CONTENT_KEYS)
+    keys = "|".join(re_escape(key) for key in CONTENT_KEYS)
     fields = "|".join(re_escape(f) for f in k.CONTENT_FIELDS)
     body = rf"(?:{keys})(?:\.[0-9]+\.(?:{fields})(?:\.[0-9]+)?)?"
     # Unanchored: the key as it appears in the record's JSON text, `"key":`.
@@ -34,10 +46,10 @@ def content_key_regex(anchored: bool = True) -> str:
 
 def _content(ctx: str, settings: Settings) -> list[str]:
     mode, n = settings.content.mode, settings.content.preview_chars
-    target = f"{ctx}.attributes"
+    target = attrs(ctx)
     cache = f'{ctx}.cache["content"]' if ctx in ("span", "log", "spanevent") else None
     out: list[str] = []
-    for key in k.CONTENT_KEYS:  # exact canonical keys: length via Len
+    for key in CONTENT_KEYS:  # exact keys: length via Len
         v = attr(ctx, key)
         out.append(f"set({attr(ctx, key + '.length')}, Len(String({v}))) where {v} != nil")
     if cache is None:
@@ -84,6 +96,100 @@ def _log_body(settings: Settings) -> list[str]:
     return string_body + map_body
 
 
+def event_content(settings: Settings) -> list[dict]:
+    """Span events that carry content under plain field names (aliases.EVENT_CONTENT): each
+    field is hashed, previewed or dropped like a content key. One group per event family,
+    skipped by its condition for every other event."""
+    mode, n = settings.content.mode, settings.content.preview_chars
+    groups = []
+    for entry in aliases.EVENT_CONTENT:
+        out = []
+        for field in entry.fields:
+            v = attr("spanevent", field)
+            cond = f"{v} != nil"
+            out.append(f"set({attr('spanevent', field + '.length')}, Len(String({v}))) where {cond}")
+            if mode in ("hash", "preview"):
+                out.append(f"set({attr('spanevent', field + '.sha256')}, SHA256(String({v}))) where {cond}")
+            if mode == "preview":
+                out.append(f"set({attr('spanevent', field + '.preview')}, Substring(String({v}), 0, {n})) "
+                           f"where {cond} and Len(String({v})) > {n}")
+                out.append(f"set({attr('spanevent', field + '.preview')}, String({v})) "
+                           f"where {cond} and Len(String({v})) <= {n}")
+            out.append(f"delete_key(spanevent.attributes, {lit(field)}) where {cond}")
+        groups.append({"context": "spanevent", "conditions": [f"IsMatch(spanevent.name, {lit(entry.event)})"],
+                       "statements": out})
+    return groups
+
+
+# Keys the unknown-key guard never touches: the conventions' and the project's own, the
+# canonical keys aliases become, and the allowlist setting.
+_GUARD_EXEMPT_PREFIXES = ("gen_ai.", "llmobs.")
+# An LLM span, after normalization: it names an operation, a model or a provider.
+LLM_SPAN_KEYS = r'gen_ai\.(?:operation\.name|request\.model|provider\.name)"'
+_LONG, _WORDS = "[llmobs:long]", "[llmobs:words]"   # marks between two guard statements
+_ANY_TEXT = r"[\s\S]*"
+_MULTI_WORD = r"[\s\S]*\S\s+\S[\s\S]*"
+
+
+def _guard_exempt(settings: Settings) -> str:
+    exact = sorted(key for key in {a.canonical for a in aliases.ALIASES} | set(settings.content.guard.allowlist)
+                   | {v for name, v in vars(k).items() if name.isupper() and isinstance(v, str) and re.fullmatch(r"[a-z0-9_.]+", v)}
+                   if not key.startswith(_GUARD_EXEMPT_PREFIXES))
+    prefixes = "|".join(re_escape(p) for p in _GUARD_EXEMPT_PREFIXES)
+    return f"^(?:{prefixes})|^(?:" + "|".join(re_escape(key) for key in exact) + ")$"
+
+
+def _guard_rewrite(work: str, settings: Settings) -> list[str]:
+    """Statements over `work` (a map of unknown keys): long values, then multi-word ones among
+    them, become content per mode; every other value is restored."""
+    guard, mode = settings.content.guard, settings.content.mode
+    long_, words = re_escape(_LONG), re_escape(_WORDS)
+    final = {
+        "hash": (f"^{words}({_ANY_TEXT})$", "${1}", ', SHA256, "[CONTENT:sha256:%s]"'),
+        "drop": (f"^{words}{_ANY_TEXT}$", "[CONTENT:dropped]", ""),
+        # RE2 repeats stop at 1000: a longer preview setting keeps 1000 characters here.
+        "preview": (f"^{words}([\\s\\S]{{0,{min(settings.content.preview_chars, 1000)}}}){_ANY_TEXT}$",
+                    "[CONTENT:preview] ${1}", ""),
+    }[mode]
+    at_least = "^[\\s\\S]{%d,}$" % guard.min_chars
+    return [
+        f'replace_all_patterns({work}, "value", {lit(at_least)}, {lit(_LONG + "${0}")})',
+        f'replace_all_patterns({work}, "value", {lit(f"^{long_}({_MULTI_WORD})$")}, {lit(_WORDS + "${1}")})',
+        f'replace_all_patterns({work}, "value", {lit("^" + long_)}, "")',
+        f'replace_all_patterns({work}, "value", {lit(final[0])}, {lit(final[1])}{final[2]})',
+    ]
+
+
+def _guard(ctx: str, settings: Settings) -> list[str]:
+    """Free text under keys the alias table does not know, on LLM spans (LLM_SPAN_KEYS) and
+    GenAI log events: a string of at least min_chars with whitespace between words is content.
+    The unknown keys are copied out, rewritten by replacements that only touch matching
+    values, and merged back; the first key (in key order) that fired is named for the counter."""
+    guard = settings.content.guard
+    if not guard.enabled or ctx not in ("span", "log"):
+        return []
+    on, work, text = (f'{ctx}.cache["{name}"]' for name in ("guard", "guard_map", "guard_text"))
+    quote = '"'
+    llm = (f'IsMatch(log.event_name, {lit("^gen_ai[.]")})' if ctx == "log"
+           else f'IsMatch(String(Keys(span.attributes)), {lit(quote + LLM_SPAN_KEYS)})')
+    long_run = lit('[^"]{%d}' % guard.min_chars)
+    out = [f'set({on}, true) where {llm} and IsMatch({ctx}.cache["text"], {long_run})']
+    fired = re_escape("[CONTENT:")
+    first_key = lit(f'"(?P<guarded>[^"]+)":"{fired}')
+    for target in [f"{ctx}.attributes"] + (["log.body"] if ctx == "log" else []):
+        when = f"{on} == true" + (" and IsMap(log.body)" if target == "log.body" else "")
+        steps = [f"set({work}, {target})", f"delete_matching_keys({work}, {lit(_guard_exempt(settings))})"]
+        if target == "log.body":   # the body's own content fields are the body policy's
+            steps.append(f'delete_matching_keys({work}, "^(?:content|message|tool_calls|arguments|result)$")')
+        steps += _guard_rewrite(work, settings)
+        steps += [f'merge_maps({target}, {work}, "upsert")', f"set({text}, String({work}))"]
+        out += [f"{step} where {when}" for step in steps]
+        out.append(f'merge_maps({ctx}.cache, ExtractPatterns({text}, {first_key}), "upsert") '
+                   f'where {when} and {ctx}.cache["guarded"] == nil and IsMatch({text}, {lit(fired)})')
+    out.append(f'set({attr(ctx, k.CONTENT_GUARDED)}, {ctx}.cache["guarded"]) where {ctx}.cache["guarded"] != nil')
+    return out
+
+
 def _where(*conditions: str | None) -> str:
     present = [c for c in conditions if c]
     return " where " + " and ".join(present) if present else ""
@@ -91,7 +197,7 @@ def _where(*conditions: str | None) -> str:
 
 def _replace(ctx: str, d: Detector, when: str | None) -> list[str]:
     pattern, repl = lit(d.regex), lit(d.replacement)
-    out = [f'replace_all_patterns({ctx}.attributes, "value", {pattern}, {repl}){_where(when)}']
+    out = [f'replace_all_patterns({attrs(ctx)}, "value", {pattern}, {repl}){_where(when)}']
     if ctx == "log":
         out.append(f'replace_all_patterns(log.body, "value", {pattern}, {repl}){_where("IsMap(log.body)", when)}')
     return out
@@ -128,7 +234,7 @@ def _unescaped(ctx: str, into: str, when: str | None = None) -> list[str]:
     detector matching any value also matches this text (attribute maps arrive as JSON)."""
     bs = "\\"
     return [
-        f"set({into}, {_SCANNED.get(ctx, f'String({ctx}.attributes)')}){_where(when)}",
+        f"set({into}, {_SCANNED.get(ctx, f'String({attrs(ctx)})')}){_where(when)}",
         # An escaped backslash first (kept as one non-space char), then \n \t ... as
         # whitespace (so `Bearer\tTOKEN` still matches), then the rest (\" -> ").
         f'replace_pattern({into}, {lit(bs * 4)}, "~"){_where(when)}',
@@ -164,7 +270,7 @@ def _utf8(ctx: str, text: str) -> list[str]:
     if ctx == "log":
         found.append(f"(IsString(log.body) and IsMatch(log.body, {rune}))")
     out = [f"set({bad}, true) where " + " or ".join(found),
-           f'replace_all_patterns({ctx}.attributes, "value", {rune}, {rune}) where {bad} == true']
+           f'replace_all_patterns({attrs(ctx)}, "value", {rune}, {rune}) where {bad} == true']
     if ctx == "log":
         out.append(f"replace_pattern(log.body, {rune}, {rune}) where {bad} == true and IsString(log.body)")
     out += [f"replace_pattern({f}, {rune}, {rune}) where {bad} == true" for f in fields]
@@ -175,16 +281,32 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     """Each detector's gates are checked once on the record's text; a detector runs only
     where one of its gates matched, so a clean record pays a few cheap scans instead of a
     pass per detector over every value. Strings inside list or map values escape
-    replace_all_patterns: where the record has such values and its text still matches after
-    the first pass, the attributes (and a map body) are flattened and the detectors run again."""
+    replace_all_patterns: where the record has such values and its text matches a detector,
+    the attributes (and a map body) are flattened first, so one pass reaches every string.
+    Key names are rewritten by one statement (all detectors, tag `key`), and only where the
+    key list passes KEY_GATE: keys rarely hold secrets, and one statement per detector and
+    context would double the config."""
     found = detectors(settings)
     gates = _gates(found)
-    text, hit, nested = (f'{ctx}.cache["{name}"]' for name in ("text", "hit", "nested"))
+    text, hit, nested, keys = (f'{ctx}.cache["{name}"]' for name in ("text", "hit", "nested", "keys"))
     flag = {g: f'{ctx}.cache["{name}"]' for g, name in gates.items()}
     # The text was built at the start of the processor (the content policy reads it too).
     out = _utf8(ctx, text)
     out += [f"set({flag[g]}, true) where IsMatch({text}, {lit(g)})" for g in gates]
     out.append(f"set({hit}, true) where " + " or ".join(f"{f} == true" for f in flag.values()))
+    # Nested values show in the JSON text as `":[` or `":{`.
+    anything = lit("|".join(f"(?:{d.regex})" for d in found))
+    # Small, rarely nested maps (resource, scope, exemplar) skip the exact check: flattening
+    # one whose text merely passed a gate costs less than the check's config size.
+    exact = f" and IsMatch({text}, {anything})" if ctx in ("span", "spanevent", "log", "datapoint") else ""
+    out.append(f"set({nested}, true) where {hit} == true and IsMatch({text}, {lit(NESTED_VALUE)}){exact}")
+    out.append(f"flatten({attrs(ctx)}) where {nested} == true")
+    if ctx == "log":
+        out.append(f"flatten(log.body) where {nested} == true and IsMap(log.body)")
+    key_lists = [f"IsMatch(String(Keys({attrs(ctx)})), {lit(KEY_GATE)})"]
+    if ctx == "log":
+        key_lists.append(f"(IsMap(log.body) and IsMatch(String(Keys(log.body)), {lit(KEY_GATE)}))")
+    out.append(f"set({keys}, true) where {hit} == true and (" + " or ".join(key_lists) + ")")
 
     def when(d: Detector) -> str | None:
         return "(" + " or ".join(f"{flag[g]} == true" for g in d.checks) + ")" if gated(d) else None
@@ -192,15 +314,14 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     always = not all(gated(d) for d in found)   # an anchored custom pattern runs on every record
     park, restore = _park(ctx, None if always else f"{hit} == true")
     out += park + [line for d in found for line in _replace(ctx, d, when(d))] + restore
-    # Nested values show in the JSON text as `":[` or `":{`; only then look again.
-    again = f"{hit} == true and IsMatch({text}, {lit(NESTED_VALUE)})"
-    out += _unescaped(ctx, text, again)
-    anything = lit("|".join(f"(?:{d.regex})" for d in found if gated(d)))
-    out.append(f"set({nested}, true) where {again} and IsMatch({text}, {anything})")
-    out.append(f"flatten({ctx}.attributes) where {nested} == true")
+    # A key is cut at its first match: detectors overlap (a key name, then a PEM block), and one
+    # alternation cannot apply them in order the way the value statements do.
+    key_match = lit("^([\\s\\S]*?)(?:" + "|".join(f"(?:{d.regex})" for d in found) + ")[\\s\\S]*$")
+    key_tag = lit("${1}" + TAG.format("key"))
+    out.append(f'replace_all_patterns({attrs(ctx)}, "key", {key_match}, {key_tag}) where {keys} == true')
     if ctx == "log":
-        out.append(f"flatten(log.body) where {nested} == true and IsMap(log.body)")
-    return out + [line for d in found for line in _replace(ctx, d, f"{nested} == true")]
+        out.append(f'replace_all_patterns(log.body, "key", {key_match}, {key_tag}) where {keys} == true and IsMap(log.body)')
+    return out
 
 
 def _flag(ctx: str, settings: Settings) -> list[str]:
@@ -214,15 +335,20 @@ def _flag(ctx: str, settings: Settings) -> list[str]:
 
 
 def processor(signal: str, settings: Settings) -> dict:
-    contexts = {"traces": ("resource", "span", "spanevent"), "logs": ("resource", "log"),
-                "metrics": ("resource", "datapoint")}[signal]
+    # Span-link attributes and bytes values are out of OTTL's reach in v0.161 (README).
+    contexts = {"traces": ("resource", "scope", "span", "spanevent"), "logs": ("resource", "scope", "log"),
+                "metrics": ("resource", "scope", "datapoint", "exemplar")}[signal]
     groups = []
     for ctx in contexts:
         statements = _unescaped(ctx, f'{ctx}.cache["text"]')
         statements += [] if signal == "metrics" else _content(ctx, settings)
         if ctx == "log":
             statements += _log_body(settings)
+        # The guard runs last: detectors see the original text first, so redaction stays counted.
         statements += _detect(ctx, settings) + _flag(ctx, settings)
+        statements += [] if signal == "metrics" else _guard(ctx, settings)
+        if ctx == "spanevent":
+            groups += event_content(settings)
         groups.append({"context": ctx, "statements": statements})
     key = {"traces": "trace_statements", "logs": "log_statements", "metrics": "metric_statements"}[signal]
     return {"error_mode": "ignore", key: groups}

@@ -78,6 +78,20 @@ def samples(rng: random.Random) -> tuple[Secret, ...]:
         "us_ssn": (None, ssn),
         "phone": (f"call me back at +1 {area} {exch} {line} please", f"{area} {exch} {line}"),
         "ipv4": (None, ip),
+        "gcp_service_account": (None, _chars(rng, 40, "0123456789abcdef")),
+        "huggingface_token": (None, "hf_" + _chars(rng, 34, string.ascii_letters)),
+        "replicate_token": (None, "r8_" + _chars(rng, 37)),
+        "groq_key": (None, "gsk_" + _chars(rng, 52)),
+        "together_key": (None, "tgp_v1_" + _chars(rng, 43)),
+        "fireworks_key": (None, "fw_" + _chars(rng, 24)),
+        "pinecone_key": (None, "pcsk_" + _chars(rng, 6) + "_" + _chars(rng, 63)),
+        "langsmith_key": (None, "lsv2_pt_" + _chars(rng, 32, "0123456789abcdef") + "_" + _chars(rng, 10, "0123456789abcdef")),
+        "npm_token": (None, "npm_" + _chars(rng, 36)),
+        "pypi_token": (None, "pypi-AgEIcHlwaS5vcmc" + _chars(rng, 60, ALNUM + "_-")),
+        "sendgrid_key": (None, "SG." + _chars(rng, 22) + "." + _chars(rng, 43)),
+        "twilio_key": (None, "SK" + _chars(rng, 32, "0123456789abcdef")),
+        "basic_auth": (None, base64.b64encode(f"{first}:{_chars(rng, 12)}".encode()).decode()),
+        "url_encoded_pair": (None, _chars(rng, 12)),
     }
     context = {
         "anthropic_key": "my anthropic key is {}", "openai_key": "use OPENAI key {} for this",
@@ -87,6 +101,14 @@ def samples(rng: random.Random) -> tuple[Secret, ...]:
         "bearer_token": "header was Authorization: Bearer {}", "email": "reach me at {} today",
         "credit_card": "my card {} was charged twice", "us_ssn": "my ssn is {} for the form",
         "ipv4": "requests from {} are blocked",
+        "gcp_service_account": '{{"type": "service_account", "private_key_id": "{}"}}',
+        "huggingface_token": "HF_TOKEN {} for the hub", "replicate_token": "replicate with {}",
+        "groq_key": "groq key {} hit the limit", "together_key": "together {} works",
+        "fireworks_key": "fireworks {} expired", "pinecone_key": "pinecone {} index",
+        "langsmith_key": "tracing to langsmith with {}", "npm_token": "publish with {}",
+        "pypi_token": "upload with {} please", "sendgrid_key": "mail via {}",
+        "twilio_key": "sms via twilio {}", "basic_auth": "sent header Authorization: Basic {}",
+        "url_encoded_pair": "redirect=%2Flogin%3Fpassword%3D{}%26next%3D1",
     }
     result = []
     for d in DETECTORS:

@@ -62,9 +62,17 @@ class Redaction:
 
 
 @dataclass(frozen=True)
+class ContentGuard:
+    enabled: bool
+    min_chars: int
+    allowlist: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Content:
     mode: str  # hash | preview | drop
     preview_chars: int
+    guard: ContentGuard
 
 
 @dataclass(frozen=True)

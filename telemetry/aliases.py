@@ -36,6 +36,17 @@ SOURCES: tuple[Source, ...] = (
     Source("openlit", "openlit", "1.45.0"),
     Source("openlit", "openlit", "1.34.43"),
     Source("openinference", "openinference-semantic-conventions", "0.1.42"),
+    # Content keys only (ALIAS_SOURCES.md, "Content under other instrumentations' keys").
+    Source("vercel-ai", "ai (npm)", "6.0.326"),
+    Source("haystack", "haystack-ai", "3.4.1"),
+    Source("google-adk", "google-adk", "2.13.0"),
+    Source("langsmith", "langsmith", "0.15.1"),
+    Source("strands", "strands-agents", "1.62.0"),
+    Source("llamaindex", "llama-index-observability-otel", "0.7.0"),
+    Source("llamaindex", "llama-index-core", "0.14.25"),
+    Source("logfire", "logfire-sdk", "5.4.0"),
+    Source("openai-agents", "openai-agents", "0.24.0"),
+    Source("crewai", "crewai", "1.15.30"),
 )
 
 
@@ -66,6 +77,9 @@ OTEL = "otel-genai"
 OLLM = "openllmetry"
 OLIT = "openlit"
 OINF = "openinference"
+VAI = "vercel-ai"
+HAY = "haystack"
+ADK = "google-adk"
 
 ALIASES: tuple[Alias, ...] = (
     # --- provider / system ---
@@ -305,4 +319,72 @@ VALUE_MAPS: tuple[ValueMap, ...] = (
         ("retrieve", "retrieval"),
         ("graph_execution", "invoke_workflow"),
     )),
+)
+
+
+@dataclass(frozen=True)
+class EventContent:
+    """Span events whose attributes carry content under plain field names (`content`,
+    `messages`, ...): by event name, not by key, because those names are too common to
+    rename everywhere. `event` is an anchored RE2 regex over the span event's name."""
+    event: str
+    fields: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+EVENT_CONTENT: tuple[EventContent, ...] = (
+    # Semconv <= 1.36 message events as span events (Strands' legacy mode, openai-v2 via the
+    # event-to-span bridge): gen_ai.{system,user,assistant,tool}.message and gen_ai.choice.
+    EventContent(r"^gen_ai\.(?:system|user|assistant|tool)\.message$|^gen_ai\.choice$",
+                 ("content", "message", "tool_calls", "arguments", "result"), (OTEL, "strands")),
+    # LlamaIndex OTel: the instrumentation event's class name, its model_dump flattened.
+    EventContent(r"^(?:LLM|Embedding|Query|Retrieval|Synthesize|Rerank|ReRank|AgentRun|AgentChat|AgentToolCall|GetResponse)[A-Za-z]*Event$",
+                 ("messages", "prompt", "response", "response.text", "response.message.content", "response.response",
+                  "query", "query.query_str", "str_or_query_bundle", "str_or_query_bundle.query_str", "nodes",
+                  "chunks", "text", "arguments", "tool.output", "response.message.blocks", "output"), ("llamaindex",)),
+)
+
+
+@dataclass(frozen=True)
+class ContentKey:
+    """A key that holds prompt or completion content but is not renamed: the content policy
+    hashes, previews or drops it under its own name (`ai.prompt.sha256`). Renaming these would
+    cost two statements per context each and would merge several keys of one span into one."""
+    key: str
+    kind: str   # the canonical content key it corresponds to
+    sources: tuple[str, ...]
+
+
+CONTENT_KEYS: tuple[ContentKey, ...] = (
+    # OpenLLMetry semconv-ai <= 0.1.x whole-list keys (the per-item forms are in INDEXED)
+    ContentKey("llm.prompts", "gen_ai.input.messages", (OLLM,)),
+    ContentKey("llm.completions", "gen_ai.output.messages", (OLLM,)),
+    # Vercel AI SDK: ai.prompt is {system, prompt, messages} JSON
+    ContentKey("ai.prompt.messages", "gen_ai.input.messages", (VAI,)),
+    ContentKey("ai.prompt", "gen_ai.input.messages", (VAI,)),
+    ContentKey("ai.values", "gen_ai.input.messages", (VAI,)),   # embedMany input texts
+    ContentKey("ai.value", "gen_ai.input.messages", (VAI,)),    # embed input text
+    ContentKey("ai.response.text", "gen_ai.output.messages", (VAI,)),
+    ContentKey("ai.response.object", "gen_ai.output.messages", (VAI,)),
+    ContentKey("ai.response.toolCalls", "gen_ai.output.messages", (VAI,)),
+    ContentKey("ai.response.reasoning", "gen_ai.output.messages", (VAI,)),
+    ContentKey("ai.toolCall.args", "gen_ai.tool.call.arguments", (VAI,)),
+    ContentKey("ai.toolCall.result", "gen_ai.tool.call.result", (VAI,)),
+    # Haystack content tracing (HAYSTACK_CONTENT_TRACING_ENABLED)
+    ContentKey("haystack.component.input", "gen_ai.input.messages", (HAY,)),
+    ContentKey("haystack.pipeline.input_data", "gen_ai.input.messages", (HAY,)),
+    ContentKey("haystack.agent.input", "gen_ai.input.messages", (HAY,)),
+    ContentKey("haystack.agent.step.llm.input", "gen_ai.input.messages", (HAY,)),
+    ContentKey("haystack.component.output", "gen_ai.output.messages", (HAY,)),
+    ContentKey("haystack.pipeline.output_data", "gen_ai.output.messages", (HAY,)),
+    ContentKey("haystack.agent.output", "gen_ai.output.messages", (HAY,)),
+    ContentKey("haystack.agent.step.llm.output", "gen_ai.output.messages", (HAY,)),
+    ContentKey("haystack.agent.step.tool.input", "gen_ai.tool.call.arguments", (HAY,)),
+    ContentKey("haystack.agent.step.tool.output", "gen_ai.tool.call.result", (HAY,)),
+    # Google ADK legacy span content
+    ContentKey("gcp.vertex.agent.llm_request", "gen_ai.input.messages", (ADK,)),
+    ContentKey("gcp.vertex.agent.data", "gen_ai.input.messages", (ADK,)),
+    ContentKey("gcp.vertex.agent.llm_response", "gen_ai.output.messages", (ADK,)),
+    ContentKey("gcp.vertex.agent.tool_call_args", "gen_ai.tool.call.arguments", (ADK,)),
+    ContentKey("gcp.vertex.agent.tool_response", "gen_ai.tool.call.result", (ADK,)),
 )

@@ -151,6 +151,12 @@ CATALOG: tuple[Metric, ...] = (
            "spans whose value of a bounded label was folded into `other` (label: which bound)"),
     Metric("llm.label.overflow.logs", "counter", "{record}", (k.OVERFLOW_LABEL,), "llm_label_overflow_logs_total",
            "log records whose value of a bounded label was folded into `other`", signal="logs"),
+    Metric("llm.content.guarded", "counter", "{span}", (k.CONTENT_GUARDED,), "llm_content_guarded_total",
+           "LLM spans where free text under a key the alias table does not know was treated as content "
+           "(label: the key, the first in key order when several); allowlist benign keys in content.guard"),
+    Metric("llm.content.guarded.logs", "counter", "{record}", (k.CONTENT_GUARDED,), "llm_content_guarded_logs_total",
+           "GenAI log events where free text under an unknown key was treated as content (label: the key)",
+           signal="logs"),
 )
 
 BY_NAME = {m.name: m for m in CATALOG}

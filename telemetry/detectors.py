@@ -37,15 +37,18 @@ class Detector:
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # One gate shared by the key-name detectors (one case-insensitive scan instead of three).
-_KEY_NAMED = r"(?i)(?:bearer\s|aws|(?:pass(?:word|wd|phrase)?|pwd|secret|key|token)[\"']?\s*[:=])"
+_KEY_NAMED = r"(?i)(?:bearer\s|basic\s|aws|(?:pass(?:word|wd|phrase)?|pwd|secret|key|token)[\"']?\s*[:=])"
 _SECRET_KEY_NAMES = (
     r"password|passwd|pwd|passphrase|secret|client_secret|api[_-]?key|apikey|"
     r"access[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|private[_-]?key|token"
 )
 
 DETECTORS: tuple[Detector, ...] = (
-    Detector("private_key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s]*)",
-             note="PEM blocks, also when cut off"),
+    Detector("private_key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|(?:[A-Za-z0-9+/=\s]|\\[nr])*)",
+             note="PEM blocks, also when cut off or with JSON-escaped newlines (a GCP service-account file)"),
+    Detector("gcp_service_account", r"(\"private_key_id\\?\"\s*:\s*\\?\")[0-9a-f]{40}", keep="${1}",
+             note="the key id of a GCP service-account JSON (its private_key is a PEM block, its client_email an email)",
+             gates=(r"private_key_id",)),
     Detector("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", gates=(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ",)),
     Detector("url_credentials", r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^\s:/@]+:[^\s/@]+@", keep="${1}",
              note="user:password@ in any URL scheme; the host stays", gates=(r"://[^\s:/@]+:[^\s/@]+@",)),
@@ -59,10 +62,31 @@ DETECTORS: tuple[Detector, ...] = (
              keep="${1}", note="40-char secret next to an aws...secret/key name", gates=(_KEY_NAMED,)),
     Detector("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
              gates=(r"g(?:h[pousr]_[A-Za-z0-9]{36}|ithub_pat_)",)),
+    # Provider tokens with a distinctive prefix (formats from the providers' docs and gitleaks' rules).
+    Detector("huggingface_token", r"\b(?:hf|api_org)_[A-Za-z0-9]{34,40}\b", gates=(r"hf_[A-Za-z0-9]{34}", r"api_org_"),
+             note="user (hf_) and organization (api_org_) tokens"),
+    Detector("replicate_token", r"\br8_[A-Za-z0-9]{37}\b", gates=(r"r8_[A-Za-z0-9]{37}",)),
+    Detector("groq_key", r"\bgsk_[A-Za-z0-9]{52}\b", gates=(r"gsk_[A-Za-z0-9]{52}",)),
+    Detector("together_key", r"\btgp_v1_[A-Za-z0-9_-]{43}", gates=(r"tgp_v1_",)),
+    Detector("fireworks_key", r"\bfw_[A-Za-z0-9]{20,}\b", gates=(r"fw_[A-Za-z0-9]{20}",)),
+    Detector("pinecone_key", r"\bpcsk_[A-Za-z0-9_]{40,}", gates=(r"pcsk_",)),
+    Detector("langsmith_key", r"\b(?:lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}|ls__[0-9a-f]{32})\b", gates=(r"ls(?:v2|_)_",),
+             note="LangSmith personal/service keys (lsv2_pt_, lsv2_sk_) and legacy ls__ keys"),
+    Detector("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b", gates=(r"npm_[A-Za-z0-9]{36}",)),
+    Detector("pypi_token", r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}", gates=(r"pypi-AgEIcHlwaS5vcmc",)),
+    Detector("sendgrid_key", r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b", gates=(r"SG\.[A-Za-z0-9_-]{22}\.",)),
+    Detector("twilio_key", r"\bSK[0-9a-fA-F]{32}\b", gates=(r"SK[0-9a-fA-F]{32}",),
+             note="API key SIDs; auth tokens are bare hex and only caught next to a key name"),
     Detector("slack_token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/[A-Za-z0-9/]+",
              gates=(r"xox[abposr]-", r"https://hooks\.slack\.com/services/")),
     Detector("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}", gates=(r"AIza[0-9A-Za-z_-]{35}",)),
     Detector("bearer_token", r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/-]{8,}=*", keep="${1} ", gates=(_KEY_NAMED,)),
+    Detector("basic_auth", r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?basic)\s+[A-Za-z0-9+/]{4,}={0,2}", keep="${1} ",
+             note="Authorization: Basic <base64 user:password>", gates=(_KEY_NAMED,)),
+    Detector("url_encoded_pair",
+             r"(?i)\b([A-Za-z0-9_.-]*?(?:" + _SECRET_KEY_NAMES + r"))((?:%2[27])?%3[ad](?:%2[027])*)"
+             r"(?:[^\s\"'`,;&%<>]|%(?:[013-9a-f][0-9a-f]|2[13-589a-f])){3,}",
+             keep="${1}${2}", note="password%3D..., api_key%22%3A%22... in URL-encoded text", gates=(r"%3[AaDd]",)),
     Detector("credential_pair",
              r"(?i)\b([A-Za-z0-9_.-]*?(?:" + _SECRET_KEY_NAMES + r"))\b([\"']?\s*[:=]\s*[\"']?)[^\s\"'`,;&<>\[][^\s\"'`,;&<>]{3,}",
              keep="${1}${2}", note="password=, api_key: \"...\", secret: ... in any quoting; the key name stays",

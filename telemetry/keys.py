@@ -82,3 +82,4 @@ SAFETY_STAGES = ("input", "output")
 LLM_OPERATIONS = ("chat", "text_completion", "generate_content", "embeddings")
 TOOL_OPERATION = "execute_tool"
 RETRIEVAL_OPERATION = "retrieval"
+CONTENT_GUARDED = "llmobs.content.guarded"    # set by the gateway: the (first) unknown key the content guard hashed

@@ -167,6 +167,8 @@ def test_redaction_keeps_type_tags(run):
     assert all(s["attributes"].get(k.REDACTED) is True for s in _by_name(gw, "handle "))
     assert gw.sum_of(PROM["llm.redacted.spans"]) == len(SECRETS)
     assert gw.sum_of(PROM["llm.redacted.logs"]) == 2 * len(SECRETS)
+    # A GenAI event's long free-text `note` is also content to the unknown-key guard, after the detectors.
+    assert gw.sum_of(PROM["llm.content.guarded.logs"], llmobs_content_guarded="note") > 0
 
 
 def test_benign_text_unchanged(run):

@@ -143,9 +143,10 @@ def test_every_catalog_metric_baseline_produces_is_present(sent, prom):
     # Redaction counters only move when something is redacted (see the secret scenario).
     # Invalid-value counters only move on bad input (tests/test_bad_input.py).
     # Baseline traffic has no fallback and no truncated response (fallback_storm, context_saturation do:
-    # tests/test_contract.py).
+    # tests/test_contract.py). The content guard only fires on free text under unknown keys
+    # (tests/test_content_instrumentations.py).
     expected_absent = {"llm.redacted.spans", "llm.redacted.logs", "llm.invalid.values", "llm.invalid.values.logs",
-                       "llm.fallbacks", "llm.truncated"}
+                       "llm.fallbacks", "llm.truncated", "llm.content.guarded", "llm.content.guarded.logs"}
     for metric in CATALOG:
         name = metric.prometheus + ("_count" if metric.kind == "histogram" else "")
         value = prom.value(f"sum({name}{sel('llm-app-baseline')})")

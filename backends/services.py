@@ -32,7 +32,7 @@ class Port:
 
 @dataclass(frozen=True)
 class Probe:
-    """HTTP GET, used for readiness and liveness."""
+    """An HTTP GET on the service's own port."""
     path: str
     port: int
 
@@ -43,7 +43,7 @@ class Service:
     image: str                # pinned repository:tag[@digest]
     args: tuple[str, ...]
     ports: tuple[Port, ...]
-    probe: Probe
+    probe: Probe              # readiness (and liveness, unless `liveness` is set)
     config_files: tuple[str, ...]             # keys of render_all(), mounted at /etc/llmobs/<key>
     data_dir: str | None                      # state volume, or None
     run_as_user: int                          # the non-root uid the image is built for
@@ -54,6 +54,10 @@ class Service:
     cpu_limit: str
     memory_request: str
     memory_limit: str
+    # Liveness when it differs from readiness: a process busy replaying its WAL is alive
+    # but not ready, and restarting it would only start the replay again.
+    liveness: Probe | None = None
+    startup_seconds: int = 300                 # how long the first start may take
 
 
 def _pins() -> dict[str, dict[str, str]]:
@@ -115,7 +119,8 @@ def prometheus(settings: Settings, rendered: dict[str, str]) -> Service:
               f"--storage.tsdb.retention.size={size_gb}GB",
               "--web.enable-remote-write-receiver",     # the collector pushes to /api/v1/write
               "--enable-feature=exemplar-storage"),      # exemplars link metrics to traces
-        ports=(Port("http", 9090),), probe=Probe("/-/ready", 9090),
+        ports=(Port("http", 9090),), probe=Probe("/-/ready", 9090), liveness=Probe("/-/healthy", 9090),
+        startup_seconds=settings.prometheus.startup_budget_minutes * 60,
         config_files=_config_files("prometheus", rendered), data_dir=data,
         run_as_user=65534, read_only_root=True, env=(), secret_files=secrets,
         cpu_request="250m", cpu_limit="2", memory_request="1Gi", memory_limit="4Gi")
@@ -128,7 +133,7 @@ def alertmanager(settings: Settings, rendered: dict[str, str]) -> Service:
         name="alertmanager", image=image(settings, "alertmanager"),
         args=(f"--config.file={ROOT}/alertmanager/alertmanager.yml", f"--storage.path={data}",
               "--cluster.listen-address="),  # one replica: no gossip
-        ports=(Port("http", 9093),), probe=Probe("/-/ready", 9093),
+        ports=(Port("http", 9093),), probe=Probe("/-/ready", 9093), liveness=Probe("/-/healthy", 9093),
         config_files=_config_files("alertmanager", rendered), data_dir=data,
         run_as_user=65534, read_only_root=True, env=(),
         secret_files=((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if has_url else (),

@@ -149,6 +149,7 @@ class RemoteWrite:
 @dataclass(frozen=True)
 class Prometheus:
     storage_gib: int
+    startup_budget_minutes: int
     remote_write: tuple[RemoteWrite, ...]
 
 

@@ -245,8 +245,8 @@ def check_containers(objects: list[dict]) -> list[str]:
             where = f"{name}/{c['name']}"
             res = c.get("resources", {})
             for part in ("requests", "limits"):
-                if not {"cpu", "memory"} <= set(res.get(part, {})):
-                    problems.append(f"{where}: no cpu+memory {part}")
+                if not {"cpu", "memory", "ephemeral-storage"} <= set(res.get(part, {})):
+                    problems.append(f"{where}: no cpu+memory+ephemeral-storage {part}")
             for probe in ("livenessProbe", "readinessProbe"):
                 if probe not in c:
                     problems.append(f"{where}: no {probe}")
@@ -282,6 +282,38 @@ def check_network_policies(objects: list[dict]) -> list[str]:
     for name, pod in pods(objects):
         if not any(selects(p["spec"]["podSelector"].get("matchLabels", {}), pod["metadata"]["labels"]) for p in policies):
             problems.append(f"{name}: no NetworkPolicy isolates its pods")
+    return problems
+
+
+def check_statefulsets(objects: list[dict]) -> list[str]:
+    """Each StatefulSet's serviceName is a headless Service selecting its pods."""
+    problems = []
+    services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
+    for s in [o for o in objects if o["kind"] == "StatefulSet"]:
+        where = f"StatefulSet/{s['metadata']['name']}"
+        gov = services.get(s["spec"]["serviceName"])
+        if gov is None:
+            problems.append(f"{where}: serviceName {s['spec']['serviceName']} is no Service")
+        elif gov["spec"].get("clusterIP") != "None":
+            problems.append(f"{where}: serviceName {s['spec']['serviceName']} is not headless")
+        elif not selects(gov["spec"]["selector"], s["spec"]["template"]["metadata"]["labels"]):
+            problems.append(f"{where}: its headless Service selects other pods")
+    return problems
+
+
+def check_spread(objects: list[dict]) -> list[str]:
+    """Every workload that runs (or may scale to) more than one pod spreads them over nodes."""
+    problems = []
+    for o in objects:
+        if o["kind"] not in WORKLOADS or o["spec"].get("replicas", 2) < 2:
+            continue
+        pod = o["spec"]["template"]
+        where = f"{o['kind']}/{o['metadata']['name']}"
+        hard = [c for c in pod["spec"].get("topologySpreadConstraints", [])
+                if c["topologyKey"] == "kubernetes.io/hostname" and c["whenUnsatisfiable"] == "DoNotSchedule"
+                and selects(c["labelSelector"]["matchLabels"], pod["metadata"]["labels"])]
+        if not hard:
+            problems.append(f"{where}: replicas may all land on one node")
     return problems
 
 
@@ -324,8 +356,9 @@ def test_default_graph():
         "Secret": ["alertmanager-config", "collector-secrets", "grafana-secrets"],
         "Deployment": ["collector"],
         "StatefulSet": ["alertmanager", "grafana", "loki", "otel-sampler", "prometheus", "tempo"],
-        "Service": ["alertmanager", "collector", "collector-pods", "grafana", "loki", "otel-sampler", "prometheus",
-                    "tempo"],
+        "Service": ["alertmanager", "alertmanager-headless", "collector", "collector-pods", "grafana",
+                    "grafana-headless", "loki", "loki-headless", "otel-sampler", "prometheus", "prometheus-headless",
+                    "tempo", "tempo-headless"],
         "HorizontalPodAutoscaler": ["collector"],
         "PodDisruptionBudget": ["collector", "otel-sampler"],
         "NetworkPolicy": ["alertmanager", "collector", "grafana", "loki", "otel-sampler", "prometheus", "tempo"],
@@ -535,6 +568,54 @@ def test_containers_are_restricted_limited_and_probed(option):
 
 
 @pytest.mark.parametrize("option", list(OPTIONS))
+def test_statefulsets_are_governed_by_headless_services_and_replicas_spread(option):
+    g = graph(option)
+    assert check_statefulsets(g.objects()) == []
+    assert check_spread(g.objects()) == []
+    # The clients' Services stay ClusterIP; the headless ones are extra.
+    for s in g.of_kind("StatefulSet"):
+        if s["metadata"]["name"] != "otel-sampler":
+            assert "clusterIP" not in g.get("Service", s["metadata"]["name"])["spec"]
+
+
+def test_replicated_tiers_spread_over_nodes_and_zones():
+    g = graph("two_tier")
+    for kind, name in (("Deployment", "collector"), ("StatefulSet", "otel-sampler")):
+        spec = g.get(kind, name)["spec"]["template"]["spec"]
+        keys = {(c["topologyKey"], c["whenUnsatisfiable"]) for c in spec["topologySpreadConstraints"]}
+        assert keys == {("kubernetes.io/hostname", "DoNotSchedule"), ("topology.kubernetes.io/zone", "ScheduleAnyway")}
+        term = spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+        assert term["podAffinityTerm"]["labelSelector"]["matchLabels"]["app.kubernetes.io/name"] == name
+    # One-replica StatefulSets have nothing to spread.
+    assert "topologySpreadConstraints" not in g.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]
+
+
+def test_probes_liveness_healthy_readiness_ready_startup_budget():
+    g = graph("prod")
+    for name, port in (("prometheus", 9090), ("alertmanager", 9093)):
+        c = g.get("StatefulSet", name)["spec"]["template"]["spec"]["containers"][0]
+        assert c["livenessProbe"]["httpGet"] == {"path": "/-/healthy", "port": port}
+        assert c["readinessProbe"]["httpGet"] == {"path": "/-/ready", "port": port}
+        assert c["startupProbe"]["httpGet"] == {"path": "/-/ready", "port": port}
+    prom = g.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert prom["periodSeconds"] * prom["failureThreshold"] == 30 * 60   # prometheus.startup_budget_minutes default
+    longer = build({"target": "kubernetes", "prometheus": {"startup_budget_minutes": 90}}, SECRETS)
+    prom = longer.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert prom["periodSeconds"] * prom["failureThreshold"] == 90 * 60
+    am = g.get("StatefulSet", "alertmanager")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert am["periodSeconds"] * am["failureThreshold"] == 300
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_every_container_has_ephemeral_storage_bounds(option):
+    for _, pod in pods(graph(option).objects()):
+        for c in pod["spec"]["containers"] + pod["spec"].get("initContainers", []):
+            res = c["resources"]
+            assert res["requests"]["ephemeral-storage"] == manifests.EPHEMERAL_REQUEST
+            assert res["limits"]["ephemeral-storage"] == manifests.EPHEMERAL_LIMIT
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
 def test_network_policies_and_services_select_existing_pods(option):
     g = graph(option)
     assert check_network_policies(g.objects()) == []
@@ -697,6 +778,16 @@ BREAKAGES = {
         "matchLabels"].update({"app.kubernetes.io/name": "nope"})),
     "netpol: from nothing": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "loki")["spec"]["ingress"][0][
         "from"][0]["podSelector"]["matchLabels"].update({"app.kubernetes.io/component": "nope"})),
+    "containers: no ephemeral limit": (check_containers, lambda o: _first(o, "Deployment")["spec"]["template"][
+        "spec"]["containers"][0]["resources"]["limits"].pop("ephemeral-storage")),
+    "statefulset: ClusterIP serviceName": (check_statefulsets, lambda o: _first(o, "StatefulSet", "prometheus")[
+        "spec"].update(serviceName="prometheus")),
+    "statefulset: no Service": (check_statefulsets, lambda o: _first(o, "StatefulSet", "loki")[
+        "spec"].update(serviceName="nope")),
+    "spread: none on the gateway": (check_spread, lambda o: _first(o, "Deployment", "collector")["spec"]["template"][
+        "spec"].pop("topologySpreadConstraints")),
+    "spread: soft on the sampler": (check_spread, lambda o: _first(o, "StatefulSet", "otel-sampler")["spec"][
+        "template"]["spec"]["topologySpreadConstraints"][0].update(whenUnsatisfiable="ScheduleAnyway")),
     "service: selects nothing": (check_services, lambda o: _first(o, "Service", "loki")["spec"]["selector"].update(
         {"app.kubernetes.io/instance": "other"})),
     "service: bad target port": (check_services, lambda o: _first(o, "Service", "grafana")["spec"]["ports"][0].update(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from backends.common import ROOT, SECRETS_DIR
-from backends.services import Service, services
+from backends.services import Probe, Service, services
 from backends.prometheus import COLLECTOR_PODS
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
@@ -44,10 +44,17 @@ OTLP_PORT_NAMES = ("otlp-grpc", "otlp-http")
 VOLUME_GIB = {"alertmanager": 1, "grafana": 2, "tempo": 50, "loki": 50}
 WAL_ONLY_GIB = 10                 # Tempo/Loki with object storage keep only WAL and caches locally
 TMP_SIZE = "256Mi"
+# Node-local disk: /tmp (TMP_SIZE) plus the container's own log files; a pod past the
+# limit is evicted instead of filling the node's disk.
+EPHEMERAL_REQUEST = "128Mi"
+EPHEMERAL_LIMIT = "1Gi"
+HOSTNAME_KEY = "kubernetes.io/hostname"
+ZONE_KEY = "topology.kubernetes.io/zone"
 CONFIGMAP_LIMIT = 1024 * 1024     # bytes the API server accepts in one ConfigMap
 HPA_CPU_PERCENT = 70
 SECRET_FILE_MODE = 0o440
-STARTUP = {"periodSeconds": 10, "failureThreshold": 30, "timeoutSeconds": 5}  # up to 5 min (WAL replay)
+STARTUP_PERIOD = 10              # seconds; failureThreshold comes from the service's startup budget
+STARTUP_TIMEOUT = 5
 LIVENESS = {"periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5}
 READINESS = {"periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}
 
@@ -185,8 +192,13 @@ def config_volume(svc: Service) -> dict | None:
     return {"name": "config", "projected": {"sources": sources, "defaultMode": 0o444}}
 
 
-def probe(svc: Service, timing: dict) -> dict:
-    return {"httpGet": {"path": svc.probe.path, "port": svc.probe.port}, **timing}
+def probe(target: Probe, timing: dict) -> dict:
+    return {"httpGet": {"path": target.path, "port": target.port}, **timing}
+
+
+def startup_timing(svc: Service) -> dict:
+    return {"periodSeconds": STARTUP_PERIOD, "timeoutSeconds": STARTUP_TIMEOUT,
+            "failureThreshold": max(1, -(-svc.startup_seconds // STARTUP_PERIOD))}
 
 
 def container_security_context(svc: Service) -> dict:
@@ -210,11 +222,15 @@ def container(svc: Service) -> dict:
         "imagePullPolicy": "IfNotPresent",
         "args": list(svc.args),
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in svc.ports],
-        "resources": {"requests": {"cpu": svc.cpu_request, "memory": svc.memory_request},
-                      "limits": {"cpu": svc.cpu_limit, "memory": svc.memory_limit}},
-        "startupProbe": probe(svc, STARTUP),
-        "livenessProbe": probe(svc, LIVENESS),
-        "readinessProbe": probe(svc, READINESS),
+        "resources": {"requests": {"cpu": svc.cpu_request, "memory": svc.memory_request,
+                                   "ephemeral-storage": EPHEMERAL_REQUEST},
+                      "limits": {"cpu": svc.cpu_limit, "memory": svc.memory_limit,
+                                 "ephemeral-storage": EPHEMERAL_LIMIT}},
+        # Startup gates on readiness (for Prometheus: the WAL replayed) within the budget;
+        # after that liveness asks only whether the process answers.
+        "startupProbe": probe(svc.probe, startup_timing(svc)),
+        "livenessProbe": probe(svc.liveness or svc.probe, LIVENESS),
+        "readinessProbe": probe(svc.probe, READINESS),
         "securityContext": container_security_context(svc),
         "volumeMounts": mounts,
     }
@@ -223,8 +239,21 @@ def container(svc: Service) -> dict:
     return out
 
 
+def spread(settings: Settings, svc: Service) -> dict:
+    """Replicas of one tier on different nodes (required) and zones (best effort): a node
+    or zone outage takes one replica, not the tier."""
+    match = {"labelSelector": {"matchLabels": selector(settings, svc)}}
+    return {
+        "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": HOSTNAME_KEY, "whenUnsatisfiable": "DoNotSchedule", **match},
+            {"maxSkew": 1, "topologyKey": ZONE_KEY, "whenUnsatisfiable": "ScheduleAnyway", **match}],
+        "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": {"topologyKey": HOSTNAME_KEY, **match}}]}},
+    }
+
+
 def pod_template(settings: Settings, svc: Service, rendered: dict[str, str], *, api_access: bool = False,
-                 data_volume: bool = False) -> dict:
+                 data_volume: bool = False, replicated: bool = False) -> dict:
     volumes = [v for v in [config_volume(svc)] if v]
     if svc.data_dir and not data_volume:
         volumes.append({"name": "data", "emptyDir": {}})
@@ -241,6 +270,8 @@ def pod_template(settings: Settings, svc: Service, rendered: dict[str, str], *, 
         "containers": [container(svc)],
         "volumes": volumes,
     }
+    if replicated:
+        spec.update(spread(settings, svc))
     annotations = {CHECKSUM_ANNOTATION: checksum(svc.config_files, rendered)}
     return {"metadata": {"labels": labels(settings, svc), "annotations": annotations}, "spec": spec}
 
@@ -266,17 +297,26 @@ def deployment(settings: Settings, svc: Service, rendered: dict[str, str], *, re
                api_access: bool = False) -> Manifest:
     spec: dict = {"selector": {"matchLabels": selector(settings, svc)},
                   "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-                  "template": pod_template(settings, svc, rendered, api_access=api_access)}
+                  "template": pod_template(settings, svc, rendered, api_access=api_access,
+                                           replicated=replicas is None or replicas > 1)}
     if replicas is not None:  # None: the HorizontalPodAutoscaler owns the count
         spec["replicas"] = replicas
     body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(settings, svc.name, svc), "spec": spec}
     return Manifest(f"{svc.name}-deployment", body)
 
 
+def headless_name(svc: Service) -> str:
+    """The governing Service of a StatefulSet: headless (stable pod DNS names). The
+    sampler's own Service is headless already; the others keep a ClusterIP Service
+    for their clients and get a headless one beside it."""
+    return svc.name if svc.name == SAMPLER_SERVICE else f"{svc.name}-headless"
+
+
 def statefulset(settings: Settings, svc: Service, rendered: dict[str, str], *, replicas: int) -> Manifest:
-    spec: dict = {"serviceName": svc.name, "replicas": replicas, "podManagementPolicy": "Parallel",
+    spec: dict = {"serviceName": headless_name(svc), "replicas": replicas, "podManagementPolicy": "Parallel",
                   "selector": {"matchLabels": selector(settings, svc)},
-                  "template": pod_template(settings, svc, rendered, data_volume=bool(svc.data_dir))}
+                  "template": pod_template(settings, svc, rendered, data_volume=bool(svc.data_dir),
+                                           replicated=replicas > 1)}
     if svc.data_dir:
         spec["volumeClaimTemplates"] = [volume_claim(settings, svc)]
         spec["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Retain"}
@@ -387,7 +427,8 @@ def workload_manifests(settings: Settings, svc: Service, rendered: dict[str, str
         out += [statefulset(settings, svc, rendered, replicas=settings.kubernetes.two_tier.sampler_replicas),
                 service(settings, svc, headless=True), pdb(settings, svc)]
     elif svc.data_dir:
-        out += [statefulset(settings, svc, rendered, replicas=1), service(settings, svc)]
+        out += [statefulset(settings, svc, rendered, replicas=1), service(settings, svc),
+                service(settings, svc, headless=True, name=headless_name(svc))]
     else:
         out += [deployment(settings, svc, rendered, replicas=1), service(settings, svc)]
     out.append(network_policy(settings, svc, by_name))

@@ -24,10 +24,20 @@ class TwoTier:
 
 
 @dataclass(frozen=True)
+class Network:
+    grafana_ingress_namespaces: tuple[str, ...]
+    dns_namespace: str
+    dns_pod_labels: tuple[tuple[str, str], ...]
+    api_server_cidrs: tuple[str, ...]
+    external_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Kubernetes:
     version: str
     app_namespaces: tuple[str, ...]
     two_tier: TwoTier
+    network: Network
     storage_class: str | None = None
 
 

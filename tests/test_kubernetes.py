@@ -267,21 +267,85 @@ def check_containers(objects: list[dict]) -> list[str]:
     return problems
 
 
+def policy_selects(policy: dict, labels: dict) -> bool:
+    match = policy["spec"]["podSelector"].get("matchLabels", {})
+    return not match or selects(match, labels)     # an empty podSelector selects every pod
+
+
 def check_network_policies(objects: list[dict]) -> list[str]:
     problems = []
     labels = [pod["metadata"]["labels"] for _, pod in pods(objects)]
     policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
     for p in policies:
         where = f"NetworkPolicy/{p['metadata']['name']}"
-        if not any(selects(p["spec"]["podSelector"].get("matchLabels", {}), lab) for lab in labels):
+        if not any(policy_selects(p, lab) for lab in labels):
             problems.append(f"{where}: selects no pod")
-        for rule in p["spec"].get("ingress", []):
-            for peer in rule.get("from", []):
-                if "podSelector" in peer and not any(selects(peer["podSelector"]["matchLabels"], lab) for lab in labels):
-                    problems.append(f"{where}: a 'from' podSelector selects no pod")
+        for direction, key in (("ingress", "from"), ("egress", "to")):
+            for rule in p["spec"].get(direction, []):
+                if not rule.get(key) or not rule.get("ports"):
+                    problems.append(f"{where}: an {direction} rule open to every peer or port")
+                for peer in rule.get(key, []):
+                    if ("podSelector" in peer and "namespaceSelector" not in peer
+                            and not any(selects(peer["podSelector"]["matchLabels"], lab) for lab in labels)):
+                        problems.append(f"{where}: a '{key}' podSelector selects no pod")
+    deny = [p for p in policies if not p["spec"]["podSelector"] and not p["spec"].get("ingress")
+            and not p["spec"].get("egress") and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}]
+    if not deny:
+        problems.append("no default-deny NetworkPolicy for ingress and egress")
     for name, pod in pods(objects):
-        if not any(selects(p["spec"]["podSelector"].get("matchLabels", {}), pod["metadata"]["labels"]) for p in policies):
+        own = [p for p in policies if p["spec"]["podSelector"] and policy_selects(p, pod["metadata"]["labels"])]
+        if not own:
             problems.append(f"{name}: no NetworkPolicy isolates its pods")
+        if not any("Egress" in p["spec"]["policyTypes"] for p in own):
+            problems.append(f"{name}: no egress policy")
+    return problems
+
+
+def _allows(rule: dict, key: str, labels: dict, port: int) -> bool:
+    ports = [p["port"] for p in rule.get("ports", [])]
+    return port in ports and any("podSelector" in peer and "namespaceSelector" not in peer
+                                 and selects(peer["podSelector"]["matchLabels"], labels) for peer in rule[key])
+
+
+def check_policy_pairs(objects: list[dict]) -> list[str]:
+    """Each in-namespace egress allowance is met by the peer's ingress allowance (else the
+    connection is still dropped at the other end), and the peer serves that port."""
+    problems = []
+    workloads = {o["metadata"]["name"]: o["spec"]["template"] for o in objects if o["kind"] in WORKLOADS}
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy" and o["spec"]["podSelector"]]
+    for src_name, src in workloads.items():
+        src_labels = src["metadata"]["labels"]
+        for p in [p for p in policies if policy_selects(p, src_labels)]:
+            for rule in p["spec"].get("egress", []):
+                for peer in rule["to"]:
+                    if "podSelector" not in peer or "namespaceSelector" in peer:
+                        continue
+                    for dst_name, dst in workloads.items():
+                        if not selects(peer["podSelector"]["matchLabels"], dst["metadata"]["labels"]):
+                            continue
+                        served = {cp["containerPort"] for c in dst["spec"]["containers"] for cp in c.get("ports", [])}
+                        for port in [x["port"] for x in rule["ports"]]:
+                            if port not in served:
+                                problems.append(f"{src_name} -> {dst_name}:{port}: not a container port")
+                            dst_policies = [q for q in policies if policy_selects(q, dst["metadata"]["labels"])]
+                            if not any(_allows(r, "from", src_labels, port) for q in dst_policies
+                                       for r in q["spec"].get("ingress", [])):
+                                problems.append(f"{src_name} -> {dst_name}:{port}: {dst_name} does not admit it")
+    return problems
+
+
+def check_metadata_blocked(objects: list[dict]) -> list[str]:
+    """Grafana's egress never reaches the cloud metadata address."""
+    import ipaddress
+    meta = ipaddress.ip_network("169.254.169.254/32")
+    problems = []
+    for p in [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "grafana"]:
+        for rule in p["spec"].get("egress", []):
+            for peer in rule["to"]:
+                block = peer.get("ipBlock")
+                if block and meta.subnet_of(ipaddress.ip_network(block["cidr"])) and not any(
+                        meta.subnet_of(ipaddress.ip_network(e)) for e in block.get("except", [])):
+                    problems.append(f"grafana: egress to {block['cidr']} reaches {meta}")
     return problems
 
 
@@ -361,7 +425,8 @@ def test_default_graph():
                     "tempo", "tempo-headless"],
         "HorizontalPodAutoscaler": ["collector"],
         "PodDisruptionBudget": ["collector", "otel-sampler"],
-        "NetworkPolicy": ["alertmanager", "collector", "grafana", "loki", "otel-sampler", "prometheus", "tempo"],
+        "NetworkPolicy": ["alertmanager", "collector", "default-deny", "grafana", "loki", "otel-sampler", "prometheus",
+                          "tempo"],
         "Role": ["collector-endpoints-reader"],
         "RoleBinding": ["collector-endpoints-reader"],
     }
@@ -622,6 +687,103 @@ def test_network_policies_and_services_select_existing_pods(option):
     assert check_services(g.objects()) == []
 
 
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_network_policies_pair_up_and_keep_grafana_off_the_metadata_address(option):
+    g = graph(option)
+    assert check_policy_pairs(g.objects()) == []
+    assert check_metadata_blocked(g.objects()) == []
+
+
+def _egress(g, name):
+    return g.get("NetworkPolicy", name)["spec"]["egress"]
+
+
+def _peer_ports(g, name):
+    """{peer service name: ports} of a pod's in-namespace egress."""
+    out = {}
+    for rule in _egress(g, name):
+        for peer in rule["to"]:
+            if "podSelector" in peer and "namespaceSelector" not in peer:
+                out.setdefault(peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"], set()).update(
+                    p["port"] for p in rule["ports"])
+    return out
+
+
+def _outside(g, name):
+    return [(sorted(b["ipBlock"]["cidr"] for b in rule["to"]), sorted(p["port"] for p in rule["ports"]),
+             [b["ipBlock"].get("except") for b in rule["to"]])
+            for rule in _egress(g, name) if all("ipBlock" in b for b in rule["to"])]
+
+
+def test_default_deny_and_dns_for_every_pod():
+    g = graph("default")
+    deny = g.get("NetworkPolicy", "default-deny")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    for p in g.of_kind("NetworkPolicy"):
+        if p is deny:
+            continue
+        dns = p["spec"]["egress"][0]
+        assert dns["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                              "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
+        assert sorted((x["protocol"], x["port"]) for x in dns["ports"]) == [("TCP", 53), ("UDP", 53)]
+    custom = build({"target": "kubernetes", "kubernetes": {"network": {
+        "dns_namespace": "dns", "dns_pod_labels": {"app": "coredns"}}}}, SECRETS)
+    dns = custom.get("NetworkPolicy", "loki")["spec"]["egress"][0]["to"][0]
+    assert dns == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "dns"}},
+                   "podSelector": {"matchLabels": {"app": "coredns"}}}
+
+
+def test_egress_peers_follow_the_pipeline():
+    g = graph("default")   # two-tier, Tempo, everything in the namespace
+    assert _peer_ports(g, "collector") == {"otel-sampler": {4317}, "loki": {3100}, "prometheus": {9090}}
+    assert _peer_ports(g, "otel-sampler") == {"tempo": {4317}, "prometheus": {9090}}
+    assert _peer_ports(g, "grafana") == {"prometheus": {9090}, "alertmanager": {9093}, "tempo": {3200},
+                                         "loki": {3100}}
+    assert _peer_ports(g, "prometheus") == {"alertmanager": {9093}, "collector": {8888}, "otel-sampler": {8888},
+                                            "tempo": {3200}, "loki": {3100}, "grafana": {3000}}
+    for name in ("tempo", "loki", "alertmanager"):
+        assert _peer_ports(g, name) == {} and _outside(g, name) == [], name
+    # Only the agent talks to the API server (its resolver), on the API ports.
+    assert _outside(g, "collector") == [(["0.0.0.0/0"], [443, 6443], [None])]
+    assert _outside(graph("single_tier"), "collector") == []
+    jaeger = graph("jaeger")
+    assert _peer_ports(jaeger, "otel-sampler") == {"jaeger": {4317}, "prometheus": {9090}}
+    assert _peer_ports(jaeger, "grafana")["jaeger"] == {16686}
+
+
+def test_egress_to_outside_targets_from_settings():
+    stores = graph("object_storage")
+    assert _outside(stores, "tempo") == [(["0.0.0.0/0"], [443], [None])]
+    assert _outside(stores, "loki") == [(["0.0.0.0/0"], [443], [None])]
+    rw = graph("remote_write")
+    assert _outside(rw, "prometheus") == [(["0.0.0.0/0"], [443], [None])]
+    assert _outside(rw, "alertmanager") == [(["0.0.0.0/0"], [443], [None])]   # the slack receiver
+    narrow = build({"target": "kubernetes", "kubernetes": {"network": {"external_cidrs": ["203.0.113.0/24"]}},
+                    "storage": {"tempo": {"type": "s3", "bucket": "b1", "endpoint": "https://s3.example:9000"}},
+                    "endpoints": {"metrics": "https://mimir.example/api/v1/push"}}, SECRETS)
+    assert _outside(narrow, "tempo") == [(["203.0.113.0/24"], [9000], [None])]
+    # An endpoint outside the stack: the gateway goes out on its port, no longer to Prometheus.
+    assert "prometheus" not in _peer_ports(narrow, "collector")
+    assert (["203.0.113.0/24"], [443], [None]) in _outside(narrow, "collector")
+
+
+def test_grafana_ingress_source_and_metadata_block():
+    g = graph("default")
+    ingress = g.get("NetworkPolicy", "grafana")["spec"]["ingress"]
+    assert [[p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in r["from"]] for r in ingress] == [
+        ["prometheus"]]
+    assert _outside(g, "grafana") == []
+    opened = build({"target": "kubernetes", "alerts": {"engine": "grafana", "receivers": {"kind": "webhook"}},
+                    "kubernetes": {"network": {"grafana_ingress_namespaces": ["ingress-nginx"]}}}, SECRETS)
+    ingress = opened.get("NetworkPolicy", "grafana")["spec"]["ingress"]
+    assert ingress[0] == {"from": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "ingress-nginx"}}}], "ports": [{"protocol": "TCP", "port": 3000}]}
+    # Grafana alerting calls the webhook: out on 443, never to the metadata address.
+    assert _outside(opened, "grafana") == [(["0.0.0.0/0"], [443], [["169.254.169.254/32"]])]
+    assert check_metadata_blocked(opened.objects()) == []
+    assert check_policy_pairs(opened.objects()) == []
+
+
 def test_network_policy_sources():
     g = graph("prod")
     collector = g.get("NetworkPolicy", "collector")["spec"]["ingress"]
@@ -774,7 +936,7 @@ BREAKAGES = {
         automountServiceAccountToken=True)),
     "containers: checksum": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["metadata"][
         "annotations"].clear()),
-    "netpol: selects nothing": (check_network_policies, lambda o: _first(o, "NetworkPolicy")["spec"]["podSelector"][
+    "netpol: selects nothing": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "tempo")["spec"]["podSelector"][
         "matchLabels"].update({"app.kubernetes.io/name": "nope"})),
     "netpol: from nothing": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "loki")["spec"]["ingress"][0][
         "from"][0]["podSelector"]["matchLabels"].update({"app.kubernetes.io/component": "nope"})),
@@ -788,6 +950,17 @@ BREAKAGES = {
         "spec"].pop("topologySpreadConstraints")),
     "spread: soft on the sampler": (check_spread, lambda o: _first(o, "StatefulSet", "otel-sampler")["spec"][
         "template"]["spec"]["topologySpreadConstraints"][0].update(whenUnsatisfiable="ScheduleAnyway")),
+    "netpol: no default deny": (check_network_policies, lambda o: o.remove(_first(o, "NetworkPolicy", "default-deny"))),
+    "netpol: no egress": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "tempo")["spec"].update(
+        policyTypes=["Ingress"])),
+    "netpol: open egress rule": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "grafana")["spec"][
+        "egress"].append({"ports": [{"protocol": "TCP", "port": 80}]})),
+    "pairs: peer does not admit": (check_policy_pairs, lambda o: _first(o, "NetworkPolicy", "loki")["spec"][
+        "ingress"][0]["from"].pop(0)),
+    "pairs: wrong port": (check_policy_pairs, lambda o: _first(o, "NetworkPolicy", "collector")["spec"]["egress"][1][
+        "ports"][0].update(port=3101)),
+    "metadata: grafana reaches it": (check_metadata_blocked, lambda o: _first(o, "NetworkPolicy", "grafana")["spec"][
+        "egress"].append({"to": [{"ipBlock": {"cidr": "169.254.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 80}]})),
     "service: selects nothing": (check_services, lambda o: _first(o, "Service", "loki")["spec"]["selector"].update(
         {"app.kubernetes.io/instance": "other"})),
     "service: bad target port": (check_services, lambda o: _first(o, "Service", "grafana")["spec"]["ports"][0].update(

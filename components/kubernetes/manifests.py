@@ -371,37 +371,6 @@ def pdb(settings: Settings, svc: Service) -> Manifest:
     return Manifest(f"{svc.name}-pdb", body)
 
 
-def _ports(svc: Service, names: Iterable[str] | None = None) -> list[dict]:
-    out = [{"protocol": p.protocol, "port": p.port} for p in svc.ports if names is None or p.name in names]
-    if not out:  # an empty `ports` would allow every port
-        raise ValueError(f"{svc.name}: no port named {', '.join(names or ())}")
-    return out
-
-
-def network_policy(settings: Settings, svc: Service, by_name: dict[str, Service]) -> Manifest:
-    """Ingress allow-list for the service's pods; everything not listed is denied."""
-    def pods(*names: str) -> list[dict]:
-        return [{"podSelector": {"matchLabels": selector(settings, by_name[n])}} for n in names if n in by_name]
-
-    if svc.name == COLLECTOR:
-        apps = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}
-                for ns in settings.kubernetes.app_namespaces]
-        ingress = [{"from": pods("prometheus"), "ports": _ports(svc, ("metrics",))}]
-        if apps:
-            ingress.insert(0, {"from": apps, "ports": _ports(svc, OTLP_PORT_NAMES)})
-    elif svc.name == SAMPLER_SERVICE:
-        ingress = [{"from": pods(COLLECTOR), "ports": _ports(svc, ("otlp-grpc",))},
-                   {"from": pods("prometheus"), "ports": _ports(svc, ("metrics",))}]
-    elif svc.name == "grafana":
-        ingress = [{"ports": _ports(svc)}]  # the UI: any client that can reach the Service
-    else:
-        ingress = [{"from": pods(*[n for n in BACKEND_CLIENTS if n != svc.name]), "ports": _ports(svc)}]
-    body = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(settings, svc.name, svc),
-            "spec": {"podSelector": {"matchLabels": selector(settings, svc)}, "policyTypes": ["Ingress"],
-                     "ingress": ingress}}
-    return Manifest(f"{svc.name}-networkpolicy", body)
-
-
 def namespace(settings: Settings) -> Manifest:
     # Pod Security Admission: every pod of the stack meets the `restricted` profile; enforce it.
     pss = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
@@ -431,8 +400,11 @@ def workload_manifests(settings: Settings, svc: Service, rendered: dict[str, str
                 service(settings, svc, headless=True, name=headless_name(svc))]
     else:
         out += [deployment(settings, svc, rendered, replicas=1), service(settings, svc)]
-    out.append(network_policy(settings, svc, by_name))
+    out.append(network.network_policy(settings, svc, by_name))
     return out
+
+
+from components.kubernetes import network  # noqa: E402  (network builds on the helpers above)
 
 
 @functools.lru_cache(maxsize=16)
@@ -445,7 +417,7 @@ def stack_manifests(settings: Settings) -> dict[str, list[Manifest]]:
     rendered = render_all(settings)
     all_services = services(settings)
     by_name = {s.name: s for s in all_services}
-    out: dict[str, list[Manifest]] = {"namespace": [namespace(settings)]}
+    out: dict[str, list[Manifest]] = {"namespace": [namespace(settings), network.default_deny(settings)]}
     for svc in all_services:
         group = GROUP[svc.name]
         seen = {(m.body["kind"], m.body["metadata"]["name"]) for m in out.get(group, [])}

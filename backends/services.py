@@ -154,7 +154,8 @@ def traces_backend(settings: Settings, rendered: dict[str, str]) -> Service:
         ports=(Port("otlp-grpc", 4317), Port("otlp-http", 4318), Port("query", jaeger.QUERY_PORT),
                Port("health", jaeger.HEALTH_PORT), Port("metrics", jaeger.METRICS_PORT)),
         probe=Probe("/status", jaeger.HEALTH_PORT), config_files=_config_files("jaeger", rendered),
-        data_dir=None, run_as_user=10001, read_only_root=True, env=(), secret_files=(),
+        data_dir=jaeger.DATA_DIR if jaeger.persistent(settings) else None,
+        run_as_user=10001, read_only_root=True, env=(), secret_files=(),
         cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="2Gi")
 
 

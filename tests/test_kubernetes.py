@@ -462,8 +462,9 @@ def test_traces_backend_by_setting(option):
     names = {o["metadata"]["name"] for o in g.objects()}
     assert backend in names and not other & names
     assert any(r.typ == f"llmobs:index:{backend.title()}" for r in g.records)
-    workload = "Deployment" if backend == "jaeger" else "StatefulSet"   # Jaeger keeps no state here
-    assert g.get(workload, backend)["spec"]["replicas"] == 1
+    # Both keep state on a volume (Jaeger: Badger), one replica each.
+    assert g.get("StatefulSet", backend)["spec"]["replicas"] == 1
+    assert g.get("StatefulSet", backend)["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
 
 
 def test_two_tier_mode():

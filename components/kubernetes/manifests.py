@@ -41,7 +41,7 @@ ROLE = {"prometheus": "metrics", "alertmanager": "alerting", "tempo": "traces", 
 BACKEND_CLIENTS = (COLLECTOR, SAMPLER_SERVICE, "grafana", "prometheus")
 OTLP_PORT_NAMES = ("otlp-grpc", "otlp-http")
 # PersistentVolumeClaim sizes (GiB) for services with state; Prometheus's is a setting.
-VOLUME_GIB = {"alertmanager": 1, "grafana": 2, "tempo": 50, "loki": 50}
+VOLUME_GIB = {"alertmanager": 1, "grafana": 2, "tempo": 50, "loki": 50, "jaeger": 50}
 WAL_ONLY_GIB = 10                 # Tempo/Loki with object storage keep only WAL and caches locally
 TMP_SIZE = "256Mi"
 # Node-local disk: /tmp (TMP_SIZE) plus the container's own log files; a pod past the

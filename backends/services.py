@@ -15,8 +15,8 @@ import yaml
 
 import collector_config
 from backends import grafana, jaeger, loki, tempo
-from backends.common import (ALERT_WEBHOOK_URL, GRAFANA_ADMIN_PASSWORD, INGEST_TOKEN, REMOTE_WRITE_PASSWORD,
-                             ROOT, secret_path)
+from backends.common import (ALERT_WEBHOOK_URL, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN,
+                             REMOTE_WRITE_PASSWORD, ROOT, secret_path)
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 
@@ -58,6 +58,10 @@ class Service:
     # but not ready, and restarting it would only start the replay again.
     liveness: Probe | None = None
     startup_seconds: int = 300                 # how long the first start may take
+    # Shell run in the image before the service starts, with the same mounts (Kubernetes:
+    # an init container; Docker: before exec'ing `entrypoint`).
+    prestart: str | None = None
+    entrypoint: str | None = None
 
 
 def _pins() -> dict[str, dict[str, str]]:
@@ -174,12 +178,15 @@ def grafana_service(settings: Settings, rendered: dict[str, str]) -> Service:
         ports=(Port("http", grafana.HTTP_PORT),), probe=Probe("/api/health", grafana.HTTP_PORT),
         config_files=_config_files("grafana", rendered), data_dir=grafana.DATA_DIR,
         run_as_user=472, read_only_root=True,
-        env=(("GF_PATHS_CONFIG", f"{ROOT}/grafana/grafana.ini"),
-             ("GF_SECURITY_ADMIN_PASSWORD__FILE", secret_path(GRAFANA_ADMIN_PASSWORD))),
-        secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD),)
+        env=(("GF_PATHS_CONFIG", grafana.CONFIG),
+             ("GF_SECURITY_ADMIN_PASSWORD__FILE", secret_path(GRAFANA_ADMIN_PASSWORD)),
+             # Without it Grafana encrypts data-source secrets with its public default key.
+             ("GF_SECURITY_SECRET_KEY__FILE", secret_path(GRAFANA_SECRET_KEY))),
+        secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD), (GRAFANA_SECRET_KEY, GRAFANA_SECRET_KEY))
         # Grafana alerting reads the contact point URL from the file ($__file{...}).
         + (((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if _grafana_notifies(settings) else ()),
-        cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi")
+        cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi",
+        prestart=grafana.password_sync(), entrypoint=grafana.ENTRYPOINT)
 
 
 def _grafana_notifies(settings: Settings) -> bool:

@@ -97,7 +97,8 @@ def _our_mocks():
 
 
 SECRETS = {"grafana_admin_password": "GrafanaPw-7f3a91-secret", "ingest_token": "IngestTok-51c0e2-secret",
-           "alert_webhook_url": "https://hooks.example/T0/B0/WebhookSecret-9d2e", "remote_write_password": "RwPw-33aa-secret"}
+           "alert_webhook_url": "https://hooks.example/T0/B0/WebhookSecret-9d2e", "remote_write_password": "RwPw-33aa-secret",
+           "grafana_secret_key": "GrafanaKey-8c1d77-secret"}
 WORKLOADS = ("Deployment", "StatefulSet")
 K8S = "kubernetes:"
 
@@ -248,7 +249,7 @@ def check_containers(objects: list[dict]) -> list[str]:
                 if not {"cpu", "memory", "ephemeral-storage"} <= set(res.get(part, {})):
                     problems.append(f"{where}: no cpu+memory+ephemeral-storage {part}")
             for probe in ("livenessProbe", "readinessProbe"):
-                if probe not in c:
+                if probe not in c and c in spec["containers"]:   # init containers run to completion
                     problems.append(f"{where}: no {probe}")
             sc = c.get("securityContext", {})
             if sc.get("allowPrivilegeEscalation") is not False:
@@ -612,11 +613,13 @@ def test_no_secret_value_outside_secrets(option):
 def test_generated_secrets_never_leak_and_are_secret_outputs():
     g = graph("default", secrets={})
     generated = [r for r in g.records if r.typ == "random:index/randomPassword:RandomPassword"]
-    assert sorted(r.name for r in generated) == ["llmobs-grafana-admin-password", "llmobs-ingest-token"]
-    values = [f"generated-{r.name}-0123456789" for r in generated]
+    assert sorted(r.name for r in generated) == ["llmobs-grafana-admin-password", "llmobs-grafana-secret-key",
+                                                 "llmobs-ingest-token"]
+    values = [f"generated-{r.name}-0123456789" for r in sorted(generated, key=lambda r: r.name)]
     assert check_no_secret_leaks(g.objects(), values) == []
     assert check_secret_objects_marked(g.records) == []
-    assert g.get("Secret", "grafana-secrets")["stringData"] == {"grafana_admin_password": values[0]}
+    assert g.get("Secret", "grafana-secrets")["stringData"] == {"grafana_admin_password": values[0],
+                                                                "grafana_secret_key": values[1]}
     assert g.outputs["grafana_admin_password"] == values[0]
     assert g.outputs["grafana_admin_password_is_secret"] is True
 
@@ -821,6 +824,53 @@ def test_checksum_rolls_only_pods_whose_config_changed():
         return {n: p["metadata"]["annotations"][manifests.CHECKSUM_ANNOTATION] for n, p in pods(g.objects())}
     a, b = sums(base), sums(changed)
     assert {n for n in a if a[n] != b[n]} == {"otel-sampler"}   # tail sampling runs in the sampler tier
+
+
+def test_grafana_secret_key_file_and_admin_password_sync():
+    g = graph("default")
+    pod = g.get("StatefulSet", "grafana")["spec"]["template"]["spec"]
+    main = pod["containers"][0]
+    env = {e["name"]: e["value"] for e in main["env"]}
+    assert env["GF_SECURITY_SECRET_KEY__FILE"] == "/etc/llmobs/secrets/grafana_secret_key"
+    assert g.get("Secret", "grafana-secrets")["stringData"]["grafana_secret_key"] == SECRETS["grafana_secret_key"]
+    sources = pod["volumes"][0]["projected"]["sources"]
+    items = {i["key"]: i["path"] for s in sources if "secret" in s for i in s["secret"]["items"]}
+    assert items["grafana_secret_key"] == "secrets/grafana_secret_key"
+    # Rotation: an init container resets the admin password from the mounted file (stdin,
+    # never argv) on an existing database, before the server starts.
+    [init] = pod["initContainers"]
+    assert init["image"] == main["image"] and init["volumeMounts"] == main["volumeMounts"]
+    assert init["securityContext"] == main["securityContext"]
+    script = init["command"][2]
+    assert init["command"][:2] == ["sh", "-c"]
+    assert "admin reset-admin-password --password-from-stdin < /etc/llmobs/secrets/grafana_admin_password" in script
+    assert "--config /etc/llmobs/grafana/grafana.ini" in script and "[ -f /var/lib/grafana/grafana.db ]" in script
+    assert not any(v in json.dumps(init) for v in SECRETS.values())
+    # Only Grafana has such a step.
+    assert [n for n, p in pods(g.objects()) if p["spec"].get("initContainers")] == ["grafana"]
+
+
+def test_password_sync_script_runs_only_on_an_existing_database(tmp_path):
+    """The script under a real shell, with a stand-in `grafana` that records its argv and stdin."""
+    from backends import grafana as gf
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "grafana").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/argv\ncat > {tmp_path}/stdin\n')
+    (fake / "grafana").chmod(0o755)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "grafana_admin_password").write_text("Rotated-Pw-1")
+    db = tmp_path / "grafana.db"
+    script = gf.password_sync().replace("/etc/llmobs/secrets", str(secrets)).replace(gf.DATABASE, str(db))
+    env = {"PATH": f"{fake}:/usr/bin:/bin"}
+    first = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=10)
+    assert first.returncode == 0 and not (tmp_path / "argv").exists() and "new database" in first.stdout
+    db.write_text("")
+    again = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=10)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "stdin").read_text() == "Rotated-Pw-1"
+    argv = (tmp_path / "argv").read_text()
+    assert "reset-admin-password --password-from-stdin" in argv and "Rotated-Pw-1" not in argv
 
 
 def test_outputs():

@@ -252,6 +252,14 @@ def spread(settings: Settings, svc: Service) -> dict:
     }
 
 
+def init_container(svc: Service) -> dict:
+    """The service's prestart step: its image, mounts and limits, no ports or probes."""
+    main = container(svc)
+    keep = ("image", "imagePullPolicy", "env", "resources", "securityContext", "volumeMounts")
+    return {"name": f"{svc.name}-prestart", "command": ["sh", "-c", svc.prestart or ""],
+            **{k: main[k] for k in keep if k in main}}
+
+
 def pod_template(settings: Settings, svc: Service, rendered: dict[str, str], *, api_access: bool = False,
                  data_volume: bool = False, replicated: bool = False) -> dict:
     volumes = [v for v in [config_volume(svc)] if v]
@@ -272,6 +280,8 @@ def pod_template(settings: Settings, svc: Service, rendered: dict[str, str], *, 
     }
     if replicated:
         spec.update(spread(settings, svc))
+    if svc.prestart:
+        spec["initContainers"] = [init_container(svc)]
     annotations = {CHECKSUM_ANNOTATION: checksum(svc.config_files, rendered)}
     return {"metadata": {"labels": labels(settings, svc), "annotations": annotations}, "spec": spec}
 

@@ -12,7 +12,7 @@ from settings import SettingsError
 
 GENERATED_LENGTH = 32
 # Secrets the stack can generate when the user sets none; the others have no default.
-GENERATED = ("grafana_admin_password", "ingest_token")
+GENERATED = ("grafana_admin_password", "ingest_token", "grafana_secret_key")
 
 
 def required_secrets(objects: dict[str, list[manifests.Manifest]]) -> set[str]:

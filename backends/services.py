@@ -68,13 +68,23 @@ def _pins() -> dict[str, dict[str, str]]:
     return yaml.safe_load(VERSIONS_FILE.read_text())["images"]
 
 
+def reference(repository: str, tag: str, digest: str | None = None) -> str:
+    """repository:tag[@digest]. A tag that carries its own digest (tag@sha256:...) keeps it."""
+    if "@" in tag or not digest:
+        return f"{repository}:{tag}"
+    return f"{repository}:{tag}@{digest}"
+
+
 def image(settings: Settings, name: str) -> str:
-    """repository:tag from settings/versions.yaml, the tag overridden by settings.versions."""
+    """repository:tag@digest from settings/versions.yaml. A tag overridden by
+    settings.versions drops the pinned digest (it belongs to the pinned tag) unless the
+    override brings its own (`2.9.0@sha256:...`)."""
     pins = _pins()
     if name not in pins:
         raise KeyError(f"no image pinned for {name!r} in settings/versions.yaml; known: {', '.join(sorted(pins))}")
-    tag = dict(settings.versions).get(name, pins[name]["tag"])
-    return f"{pins[name]['repository']}:{tag}"
+    pin = pins[name]
+    tag = dict(settings.versions).get(name, pin["tag"])
+    return reference(pin["repository"], tag, pin.get("digest") if tag == pin["tag"] else None)
 
 
 def _config_files(directory: str, rendered: dict[str, str]) -> tuple[str, ...]:

@@ -84,8 +84,9 @@ def component_label(settings: Settings, svc: Service) -> str:
 
 
 def version_of(image: str) -> str:
-    tag = image.rsplit(":", 1)[-1] if ":" in image.split("/")[-1] else "unknown"
-    tag = tag.split("@")[0]
+    """The tag of repository:tag[@digest] (the digest is no version a person reads)."""
+    name = image.split("@", 1)[0]
+    tag = name.rsplit(":", 1)[-1] if ":" in name.split("/")[-1] else "unknown"
     return re.sub(r"[^A-Za-z0-9._-]", "_", tag)[:63]
 
 

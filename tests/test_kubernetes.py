@@ -508,6 +508,19 @@ def test_two_tier_mode():
     assert on.get("Deployment", "collector")["spec"]["selector"] == off.get("Deployment", "collector")["spec"]["selector"]
 
 
+def test_fixed_collector_count_has_no_autoscaler_and_pull_policy_follows_the_digest():
+    one = graph("single_tier")
+    assert not one.of_kind("HorizontalPodAutoscaler")
+    assert one.get("Deployment", "collector")["spec"]["replicas"] == 1
+    assert "replicas" not in graph("default").get("Deployment", "collector")["spec"]   # the HPA owns it
+    for _, pod in pods(graph("default").objects()):
+        for c in pod["spec"]["containers"]:
+            assert c["imagePullPolicy"] == ("IfNotPresent" if "@sha256:" in c["image"] else "Always"), c["name"]
+    policies = {c["name"]: c["imagePullPolicy"] for _, p in pods(graph("default").objects())
+                for c in p["spec"]["containers"]}
+    assert policies["tempo"] == "Always" and policies["prometheus"] == "IfNotPresent"
+
+
 def test_object_storage_option():
     local, remote = graph("default"), graph("object_storage")
 

@@ -220,7 +220,8 @@ def container(svc: Service) -> dict:
     out = {
         "name": svc.name,
         "image": svc.image,
-        "imagePullPolicy": "IfNotPresent",
+        # A digest names one image for good; a bare tag can be re-pushed, so check it on each start.
+        "imagePullPolicy": "IfNotPresent" if "@sha256:" in svc.image else "Always",
         "args": list(svc.args),
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in svc.ports],
         "resources": {"requests": {"cpu": svc.cpu_request, "memory": svc.memory_request,
@@ -230,7 +231,10 @@ def container(svc: Service) -> dict:
         # Startup gates on readiness (for Prometheus: the WAL replayed) within the budget;
         # after that liveness asks only whether the process answers.
         "startupProbe": probe(svc.probe, startup_timing(svc)),
-        "livenessProbe": probe(svc.liveness or svc.probe, LIVENESS),
+        # Without a liveness endpoint of its own, alive means accepting connections: a
+        # readiness failure (a backend still starting) must not restart the process.
+        "livenessProbe": (probe(svc.liveness, LIVENESS) if svc.liveness
+                          else {"tcpSocket": {"port": svc.probe.port}, **LIVENESS}),
         "readinessProbe": probe(svc.probe, READINESS),
         "securityContext": container_security_context(svc),
         "volumeMounts": mounts,
@@ -397,10 +401,13 @@ def workload_manifests(settings: Settings, svc: Service, rendered: dict[str, str
     out = [service_account(settings, svc), *config_objects(settings, svc, rendered), *secret_object(settings, svc)]
     if svc.name == COLLECTOR:
         agent = two_tier(settings)
-        out += [deployment(settings, svc, rendered, replicas=None, api_access=agent), service(settings, svc),
+        col = settings.collector
+        scales = col.replicas_max > col.replicas_min   # else a fixed count, no autoscaler
+        out += [deployment(settings, svc, rendered, replicas=None if scales else col.replicas_min,
+                           api_access=agent), service(settings, svc),
                 # Every replica scraped on its own (see backends.prometheus.COLLECTOR_PODS).
                 service(settings, svc, headless=True, name=COLLECTOR_PODS, port_names=("metrics",)),
-                hpa(settings, svc), pdb(settings, svc)]
+                *([hpa(settings, svc)] if scales else []), pdb(settings, svc)]
         if agent:
             out += endpoints_reader(settings, svc)
     elif svc.name == SAMPLER_SERVICE:

@@ -62,6 +62,7 @@ class Service:
     # an init container; Docker: before exec'ing `entrypoint`).
     prestart: str | None = None
     entrypoint: str | None = None
+    tls_secret: str | None = None              # a kubernetes.io/tls Secret mounted at collector_config.TLS_DIR
 
 
 def _pins() -> dict[str, dict[str, str]]:
@@ -101,7 +102,7 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
              Port("health", listen.health_port), Port("metrics", listen.telemetry_port))
     mib = settings.collector.memory_limit_mib
 
-    def one(name: str, config: str, auth: bool) -> Service:
+    def one(name: str, config: str, auth: bool, tls: bool = False) -> Service:
         return Service(
             name=name, image=image(settings, "collector"), args=(f"--config={ROOT}/{config}",),
             # Each tier mounts only its own file (a tier's config is ~0.5 MiB).
@@ -110,12 +111,14 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
             secret_files=((INGEST_TOKEN, INGEST_TOKEN),) if auth else (),
             # Request = limit: the memory_limiter works against the limit, and a
             # gateway evicted under node pressure drops telemetry.
-            cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi")
+            cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi",
+            tls_secret=settings.ingest.tls.secret_name if tls else None)
 
+    tls = collector_config.tls_on(settings, "single")
     if not _two_tier(settings):
-        return [one("collector", "collector/config.yaml", settings.ingest.auth)]
+        return [one("collector", "collector/config.yaml", settings.ingest.auth, tls)]
     # The sampler tier only hears from the agent tier, which authenticated already.
-    return [one("collector", "collector/agent.yaml", settings.ingest.auth),
+    return [one("collector", "collector/agent.yaml", settings.ingest.auth, tls),
             one(SAMPLER_SERVICE, "collector/sampler.yaml", False)]
 
 

@@ -54,8 +54,17 @@ class Traces:
 
 
 @dataclass(frozen=True)
+class Tls:
+    mode: str  # none | secret | cert-manager
+    secret_name: str
+    issuer_kind: str
+    issuer_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Ingest:
     auth: bool
+    tls: Tls
 
 
 @dataclass(frozen=True)

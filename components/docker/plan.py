@@ -147,6 +147,9 @@ def plan(settings: Settings, services: tuple[Service, ...], artifacts: dict[str,
     if settings.target != "docker":
         raise SettingsError(f"llmobs:target: {settings.target!r} is not a docker stack; "
                             "DockerStack deploys stacks with llmobs:target docker")
+    if settings.ingest.tls.mode != "none":
+        raise SettingsError("llmobs:ingest.tls.mode: TLS is for the Kubernetes target; the docker target publishes "
+                            "the gateway on 127.0.0.1 only, where the token never crosses a network; use none")
     plans = [from_service(svc, artifacts) for svc in services]
     if settings.loadgen.enabled:
         plans.append(loadgen_plan(settings))

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from backends.common import ROOT, SECRETS_DIR
 from backends.services import Probe, Service, services
 from backends.prometheus import COLLECTOR_PODS
+from collector_config import TLS_DIR
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 from stackctl.artifacts import render_all
@@ -184,6 +185,11 @@ def config_volume(svc: Service) -> dict | None:
         items = [{"key": data_key(p), "path": p} for p in paths]
         kind = "secret" if svc.name in CONFIG_IN_SECRET else "configMap"
         sources.append({kind: {"name": name, "items": items}})
+    if svc.tls_secret:
+        tls = TLS_DIR.removeprefix(ROOT + "/")
+        sources.append({"secret": {"name": svc.tls_secret, "items": [
+            {"key": "tls.crt", "path": f"{tls}/tls.crt"},
+            {"key": "tls.key", "path": f"{tls}/tls.key", "mode": SECRET_FILE_MODE}]}})
     if svc.secret_files:
         prefix = SECRETS_DIR.removeprefix(ROOT + "/")
         items = [{"key": key, "path": f"{prefix}/{file}", "mode": SECRET_FILE_MODE} for file, key in svc.secret_files]
@@ -371,6 +377,18 @@ def endpoints_reader(settings: Settings, svc: Service) -> list[Manifest]:
     return [Manifest(f"{svc.name}-role", role), Manifest(f"{svc.name}-rolebinding", binding)]
 
 
+def certificate(settings: Settings, svc: Service) -> Manifest:
+    """cert-manager fills the gateway's TLS Secret for its in-cluster names, and renews it."""
+    ns, tls = settings.namespace, settings.ingest.tls
+    names = [svc.name, f"{svc.name}.{ns}", f"{svc.name}.{ns}.svc", f"{svc.name}.{ns}.svc.cluster.local"]
+    body = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": meta(settings, svc.name, svc),
+            "spec": {"secretName": tls.secret_name, "dnsNames": names, "duration": "2160h", "renewBefore": "360h",
+                     "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                     "usages": ["server auth", "digital signature", "key encipherment"],
+                     "issuerRef": {"group": "cert-manager.io", "kind": tls.issuer_kind, "name": tls.issuer_name}}}
+    return Manifest(f"{svc.name}-certificate", body)
+
+
 def hpa(settings: Settings, svc: Service) -> Manifest:
     body = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(settings, svc.name, svc),
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": svc.name},
@@ -410,6 +428,8 @@ def workload_manifests(settings: Settings, svc: Service, rendered: dict[str, str
                 *([hpa(settings, svc)] if scales else []), pdb(settings, svc)]
         if agent:
             out += endpoints_reader(settings, svc)
+        if svc.tls_secret and settings.ingest.tls.mode == "cert-manager":
+            out.append(certificate(settings, svc))
     elif svc.name == SAMPLER_SERVICE:
         out += [statefulset(settings, svc, rendered, replicas=settings.kubernetes.two_tier.sampler_replicas),
                 service(settings, svc, headless=True), pdb(settings, svc)]

@@ -15,6 +15,7 @@ ALERT_WEBHOOK_URL = "alert_webhook_url"
 REMOTE_WRITE_PASSWORD = "remote_write_password"
 GRAFANA_ADMIN_PASSWORD = "grafana_admin_password"
 INGEST_TOKEN = "ingest_token"
+GRAFANA_SECRET_KEY = "grafana_secret_key"
 
 
 def secret_path(key: str) -> str:

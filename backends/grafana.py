@@ -2,11 +2,20 @@
 
 Datasource uids are fixed so the signals link to each other:
 metrics (exemplars) -> traces -> logs (by trace id) -> traces (derived fields).
-The admin password is never here: it comes from GF_SECURITY_ADMIN_PASSWORD__FILE.
+The admin password and the secret key are never here: they come from mounted secret
+files (GF_SECURITY_ADMIN_PASSWORD__FILE, GF_SECURITY_SECRET_KEY__FILE).
+
+Grafana applies the admin password only when it creates its database. `password_sync`
+is the step that makes a changed password take effect: before the server starts, if the
+database exists, `grafana cli admin reset-admin-password` reads the mounted file on
+stdin (never argv, which any process can read). Kubernetes runs it as an init
+container, Docker before exec'ing the image's entrypoint.
 """
 from __future__ import annotations
 
-from backends.common import ROOT, to_yaml
+import shlex
+
+from backends.common import GRAFANA_ADMIN_PASSWORD, ROOT, secret_path, to_yaml
 from settings import Settings
 
 METRICS_UID = "prometheus"
@@ -17,6 +26,10 @@ DATA_DIR = "/var/lib/grafana"
 PROVISIONING_DIR = f"{ROOT}/grafana/provisioning"
 DASHBOARDS_DIR = f"{ROOT}/grafana/dashboards"
 HTTP_PORT = 3000
+HOME = "/usr/share/grafana"          # the image's homepath
+CONFIG = f"{ROOT}/grafana/grafana.ini"
+DATABASE = f"{DATA_DIR}/grafana.db"
+ENTRYPOINT = "/run.sh"               # the image's own entrypoint
 # Grafana expands $VAR in provisioning files; $$ is a literal dollar.
 TRACE_LINK = "$${__value.raw}"
 
@@ -105,6 +118,15 @@ def ini_text(sections: dict[str, dict[str, object]]) -> str:
         lines += ["", f"[{name}]"]
         lines += [f"{key} = {str(v).lower() if isinstance(v, bool) else v}" for key, v in values.items()]
     return "\n".join(lines) + "\n"
+
+
+def password_sync() -> str:
+    """Shell: set the admin password from its secret file, on an existing database only
+    (a new one gets it from GF_SECURITY_ADMIN_PASSWORD__FILE when the server creates it)."""
+    reset = shlex.join(["grafana", "cli", "--homepath", HOME, "--config", CONFIG,
+                        "admin", "reset-admin-password", "--password-from-stdin"])
+    return (f"if [ -f {DATABASE} ]; then {reset} < {secret_path(GRAFANA_ADMIN_PASSWORD)} >/dev/null; "
+            "else echo 'grafana: new database, the server sets the admin password'; fi")
 
 
 def render(settings: Settings) -> dict[str, str]:

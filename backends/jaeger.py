@@ -1,14 +1,31 @@
-"""jaeger/config.yaml: Jaeger v2, a collector-based binary, with in-memory storage."""
+"""jaeger/config.yaml: Jaeger v2, a collector-based binary.
+
+On Kubernetes it keeps traces in Badger on a PersistentVolumeClaim, with the traces
+retention as Badger's TTL: a restart keeps what was stored, and old traces expire.
+The docker-local preview keeps them in memory (a laptop's preview, lost on restart).
+"""
 from __future__ import annotations
 
-from backends.common import to_yaml
+from backends.common import hours, to_yaml
 from settings import Settings
 
 MAX_TRACES = 100_000   # memory backend bound; oldest traces are evicted first
+DATA_DIR = "/var/lib/jaeger"
 QUERY_PORT = 16686
 HEALTH_PORT = 13133
 METRICS_PORT = 8888
 STORE = "memstore"
+
+
+def persistent(settings: Settings) -> bool:
+    return settings.target == "kubernetes"
+
+
+def storage(settings: Settings) -> dict:
+    if not persistent(settings):
+        return {"memory": {"max_traces": MAX_TRACES}}
+    return {"badger": {"directories": {"keys": f"{DATA_DIR}/keys", "values": f"{DATA_DIR}/values"},
+                       "ephemeral": False, "ttl": {"spans": hours(settings.retention.traces)}}}
 
 
 def config(settings: Settings) -> dict:
@@ -25,7 +42,7 @@ def config(settings: Settings) -> dict:
             },
         },
         "extensions": {
-            "jaeger_storage": {"backends": {STORE: {"memory": {"max_traces": MAX_TRACES}}}},
+            "jaeger_storage": {"backends": {STORE: storage(settings)}},
             "jaeger_query": {"storage": {"traces": STORE},
                              "http": {"endpoint": f"0.0.0.0:{QUERY_PORT}"},
                              "grpc": {"endpoint": "0.0.0.0:16685"}},

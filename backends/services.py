@@ -15,8 +15,8 @@ import yaml
 
 import collector_config
 from backends import grafana, jaeger, loki, tempo
-from backends.common import (ALERT_WEBHOOK_URL, GRAFANA_ADMIN_PASSWORD, INGEST_TOKEN, REMOTE_WRITE_PASSWORD,
-                             ROOT, secret_path)
+from backends.common import (ALERT_WEBHOOK_URL, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN,
+                             REMOTE_WRITE_PASSWORD, ROOT, secret_path)
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 
@@ -32,7 +32,7 @@ class Port:
 
 @dataclass(frozen=True)
 class Probe:
-    """HTTP GET, used for readiness and liveness."""
+    """An HTTP GET on the service's own port."""
     path: str
     port: int
 
@@ -43,7 +43,7 @@ class Service:
     image: str                # pinned repository:tag[@digest]
     args: tuple[str, ...]
     ports: tuple[Port, ...]
-    probe: Probe
+    probe: Probe              # readiness (and liveness, unless `liveness` is set)
     config_files: tuple[str, ...]             # keys of render_all(), mounted at /etc/llmobs/<key>
     data_dir: str | None                      # state volume, or None
     run_as_user: int                          # the non-root uid the image is built for
@@ -54,19 +54,38 @@ class Service:
     cpu_limit: str
     memory_request: str
     memory_limit: str
+    # Liveness when it differs from readiness: a process busy replaying its WAL is alive
+    # but not ready, and restarting it would only start the replay again.
+    liveness: Probe | None = None
+    startup_seconds: int = 300                 # how long the first start may take
+    # Shell run in the image before the service starts, with the same mounts (Kubernetes:
+    # an init container; Docker: before exec'ing `entrypoint`).
+    prestart: str | None = None
+    entrypoint: str | None = None
+    tls_secret: str | None = None              # a kubernetes.io/tls Secret mounted at collector_config.TLS_DIR
 
 
 def _pins() -> dict[str, dict[str, str]]:
     return yaml.safe_load(VERSIONS_FILE.read_text())["images"]
 
 
+def reference(repository: str, tag: str, digest: str | None = None) -> str:
+    """repository:tag[@digest]. A tag that carries its own digest (tag@sha256:...) keeps it."""
+    if "@" in tag or not digest:
+        return f"{repository}:{tag}"
+    return f"{repository}:{tag}@{digest}"
+
+
 def image(settings: Settings, name: str) -> str:
-    """repository:tag from settings/versions.yaml, the tag overridden by settings.versions."""
+    """repository:tag@digest from settings/versions.yaml. A tag overridden by
+    settings.versions drops the pinned digest (it belongs to the pinned tag) unless the
+    override brings its own (`2.9.0@sha256:...`)."""
     pins = _pins()
     if name not in pins:
         raise KeyError(f"no image pinned for {name!r} in settings/versions.yaml; known: {', '.join(sorted(pins))}")
-    tag = dict(settings.versions).get(name, pins[name]["tag"])
-    return f"{pins[name]['repository']}:{tag}"
+    pin = pins[name]
+    tag = dict(settings.versions).get(name, pin["tag"])
+    return reference(pin["repository"], tag, pin.get("digest") if tag == pin["tag"] else None)
 
 
 def _config_files(directory: str, rendered: dict[str, str]) -> tuple[str, ...]:
@@ -79,7 +98,7 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
              Port("health", listen.health_port), Port("metrics", listen.telemetry_port))
     mib = settings.collector.memory_limit_mib
 
-    def one(name: str, config: str, auth: bool) -> Service:
+    def one(name: str, config: str, auth: bool, tls: bool = False) -> Service:
         return Service(
             name=name, image=image(settings, "collector"), args=(f"--config={ROOT}/{config}",),
             # Each tier mounts only its own file (a tier's config is ~0.5 MiB).
@@ -88,12 +107,14 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
             secret_files=((INGEST_TOKEN, INGEST_TOKEN),) if auth else (),
             # Request = limit: the memory_limiter works against the limit, and a
             # gateway evicted under node pressure drops telemetry.
-            cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi")
+            cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi",
+            tls_secret=settings.ingest.tls.secret_name if tls else None)
 
+    tls = collector_config.tls_on(settings, "single")
     if not settings.two_tier:
-        return [one("collector", "collector/config.yaml", settings.ingest.auth)]
+        return [one("collector", "collector/config.yaml", settings.ingest.auth, tls)]
     # The sampler tier only hears from the agent tier, which authenticated already.
-    return [one("collector", "collector/agent.yaml", settings.ingest.auth),
+    return [one("collector", "collector/agent.yaml", settings.ingest.auth, tls),
             one(SAMPLER_SERVICE, "collector/sampler.yaml", False)]
 
 
@@ -111,7 +132,8 @@ def prometheus(settings: Settings, rendered: dict[str, str]) -> Service:
               f"--storage.tsdb.retention.size={size_gb}GB",
               "--web.enable-remote-write-receiver",     # the collector pushes to /api/v1/write
               "--enable-feature=exemplar-storage"),      # exemplars link metrics to traces
-        ports=(Port("http", 9090),), probe=Probe("/-/ready", 9090),
+        ports=(Port("http", 9090),), probe=Probe("/-/ready", 9090), liveness=Probe("/-/healthy", 9090),
+        startup_seconds=settings.prometheus.startup_budget_minutes * 60,
         config_files=_config_files("prometheus", rendered), data_dir=data,
         run_as_user=65534, read_only_root=True, env=(), secret_files=secrets,
         cpu_request="250m", cpu_limit="2", memory_request="1Gi", memory_limit="4Gi")
@@ -124,7 +146,7 @@ def alertmanager(settings: Settings, rendered: dict[str, str]) -> Service:
         name="alertmanager", image=image(settings, "alertmanager"),
         args=(f"--config.file={ROOT}/alertmanager/alertmanager.yml", f"--storage.path={data}",
               "--cluster.listen-address="),  # one replica: no gossip
-        ports=(Port("http", 9093),), probe=Probe("/-/ready", 9093),
+        ports=(Port("http", 9093),), probe=Probe("/-/ready", 9093), liveness=Probe("/-/healthy", 9093),
         config_files=_config_files("alertmanager", rendered), data_dir=data,
         run_as_user=65534, read_only_root=True, env=(),
         secret_files=((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if has_url else (),
@@ -145,7 +167,8 @@ def traces_backend(settings: Settings, rendered: dict[str, str]) -> Service:
         ports=(Port("otlp-grpc", 4317), Port("otlp-http", 4318), Port("query", jaeger.QUERY_PORT),
                Port("health", jaeger.HEALTH_PORT), Port("metrics", jaeger.METRICS_PORT)),
         probe=Probe("/status", jaeger.HEALTH_PORT), config_files=_config_files("jaeger", rendered),
-        data_dir=None, run_as_user=10001, read_only_root=True, env=(), secret_files=(),
+        data_dir=jaeger.DATA_DIR if jaeger.persistent(settings) else None,
+        run_as_user=10001, read_only_root=True, env=(), secret_files=(),
         cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="2Gi")
 
 
@@ -164,12 +187,15 @@ def grafana_service(settings: Settings, rendered: dict[str, str]) -> Service:
         ports=(Port("http", grafana.HTTP_PORT),), probe=Probe("/api/health", grafana.HTTP_PORT),
         config_files=_config_files("grafana", rendered), data_dir=grafana.DATA_DIR,
         run_as_user=472, read_only_root=True,
-        env=(("GF_PATHS_CONFIG", f"{ROOT}/grafana/grafana.ini"),
-             ("GF_SECURITY_ADMIN_PASSWORD__FILE", secret_path(GRAFANA_ADMIN_PASSWORD))),
-        secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD),)
+        env=(("GF_PATHS_CONFIG", grafana.CONFIG),
+             ("GF_SECURITY_ADMIN_PASSWORD__FILE", secret_path(GRAFANA_ADMIN_PASSWORD)),
+             # Without it Grafana encrypts data-source secrets with its public default key.
+             ("GF_SECURITY_SECRET_KEY__FILE", secret_path(GRAFANA_SECRET_KEY))),
+        secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD), (GRAFANA_SECRET_KEY, GRAFANA_SECRET_KEY))
         # Grafana alerting reads the contact point URL from the file ($__file{...}).
         + (((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if _grafana_notifies(settings) else ()),
-        cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi")
+        cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi",
+        prestart=grafana.password_sync(), entrypoint=grafana.ENTRYPOINT)
 
 
 def _grafana_notifies(settings: Settings) -> bool:

@@ -16,3 +16,5 @@ class StackArgs(TypedDict, total=False):
     ingest_token: pulumi.Input[str] | None            # secret; generated when absent (auth on)
     alert_webhook_url: pulumi.Input[str] | None       # secret
     remote_write_password: pulumi.Input[str] | None   # secret
+    grafana_secret_key: pulumi.Input[str] | None      # secret; generated when absent (keep it: it encrypts
+                                                      # Grafana's stored data-source secrets)

@@ -10,6 +10,9 @@
 #       version of the images.jaeger release (the module path has no /v2 suffix, so v2.x tags
 #       cannot be used; Jaeger tags each v2.x release commit with a v1.x tag too).
 #   telemetrygen  go install .../cmd/telemetrygen at the collector release.
+#   kube-score    go install github.com/zegl/kube-score/cmd/kube-score at tools.kube-score.
+#   checkov       pip install checkov==tools.checkov into a venv of its own (it pins many
+#       libraries the project also uses), cached per version like the Go binaries.
 # Idempotent: Go binaries are cached per version in
 # ${LLMOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmobs} and linked into .bin/ (git-ignored).
 # Prints `name=path` lines on stdout, one per binary; progress goes to stderr.
@@ -113,4 +116,23 @@ if want telemetrygen; then
 fi
 if want actionlint; then
   go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$(pin tools.actionlint)"
+fi
+if want kube-score; then
+  go_install kube-score github.com/zegl/kube-score/cmd/kube-score "$(pin tools.kube-score)"
+fi
+if want checkov; then
+  version=$(pin tools.checkov)
+  dir="$cache/checkov-$version"
+  if [ -x "$dir/bin/checkov" ]; then
+    echo "checkov: cached $dir/bin/checkov" >&2
+  else
+    echo "checkov: pip install checkov==$version" >&2
+    rm -rf "$dir.tmp"
+    python3 -m venv "$dir.tmp"
+    "$dir.tmp/bin/pip" install -q --disable-pip-version-check "checkov==$version" >&2
+    rm -rf "$dir"; mv "$dir.tmp" "$dir"
+    # The venv's scripts name their interpreter by path: re-point them after the move.
+    find "$dir/bin" -maxdepth 1 -type f -exec sed -i "1s|$dir.tmp|$dir|" {} +
+  fi
+  link checkov "$dir/bin/checkov"
 fi

@@ -20,7 +20,8 @@ from telemetry.detectors import DETECTORS
 HERE = Path(__file__).parent
 PREFIX = "llmobs:"
 # Secrets live in Pulumi secret config only; the schema never sees them.
-SECRET_KEYS = ("grafana_admin_password", "ingest_token", "alert_webhook_url", "remote_write_password")
+SECRET_KEYS = ("grafana_admin_password", "ingest_token", "alert_webhook_url", "remote_write_password",
+               "grafana_secret_key")
 
 
 class SettingsError(ValueError):

@@ -25,10 +25,20 @@ class TwoTier:
 
 
 @dataclass(frozen=True)
+class Network:
+    grafana_ingress_namespaces: tuple[str, ...]
+    dns_namespace: str
+    dns_pod_labels: tuple[tuple[str, str], ...]
+    api_server_cidrs: tuple[str, ...]
+    external_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Kubernetes:
     version: str
     app_namespaces: tuple[str, ...]
     two_tier: TwoTier
+    network: Network
     storage_class: str | None = None
 
 
@@ -45,8 +55,17 @@ class Traces:
 
 
 @dataclass(frozen=True)
+class Tls:
+    mode: str  # none | secret | cert-manager
+    secret_name: str
+    issuer_kind: str
+    issuer_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Ingest:
     auth: bool
+    tls: Tls
 
 
 @dataclass(frozen=True)
@@ -170,6 +189,7 @@ class RemoteWrite:
 @dataclass(frozen=True)
 class Prometheus:
     storage_gib: int
+    startup_budget_minutes: int
     remote_write: tuple[RemoteWrite, ...]
 
 

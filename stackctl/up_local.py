@@ -168,8 +168,13 @@ def jaeger_config(rendered: str, ports: Ports) -> str:
                              f"known: {sorted(ports.jaeger)}")
         return ports.jaeger[port]
 
-    return "# Adapted by stackctl up-local: 127.0.0.1 ports.\n" + yaml.safe_dump(walk(yaml.safe_load(rendered)),
-                                                                                 sort_keys=False)
+    config = walk(yaml.safe_load(rendered))
+    # A Kubernetes stack keeps traces in Badger on its volume; a local run keeps them in memory.
+    for name, backend in config["extensions"]["jaeger_storage"]["backends"].items():
+        if "memory" not in backend:
+            config["extensions"]["jaeger_storage"]["backends"][name] = {
+                "memory": {"max_traces": jaeger_backend.MAX_TRACES}}
+    return "# Adapted by stackctl up-local: 127.0.0.1 ports.\n" + yaml.safe_dump(config, sort_keys=False)
 
 
 def _args(service, artifacts: Path, data: Path) -> list[str]:

@@ -55,7 +55,8 @@ JAEGER_LOADGEN = {"target": "docker", "traces": {"backend": "jaeger"},
 NO_AUTH = {"target": "docker", "ingest": {"auth": False}}
 WEBHOOK = {"target": "docker", "alerts": {"receivers": {"kind": "webhook"}}}
 GIVEN = {"grafana_admin_password": "given-grafana-pw-3141", "ingest_token": "given-ingest-token-2718",
-         "alert_webhook_url": "https://hooks.example.invalid/secret-path-1618"}
+         "alert_webhook_url": "https://hooks.example.invalid/secret-path-1618",
+         "grafana_secret_key": "given-grafana-key-1414"}
 
 
 @pytest.fixture(autouse=True)
@@ -121,7 +122,8 @@ def test_resource_graph(config, roles):
         s = settings_of(config)
         with_data = {svc.name for svc in services(s) if svc.data_dir}
         assert set(res[VOLUME]) == {f"llmobs-{r}-data" for r in with_data}
-        generated = {"llmobs-grafana-admin-password"} | ({"llmobs-ingest-token"} if s.ingest.auth else set())
+        generated = {"llmobs-grafana-admin-password", "llmobs-grafana-secret-key"} | (
+            {"llmobs-ingest-token"} if s.ingest.auth else set())
         assert set(res.get(PASSWORD, {})) == generated
         for name, c in containers(res).items():
             role = name.removeprefix("llmobs-")
@@ -134,7 +136,7 @@ def test_resource_graph(config, roles):
 
 @pulumi.runtime.test
 def test_given_secrets_generate_nothing():
-    _, res = deploy(DEFAULT, **{k: GIVEN[k] for k in ("grafana_admin_password", "ingest_token")})
+    _, res = deploy(DEFAULT, **{k: GIVEN[k] for k in ("grafana_admin_password", "ingest_token", "grafana_secret_key")})
     return res.apply(lambda res: _assert(PASSWORD not in res))
 
 
@@ -275,6 +277,8 @@ def test_no_secret_in_args_or_plain_env(config, given):
     def check(args):
         res, admin, token = args
         values = {admin, *([token] if token else []), *given.values()}
+        if "grafana_secret_key" not in given:
+            values.add("generated-llmobs-grafana-secret-key")
         for name, raw in res[CONTAINER].items():
             role = name.removeprefix("llmobs-")
             c, secret_inputs = unwrap(raw)
@@ -294,6 +298,17 @@ def test_no_secret_in_args_or_plain_env(config, given):
         assert any(u["file"] == "/etc/llmobs/secrets/grafana_admin_password" and u["content"] == admin
                    for u in grafana["uploads"])
         assert "GF_SECURITY_ADMIN_PASSWORD__FILE=/etc/llmobs/secrets/grafana_admin_password" in grafana["envs"]
+        key = given.get("grafana_secret_key", "generated-llmobs-grafana-secret-key")
+        assert any(u["file"] == "/etc/llmobs/secrets/grafana_secret_key" and u["content"] == key
+                   for u in grafana["uploads"])
+        assert "GF_SECURITY_SECRET_KEY__FILE=/etc/llmobs/secrets/grafana_secret_key" in grafana["envs"]
+        # A changed password takes effect: the container resets it from the file, then runs
+        # the image's entrypoint with its own arguments.
+        sh, flag, script, entry = grafana["entrypoints"]
+        assert (sh, flag, entry) == ("sh", "-c", "/run.sh")
+        assert "reset-admin-password --password-from-stdin < /etc/llmobs/secrets/grafana_admin_password" in script
+        assert script.endswith('&& exec "$0" "$@"')
+        assert not any("entrypoints" in c for n, c in containers(res).items() if n != "llmobs-grafana")
     return pulumi.Output.all(res, stack.grafana_admin_password, stack.ingest_token).apply(check)
 
 
@@ -396,5 +411,5 @@ def test_dev_stack_file_needs_nothing_else():
 
     def check(res):
         assert "llmobs-loadgen" in res[CONTAINER]
-        assert set(res[PASSWORD]) == {"llmobs-grafana-admin-password", "llmobs-ingest-token"}
+        assert set(res[PASSWORD]) == {"llmobs-grafana-admin-password", "llmobs-grafana-secret-key", "llmobs-ingest-token"}
     return res.apply(check)

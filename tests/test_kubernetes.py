@@ -87,6 +87,7 @@ import kubernetes_validate  # noqa: E402
 import yaml  # noqa: E402
 
 from components.kubernetes import KubernetesStack, manifests  # noqa: E402
+from components.kubernetes.place import CUSTOM  # noqa: E402
 from settings import SettingsError, validate  # noqa: E402
 from artifacts import render_all  # noqa: E402
 
@@ -97,7 +98,8 @@ def _our_mocks():
 
 
 SECRETS = {"grafana_admin_password": "GrafanaPw-7f3a91-secret", "ingest_token": "IngestTok-51c0e2-secret",
-           "alert_webhook_url": "https://hooks.example/T0/B0/WebhookSecret-9d2e", "remote_write_password": "RwPw-33aa-secret"}
+           "alert_webhook_url": "https://hooks.example/T0/B0/WebhookSecret-9d2e", "remote_write_password": "RwPw-33aa-secret",
+           "grafana_secret_key": "GrafanaKey-8c1d77-secret"}
 WORKLOADS = ("Deployment", "StatefulSet")
 K8S = "kubernetes:"
 
@@ -162,6 +164,9 @@ OPTIONS = {
     "remote_write": {"target": "kubernetes", "prometheus": {"remote_write": [
         {"url": "https://mimir.example/api/v1/push", "username": "tenant-1"}]},
         "alerts": {"receivers": {"kind": "slack"}}, "kubernetes": {"storage_class": "fast-ssd"}},
+    "tls_secret": {"target": "kubernetes", "ingest": {"tls": {"mode": "secret", "secret_name": "my-gateway-tls"}}},
+    "tls_single_tier": {"target": "kubernetes", "ingest": {"tls": {"mode": "secret"}},
+                        "kubernetes": {"two_tier": {"enabled": False}}, "collector": {"replicas_min": 1, "replicas_max": 1}},
     "prod": yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"],
 }
 OPTIONS["prod"] = {k.removeprefix("llmobs:"): v for k, v in OPTIONS["prod"].items()}
@@ -187,8 +192,11 @@ def selects(match_labels: dict, labels: dict) -> bool:
 
 
 def check_schema(objects: list[dict], version: str) -> list[str]:
+    """Every object of the official API against its schema (custom resources have their own test)."""
     problems = []
     for o in objects:
+        if (o["apiVersion"], o["kind"]) in CUSTOM:
+            continue
         try:
             kubernetes_validate.validate(o, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
@@ -249,10 +257,10 @@ def check_containers(objects: list[dict]) -> list[str]:
             where = f"{name}/{c['name']}"
             res = c.get("resources", {})
             for part in ("requests", "limits"):
-                if not {"cpu", "memory"} <= set(res.get(part, {})):
-                    problems.append(f"{where}: no cpu+memory {part}")
+                if not {"cpu", "memory", "ephemeral-storage"} <= set(res.get(part, {})):
+                    problems.append(f"{where}: no cpu+memory+ephemeral-storage {part}")
             for probe in ("livenessProbe", "readinessProbe"):
-                if probe not in c:
+                if probe not in c and c in spec["containers"]:   # init containers run to completion
                     problems.append(f"{where}: no {probe}")
             sc = c.get("securityContext", {})
             if sc.get("allowPrivilegeEscalation") is not False:
@@ -271,21 +279,117 @@ def check_containers(objects: list[dict]) -> list[str]:
     return problems
 
 
+def policy_selects(policy: dict, labels: dict) -> bool:
+    match = policy["spec"]["podSelector"].get("matchLabels", {})
+    return not match or selects(match, labels)     # an empty podSelector selects every pod
+
+
 def check_network_policies(objects: list[dict]) -> list[str]:
     problems = []
     labels = [pod["metadata"]["labels"] for _, pod in pods(objects)]
     policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
     for p in policies:
         where = f"NetworkPolicy/{p['metadata']['name']}"
-        if not any(selects(p["spec"]["podSelector"].get("matchLabels", {}), lab) for lab in labels):
+        if not any(policy_selects(p, lab) for lab in labels):
             problems.append(f"{where}: selects no pod")
-        for rule in p["spec"].get("ingress", []):
-            for peer in rule.get("from", []):
-                if "podSelector" in peer and not any(selects(peer["podSelector"]["matchLabels"], lab) for lab in labels):
-                    problems.append(f"{where}: a 'from' podSelector selects no pod")
+        for direction, key in (("ingress", "from"), ("egress", "to")):
+            for rule in p["spec"].get(direction, []):
+                if not rule.get(key) or not rule.get("ports"):
+                    problems.append(f"{where}: an {direction} rule open to every peer or port")
+                for peer in rule.get(key, []):
+                    if ("podSelector" in peer and "namespaceSelector" not in peer
+                            and not any(selects(peer["podSelector"]["matchLabels"], lab) for lab in labels)):
+                        problems.append(f"{where}: a '{key}' podSelector selects no pod")
+    deny = [p for p in policies if not p["spec"]["podSelector"] and not p["spec"].get("ingress")
+            and not p["spec"].get("egress") and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}]
+    if not deny:
+        problems.append("no default-deny NetworkPolicy for ingress and egress")
     for name, pod in pods(objects):
-        if not any(selects(p["spec"]["podSelector"].get("matchLabels", {}), pod["metadata"]["labels"]) for p in policies):
+        own = [p for p in policies if p["spec"]["podSelector"] and policy_selects(p, pod["metadata"]["labels"])]
+        if not own:
             problems.append(f"{name}: no NetworkPolicy isolates its pods")
+        if not any("Egress" in p["spec"]["policyTypes"] for p in own):
+            problems.append(f"{name}: no egress policy")
+    return problems
+
+
+def _allows(rule: dict, key: str, labels: dict, port: int) -> bool:
+    ports = [p["port"] for p in rule.get("ports", [])]
+    return port in ports and any("podSelector" in peer and "namespaceSelector" not in peer
+                                 and selects(peer["podSelector"]["matchLabels"], labels) for peer in rule[key])
+
+
+def check_policy_pairs(objects: list[dict]) -> list[str]:
+    """Each in-namespace egress allowance is met by the peer's ingress allowance (else the
+    connection is still dropped at the other end), and the peer serves that port."""
+    problems = []
+    workloads = {o["metadata"]["name"]: o["spec"]["template"] for o in objects if o["kind"] in WORKLOADS}
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy" and o["spec"]["podSelector"]]
+    for src_name, src in workloads.items():
+        src_labels = src["metadata"]["labels"]
+        for p in [p for p in policies if policy_selects(p, src_labels)]:
+            for rule in p["spec"].get("egress", []):
+                for peer in rule["to"]:
+                    if "podSelector" not in peer or "namespaceSelector" in peer:
+                        continue
+                    for dst_name, dst in workloads.items():
+                        if not selects(peer["podSelector"]["matchLabels"], dst["metadata"]["labels"]):
+                            continue
+                        served = {cp["containerPort"] for c in dst["spec"]["containers"] for cp in c.get("ports", [])}
+                        for port in [x["port"] for x in rule["ports"]]:
+                            if port not in served:
+                                problems.append(f"{src_name} -> {dst_name}:{port}: not a container port")
+                            dst_policies = [q for q in policies if policy_selects(q, dst["metadata"]["labels"])]
+                            if not any(_allows(r, "from", src_labels, port) for q in dst_policies
+                                       for r in q["spec"].get("ingress", [])):
+                                problems.append(f"{src_name} -> {dst_name}:{port}: {dst_name} does not admit it")
+    return problems
+
+
+def check_metadata_blocked(objects: list[dict]) -> list[str]:
+    """Grafana's egress never reaches the cloud metadata address."""
+    import ipaddress
+    meta = ipaddress.ip_network("169.254.169.254/32")
+    problems = []
+    for p in [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "grafana"]:
+        for rule in p["spec"].get("egress", []):
+            for peer in rule["to"]:
+                block = peer.get("ipBlock")
+                if block and meta.subnet_of(ipaddress.ip_network(block["cidr"])) and not any(
+                        meta.subnet_of(ipaddress.ip_network(e)) for e in block.get("except", [])):
+                    problems.append(f"grafana: egress to {block['cidr']} reaches {meta}")
+    return problems
+
+
+def check_statefulsets(objects: list[dict]) -> list[str]:
+    """Each StatefulSet's serviceName is a headless Service selecting its pods."""
+    problems = []
+    services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
+    for s in [o for o in objects if o["kind"] == "StatefulSet"]:
+        where = f"StatefulSet/{s['metadata']['name']}"
+        gov = services.get(s["spec"]["serviceName"])
+        if gov is None:
+            problems.append(f"{where}: serviceName {s['spec']['serviceName']} is no Service")
+        elif gov["spec"].get("clusterIP") != "None":
+            problems.append(f"{where}: serviceName {s['spec']['serviceName']} is not headless")
+        elif not selects(gov["spec"]["selector"], s["spec"]["template"]["metadata"]["labels"]):
+            problems.append(f"{where}: its headless Service selects other pods")
+    return problems
+
+
+def check_spread(objects: list[dict]) -> list[str]:
+    """Every workload that runs (or may scale to) more than one pod spreads them over nodes."""
+    problems = []
+    for o in objects:
+        if o["kind"] not in WORKLOADS or o["spec"].get("replicas", 2) < 2:
+            continue
+        pod = o["spec"]["template"]
+        where = f"{o['kind']}/{o['metadata']['name']}"
+        hard = [c for c in pod["spec"].get("topologySpreadConstraints", [])
+                if c["topologyKey"] == "kubernetes.io/hostname" and c["whenUnsatisfiable"] == "DoNotSchedule"
+                and selects(c["labelSelector"]["matchLabels"], pod["metadata"]["labels"])]
+        if not hard:
+            problems.append(f"{where}: replicas may all land on one node")
     return problems
 
 
@@ -328,11 +432,13 @@ def test_default_graph():
         "Secret": ["alertmanager-config", "collector-secrets", "grafana-secrets"],
         "Deployment": ["collector"],
         "StatefulSet": ["alertmanager", "grafana", "loki", "otel-sampler", "prometheus", "tempo"],
-        "Service": ["alertmanager", "collector", "collector-pods", "grafana", "loki", "otel-sampler", "prometheus",
-                    "tempo"],
+        "Service": ["alertmanager", "alertmanager-headless", "collector", "collector-pods", "grafana",
+                    "grafana-headless", "loki", "loki-headless", "otel-sampler", "prometheus", "prometheus-headless",
+                    "tempo", "tempo-headless"],
         "HorizontalPodAutoscaler": ["collector"],
         "PodDisruptionBudget": ["collector", "otel-sampler"],
-        "NetworkPolicy": ["alertmanager", "collector", "grafana", "loki", "otel-sampler", "prometheus", "tempo"],
+        "NetworkPolicy": ["alertmanager", "collector", "default-deny", "grafana", "loki", "otel-sampler", "prometheus",
+                          "tempo"],
         "Role": ["collector-endpoints-reader"],
         "RoleBinding": ["collector-endpoints-reader"],
     }
@@ -368,8 +474,9 @@ def test_traces_backend_by_setting(option):
     names = {o["metadata"]["name"] for o in g.objects()}
     assert backend in names and not other & names
     assert any(r.typ == f"llmobs:index:{backend.title()}" for r in g.records)
-    workload = "Deployment" if backend == "jaeger" else "StatefulSet"   # Jaeger keeps no state here
-    assert g.get(workload, backend)["spec"]["replicas"] == 1
+    # Both keep state on a volume (Jaeger: Badger), one replica each.
+    assert g.get("StatefulSet", backend)["spec"]["replicas"] == 1
+    assert g.get("StatefulSet", backend)["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
 
 
 def test_two_tier_mode():
@@ -410,6 +517,69 @@ def test_two_tier_mode():
     assert [o["metadata"]["name"] for o in on.of_kind("HorizontalPodAutoscaler")] == ["collector"]
     # Switching modes keeps the gateway's (immutable) selector: no Deployment replacement.
     assert on.get("Deployment", "collector")["spec"]["selector"] == off.get("Deployment", "collector")["spec"]["selector"]
+
+
+def test_fixed_collector_count_has_no_autoscaler_and_pull_policy_follows_the_digest():
+    one = graph("single_tier")
+    assert not one.of_kind("HorizontalPodAutoscaler")
+    assert one.get("Deployment", "collector")["spec"]["replicas"] == 1
+    assert "replicas" not in graph("default").get("Deployment", "collector")["spec"]   # the HPA owns it
+    for _, pod in pods(graph("default").objects()):
+        for c in pod["spec"]["containers"]:
+            assert c["imagePullPolicy"] == ("IfNotPresent" if "@sha256:" in c["image"] else "Always"), c["name"]
+    policies = {c["name"]: c["imagePullPolicy"] for _, p in pods(graph("default").objects())
+                for c in p["spec"]["containers"]}
+    assert policies["tempo"] == "Always" and policies["prometheus"] == "IfNotPresent"
+
+
+def _tls_items(g):
+    pod = g.get("Deployment", "collector")["spec"]["template"]["spec"]
+    sources = pod["volumes"][0]["projected"]["sources"]
+    return [(s["secret"]["name"], i["key"], i["path"], i.get("mode")) for s in sources if "secret" in s
+            for i in s["secret"]["items"] if i["key"].startswith("tls.")]
+
+
+@pytest.mark.parametrize("option, config_key", [("tls_secret", "collector__agent.yaml"),
+                                                ("tls_single_tier", "collector__config.yaml")])
+def test_gateway_tls_from_a_secret(option, config_key):
+    g = graph(option)
+    name = g.settings.ingest.tls.secret_name
+    assert _tls_items(g) == [(name, "tls.crt", "tls/tls.crt", None), (name, "tls.key", "tls/tls.key", 0o440)]
+    config = yaml.safe_load(g.get("ConfigMap", "collector-config")["data"][config_key])
+    for proto in ("grpc", "http"):
+        assert config["receivers"]["otlp"]["protocols"][proto]["tls"]["cert_file"] == "/etc/llmobs/tls/tls.crt"
+    assert not g.of_kind("Certificate")              # the Secret is the user's
+    assert g.outputs["otlp_http_endpoint"].startswith("https://")
+    if option == "tls_secret":   # the sampler tier stays plaintext inside the namespace and mounts no cert
+        sampler = g.get("StatefulSet", "otel-sampler")["spec"]["template"]["spec"]["volumes"][0]["projected"]
+        assert not [s for s in sampler["sources"] if "secret" in s and s["secret"]["name"] == name]
+    off = graph("default")
+    assert _tls_items(off) == [] and off.outputs["otlp_http_endpoint"].startswith("http://")
+
+
+def test_gateway_tls_from_cert_manager():
+    g = graph("prod")
+    [cert] = g.of_kind("Certificate")
+    rec = next(r for r in g.records if r.typ == "kubernetes:cert-manager.io/v1:Certificate")
+    assert rec.name == "llmobs-collector-collector-certificate"
+    assert cert["apiVersion"] == "cert-manager.io/v1"
+    spec = cert["spec"]
+    assert spec["secretName"] == "collector-tls"
+    assert spec["issuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "internal-ca"}
+    assert spec["dnsNames"] == ["collector", "collector.llmobs", "collector.llmobs.svc",
+                                "collector.llmobs.svc.cluster.local"]
+    assert spec["privateKey"]["rotationPolicy"] == "Always"
+    assert _tls_items(g)[0][0] == spec["secretName"]
+    # cert-manager writes the key into the Secret; the stack never creates or holds it.
+    assert "collector-tls" not in [s["metadata"]["name"] for s in g.of_kind("Secret")]
+
+
+def test_docker_refuses_tls():
+    from components.docker import plan as docker_plan
+    from backends.services import services as all_services
+    settings = validate({"target": "docker", "ingest": {"tls": {"mode": "secret"}}})
+    with pytest.raises(SettingsError, match=r"llmobs:ingest\.tls\.mode"):
+        docker_plan.plan(settings, all_services(settings), render_all(settings))
 
 
 def test_object_storage_option():
@@ -517,11 +687,13 @@ def test_no_secret_value_outside_secrets(option):
 def test_generated_secrets_never_leak_and_are_secret_outputs():
     g = graph("default", secrets={})
     generated = [r for r in g.records if r.typ == "random:index/randomPassword:RandomPassword"]
-    assert sorted(r.name for r in generated) == ["llmobs-grafana-admin-password", "llmobs-ingest-token"]
-    values = [f"generated-{r.name}-0123456789" for r in generated]
+    assert sorted(r.name for r in generated) == ["llmobs-grafana-admin-password", "llmobs-grafana-secret-key",
+                                                 "llmobs-ingest-token"]
+    values = [f"generated-{r.name}-0123456789" for r in sorted(generated, key=lambda r: r.name)]
     assert check_no_secret_leaks(g.objects(), values) == []
     assert check_secret_objects_marked(g.records) == []
-    assert g.get("Secret", "grafana-secrets")["stringData"] == {"grafana_admin_password": values[0]}
+    assert g.get("Secret", "grafana-secrets")["stringData"] == {"grafana_admin_password": values[0],
+                                                                "grafana_secret_key": values[1]}
     assert g.outputs["grafana_admin_password"] == values[0]
     assert g.outputs["grafana_admin_password_is_secret"] is True
 
@@ -539,10 +711,155 @@ def test_containers_are_restricted_limited_and_probed(option):
 
 
 @pytest.mark.parametrize("option", list(OPTIONS))
+def test_statefulsets_are_governed_by_headless_services_and_replicas_spread(option):
+    g = graph(option)
+    assert check_statefulsets(g.objects()) == []
+    assert check_spread(g.objects()) == []
+    # The clients' Services stay ClusterIP; the headless ones are extra.
+    for s in g.of_kind("StatefulSet"):
+        if s["metadata"]["name"] != "otel-sampler":
+            assert "clusterIP" not in g.get("Service", s["metadata"]["name"])["spec"]
+
+
+def test_replicated_tiers_spread_over_nodes_and_zones():
+    g = graph("two_tier")
+    for kind, name in (("Deployment", "collector"), ("StatefulSet", "otel-sampler")):
+        spec = g.get(kind, name)["spec"]["template"]["spec"]
+        keys = {(c["topologyKey"], c["whenUnsatisfiable"]) for c in spec["topologySpreadConstraints"]}
+        assert keys == {("kubernetes.io/hostname", "DoNotSchedule"), ("topology.kubernetes.io/zone", "ScheduleAnyway")}
+        term = spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+        assert term["podAffinityTerm"]["labelSelector"]["matchLabels"]["app.kubernetes.io/name"] == name
+    # One-replica StatefulSets have nothing to spread.
+    assert "topologySpreadConstraints" not in g.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]
+
+
+def test_probes_liveness_healthy_readiness_ready_startup_budget():
+    g = graph("prod")
+    for name, port in (("prometheus", 9090), ("alertmanager", 9093)):
+        c = g.get("StatefulSet", name)["spec"]["template"]["spec"]["containers"][0]
+        assert c["livenessProbe"]["httpGet"] == {"path": "/-/healthy", "port": port}
+        assert c["readinessProbe"]["httpGet"] == {"path": "/-/ready", "port": port}
+        assert c["startupProbe"]["httpGet"] == {"path": "/-/ready", "port": port}
+    prom = g.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert prom["periodSeconds"] * prom["failureThreshold"] == 30 * 60   # prometheus.startup_budget_minutes default
+    longer = build({"target": "kubernetes", "prometheus": {"startup_budget_minutes": 90}}, SECRETS)
+    prom = longer.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert prom["periodSeconds"] * prom["failureThreshold"] == 90 * 60
+    am = g.get("StatefulSet", "alertmanager")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert am["periodSeconds"] * am["failureThreshold"] == 300
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_every_container_has_ephemeral_storage_bounds(option):
+    for _, pod in pods(graph(option).objects()):
+        for c in pod["spec"]["containers"] + pod["spec"].get("initContainers", []):
+            res = c["resources"]
+            assert res["requests"]["ephemeral-storage"] == manifests.EPHEMERAL_REQUEST
+            assert res["limits"]["ephemeral-storage"] == manifests.EPHEMERAL_LIMIT
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
 def test_network_policies_and_services_select_existing_pods(option):
     g = graph(option)
     assert check_network_policies(g.objects()) == []
     assert check_services(g.objects()) == []
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_network_policies_pair_up_and_keep_grafana_off_the_metadata_address(option):
+    g = graph(option)
+    assert check_policy_pairs(g.objects()) == []
+    assert check_metadata_blocked(g.objects()) == []
+
+
+def _egress(g, name):
+    return g.get("NetworkPolicy", name)["spec"]["egress"]
+
+
+def _peer_ports(g, name):
+    """{peer service name: ports} of a pod's in-namespace egress."""
+    out = {}
+    for rule in _egress(g, name):
+        for peer in rule["to"]:
+            if "podSelector" in peer and "namespaceSelector" not in peer:
+                out.setdefault(peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"], set()).update(
+                    p["port"] for p in rule["ports"])
+    return out
+
+
+def _outside(g, name):
+    return [(sorted(b["ipBlock"]["cidr"] for b in rule["to"]), sorted(p["port"] for p in rule["ports"]),
+             [b["ipBlock"].get("except") for b in rule["to"]])
+            for rule in _egress(g, name) if all("ipBlock" in b for b in rule["to"])]
+
+
+def test_default_deny_and_dns_for_every_pod():
+    g = graph("default")
+    deny = g.get("NetworkPolicy", "default-deny")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    for p in g.of_kind("NetworkPolicy"):
+        if p is deny:
+            continue
+        dns = p["spec"]["egress"][0]
+        assert dns["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                              "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
+        assert sorted((x["protocol"], x["port"]) for x in dns["ports"]) == [("TCP", 53), ("UDP", 53)]
+    custom = build({"target": "kubernetes", "kubernetes": {"network": {
+        "dns_namespace": "dns", "dns_pod_labels": {"app": "coredns"}}}}, SECRETS)
+    dns = custom.get("NetworkPolicy", "loki")["spec"]["egress"][0]["to"][0]
+    assert dns == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "dns"}},
+                   "podSelector": {"matchLabels": {"app": "coredns"}}}
+
+
+def test_egress_peers_follow_the_pipeline():
+    g = graph("default")   # two-tier, Tempo, everything in the namespace
+    assert _peer_ports(g, "collector") == {"otel-sampler": {4317}, "loki": {3100}, "prometheus": {9090}}
+    assert _peer_ports(g, "otel-sampler") == {"tempo": {4317}, "prometheus": {9090}}
+    assert _peer_ports(g, "grafana") == {"prometheus": {9090}, "alertmanager": {9093}, "tempo": {3200},
+                                         "loki": {3100}}
+    assert _peer_ports(g, "prometheus") == {"alertmanager": {9093}, "collector": {8888}, "otel-sampler": {8888},
+                                            "tempo": {3200}, "loki": {3100}, "grafana": {3000}}
+    for name in ("tempo", "loki", "alertmanager"):
+        assert _peer_ports(g, name) == {} and _outside(g, name) == [], name
+    # Only the agent talks to the API server (its resolver), on the API ports.
+    assert _outside(g, "collector") == [(["0.0.0.0/0"], [443, 6443], [None])]
+    assert _outside(graph("single_tier"), "collector") == []
+    jaeger = graph("jaeger")
+    assert _peer_ports(jaeger, "otel-sampler") == {"jaeger": {4317}, "prometheus": {9090}}
+    assert _peer_ports(jaeger, "grafana")["jaeger"] == {16686}
+
+
+def test_egress_to_outside_targets_from_settings():
+    stores = graph("object_storage")
+    assert _outside(stores, "tempo") == [(["0.0.0.0/0"], [443], [None])]
+    assert _outside(stores, "loki") == [(["0.0.0.0/0"], [443], [None])]
+    rw = graph("remote_write")
+    assert _outside(rw, "prometheus") == [(["0.0.0.0/0"], [443], [None])]
+    assert _outside(rw, "alertmanager") == [(["0.0.0.0/0"], [443], [None])]   # the slack receiver
+    narrow = build({"target": "kubernetes", "kubernetes": {"network": {"external_cidrs": ["203.0.113.0/24"]}},
+                    "storage": {"tempo": {"type": "s3", "bucket": "b1", "endpoint": "https://s3.example:9000"}},
+                    "endpoints": {"metrics": "https://mimir.example/api/v1/push"}}, SECRETS)
+    assert _outside(narrow, "tempo") == [(["203.0.113.0/24"], [9000], [None])]
+    # An endpoint outside the stack: the gateway goes out on its port, no longer to Prometheus.
+    assert "prometheus" not in _peer_ports(narrow, "collector")
+    assert (["203.0.113.0/24"], [443], [None]) in _outside(narrow, "collector")
+
+
+def test_grafana_ingress_source_and_metadata_block():
+    g = graph("default")
+    ingress = g.get("NetworkPolicy", "grafana")["spec"]["ingress"]
+    assert [[p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in r["from"]] for r in ingress] == [
+        ["prometheus"]]
+    assert _outside(g, "grafana") == []
+    opened = build({"target": "kubernetes", "alerts": {"engine": "grafana", "receivers": {"kind": "webhook"}},
+                    "kubernetes": {"network": {"grafana_ingress_namespaces": ["ingress-nginx"]}}}, SECRETS)
+    ingress = opened.get("NetworkPolicy", "grafana")["spec"]["ingress"]
+    assert ingress[0] == {"from": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "ingress-nginx"}}}], "ports": [{"protocol": "TCP", "port": 3000}]}
+    # Grafana alerting calls the webhook: out on 443, never to the metadata address.
+    assert _outside(opened, "grafana") == [(["0.0.0.0/0"], [443], [["169.254.169.254/32"]])]
+    assert check_metadata_blocked(opened.objects()) == []
+    assert check_policy_pairs(opened.objects()) == []
 
 
 def test_network_policy_sources():
@@ -581,6 +898,53 @@ def test_checksum_rolls_only_pods_whose_config_changed():
         return {n: p["metadata"]["annotations"][manifests.CHECKSUM_ANNOTATION] for n, p in pods(g.objects())}
     a, b = sums(base), sums(changed)
     assert {n for n in a if a[n] != b[n]} == {"otel-sampler"}   # tail sampling runs in the sampler tier
+
+
+def test_grafana_secret_key_file_and_admin_password_sync():
+    g = graph("default")
+    pod = g.get("StatefulSet", "grafana")["spec"]["template"]["spec"]
+    main = pod["containers"][0]
+    env = {e["name"]: e["value"] for e in main["env"]}
+    assert env["GF_SECURITY_SECRET_KEY__FILE"] == "/etc/llmobs/secrets/grafana_secret_key"
+    assert g.get("Secret", "grafana-secrets")["stringData"]["grafana_secret_key"] == SECRETS["grafana_secret_key"]
+    sources = pod["volumes"][0]["projected"]["sources"]
+    items = {i["key"]: i["path"] for s in sources if "secret" in s for i in s["secret"]["items"]}
+    assert items["grafana_secret_key"] == "secrets/grafana_secret_key"
+    # Rotation: an init container resets the admin password from the mounted file (stdin,
+    # never argv) on an existing database, before the server starts.
+    [init] = pod["initContainers"]
+    assert init["image"] == main["image"] and init["volumeMounts"] == main["volumeMounts"]
+    assert init["securityContext"] == main["securityContext"]
+    script = init["command"][2]
+    assert init["command"][:2] == ["sh", "-c"]
+    assert "admin reset-admin-password --password-from-stdin < /etc/llmobs/secrets/grafana_admin_password" in script
+    assert "--config /etc/llmobs/grafana/grafana.ini" in script and "[ -f /var/lib/grafana/grafana.db ]" in script
+    assert not any(v in json.dumps(init) for v in SECRETS.values())
+    # Only Grafana has such a step.
+    assert [n for n, p in pods(g.objects()) if p["spec"].get("initContainers")] == ["grafana"]
+
+
+def test_password_sync_script_runs_only_on_an_existing_database(tmp_path):
+    """The script under a real shell, with a stand-in `grafana` that records its argv and stdin."""
+    from backends import grafana as gf
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "grafana").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/argv\ncat > {tmp_path}/stdin\n')
+    (fake / "grafana").chmod(0o755)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "grafana_admin_password").write_text("Rotated-Pw-1")
+    db = tmp_path / "grafana.db"
+    script = gf.password_sync().replace("/etc/llmobs/secrets", str(secrets)).replace(gf.DATABASE, str(db))
+    env = {"PATH": f"{fake}:/usr/bin:/bin"}
+    first = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=10)
+    assert first.returncode == 0 and not (tmp_path / "argv").exists() and "new database" in first.stdout
+    db.write_text("")
+    again = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=10)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "stdin").read_text() == "Rotated-Pw-1"
+    argv = (tmp_path / "argv").read_text()
+    assert "reset-admin-password --password-from-stdin" in argv and "Rotated-Pw-1" not in argv
 
 
 def test_outputs():
@@ -697,10 +1061,31 @@ BREAKAGES = {
         automountServiceAccountToken=True)),
     "containers: checksum": (check_containers, lambda o: _first(o, "StatefulSet")["spec"]["template"]["metadata"][
         "annotations"].clear()),
-    "netpol: selects nothing": (check_network_policies, lambda o: _first(o, "NetworkPolicy")["spec"]["podSelector"][
+    "netpol: selects nothing": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "tempo")["spec"]["podSelector"][
         "matchLabels"].update({"app.kubernetes.io/name": "nope"})),
     "netpol: from nothing": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "loki")["spec"]["ingress"][0][
         "from"][0]["podSelector"]["matchLabels"].update({"app.kubernetes.io/component": "nope"})),
+    "containers: no ephemeral limit": (check_containers, lambda o: _first(o, "Deployment")["spec"]["template"][
+        "spec"]["containers"][0]["resources"]["limits"].pop("ephemeral-storage")),
+    "statefulset: ClusterIP serviceName": (check_statefulsets, lambda o: _first(o, "StatefulSet", "prometheus")[
+        "spec"].update(serviceName="prometheus")),
+    "statefulset: no Service": (check_statefulsets, lambda o: _first(o, "StatefulSet", "loki")[
+        "spec"].update(serviceName="nope")),
+    "spread: none on the gateway": (check_spread, lambda o: _first(o, "Deployment", "collector")["spec"]["template"][
+        "spec"].pop("topologySpreadConstraints")),
+    "spread: soft on the sampler": (check_spread, lambda o: _first(o, "StatefulSet", "otel-sampler")["spec"][
+        "template"]["spec"]["topologySpreadConstraints"][0].update(whenUnsatisfiable="ScheduleAnyway")),
+    "netpol: no default deny": (check_network_policies, lambda o: o.remove(_first(o, "NetworkPolicy", "default-deny"))),
+    "netpol: no egress": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "tempo")["spec"].update(
+        policyTypes=["Ingress"])),
+    "netpol: open egress rule": (check_network_policies, lambda o: _first(o, "NetworkPolicy", "grafana")["spec"][
+        "egress"].append({"ports": [{"protocol": "TCP", "port": 80}]})),
+    "pairs: peer does not admit": (check_policy_pairs, lambda o: _first(o, "NetworkPolicy", "loki")["spec"][
+        "ingress"][0]["from"].pop(0)),
+    "pairs: wrong port": (check_policy_pairs, lambda o: _first(o, "NetworkPolicy", "collector")["spec"]["egress"][1][
+        "ports"][0].update(port=3101)),
+    "metadata: grafana reaches it": (check_metadata_blocked, lambda o: _first(o, "NetworkPolicy", "grafana")["spec"][
+        "egress"].append({"to": [{"ipBlock": {"cidr": "169.254.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 80}]})),
     "service: selects nothing": (check_services, lambda o: _first(o, "Service", "loki")["spec"]["selector"].update(
         {"app.kubernetes.io/instance": "other"})),
     "service: bad target port": (check_services, lambda o: _first(o, "Service", "grafana")["spec"]["ports"][0].update(

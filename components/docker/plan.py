@@ -69,6 +69,7 @@ class ContainerPlan:
     memory_reservation_mib: int
     cpus: str | None
     health: health.HealthCheck
+    entrypoint: tuple[str, ...] = ()        # (): the image's own
 
     @property
     def secret_keys(self) -> set[str]:
@@ -110,8 +111,14 @@ def from_service(svc: Service, artifacts: dict[str, str]) -> ContainerPlan:
     uploads = tuple(Upload(f"{ROOT}/{key}", text=artifacts[key]) for key in svc.config_files)
     uploads += tuple(Upload(secret_path(file), secret_key=key, owner=svc.run_as_user, permissions="0400")
                      for file, key in svc.secret_files)
+    entrypoint: tuple[str, ...] = ()
+    if svc.prestart:
+        if not svc.entrypoint:
+            raise ValueError(f"{svc.name}: a prestart step needs the image's entrypoint to exec after it")
+        # `"$0" "$@"`: the entrypoint and the service's own arguments, after the step.
+        entrypoint = ("sh", "-c", f'{svc.prestart} && exec "$0" "$@"', svc.entrypoint)
     return ContainerPlan(
-        role=svc.name, image=svc.image, command=svc.args, ports=published, uploads=uploads,
+        role=svc.name, image=svc.image, command=svc.args, ports=published, uploads=uploads, entrypoint=entrypoint,
         env=svc.env, data_dir=svc.data_dir, user=str(svc.run_as_user),
         memory_mib=mebibytes(svc.memory_limit), memory_reservation_mib=mebibytes(svc.memory_request),
         cpus=cpus(svc.cpu_limit),
@@ -140,6 +147,9 @@ def plan(settings: Settings, services: tuple[Service, ...], artifacts: dict[str,
     if settings.target != "docker":
         raise SettingsError(f"llmobs:target: {settings.target!r} is not a docker stack; "
                             "DockerStack deploys stacks with llmobs:target docker")
+    if settings.ingest.tls.mode != "none":
+        raise SettingsError("llmobs:ingest.tls.mode: TLS is for the Kubernetes target; the docker target publishes "
+                            "the gateway on 127.0.0.1 only, where the token never crosses a network; use none")
     plans = [from_service(svc, artifacts) for svc in services]
     if settings.loadgen.enabled:
         plans.append(loadgen_plan(settings))

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from backends.common import GRAFANA_ADMIN_PASSWORD, INGEST_TOKEN
+from backends.common import GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN
 from backends.services import services
 from components.args import StackArgs
 from components.docker import plan as planning
@@ -42,7 +42,7 @@ class DockerStack(pulumi.ComponentResource):
         plans = planning.plan(settings, services(settings), artifacts)
         urls = planning.urls(settings, plans)
         given = {key: args.get(key) for key in SECRET_KEYS if args.get(key) is not None}
-        generated = {GRAFANA_ADMIN_PASSWORD} | ({INGEST_TOKEN} if settings.ingest.auth else set())
+        generated = {GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY} | ({INGEST_TOKEN} if settings.ingest.auth else set())
         missing = sorted((key, p.role) for p in plans for key in p.secret_keys - set(given) - generated)
         if missing:
             key, role = missing[0]
@@ -98,6 +98,7 @@ class DockerStack(pulumi.ComponentResource):
             name=f"{prefix}-{p.role}",
             hostname=p.role,
             image=img.image_id,
+            entrypoints=list(p.entrypoint) or None,
             command=list(p.command) or None,
             envs=envs or None,
             user=p.user,

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from backends.common import ROOT, SECRETS_DIR
-from backends.services import Service, services
+from backends.services import Probe, Service, services
 from backends.prometheus import COLLECTOR_PODS
+from collector_config import TLS_DIR
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 from artifacts import render_all
@@ -41,13 +42,20 @@ ROLE = {"prometheus": "metrics", "alertmanager": "alerting", "tempo": "traces", 
 BACKEND_CLIENTS = (COLLECTOR, SAMPLER_SERVICE, "grafana", "prometheus")
 OTLP_PORT_NAMES = ("otlp-grpc", "otlp-http")
 # PersistentVolumeClaim sizes (GiB) for services with state; Prometheus's is a setting.
-VOLUME_GIB = {"alertmanager": 1, "grafana": 2, "tempo": 50, "loki": 50}
+VOLUME_GIB = {"alertmanager": 1, "grafana": 2, "tempo": 50, "loki": 50, "jaeger": 50}
 WAL_ONLY_GIB = 10                 # Tempo/Loki with object storage keep only WAL and caches locally
 TMP_SIZE = "256Mi"
+# Node-local disk: /tmp (TMP_SIZE) plus the container's own log files; a pod past the
+# limit is evicted instead of filling the node's disk.
+EPHEMERAL_REQUEST = "128Mi"
+EPHEMERAL_LIMIT = "1Gi"
+HOSTNAME_KEY = "kubernetes.io/hostname"
+ZONE_KEY = "topology.kubernetes.io/zone"
 CONFIGMAP_LIMIT = 1024 * 1024     # bytes the API server accepts in one ConfigMap
 HPA_CPU_PERCENT = 70
 SECRET_FILE_MODE = 0o440
-STARTUP = {"periodSeconds": 10, "failureThreshold": 30, "timeoutSeconds": 5}  # up to 5 min (WAL replay)
+STARTUP_PERIOD = 10              # seconds; failureThreshold comes from the service's startup budget
+STARTUP_TIMEOUT = 5
 LIVENESS = {"periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5}
 READINESS = {"periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}
 
@@ -73,8 +81,9 @@ def component_label(settings: Settings, svc: Service) -> str:
 
 
 def version_of(image: str) -> str:
-    tag = image.rsplit(":", 1)[-1] if ":" in image.split("/")[-1] else "unknown"
-    tag = tag.split("@")[0]
+    """The tag of repository:tag[@digest] (the digest is no version a person reads)."""
+    name = image.split("@", 1)[0]
+    tag = name.rsplit(":", 1)[-1] if ":" in name.split("/")[-1] else "unknown"
     return re.sub(r"[^A-Za-z0-9._-]", "_", tag)[:63]
 
 
@@ -172,6 +181,11 @@ def config_volume(svc: Service) -> dict | None:
         items = [{"key": data_key(p), "path": p} for p in paths]
         kind = "secret" if svc.name in CONFIG_IN_SECRET else "configMap"
         sources.append({kind: {"name": name, "items": items}})
+    if svc.tls_secret:
+        tls = TLS_DIR.removeprefix(ROOT + "/")
+        sources.append({"secret": {"name": svc.tls_secret, "items": [
+            {"key": "tls.crt", "path": f"{tls}/tls.crt"},
+            {"key": "tls.key", "path": f"{tls}/tls.key", "mode": SECRET_FILE_MODE}]}})
     if svc.secret_files:
         prefix = SECRETS_DIR.removeprefix(ROOT + "/")
         items = [{"key": key, "path": f"{prefix}/{file}", "mode": SECRET_FILE_MODE} for file, key in svc.secret_files]
@@ -181,8 +195,13 @@ def config_volume(svc: Service) -> dict | None:
     return {"name": "config", "projected": {"sources": sources, "defaultMode": 0o444}}
 
 
-def probe(svc: Service, timing: dict) -> dict:
-    return {"httpGet": {"path": svc.probe.path, "port": svc.probe.port}, **timing}
+def probe(target: Probe, timing: dict) -> dict:
+    return {"httpGet": {"path": target.path, "port": target.port}, **timing}
+
+
+def startup_timing(svc: Service) -> dict:
+    return {"periodSeconds": STARTUP_PERIOD, "timeoutSeconds": STARTUP_TIMEOUT,
+            "failureThreshold": max(1, -(-svc.startup_seconds // STARTUP_PERIOD))}
 
 
 def container_security_context(svc: Service) -> dict:
@@ -203,14 +222,22 @@ def container(svc: Service) -> dict:
     out = {
         "name": svc.name,
         "image": svc.image,
-        "imagePullPolicy": "IfNotPresent",
+        # A digest names one image for good; a bare tag can be re-pushed, so check it on each start.
+        "imagePullPolicy": "IfNotPresent" if "@sha256:" in svc.image else "Always",
         "args": list(svc.args),
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in svc.ports],
-        "resources": {"requests": {"cpu": svc.cpu_request, "memory": svc.memory_request},
-                      "limits": {"cpu": svc.cpu_limit, "memory": svc.memory_limit}},
-        "startupProbe": probe(svc, STARTUP),
-        "livenessProbe": probe(svc, LIVENESS),
-        "readinessProbe": probe(svc, READINESS),
+        "resources": {"requests": {"cpu": svc.cpu_request, "memory": svc.memory_request,
+                                   "ephemeral-storage": EPHEMERAL_REQUEST},
+                      "limits": {"cpu": svc.cpu_limit, "memory": svc.memory_limit,
+                                 "ephemeral-storage": EPHEMERAL_LIMIT}},
+        # Startup gates on readiness (for Prometheus: the WAL replayed) within the budget;
+        # after that liveness asks only whether the process answers.
+        "startupProbe": probe(svc.probe, startup_timing(svc)),
+        # Without a liveness endpoint of its own, alive means accepting connections: a
+        # readiness failure (a backend still starting) must not restart the process.
+        "livenessProbe": (probe(svc.liveness, LIVENESS) if svc.liveness
+                          else {"tcpSocket": {"port": svc.probe.port}, **LIVENESS}),
+        "readinessProbe": probe(svc.probe, READINESS),
         "securityContext": container_security_context(svc),
         "volumeMounts": mounts,
     }
@@ -219,8 +246,29 @@ def container(svc: Service) -> dict:
     return out
 
 
+def spread(settings: Settings, svc: Service) -> dict:
+    """Replicas of one tier on different nodes (required) and zones (best effort): a node
+    or zone outage takes one replica, not the tier."""
+    match = {"labelSelector": {"matchLabels": selector(settings, svc)}}
+    return {
+        "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": HOSTNAME_KEY, "whenUnsatisfiable": "DoNotSchedule", **match},
+            {"maxSkew": 1, "topologyKey": ZONE_KEY, "whenUnsatisfiable": "ScheduleAnyway", **match}],
+        "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": {"topologyKey": HOSTNAME_KEY, **match}}]}},
+    }
+
+
+def init_container(svc: Service) -> dict:
+    """The service's prestart step: its image, mounts and limits, no ports or probes."""
+    main = container(svc)
+    keep = ("image", "imagePullPolicy", "env", "resources", "securityContext", "volumeMounts")
+    return {"name": f"{svc.name}-prestart", "command": ["sh", "-c", svc.prestart or ""],
+            **{k: main[k] for k in keep if k in main}}
+
+
 def pod_template(settings: Settings, svc: Service, rendered: dict[str, str], *, api_access: bool = False,
-                 data_volume: bool = False) -> dict:
+                 data_volume: bool = False, replicated: bool = False) -> dict:
     volumes = [v for v in [config_volume(svc)] if v]
     if svc.data_dir and not data_volume:
         volumes.append({"name": "data", "emptyDir": {}})
@@ -237,6 +285,10 @@ def pod_template(settings: Settings, svc: Service, rendered: dict[str, str], *, 
         "containers": [container(svc)],
         "volumes": volumes,
     }
+    if replicated:
+        spec.update(spread(settings, svc))
+    if svc.prestart:
+        spec["initContainers"] = [init_container(svc)]
     annotations = {CHECKSUM_ANNOTATION: checksum(svc.config_files, rendered)}
     return {"metadata": {"labels": labels(settings, svc), "annotations": annotations}, "spec": spec}
 
@@ -262,17 +314,26 @@ def deployment(settings: Settings, svc: Service, rendered: dict[str, str], *, re
                api_access: bool = False) -> Manifest:
     spec: dict = {"selector": {"matchLabels": selector(settings, svc)},
                   "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-                  "template": pod_template(settings, svc, rendered, api_access=api_access)}
+                  "template": pod_template(settings, svc, rendered, api_access=api_access,
+                                           replicated=replicas is None or replicas > 1)}
     if replicas is not None:  # None: the HorizontalPodAutoscaler owns the count
         spec["replicas"] = replicas
     body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(settings, svc.name, svc), "spec": spec}
     return Manifest(f"{svc.name}-deployment", body)
 
 
+def headless_name(svc: Service) -> str:
+    """The governing Service of a StatefulSet: headless (stable pod DNS names). The
+    sampler's own Service is headless already; the others keep a ClusterIP Service
+    for their clients and get a headless one beside it."""
+    return svc.name if svc.name == SAMPLER_SERVICE else f"{svc.name}-headless"
+
+
 def statefulset(settings: Settings, svc: Service, rendered: dict[str, str], *, replicas: int) -> Manifest:
-    spec: dict = {"serviceName": svc.name, "replicas": replicas, "podManagementPolicy": "Parallel",
+    spec: dict = {"serviceName": headless_name(svc), "replicas": replicas, "podManagementPolicy": "Parallel",
                   "selector": {"matchLabels": selector(settings, svc)},
-                  "template": pod_template(settings, svc, rendered, data_volume=bool(svc.data_dir))}
+                  "template": pod_template(settings, svc, rendered, data_volume=bool(svc.data_dir),
+                                           replicated=replicas > 1)}
     if svc.data_dir:
         spec["volumeClaimTemplates"] = [volume_claim(settings, svc)]
         spec["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Retain"}
@@ -312,6 +373,18 @@ def endpoints_reader(settings: Settings, svc: Service) -> list[Manifest]:
     return [Manifest(f"{svc.name}-role", role), Manifest(f"{svc.name}-rolebinding", binding)]
 
 
+def certificate(settings: Settings, svc: Service) -> Manifest:
+    """cert-manager fills the gateway's TLS Secret for its in-cluster names, and renews it."""
+    ns, tls = settings.namespace, settings.ingest.tls
+    names = [svc.name, f"{svc.name}.{ns}", f"{svc.name}.{ns}.svc", f"{svc.name}.{ns}.svc.cluster.local"]
+    body = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": meta(settings, svc.name, svc),
+            "spec": {"secretName": tls.secret_name, "dnsNames": names, "duration": "2160h", "renewBefore": "360h",
+                     "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                     "usages": ["server auth", "digital signature", "key encipherment"],
+                     "issuerRef": {"group": "cert-manager.io", "kind": tls.issuer_kind, "name": tls.issuer_name}}}
+    return Manifest(f"{svc.name}-certificate", body)
+
+
 def hpa(settings: Settings, svc: Service) -> Manifest:
     body = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(settings, svc.name, svc),
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": svc.name},
@@ -325,37 +398,6 @@ def pdb(settings: Settings, svc: Service) -> Manifest:
     body = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta(settings, svc.name, svc),
             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(settings, svc)}}}
     return Manifest(f"{svc.name}-pdb", body)
-
-
-def _ports(svc: Service, names: Iterable[str] | None = None) -> list[dict]:
-    out = [{"protocol": p.protocol, "port": p.port} for p in svc.ports if names is None or p.name in names]
-    if not out:  # an empty `ports` would allow every port
-        raise ValueError(f"{svc.name}: no port named {', '.join(names or ())}")
-    return out
-
-
-def network_policy(settings: Settings, svc: Service, by_name: dict[str, Service]) -> Manifest:
-    """Ingress allow-list for the service's pods; everything not listed is denied."""
-    def pods(*names: str) -> list[dict]:
-        return [{"podSelector": {"matchLabels": selector(settings, by_name[n])}} for n in names if n in by_name]
-
-    if svc.name == COLLECTOR:
-        apps = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}
-                for ns in settings.kubernetes.app_namespaces]
-        ingress = [{"from": pods("prometheus"), "ports": _ports(svc, ("metrics",))}]
-        if apps:
-            ingress.insert(0, {"from": apps, "ports": _ports(svc, OTLP_PORT_NAMES)})
-    elif svc.name == SAMPLER_SERVICE:
-        ingress = [{"from": pods(COLLECTOR), "ports": _ports(svc, ("otlp-grpc",))},
-                   {"from": pods("prometheus"), "ports": _ports(svc, ("metrics",))}]
-    elif svc.name == "grafana":
-        ingress = [{"ports": _ports(svc)}]  # the UI: any client that can reach the Service
-    else:
-        ingress = [{"from": pods(*[n for n in BACKEND_CLIENTS if n != svc.name]), "ports": _ports(svc)}]
-    body = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(settings, svc.name, svc),
-            "spec": {"podSelector": {"matchLabels": selector(settings, svc)}, "policyTypes": ["Ingress"],
-                     "ingress": ingress}}
-    return Manifest(f"{svc.name}-networkpolicy", body)
 
 
 def namespace(settings: Settings) -> Manifest:
@@ -373,21 +415,30 @@ def workload_manifests(settings: Settings, svc: Service, rendered: dict[str, str
     out = [service_account(settings, svc), *config_objects(settings, svc, rendered), *secret_object(settings, svc)]
     if svc.name == COLLECTOR:
         agent = settings.two_tier
-        out += [deployment(settings, svc, rendered, replicas=None, api_access=agent), service(settings, svc),
+        col = settings.collector
+        scales = col.replicas_max > col.replicas_min   # else a fixed count, no autoscaler
+        out += [deployment(settings, svc, rendered, replicas=None if scales else col.replicas_min,
+                           api_access=agent), service(settings, svc),
                 # Every replica scraped on its own (see backends.prometheus.COLLECTOR_PODS).
                 service(settings, svc, headless=True, name=COLLECTOR_PODS, port_names=("metrics",)),
-                hpa(settings, svc), pdb(settings, svc)]
+                *([hpa(settings, svc)] if scales else []), pdb(settings, svc)]
         if agent:
             out += endpoints_reader(settings, svc)
+        if svc.tls_secret and settings.ingest.tls.mode == "cert-manager":
+            out.append(certificate(settings, svc))
     elif svc.name == SAMPLER_SERVICE:
         out += [statefulset(settings, svc, rendered, replicas=settings.kubernetes.two_tier.sampler_replicas),
                 service(settings, svc, headless=True), pdb(settings, svc)]
     elif svc.data_dir:
-        out += [statefulset(settings, svc, rendered, replicas=1), service(settings, svc)]
+        out += [statefulset(settings, svc, rendered, replicas=1), service(settings, svc),
+                service(settings, svc, headless=True, name=headless_name(svc))]
     else:
         out += [deployment(settings, svc, rendered, replicas=1), service(settings, svc)]
-    out.append(network_policy(settings, svc, by_name))
+    out.append(network.network_policy(settings, svc, by_name))
     return out
+
+
+from components.kubernetes import network  # noqa: E402  (network builds on the helpers above)
 
 
 @functools.lru_cache(maxsize=16)
@@ -400,7 +451,7 @@ def stack_manifests(settings: Settings) -> dict[str, list[Manifest]]:
     rendered = render_all(settings)
     all_services = services(settings)
     by_name = {s.name: s for s in all_services}
-    out: dict[str, list[Manifest]] = {"namespace": [namespace(settings)]}
+    out: dict[str, list[Manifest]] = {"namespace": [namespace(settings), network.default_deny(settings)]}
     for svc in all_services:
         group = GROUP[svc.name]
         seen = {(m.body["kind"], m.body["metadata"]["name"]) for m in out.get(group, [])}

@@ -43,8 +43,15 @@ def resolve_secrets(value: Any, secrets: Mapping[str, pulumi.Input[str]]) -> Any
     return value
 
 
+# Custom resources of operators the stack can use (their CRDs must be installed).
+CUSTOM = {("cert-manager.io/v1", "Certificate")}
+
+
 def place(resource_name: str, body: dict, opts: pulumi.ResourceOptions,
           secrets: Mapping[str, pulumi.Input[str]] | None = None) -> pulumi.CustomResource:
+    if (body["apiVersion"], body["kind"]) in CUSTOM:
+        return k8s.apiextensions.CustomResource(resource_name, api_version=body["apiVersion"], kind=body["kind"],
+                                                metadata=body["metadata"], spec=body["spec"], opts=opts)
     cls = KINDS.get((body["apiVersion"], body["kind"]))
     if cls is None:
         raise ValueError(f"no resource class for {body['apiVersion']}/{body['kind']}")

@@ -12,7 +12,7 @@ from settings import SettingsError
 
 GENERATED_LENGTH = 32
 # Secrets the stack can generate when the user sets none; the others have no default.
-GENERATED = ("grafana_admin_password", "ingest_token")
+GENERATED = ("grafana_admin_password", "ingest_token", "grafana_secret_key")
 
 
 def required_secrets(objects: dict[str, list[manifests.Manifest]]) -> set[str]:
@@ -49,6 +49,8 @@ class KubernetesStack(pulumi.ComponentResource):
 
         child = pulumi.ResourceOptions(parent=self)
         ns = place(f"{name}-namespace", objects["namespace"][0].body, child)
+        for m in objects["namespace"][1:]:   # the namespace's default-deny NetworkPolicy
+            place(f"{name}-{m.role}", m.body, pulumi.ResourceOptions(parent=self, depends_on=[ns]))
         secrets = dict(given)
         for key in GENERATED:
             if key not in secrets and key in required_secrets(objects):

@@ -94,7 +94,8 @@ class Collector(ServiceComponent):
     def set_outputs(self) -> None:
         role = f"{manifests.COLLECTOR}-service"
         self.otlp_grpc_endpoint = _service_endpoint(self.resources[role], self.bodies[role], "otlp-grpc")
-        self.otlp_http_endpoint = _service_endpoint(self.resources[role], self.bodies[role], "otlp-http", "http://")
+        scheme = "https://" if self.settings.ingest.tls.mode != "none" else "http://"
+        self.otlp_http_endpoint = _service_endpoint(self.resources[role], self.bodies[role], "otlp-http", scheme)
 
     def outputs(self) -> dict[str, pulumi.Input]:
         return {**super().outputs(), "otlp_grpc_endpoint": self.otlp_grpc_endpoint,

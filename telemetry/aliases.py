@@ -36,7 +36,10 @@ SOURCES: tuple[Source, ...] = (
     Source("openlit", "openlit", "1.45.0"),
     Source("openlit", "openlit", "1.34.43"),
     Source("openinference", "openinference-semantic-conventions", "0.1.42"),
-    # Content keys only (ALIAS_SOURCES.md, "Content under other instrumentations' keys").
+)
+# Content keys only (ALIAS_SOURCES.md, "Content under other instrumentations' keys"): read from
+# their source, not checked against constants (several define none, one is an npm package).
+CONTENT_SOURCES: tuple[Source, ...] = (
     Source("vercel-ai", "ai (npm)", "6.0.326"),
     Source("haystack", "haystack-ai", "3.4.1"),
     Source("google-adk", "google-adk", "2.13.0"),

@@ -19,7 +19,7 @@ import yaml
 from backends import jaeger
 from components.kubernetes import manifests
 from settings import validate
-from stackctl.artifacts import render_all
+from artifacts import render_all
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE_ID = "5b8efff798038103d269b633813fc60c"

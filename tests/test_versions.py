@@ -17,7 +17,7 @@ from backends import services as svc
 from components.docker import plan as docker_plan
 from components.kubernetes import manifests
 from settings import validate
-from stackctl.artifacts import render_all
+from artifacts import render_all
 
 ROOT = Path(__file__).resolve().parent.parent
 PINS = yaml.safe_load((ROOT / "settings" / "versions.yaml").read_text())["images"]

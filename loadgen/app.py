@@ -64,6 +64,24 @@ class SpanPlan:
             yield from child.walk()
 
 
+@dataclass(frozen=True)
+class Call:
+    """One LLM call a request step makes; `_call` adds retries and the fallback model."""
+    model: str
+    fallback: str | None
+    inp: int
+    out: int
+    cached: int = 0
+    streaming: bool = False
+    messages: list | None = None
+    reply: str | None = None
+    op: str = "chat"
+    finish: str = "stop"
+    overloadable: bool = False           # the primary may be overloaded (scenario knob)
+    extra: dict = field(default_factory=dict)
+    max_tokens: int | None = None
+
+
 @dataclass
 class Tally:
     """What a request sent, as the gateway should count it."""
@@ -289,10 +307,9 @@ class _Request:
         version = world.PROMPT_VERSIONS["query-rewrite"][0]
         messages = [{"role": "system", "content": "Rewrite the user query for search."},
                     {"role": "user", "content": self.query}]
-        t, ok, _ = self._call(parent, t, world.REWRITE_MODEL, None, inp=self.rng.randint(120, 260),
-                              out=self.rng.randint(15, 45), cached=0, streaming=False,
-                              messages=messages, reply=rewritten, extra={k.PROMPT_VERSION: version},
-                              max_tokens=128)
+        t, ok, _ = self._call(parent, t, Call(world.REWRITE_MODEL, None, inp=self.rng.randint(120, 260),
+                                              out=self.rng.randint(15, 45), messages=messages, reply=rewritten,
+                                              extra={k.PROMPT_VERSION: version}, max_tokens=128))
         return t, rewritten if ok else self.query
 
     def _retrieval(self, parent: SpanPlan, t: float, query: str) -> tuple[float, list]:
@@ -305,8 +322,8 @@ class _Request:
         span = self._span(parent, f"retrieval {index}", t, 0.0, {
             k.OPERATION: k.RETRIEVAL_OPERATION, X.INDEX_NAME: index, X.INDEX_VERSION: version, X.TOP_K: top_k,
             k.RETRIEVAL_RETURNED: returned, X.DATA_SOURCE: index}, kind=SpanKind.CLIENT)
-        t0, _, _ = self._call(span, t + 0.001, world.EMBED_MODEL, None, inp=max(8, len(query.split()) * 2),
-                              out=0, cached=0, streaming=False, messages=None, reply=None, op="embeddings")
+        t0, _, _ = self._call(span, t + 0.001, Call(world.EMBED_MODEL, None, inp=max(8, len(query.split()) * 2),
+                                                    out=0, op="embeddings"))
         base = 0.55 if kn.stale_index else 0.82
         docs = [{"id": f"{index}:{rng.randrange(100000):05d}", "score": round(_clip(base - 0.04 * i + rng.gauss(0, 0.03)), 4),
                  "content": self._text(rng.randint(12, 30))} for i in range(returned)]
@@ -367,9 +384,10 @@ class _Request:
                     {"role": "user", "content": self.query}]
         if docs:
             messages.insert(1, {"role": "system", "content": "Context: " + " ".join(d["content"] for d in docs[:3])})
-        t, ok, used = self._call(parent, t, model, fallback, inp=inp, out=out, cached=cached,
-                                 streaming=self.feature.streaming, messages=messages, reply=answer,
-                                 overloadable=True, max_tokens=1024, extra={k.PROMPT_VERSION: self.prompt_version})
+        t, ok, used = self._call(parent, t, Call(model, fallback, inp=inp, out=out, cached=cached,
+                                                 streaming=self.feature.streaming, messages=messages, reply=answer,
+                                                 overloadable=True, max_tokens=1024,
+                                                 extra={k.PROMPT_VERSION: self.prompt_version}))
         self.answer_model = used
         return t, ok, answer
 
@@ -387,21 +405,20 @@ class _Request:
         for i, tool in enumerate(tools):
             call_id = f"call_{rng.getrandbits(64):016x}"
             messages = [{"role": "user", "content": self.query}]
-            t, ok, used = self._call(parent, t, model, fallback, inp=context, out=rng.randint(30, 120),
-                                     cached=0, streaming=False, messages=messages,
-                                     reply=f"call {tool.name}", finish="tool_calls", overloadable=True,
-                                     extra={X.AGENT_ITERATION: i + 1, k.PROMPT_VERSION: self.prompt_version},
-                                     max_tokens=512)
+            t, ok, used = self._call(parent, t, Call(
+                model, fallback, inp=context, out=rng.randint(30, 120), messages=messages, reply=f"call {tool.name}",
+                finish="tool_calls", overloadable=True, max_tokens=512,
+                extra={X.AGENT_ITERATION: i + 1, k.PROMPT_VERSION: self.prompt_version}))
             if not ok:
                 return t, False, ""
             t, result_tokens = self._tool(parent, t, tool, call_id, dangerous and i == len(tools) - 1)
             context += result_tokens + rng.randint(20, 80)
         messages = [{"role": "user", "content": self.query}]
         answer = self._text(rng.randint(12, 40))
-        t, ok, used = self._call(parent, t, model, fallback, inp=context, out=rng.randint(100, 400), cached=0,
-                                 streaming=True, messages=messages, reply=answer, overloadable=True,
-                                 extra={X.AGENT_ITERATION: len(tools) + 1, k.PROMPT_VERSION: self.prompt_version},
-                                 max_tokens=1024)
+        t, ok, used = self._call(parent, t, Call(
+            model, fallback, inp=context, out=rng.randint(100, 400), streaming=True, messages=messages, reply=answer,
+            overloadable=True, max_tokens=1024,
+            extra={X.AGENT_ITERATION: len(tools) + 1, k.PROMPT_VERSION: self.prompt_version}))
         self.iterations = len(tools) + 1
         self.answer_model = used
         return t, ok, answer
@@ -444,19 +461,17 @@ class _Request:
                 return error_type
         return None
 
-    def _call(self, parent, t, model_name, fallback_name, *, inp, out, cached, streaming, messages, reply,
-              op="chat", finish="stop", overloadable=False, extra=None, max_tokens=None) -> tuple[float, bool, str]:
+    def _call(self, parent, t, call: Call) -> tuple[float, bool, str]:
         """An LLM call with retries (backoff) and, when those are spent, the fallback model."""
         kn, rng = self.knobs, self.rng
+        model_name, fallback_name, inp = call.model, call.fallback, call.inp
         current, attempt, is_fallback = model_name, 0, False
         while True:
             model = world.MODELS[current]
-            error = self._draw_error(model, overloadable, is_fallback)
+            error = self._draw_error(model, call.overloadable, is_fallback)
             if error is None and inp > model.context_window:
                 error = "context_length_exceeded"
-            t = self._llm_span(parent, t, model, op, error, attempt, is_fallback, model_name, inp=inp, out=out,
-                               cached=cached, streaming=streaming, messages=messages, reply=reply, finish=finish,
-                               extra=extra or {}, max_tokens=max_tokens)
+            t = self._llm_span(parent, t, call, model, error, attempt, is_fallback)
             if error is None:
                 return t, True, current
             if error not in RETRIABLE:
@@ -471,9 +486,13 @@ class _Request:
             attempt += 1
             t += (rng.uniform(1.0, 4.0) if error == "rate_limited" else 0.5 * 2 ** attempt * rng.uniform(0.8, 1.2))
 
-    def _llm_span(self, parent, t, model: world.Model, op, error, attempt, is_fallback, requested, *, inp, out, cached,
-                  streaming, messages, reply, finish, extra, max_tokens) -> float:
+    def _llm_span(self, parent, t, call: Call, model: world.Model, error: str | None, attempt: int,
+                  is_fallback: bool) -> float:
         rng, kn = self.rng, self.knobs
+        op, inp, out, cached, finish = call.op, call.inp, call.out, call.cached, call.finish
+        streaming, messages, reply, extra, max_tokens = (call.streaming, call.messages, call.reply, call.extra,
+                                                         call.max_tokens)
+        requested = call.model
         attrs = {k.OPERATION: op, k.PROVIDER: model.provider, k.REQUEST_MODEL: model.name, **extra}
         if op == "chat":
             attrs[X.STREAM] = streaming

@@ -240,15 +240,7 @@ def run(endpoint: str = "http://127.0.0.1:4317", *, scenario: str = "baseline", 
     span_exp, log_exp = CountingSpanExporter(span_exp), CountingLogExporter(log_exp)
     resource = Resource.create({k.SERVICE_NAME: service, "service.version": "2025.06.1",
                                 flavor_obj.key(k.ENVIRONMENT): ENVIRONMENT, X.SCENARIO: chosen.name})
-    tracer_provider = TracerProvider(resource=resource, id_generator=SeededIds(seed))
-    tracer_provider.add_span_processor(BatchSpanProcessor(span_exp, max_queue_size=200_000,
-                                                          schedule_delay_millis=200, max_export_batch_size=2048))
-    logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exp, max_queue_size=100_000,
-                                                                      schedule_delay_millis=200,
-                                                                      max_export_batch_size=2048))
-    reader = PeriodicExportingMetricReader(metric_exp, export_interval_millis=5_000)
-    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+    tracer_provider, logger_provider, meter_provider = _providers(resource, seed, span_exp, log_exp, metric_exp)
     emitter = Emitter(tracer_provider, logger_provider, meter_provider, flavor_obj)
     summary = Summary(endpoint, protocol, chosen.name, flavor, seed, rate, duration, after, service)
     total = max(1, round(rate * duration))
@@ -287,6 +279,19 @@ def run(endpoint: str = "http://127.0.0.1:4317", *, scenario: str = "baseline", 
         progress.write("\n" if progress.isatty() else "")
         progress.flush()
     return summary
+
+
+def _providers(resource: Resource, seed: int, span_exp, log_exp, metric_exp):
+    """The SDK pipelines, with queues deep enough that pacing, not the SDK, limits the rate."""
+    tracer_provider = TracerProvider(resource=resource, id_generator=SeededIds(seed))
+    tracer_provider.add_span_processor(BatchSpanProcessor(span_exp, max_queue_size=200_000,
+                                                          schedule_delay_millis=200, max_export_batch_size=2048))
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exp, max_queue_size=100_000,
+                                                                      schedule_delay_millis=200,
+                                                                      max_export_batch_size=2048))
+    reader = PeriodicExportingMetricReader(metric_exp, export_interval_millis=5_000)
+    return tracer_provider, logger_provider, MeterProvider(resource=resource, metric_readers=[reader])
 
 
 def _progress(out: TextIO, summary: Summary, done: int, total: int, elapsed: float) -> None:

@@ -160,6 +160,14 @@ def _guard_rewrite(work: str, settings: Settings) -> list[str]:
     ]
 
 
+GUARD_BLANK = r' |\\[tnrf]|\\u000[cC]'   # whitespace inside a JSON string, as written or escaped
+
+
+def guard_long_run(n: int) -> str:
+    """n JSON string characters in a row (an escape sequence counts as one)."""
+    return '(?:[^"\\\\]|\\\\.){%d}' % n
+
+
 def _guard(ctx: str, settings: Settings) -> list[str]:
     """Free text under keys the alias table does not know, on LLM spans (LLM_SPAN_KEYS) and
     GenAI log events: a string of at least min_chars with whitespace between words is content.
@@ -172,8 +180,14 @@ def _guard(ctx: str, settings: Settings) -> list[str]:
     quote = '"'
     llm = (f'IsMatch(log.event_name, {lit("^gen_ai[.]")})' if ctx == "log"
            else f'IsMatch(String(Keys(span.attributes)), {lit(quote + LLM_SPAN_KEYS)})')
-    long_run = lit('[^"]{%d}' % guard.min_chars)
-    out = [f'set({on}, true) where {llm} and IsMatch({ctx}.cache["text"], {long_run})']
+    # Gate on the JSON text as it is now (content keys already hashed, secrets redacted), so clean
+    # LLM spans skip the guard: a guarded value puts a space or an escaped blank in that text, and
+    # a run of min_chars JSON string characters (an escape counts as one).
+    now = f'{ctx}.cache["guard_now"]'
+    current = ('Concat([String(log.attributes), String(log.body)], " ")' if ctx == "log" else f"String({ctx}.attributes)")
+    blank, long_run = lit(GUARD_BLANK), lit(guard_long_run(guard.min_chars))
+    out = [f"set({now}, {current}) where {llm}",
+           f"set({on}, true) where {llm} and IsMatch({now}, {blank}) and IsMatch({now}, {long_run})"]
     fired = re_escape("[CONTENT:")
     first_key = lit(f'"(?P<guarded>[^"]+)":"{fired}')
     for target in [f"{ctx}.attributes"] + (["log.body"] if ctx == "log" else []):

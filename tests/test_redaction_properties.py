@@ -89,3 +89,21 @@ def test_generated_secrets_never_leave_the_gateway(gw, draw):
     assert leaks == []
     redacted = [s for s in gw.traces.spans() if s["attributes"].get("example") == example]
     assert all("[REDACTED:" in s["name"] for s in redacted)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(min_size=1), st.text(min_size=1), st.sampled_from([" ", "\n", "\t", "  ", "\r\n"]), st.integers(8, 120))
+def test_guard_gates_are_necessary_conditions(before, after, blank, min_chars):
+    """Every value the guard rewrites (RE2: \\s is ASCII) passes both gates on the record's JSON
+    text as Go writes it (compact, UTF-8 kept, <>& escaped)."""
+    import json
+    import re as stdre
+    from collector_config import redact
+    value = before + blank + after
+    guarded = len(value) >= min_chars and stdre.search(r"[^\t\n\f\r ][\t\n\f\r ]+[^\t\n\f\r ]", value)
+    if not guarded:
+        return
+    text = json.dumps({"app.k": value, "n": 3}, separators=(",", ":"), ensure_ascii=False)
+    for c in "<>&":
+        text = text.replace(c, "\\u%04x" % ord(c))
+    assert stdre.search(redact.GUARD_BLANK, text) and stdre.search(redact.guard_long_run(min_chars), text), text

@@ -2,7 +2,7 @@
 
 A scenario is a set of overrides on `Knobs`, the baseline behaviour. `signal` says what
 the scenario moves and by how much, measured through the pipeline against baseline;
-tests/test_loadgen_e2e.py checks exactly these claims.
+tests/test_up_local.py checks exactly these claims.
 """
 from __future__ import annotations
 

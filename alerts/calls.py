@@ -2,20 +2,12 @@
 by prompt version and index version."""
 from __future__ import annotations
 
-from alerts.llm import OPENAI, n, per_min
+from alerts.llm import OPENAI, histogram, n, per_min
 from alerts.model import Alert, Example, Group, Runbook
 from collector_config.metrics import ITERATION_BUCKETS, UTILIZATION_BUCKETS
 from settings import Settings
 
 MODEL_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"}
-
-
-def _histogram(metric: str, labels: str, bounds: list[float], upper: float, rate: float = 60) -> dict[str, str]:
-    """Every observation lands in the bucket whose upper bound is `upper`."""
-    out = {f'{n(metric, "_bucket")}{{{labels},le="{b:g}"}}': per_min(rate if b >= upper else 0) for b in bounds}
-    out[f'{n(metric, "_bucket")}{{{labels},le="+Inf"}}'] = per_min(rate)
-    out[f'{n(metric, "_count")}{{{labels}}}'] = per_min(rate)
-    return out
 
 
 def _score(eval_name: str, labels: str, mean: float) -> dict[str, str]:
@@ -97,10 +89,10 @@ def alerts(settings: Settings) -> list[Group]:
                              "Route long requests to a model with a larger window.",
                              "Roll back the prompt version that added the bulk.")),
             examples=(
-                Example("p95 near 95%", _histogram("llm.context.utilization", OPENAI, UTILIZATION_BUCKETS, 0.95), True,
+                Example("p95 near 95%", histogram("llm.context.utilization", OPENAI, UTILIZATION_BUCKETS, 0.95), True,
                         MODEL_LABELS, f"gpt-4o: p95 context utilization is 94.75% over 5m "
                                       f"(threshold {a.context_utilization_p95:.0%})."),
-                Example("p95 near 74%", _histogram("llm.context.utilization", OPENAI, UTILIZATION_BUCKETS, 0.75), False),
+                Example("p95 near 74%", histogram("llm.context.utilization", OPENAI, UTILIZATION_BUCKETS, 0.75), False),
             )),
         Alert(
             name="LlmAgentLoopRunaway", severity="warning", for_="10m",
@@ -119,10 +111,10 @@ def alerts(settings: Settings) -> list[Group]:
                              "Roll back the prompt or tool change; fix the tool whose result never satisfies the agent.",
                              "Throttle the feature while the loop is fixed.")),
             examples=(
-                Example("p95 near 25", _histogram("llm.agent.iterations", 'gen_ai_agent_name="ops-agent"',
+                Example("p95 near 25", histogram("llm.agent.iterations", 'gen_ai_agent_name="ops-agent"',
                                                   ITERATION_BUCKETS, 25), True, {"gen_ai_agent_name": "ops-agent"},
                         f"ops-agent: p95 24.75 loop iterations per request over 10m (maximum {a.agent_iterations_p95:g})."),
-                Example("p95 near 8", _histogram("llm.agent.iterations", 'gen_ai_agent_name="ops-agent"',
+                Example("p95 near 8", histogram("llm.agent.iterations", 'gen_ai_agent_name="ops-agent"',
                                                  ITERATION_BUCKETS, 8), False),
             )),
         Alert(

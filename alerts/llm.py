@@ -31,6 +31,14 @@ def stepped(before: float, after: float, steps_before: int, steps_after: int) ->
     return f"0+{before:g}x{steps_before} {before * steps_before + after:g}+{after:g}x{steps_after}"
 
 
+def histogram(metric: str, labels: str, bounds: list[float], upper: float, rate: float = 60) -> dict[str, str]:
+    """Every observation lands in the bucket whose upper bound is `upper`."""
+    out = {f'{n(metric, "_bucket")}{{{labels},le="{b:g}"}}': per_min(rate if b >= upper else 0) for b in bounds}
+    out[f'{n(metric, "_bucket")}{{{labels},le="+Inf"}}'] = per_min(rate)
+    out[f'{n(metric, "_count")}{{{labels}}}'] = per_min(rate)
+    return out
+
+
 def _burn(name: str, bad_ratio: str, budget: float, severity: str, long: str, short: str, factor: float,
           for_: str, what: str, checks, examples) -> Alert:
     threshold = round(factor * budget, 6)
@@ -68,14 +76,6 @@ def alerts(settings: Settings) -> list[Group]:
         return {f'{slow}{{{OPENAI},le="{le}"}}': per_min(fast, samples),
                 f'{slow}{{{OPENAI},le="+Inf"}}': per_min(fast + slow_, samples),
                 f"{count}{{{OPENAI}}}": per_min(fast + slow_, samples)}
-
-    def histogram(metric: str, bounds: list[float], bucket_of_all: float, rate: float = 60) -> dict[str, str]:
-        """Every observation falls in the bucket whose upper bound is `bucket_of_all`."""
-        out = {f'{n(metric, "_bucket")}{{{OPENAI},le="{b:g}"}}': per_min(rate if b >= bucket_of_all else 0)
-               for b in bounds}
-        out[f'{n(metric, "_bucket")}{{{OPENAI},le="+Inf"}}'] = per_min(rate)
-        out[f'{n(metric, "_count")}{{{OPENAI}}}'] = per_min(rate)
-        return out
 
     provider = [
         Alert(
@@ -182,10 +182,10 @@ def alerts(settings: Settings) -> list[Group]:
                              "Trim the prompt (retrieval top-k, history length).",
                              "Use the fallback provider while the primary is degraded.")),
             examples=(
-                Example("first tokens after 4-8s", histogram("llm.time_to_first_token", TTFT, 8), True,
+                Example("first tokens after 4-8s", histogram("llm.time_to_first_token", OPENAI, TTFT, 8), True,
                         {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
                         f"openai gpt-4o: p95 time to first token is 7.8s (threshold {a.ttft_p95_seconds:g}s)."),
-                Example("first tokens within a second", histogram("llm.time_to_first_token", TTFT, 1), False),
+                Example("first tokens within a second", histogram("llm.time_to_first_token", OPENAI, TTFT, 1), False),
             )),
         Alert(
             name="LlmLatencyP95High", severity="warning", for_="10m",
@@ -201,10 +201,10 @@ def alerts(settings: Settings) -> list[Group]:
                              "Cap max output tokens for the slow feature.",
                              "Roll back a prompt change that grew the output.")),
             examples=(
-                Example("calls take 30-60s", histogram("gen_ai.client.operation.duration", LATENCY, 60), True,
+                Example("calls take 30-60s", histogram("gen_ai.client.operation.duration", OPENAI, LATENCY, 60), True,
                         {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
                         f"openai gpt-4o: p95 call duration is 58.5s (threshold {a.latency_p95_seconds:g}s)."),
-                Example("calls take 8-15s", histogram("gen_ai.client.operation.duration", LATENCY, 15), False),
+                Example("calls take 8-15s", histogram("gen_ai.client.operation.duration", OPENAI, LATENCY, 15), False),
             )),
     ]
     floor = a.spend_floor_usd_per_hour / 3600

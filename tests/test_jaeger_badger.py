@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -14,6 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from binaries import binary
 import yaml
 
 from backends import jaeger
@@ -24,13 +25,6 @@ from artifacts import render_all
 ROOT = Path(__file__).resolve().parent.parent
 TRACE_ID = "5b8efff798038103d269b633813fc60c"
 
-
-def _tool(name: str) -> str:
-    local = ROOT / ".bin" / name
-    path = str(local) if local.exists() else shutil.which(name)
-    if not path:
-        pytest.skip(f"{name} not installed: run scripts/install-binaries.sh")
-    return path
 
 
 def _free_port() -> int:
@@ -95,7 +89,7 @@ def test_kubernetes_jaeger_config_is_badger_with_retention():
 
 
 def test_real_jaeger_keeps_traces_across_a_restart(tmp_path):
-    binary = _tool("jaeger")
+    jaeger_bin = binary("jaeger")
     settings = validate({"target": "kubernetes", "traces": {"backend": "jaeger"}})
     text, ports = _local_config(render_all(settings)["jaeger/config.yaml"], tmp_path / "data")
     (tmp_path / "data").mkdir()
@@ -106,7 +100,7 @@ def test_real_jaeger_keeps_traces_across_a_restart(tmp_path):
     query = f"http://127.0.0.1:{ports[jaeger.QUERY_PORT]}/api/traces/{TRACE_ID}"
 
     def run() -> subprocess.Popen:
-        proc = subprocess.Popen([binary, f"--config={cfg}"], stdout=open(tmp_path / "jaeger.log", "ab"),
+        proc = subprocess.Popen([jaeger_bin, f"--config={cfg}"], stdout=open(tmp_path / "jaeger.log", "ab"),
                                 stderr=subprocess.STDOUT, env=env)
         _wait(health)
         return proc

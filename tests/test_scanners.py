@@ -9,11 +9,12 @@ installed by scripts/install-binaries.sh.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from binaries import binary
 import yaml
 
 from components.kubernetes import manifests
@@ -24,13 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = yaml.safe_load((ROOT / "scanners" / "allowlist.yaml").read_text())
 TIMEOUT = 300
 
-
-def _tool(name: str) -> str:
-    local = ROOT / ".bin" / name
-    path = str(local) if local.exists() else shutil.which(name)
-    if not path:
-        pytest.skip(f"{name} not installed: run scripts/install-binaries.sh")
-    return path
 
 
 def _stacks() -> dict[str, object]:
@@ -63,7 +57,7 @@ def _write(settings, path: Path) -> Path:
 
 def kube_score(files: list[Path]) -> set[tuple[str, str, str]]:
     """(tool, check, Kind/name) of every check graded below 10 (warning or critical)."""
-    run = subprocess.run([_tool("kube-score"), "score", "-o", "json", *map(str, files)], capture_output=True,
+    run = subprocess.run([binary("kube-score"), "score", "-o", "json", *map(str, files)], capture_output=True,
                          text=True, timeout=TIMEOUT)
     if not run.stdout.strip():
         raise AssertionError(f"kube-score printed nothing: {run.stderr}")
@@ -77,7 +71,7 @@ def kube_score(files: list[Path]) -> set[tuple[str, str, str]]:
 
 
 def checkov(files: list[Path]) -> set[tuple[str, str, str]]:
-    args = [_tool("checkov"), "--framework", "kubernetes", "-o", "json", "--quiet", "--skip-download"]
+    args = [binary("checkov"), "--framework", "kubernetes", "-o", "json", "--quiet", "--skip-download"]
     for f in files:
         args += ["-f", str(f)]
     run = subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT, env={

@@ -269,7 +269,9 @@ BOUNDED_LABELS = {"gen_ai_provider_name", "gen_ai_request_model", "gen_ai_operat
                   "llmobs_request_outcome", "llmobs_safety_stage", "gen_ai_evaluation_score_label",
                   "llmobs_tool_approval", "llmobs_retrieval_method", "llmobs_retrieval_index",
                   "llmobs_retrieval_index_version", "gen_ai_agent_name", "llmobs_fallback_from_model",
-                  "llmobs_user_bucket", "llmobs_session_bucket", "llmobs_label"}
+                  "llmobs_user_bucket", "llmobs_session_bucket", "llmobs_label",
+                  # the content guard names the key it fired on (keys come from code, not from users)
+                  "llmobs_content_guarded"}
 # Labels bounded by settings: gateway_run leaves them at their defaults; this traffic sets none.
 DEFAULT_BOUNDED = {"llmobs_prompt_version": {"other", "unknown"},
                    "deployment_environment_name": {"production", "staging", "development", "other", "unknown"}}

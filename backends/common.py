@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
+from typing import Mapping
 
 import yaml
 
@@ -16,6 +18,37 @@ REMOTE_WRITE_PASSWORD = "remote_write_password"
 GRAFANA_ADMIN_PASSWORD = "grafana_admin_password"
 INGEST_TOKEN = "ingest_token"
 GRAFANA_SECRET_KEY = "grafana_secret_key"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one backend reads its files, keeps its data, listens and finds its peers.
+
+    The default is the targets' (containers: files under /etc/llmobs, the image's data
+    volume, container ports, peers by service name); up-local passes one for a process on
+    127.0.0.1 with free ports and a work directory, so it never edits rendered files.
+    """
+    root: str = ROOT                               # where the service's config files are
+    data: str | None = None                        # state directory; None: the service's volume
+    host: str = "0.0.0.0"
+    ports: Mapping[int, int] = field(default_factory=dict)   # container port -> port; empty: the same
+    peers: Mapping[str, str] | None = None         # name -> host:port of the others; None: service names
+
+    def port(self, port: int) -> int:
+        if not self.ports:
+            return port
+        if port not in self.ports:
+            raise ValueError(f"port {port} has no local port in this placement; mapped: {sorted(self.ports)}")
+        return self.ports[port]
+
+    def listen(self, port: int) -> str:
+        return f"{self.host}:{self.port(port)}"
+
+    def path(self, rel: str) -> str:
+        return f"{self.root}/{rel}"
+
+
+CONTAINER = Placement()
 
 
 def secret_path(key: str) -> str:

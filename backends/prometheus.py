@@ -2,7 +2,7 @@
 storage are command-line flags: see backends.services."""
 from __future__ import annotations
 
-from backends.common import REMOTE_WRITE_PASSWORD, ROOT, secret_path, to_yaml
+from backends.common import CONTAINER, REMOTE_WRITE_PASSWORD, Placement, secret_path, to_yaml
 from collector_config import Listen
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
@@ -13,7 +13,8 @@ COLLECTOR_PODS = "collector-pods"
 
 SCRAPE_INTERVAL = "15s"
 EVALUATION_INTERVAL = "15s"
-RULES_GLOB = f"{ROOT}/prometheus/rules/*.yml"
+RULES_GLOB = "prometheus/rules/*.yml"   # under the placement's root
+PORT = 9090
 ALERTMANAGER = "alertmanager:9093"
 
 # Each backend's own metrics: (job, host:port). Names resolve on both targets
@@ -32,7 +33,10 @@ def _static(job: str, target: str) -> dict:
     return {"job_name": job, "static_configs": [{"targets": [target]}]}
 
 
-def scrape_configs(settings: Settings) -> list[dict]:
+def scrape_configs(settings: Settings, place: Placement = CONTAINER) -> list[dict]:
+    """`place.peers`, when given, is every job there is (a local run scrapes what runs)."""
+    if place.peers is not None:
+        return [_static(job, target) for job, target in place.peers.items()]
     port = Listen().telemetry_port
     if settings.target == "kubernetes":
         jobs = [{"job_name": "collector", "dns_sd_configs": [{"names": [COLLECTOR_PODS], "type": "A", "port": port}]}]
@@ -59,17 +63,18 @@ def remote_write(settings: Settings) -> list[dict]:
     return out
 
 
-def config(settings: Settings) -> dict:
+def config(settings: Settings, place: Placement = CONTAINER) -> dict:
+    alertmanager = (place.peers or {}).get("alertmanager", ALERTMANAGER)
     out = {
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": EVALUATION_INTERVAL},
-        "rule_files": [RULES_GLOB],
-        "alerting": {"alertmanagers": [{"api_version": "v2", "static_configs": [{"targets": [ALERTMANAGER]}]}]},
-        "scrape_configs": scrape_configs(settings),
+        "rule_files": [place.path(RULES_GLOB)],
+        "alerting": {"alertmanagers": [{"api_version": "v2", "static_configs": [{"targets": [alertmanager]}]}]},
+        "scrape_configs": scrape_configs(settings, place),
     }
     if settings.prometheus.remote_write:
         out["remote_write"] = remote_write(settings)
     return out
 
 
-def render(settings: Settings) -> dict[str, str]:
-    return {"prometheus/prometheus.yml": to_yaml(config(settings))}
+def render(settings: Settings, place: Placement = CONTAINER) -> dict[str, str]:
+    return {"prometheus/prometheus.yml": to_yaml(config(settings, place))}

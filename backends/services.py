@@ -14,12 +14,13 @@ from pathlib import Path
 import yaml
 
 import collector_config
-from backends import grafana, jaeger, loki, tempo
+from backends import grafana, jaeger, loki, prometheus as prometheus_backend, tempo
 from backends.common import (ALERT_WEBHOOK_URL, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN,
-                             REMOTE_WRITE_PASSWORD, ROOT, secret_path)
+                             REMOTE_WRITE_PASSWORD, ROOT, CONTAINER, Placement, secret_path)
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 
+ALERTMANAGER_PORT = 9093
 VERSIONS_FILE = Path(__file__).resolve().parent.parent / "settings" / "versions.yaml"
 
 
@@ -118,42 +119,46 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
             one(SAMPLER_SERVICE, "collector/sampler.yaml", False)]
 
 
-def prometheus(settings: Settings, rendered: dict[str, str]) -> Service:
-    data = "/prometheus"
+def prometheus(settings: Settings, rendered: dict[str, str], place: Placement = CONTAINER) -> Service:
+    data = place.data or "/prometheus"
+    port = prometheus_backend.PORT
     # Leave headroom on the volume: size-based retention stops the disk filling up.
     size_gb = max(1, settings.prometheus.storage_gib * 85 // 100)
     secrets = (((REMOTE_WRITE_PASSWORD, REMOTE_WRITE_PASSWORD),)
                if any(rw.username for rw in settings.prometheus.remote_write) else ())
     return Service(
         name="prometheus", image=image(settings, "prometheus"),
-        args=(f"--config.file={ROOT}/prometheus/prometheus.yml",
+        args=(f"--config.file={place.path('prometheus/prometheus.yml')}",
+              f"--web.listen-address={place.listen(port)}",
               f"--storage.tsdb.path={data}",
               f"--storage.tsdb.retention.time={settings.retention.metrics}",
               f"--storage.tsdb.retention.size={size_gb}GB",
               "--web.enable-remote-write-receiver",     # the collector pushes to /api/v1/write
               "--enable-feature=exemplar-storage"),      # exemplars link metrics to traces
-        ports=(Port("http", 9090),), probe=Probe("/-/ready", 9090), liveness=Probe("/-/healthy", 9090),
+        ports=(Port("http", port),), probe=Probe("/-/ready", port), liveness=Probe("/-/healthy", port),
         startup_seconds=settings.prometheus.startup_budget_minutes * 60,
         config_files=_config_files("prometheus", rendered), data_dir=data,
         run_as_user=65534, read_only_root=True, env=(), secret_files=secrets,
         cpu_request="250m", cpu_limit="2", memory_request="1Gi", memory_limit="4Gi")
 
 
-def alertmanager(settings: Settings, rendered: dict[str, str]) -> Service:
-    data = "/alertmanager"
+def alertmanager(settings: Settings, rendered: dict[str, str], place: Placement = CONTAINER) -> Service:
+    data = place.data or "/alertmanager"
     has_url = settings.alerts.receivers.kind != "none"
     return Service(
         name="alertmanager", image=image(settings, "alertmanager"),
-        args=(f"--config.file={ROOT}/alertmanager/alertmanager.yml", f"--storage.path={data}",
+        args=(f"--config.file={place.path('alertmanager/alertmanager.yml')}", f"--storage.path={data}",
+              f"--web.listen-address={place.listen(ALERTMANAGER_PORT)}",
               "--cluster.listen-address="),  # one replica: no gossip
-        ports=(Port("http", 9093),), probe=Probe("/-/ready", 9093), liveness=Probe("/-/healthy", 9093),
+        ports=(Port("http", ALERTMANAGER_PORT),), probe=Probe("/-/ready", ALERTMANAGER_PORT),
+        liveness=Probe("/-/healthy", ALERTMANAGER_PORT),
         config_files=_config_files("alertmanager", rendered), data_dir=data,
         run_as_user=65534, read_only_root=True, env=(),
         secret_files=((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if has_url else (),
         cpu_request="50m", cpu_limit="500m", memory_request="64Mi", memory_limit="256Mi")
 
 
-def traces_backend(settings: Settings, rendered: dict[str, str]) -> Service:
+def traces_backend(settings: Settings, rendered: dict[str, str], place: Placement = CONTAINER) -> Service:
     if settings.traces.backend == "tempo":
         return Service(
             name="tempo", image=image(settings, "tempo"), args=(f"-config.file={ROOT}/tempo/tempo.yaml",),
@@ -163,11 +168,11 @@ def traces_backend(settings: Settings, rendered: dict[str, str]) -> Service:
             data_dir=tempo.DATA_DIR, run_as_user=10001, read_only_root=True, env=(), secret_files=(),
             cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="4Gi")
     return Service(
-        name="jaeger", image=image(settings, "jaeger"), args=(f"--config={ROOT}/jaeger/config.yaml",),
-        ports=(Port("otlp-grpc", 4317), Port("otlp-http", 4318), Port("query", jaeger.QUERY_PORT),
+        name="jaeger", image=image(settings, "jaeger"), args=(f"--config={place.path('jaeger/config.yaml')}",),
+        ports=(Port("otlp-grpc", jaeger.OTLP_GRPC_PORT), Port("otlp-http", jaeger.OTLP_HTTP_PORT), Port("query", jaeger.QUERY_PORT),
                Port("health", jaeger.HEALTH_PORT), Port("metrics", jaeger.METRICS_PORT)),
         probe=Probe("/status", jaeger.HEALTH_PORT), config_files=_config_files("jaeger", rendered),
-        data_dir=jaeger.DATA_DIR if jaeger.persistent(settings) else None,
+        data_dir=(place.data or jaeger.DATA_DIR) if jaeger.persistent(settings) else None,
         run_as_user=10001, read_only_root=True, env=(), secret_files=(),
         cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="2Gi")
 

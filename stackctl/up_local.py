@@ -1,8 +1,9 @@
 """`python -m stackctl up-local`: the stack on real binaries on 127.0.0.1, no Docker.
 
-Renders every artifact for the stack file (artifacts.render_all), adapts the
-ones that name container hosts, ports and /etc/llmobs paths to free 127.0.0.1 ports
-and the work directory, and starts:
+Renders every artifact for the stack file (artifacts.render_all) as `stackctl render`
+does, renders the backends' configs again for a placement on free 127.0.0.1 ports and
+the work directory (backends.common.Placement; nothing is edited after rendering), and
+starts:
 
   collector     the built gateway (scripts/build-collector.sh) on the rendered pipeline
   prometheus    Debian's Prometheus with the rendered rules; metrics arrive by remote write
@@ -21,7 +22,6 @@ import ctypes
 import dataclasses
 import json
 import os
-import re
 import secrets
 import signal
 import socket
@@ -36,9 +36,11 @@ from pathlib import Path
 import yaml
 
 import collector_config
+from backends import alertmanager as alertmanager_backend
 from backends import jaeger as jaeger_backend
+from backends import prometheus as prometheus_backend
 from backends import services as backend_services
-from backends.common import ROOT as CONTAINER_ROOT
+from backends.common import Placement
 from collector_config import Listen
 from settings import Settings, validate
 from settings.model import Traces
@@ -102,89 +104,51 @@ class Ports:
         return cls(collector, free_port(), free_port(), jaeger)
 
 
-def local_settings(stack_file: str | Path, ports: Ports) -> Settings:
-    """The stack's settings with the exporters pointed at the local backends."""
+def local_settings(stack_file: str | Path, ports: Ports) -> tuple[Settings, list[str]]:
+    """The stack's settings for a run on this machine, and what that changed: the
+    exporters point at the local backends; nothing goes to external storage or receivers
+    (their secrets live in the stack's secret config, not here)."""
     doc = yaml.safe_load(Path(stack_file).read_text()) or {}
     config, _secrets = split_stack_config(doc.get("config") or {})
+    notes = []
     config["endpoints"] = {
         "metrics": f"http://127.0.0.1:{ports.prometheus}/api/v1/write",
         "traces": f"127.0.0.1:{ports.jaeger[4317]}",
     }
-    return validate(config)
-
-
-def _local_path(text: str, artifacts: Path) -> str:
-    return text.replace(CONTAINER_ROOT + "/", str(artifacts) + "/")
-
-
-def prometheus_config(rendered: str, ports: Ports, artifacts: Path, notes: list[str]) -> str:
-    config = yaml.safe_load(rendered)
-    config["rule_files"] = [_local_path(f, artifacts) for f in config.get("rule_files", [])]
-    for am in config.get("alerting", {}).get("alertmanagers", []):
-        for static in am.get("static_configs", []):
-            static["targets"] = [f"127.0.0.1:{ports.alertmanager}"]
-    local = {"collector": ports.collector.telemetry_port, "prometheus": ports.prometheus,
-             "alertmanager": ports.alertmanager, "jaeger": ports.jaeger[jaeger_backend.METRICS_PORT]}
-    jobs = []
-    for job in config.get("scrape_configs", []):
-        if job["job_name"] in local:
-            job = {"job_name": job["job_name"], "static_configs": [{"targets": [f"127.0.0.1:{local[job['job_name']]}"]}]}
-            jobs.append(job)
-        else:
-            notes.append(f"prometheus: scrape job {job['job_name']!r} dropped (not running locally)")
-    config["scrape_configs"] = jobs
-    if config.pop("remote_write", None):
+    if (config.get("prometheus") or {}).get("remote_write"):
+        config["prometheus"] = {**config["prometheus"], "remote_write": []}
         notes.append("prometheus: remote_write to external storage dropped for the local run")
-    return "# Adapted by stackctl up-local: 127.0.0.1 ports, local paths.\n" + yaml.safe_dump(config, sort_keys=False)
+    receivers = (config.get("alerts") or {}).get("receivers") or {}
+    if receivers.get("kind", "none") != "none":
+        config["alerts"] = {**config["alerts"], "receivers": {"kind": "none"}}
+        notes.append("alertmanager: receivers need their secrets; alerts stay in Alertmanager locally")
+    return validate(config), notes
 
 
-def alertmanager_config(rendered: str, notes: list[str]) -> str:
-    config = yaml.safe_load(rendered)
-    if CONTAINER_ROOT in json.dumps(config):
-        # Receivers read their URL from a mounted secret; locally alerts stay in Alertmanager.
-        config["receivers"] = [{"name": r["name"]} for r in config["receivers"]]
-        notes.append("alertmanager: receivers need the alert_webhook_url secret; alerts stay in Alertmanager locally")
-    return "# Adapted by stackctl up-local.\n" + yaml.safe_dump(config, sort_keys=False)
+def placements(ports: Ports, local: Path, data: Path) -> dict[str, Placement]:
+    """Each backend on 127.0.0.1: files under `local`, state under `data`, free ports."""
+    peers = {"collector": f"127.0.0.1:{ports.collector.telemetry_port}",
+             "prometheus": f"127.0.0.1:{ports.prometheus}",
+             "alertmanager": f"127.0.0.1:{ports.alertmanager}",
+             "jaeger": f"127.0.0.1:{ports.jaeger[jaeger_backend.METRICS_PORT]}"}
+
+    def place(name: str, **kw) -> Placement:
+        return Placement(root=str(local), data=str(data / name), host="127.0.0.1", **kw)
+    return {"prometheus": place("prometheus", ports={prometheus_backend.PORT: ports.prometheus}, peers=peers),
+            "alertmanager": place("alertmanager", ports={backend_services.ALERTMANAGER_PORT: ports.alertmanager}),
+            "jaeger": place("jaeger", ports=ports.jaeger)}
 
 
-def jaeger_config(rendered: str, ports: Ports) -> str:
-    """Every 0.0.0.0:<port> (and host/port pair) -> 127.0.0.1:<free port>."""
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("host") == "0.0.0.0" and isinstance(node.get("port"), int):
-                node = {**node, "host": "127.0.0.1", "port": local(node["port"])}
-            return {key: walk(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        if isinstance(node, str):
-            m = re.fullmatch(r"(?:0\.0\.0\.0|localhost)?:(\d+)", node)
-            if m:
-                return f"127.0.0.1:{local(int(m.group(1)))}"
-        return node
-
-    def local(port: int) -> int:
-        if port not in ports.jaeger:
-            raise ValueError(f"jaeger/config.yaml listens on port {port}, which up-local does not map; "
-                             f"known: {sorted(ports.jaeger)}")
-        return ports.jaeger[port]
-
-    config = walk(yaml.safe_load(rendered))
-    # A Kubernetes stack keeps traces in Badger on its volume; a local run keeps them in memory.
-    for name, backend in config["extensions"]["jaeger_storage"]["backends"].items():
-        if "memory" not in backend:
-            config["extensions"]["jaeger_storage"]["backends"][name] = {
-                "memory": {"max_traces": jaeger_backend.MAX_TRACES}}
-    return "# Adapted by stackctl up-local: 127.0.0.1 ports.\n" + yaml.safe_dump(config, sort_keys=False)
+def dropped_scrape_jobs(settings: Settings, place: Placement) -> list[str]:
+    return [f"prometheus: scrape job {job['job_name']!r} dropped (not running locally)"
+            for job in prometheus_backend.scrape_configs(settings) if job["job_name"] not in place.peers]
 
 
-def _args(service, artifacts: Path, data: Path) -> list[str]:
-    out = []
-    for arg in service.args:
-        arg = _local_path(arg, artifacts)
-        if service.data_dir:
-            arg = arg.replace(f"={service.data_dir}", f"={data}")
-        out.append(arg)
-    return out
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 # ---------------------------------------------------------------- processes
@@ -250,63 +214,64 @@ class LocalStack:
 
     def prepare(self) -> None:
         w = self.workdir
-        self.ports = ports = Ports.allocate()
-        self.settings = settings = local_settings(self.stack_file, ports)
+        self.ports = Ports.allocate()
+        self.settings, self.notes = local_settings(self.stack_file, self.ports)
         self.token = None
-        if settings.ingest.auth:
+        if self.settings.ingest.auth:
             self.token = self.token_arg or os.environ.get(collector_config.TOKEN_ENV) or secrets.token_urlsafe(24)
-        artifacts = w / "artifacts"
-        rendered = render_all(settings)
-        for rel, text in rendered.items():          # as `stackctl render` writes them
-            path = artifacts / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        local = w / "local"
+        rendered = render_all(self.settings)
+        _write(w / "artifacts", rendered)           # as `stackctl render` writes them
         self.logs_file = w / "sinks" / "logs.jsonl"
         self.logs_file.parent.mkdir(parents=True, exist_ok=True)
-        # The ingest token goes to the gateway the way the targets give it: as a file only it reads.
-        token_file = w / "secrets" / "ingest_token"
+        places = placements(self.ports, w / "local", w / "data")
+        _write(w / "local", self._local_files(rendered, places))
+        if self.settings.traces.backend == "tempo":
+            self.notes.append("tempo cannot run on this machine: Jaeger receives the traces (same OTLP exporter)")
+        self.notes += dropped_scrape_jobs(self.settings, places["prometheus"])
+        self.procs = self._procs(rendered, places, self.binaries or find_binaries())
+
+    def _token_file(self) -> Path:
+        """The ingest token goes to the gateway the way the targets give it: as a file only it reads."""
+        token_file = self.workdir / "secrets" / "ingest_token"
         token_file.parent.mkdir(parents=True, exist_ok=True)
         token_file.write_text((self.token or "") + "\n")
         token_file.chmod(0o600)
+        return token_file
+
+    def _local_files(self, rendered: dict[str, str], places: dict[str, Placement]) -> dict[str, str]:
+        """The renderers' own output for this placement; nothing is edited after rendering."""
+        settings = self.settings
         files = {
             # The single-tier gateway on local ports, logs to the file exporter instead of Loki.
-            "collector/config.yaml": collector_config.render_yaml(settings, ports.collector, logs_file=str(self.logs_file),
-                                                                  token_file=str(token_file)),
-            "prometheus/prometheus.yml": prometheus_config(rendered["prometheus/prometheus.yml"], ports, local, self.notes),
-            "alertmanager/alertmanager.yml": alertmanager_config(rendered["alertmanager/alertmanager.yml"], self.notes),
-            "jaeger/config.yaml": jaeger_config(rendered.get("jaeger/config.yaml")
-                                                or jaeger_backend.render(settings)["jaeger/config.yaml"], ports),
+            "collector/config.yaml": collector_config.render_yaml(settings, self.ports.collector,
+                                                                  logs_file=str(self.logs_file),
+                                                                  token_file=str(self._token_file())),
+            **prometheus_backend.render(settings, places["prometheus"]),
+            **alertmanager_backend.render(settings),
+            **jaeger_backend.render(settings, places["jaeger"]),
         }
-        for rel, text in rendered.items():
-            if rel.startswith("prometheus/rules/"):
-                files[rel] = text
-        for rel, text in files.items():
-            path = local / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        if settings.traces.backend == "tempo":
-            self.notes.append("tempo cannot run on this machine: Jaeger receives the traces (same OTLP exporter)")
-        bins = self.binaries or find_binaries()
-        data, logs = w / "data", w / "logs"
-        prom = backend_services.prometheus(settings, rendered)
-        am = backend_services.alertmanager(settings, rendered)
+        files.update({rel: text for rel, text in rendered.items() if rel.startswith("prometheus/rules/")})
+        return files
+
+    def _procs(self, rendered: dict[str, str], places: dict[str, Placement], bins: dict[str, str]) -> list[Proc]:
+        settings, ports, logs = self.settings, self.ports, self.workdir / "logs"
+        prom = backend_services.prometheus(settings, rendered, places["prometheus"])
+        am = backend_services.alertmanager(settings, rendered, places["alertmanager"])
         # Jaeger is the local traces backend whichever the stack deploys.
-        jaeger = backend_services.traces_backend(dataclasses.replace(settings, traces=Traces("jaeger")), rendered)
-        self.procs = [
-            Proc("alertmanager", [bins["alertmanager"], *_args(am, local, data / "alertmanager"),
-                                  f"--web.listen-address=127.0.0.1:{ports.alertmanager}"],
+        jaeger = backend_services.traces_backend(dataclasses.replace(settings, traces=Traces("jaeger")), rendered,
+                                                 places["jaeger"])
+        return [
+            Proc("alertmanager", [bins["alertmanager"], *am.args],
                  f"http://127.0.0.1:{ports.alertmanager}{am.probe.path}", logs / "alertmanager.log"),
-            Proc("prometheus", [bins["prometheus"], *_args(prom, local, data / "prometheus"),
-                                f"--web.listen-address=127.0.0.1:{ports.prometheus}"],
+            Proc("prometheus", [bins["prometheus"], *prom.args],
                  f"http://127.0.0.1:{ports.prometheus}{prom.probe.path}", logs / "prometheus.log"),
             # Jaeger traces itself to localhost:4317 by default: its own receiver in a container, but
             # any process on that port here. Keep self-tracing off and pointed at its own receiver.
-            Proc("jaeger", [bins["jaeger"], *_args(jaeger, local, data / "jaeger")],
+            Proc("jaeger", [bins["jaeger"], *jaeger.args],
                  f"http://127.0.0.1:{ports.jaeger[jaeger.probe.port]}{jaeger.probe.path}", logs / "jaeger.log",
                  env={"OTEL_TRACES_SAMPLER": "always_off",
                       "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{ports.jaeger[4317]}"}),
-            Proc("collector", [bins["collector"], f"--config={local / 'collector/config.yaml'}"],
+            Proc("collector", [bins["collector"], f"--config={self.workdir / 'local/collector/config.yaml'}"],
                  f"http://127.0.0.1:{ports.collector.health_port}/", logs / "collector.log"),
         ]
 

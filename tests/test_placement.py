@@ -1,0 +1,74 @@
+"""Backend renderers take a Placement; up-local runs their output as rendered (issue #15 item 10)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from backends import jaeger, prometheus, services
+from backends.common import CONTAINER, ROOT, Placement
+from settings import validate
+from stackctl.up_local import LocalStack, placements
+from up_local_run import stack_file_for_tests
+
+FAKE_BINS = {name: f"/nonexistent/{name}" for name in ("prometheus", "alertmanager", "jaeger", "collector")}
+
+
+@pytest.fixture()
+def prepared(tmp_path):
+    stack = LocalStack(stack_file_for_tests(tmp_path), tmp_path / "work", binaries=FAKE_BINS)
+    stack.prepare()
+    return stack
+
+
+def test_local_files_are_exactly_the_renderers_output_for_the_placement(prepared):
+    local = prepared.workdir / "local"
+    places = placements(prepared.ports, local, prepared.workdir / "data")
+    s = prepared.settings
+    for rel, text in {**prometheus.render(s, places["prometheus"]), **jaeger.render(s, places["jaeger"])}.items():
+        assert (local / rel).read_text() == text, rel
+
+
+def test_a_local_run_names_no_container_path_host_or_port(prepared):
+    local = prepared.workdir / "local"
+    text = "\n".join(p.read_text() for p in local.rglob("*") if p.is_file())
+    argv = json.dumps([proc.argv for proc in prepared.procs])
+    for where in (text, argv):
+        assert ROOT not in where
+        assert "0.0.0.0" not in where
+    prom = yaml.safe_load((local / "prometheus/prometheus.yml").read_text())
+    assert prom["rule_files"] == [f"{local}/prometheus/rules/*.yml"]
+    assert prom["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == \
+        [f"127.0.0.1:{prepared.ports.alertmanager}"]
+    assert {j["job_name"] for j in prom["scrape_configs"]} == {"collector", "prometheus", "alertmanager", "jaeger"}
+    assert any("scrape job 'loki' dropped" in n for n in prepared.notes)
+
+
+def test_the_default_placement_is_the_containers():
+    s = validate({"target": "kubernetes"})
+    assert prometheus.config(s)["rule_files"] == [f"{ROOT}/prometheus/rules/*.yml"]
+    assert prometheus.config(s) == prometheus.config(s, CONTAINER)
+    assert jaeger.config(s)["extensions"]["jaeger_query"]["http"]["endpoint"] == f"0.0.0.0:{jaeger.QUERY_PORT}"
+    assert "--web.listen-address=0.0.0.0:9090" in services.prometheus(s, {}).args
+    badger = jaeger.config(s, Placement(root="/w", data="/w/data/jaeger", ports={p: p + 1 for p in (
+        4317, 4318, jaeger.QUERY_PORT, jaeger.GRPC_QUERY_PORT, jaeger.HEALTH_PORT, jaeger.METRICS_PORT)}))
+    dirs = badger["extensions"]["jaeger_storage"]["backends"][jaeger.STORE]["badger"]["directories"]
+    assert dirs == {"keys": "/w/data/jaeger/keys", "values": "/w/data/jaeger/values"}
+
+
+def test_a_port_the_placement_does_not_map_is_an_error_naming_it():
+    s = validate({"target": "docker"})
+    with pytest.raises(ValueError, match="port 16686"):
+        jaeger.config(s, Placement(host="127.0.0.1", ports={p: 1 for p in (
+            4317, 4318, jaeger.GRPC_QUERY_PORT, jaeger.HEALTH_PORT, jaeger.METRICS_PORT)}))
+
+
+def test_remote_write_and_receivers_are_off_locally_and_said(tmp_path):
+    stack = LocalStack(stack_file_for_tests(tmp_path, prometheus={"remote_write": [{"url": "https://m.example/w"}]}),
+                       tmp_path / "work", binaries=FAKE_BINS)
+    stack.prepare()
+    assert stack.settings.prometheus.remote_write == ()
+    assert "remote_write" not in yaml.safe_load(Path(stack.workdir / "local/prometheus/prometheus.yml").read_text())
+    assert any("remote_write" in n for n in stack.notes)

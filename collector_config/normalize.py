@@ -48,10 +48,20 @@ def indexed_gate() -> str:
     return '"(?:' + "|".join(heads) + r')\.[0-9]'
 
 
+# Canonical keys that live on the resource. The resource context renames only their
+# aliases: the other aliases are span, event, log or data-point attributes, and renaming
+# them on every resource too cost a third of the config (~140 KiB) for nothing.
+RESOURCE_KEYS = frozenset({k.ENVIRONMENT})
+
+
 def groups(ctx: str) -> list[dict]:
     """Statement groups for one context. Most records carry no alias: each group's condition
     (one match over the record's key list) skips the whole group for them."""
     renames = [a for a in aliases.ALIASES if a.key != a.canonical]
+    if ctx == "resource":
+        renames = [a for a in renames if a.canonical in RESOURCE_KEYS]
+        return [{"context": ctx, "conditions": _keys_match(ctx, rename_gates([a.key for a in renames])),
+                 "statements": [line for a in renames for line in _rename(ctx, a.key, a.canonical)]}]
     out = [{"context": ctx, "conditions": _keys_match(ctx, rename_gates([a.key for a in renames])),
             "statements": [line for a in renames for line in _rename(ctx, a.key, a.canonical)]}]
     indexed = []

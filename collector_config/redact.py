@@ -291,6 +291,33 @@ def _utf8(ctx: str, text: str) -> list[str]:
     return out
 
 
+# A `(?i)` gate whose body is plain lowercase text (no class, escape or letter that the
+# lowercasing would change) is checked case-sensitively on a lowercased copy of the text:
+# Go's regexp then jumps to its literal instead of trying every position (~40x cheaper).
+_LOWERABLE = re.compile(r"""(?:[a-z0-9_ :=@/%-]|\\[s."'-]|\[[:="'\\]+\]|\(\?:|[|)?*+])+""")
+# Go's (?i) also folds `s` with U+017F (long s), which lowercasing keeps: a text holding one
+# makes every lowered gate true, so no match is lost.
+_LONG_S = "\u017f"
+
+
+def lowered(gate: str) -> str | None:
+    """The case-sensitive body of a `(?i)` gate that can run on lowercased text, or None."""
+    body = gate.removeprefix("(?i)")
+    return body if body != gate and _LOWERABLE.fullmatch(body) else None
+
+
+def _gate_flags(ctx: str, text: str, gates: dict[str, str], flag: dict[str, str]) -> list[str]:
+    lower, fold = f'{ctx}.cache["lower"]', f'{ctx}.cache["fold"]'
+    out = []
+    if any(lowered(g) for g in gates):
+        out += [f"set({lower}, ToLowerCase({text}))", f"set({fold}, true) where IsMatch({text}, {lit(_LONG_S)})"]
+    for g in gates:
+        body = lowered(g)
+        match = f"IsMatch({text}, {lit(g)})" if body is None else f"({fold} == true or IsMatch({lower}, {lit(body)}))"
+        out.append(f"set({flag[g]}, true) where {match}")
+    return out
+
+
 def _detect(ctx: str, settings: Settings) -> list[str]:
     """Each detector's gates are checked once on the record's text; a detector runs only
     where one of its gates matched, so a clean record pays a few cheap scans instead of a
@@ -305,8 +332,7 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     text, hit, nested, keys = (f'{ctx}.cache["{name}"]' for name in ("text", "hit", "nested", "keys"))
     flag = {g: f'{ctx}.cache["{name}"]' for g, name in gates.items()}
     # The text was built at the start of the processor (the content policy reads it too).
-    out = _utf8(ctx, text)
-    out += [f"set({flag[g]}, true) where IsMatch({text}, {lit(g)})" for g in gates]
+    out = _utf8(ctx, text) + _gate_flags(ctx, text, gates, flag)
     out.append(f"set({hit}, true) where " + " or ".join(f"{f} == true" for f in flag.values()))
     # Nested values show in the JSON text as `":[` or `":{`.
     anything = lit("|".join(f"(?:{d.regex})" for d in found))

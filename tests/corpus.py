@@ -25,6 +25,9 @@ SECRETS: tuple[tuple[str, str, str], ...] = (
     ("credential_pair", '{"api_key": "zq8XkP0vLm3"}', "zq8XkP0vLm3"),
     ("credential_pair", "secret: 'BlueMoon42!'", "BlueMoon42!"),
     ("credential_pair", "DB_PASSWORD=\"c0rrect-h0rse\"", "c0rrect-h0rse"),
+    # Go's (?i) folds s with U+017F and k with U+212A: the lowercased gates must not miss them.
+    ("credential_pair", "retry with pa\u017fsword=hunter3-Long5", "hunter3-Long5"),
+    ("credential_pair", "api_\u212aey=Zebra-77-Quartz", "Zebra-77-Quartz"),
     ("url_credentials", "connect postgres://admin:s3cr3tPa55@db.internal:5432/app", "s3cr3tPa55"),
     ("email", "contact jane.doe+llm@example.com please", "jane.doe+llm@example.com"),
     ("phone", "call me at +1 415 555 2671 tomorrow", "415 555 2671"),

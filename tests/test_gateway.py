@@ -191,7 +191,7 @@ def test_content_hashed_not_kept(run):
         message = f'[{{"role":"user","content":"{text}"}}]'
         assert k.INPUT_MESSAGES not in a and "input.value" not in a and "gen_ai.prompt.0.content" not in a
         assert a[k.INPUT_MESSAGES + ".sha256"] == hashlib.sha256(message.encode()).hexdigest()
-        assert a[k.INPUT_MESSAGES + ".length"] == len(message)
+        assert a[k.INPUT_MESSAGES + ".length"] == len(message.encode())   # UTF-8 bytes
         assert a[k.INPUT_MESSAGES + ".0.content.sha256"] == hashlib.sha256(text.encode()).hexdigest()
     events = [r for r in gw.logs.logs() if r["event_name"] == "gen_ai.user.message"]
     assert events and all("content" not in r["body"] and "llmobs.body.content.sha256" in r["attributes"] for r in events)

@@ -30,9 +30,9 @@ def _texts() -> list[str]:
 
 def gateway_text(attributes: dict) -> str:
     """What the gateway scans: the attributes as Go's encoding/json writes them (HTML
-    characters escaped), then the generator's unescape steps, in order."""
-    text = json.dumps(attributes, separators=(",", ":"))
-    for c in "<>&":
+    characters and the JS line separators escaped, other non-ASCII as UTF-8), then the generator's unescape steps, in order."""
+    text = json.dumps(attributes, separators=(",", ":"), ensure_ascii=False)   # Go keeps UTF-8 as is
+    for c in "<>&\u2028\u2029":
         text = text.replace(c, "\\u%04x" % ord(c))
     text = text.replace("\\\\", "~")
     text = re.sub(r"\\[nrtbf]", " ", text)
@@ -72,3 +72,11 @@ def test_anchored_custom_pattern_runs_ungated():
 def test_each_tier_config_within_budget(stack, tier):
     size = len(collector_config.render_yaml(load_stack_file(stack), tier=tier).encode())
     assert size <= TIER_BUDGET, f"{stack} {tier}: {size} bytes > {TIER_BUDGET}"
+
+
+@pytest.mark.parametrize("gate, body", [
+    (r"(?i)bearer\s", r"bearer\s"), (r"(?i)key[\"']?\s*[:=]", r"key[\"']?\s*[:=]"),
+    (r"(?i)pass(?:word|wd)?=", r"pass(?:word|wd)?="),
+    (r"(?i)[A-Z]x", None), (r"(?i)\x41b", None), (r"(?i)\p{Lu}", None), (r"(?i)ABC", None), ("key", None)])
+def test_only_plain_lowercase_case_insensitive_gates_run_on_the_lowered_text(gate, body):
+    assert redact.lowered(gate) == body

@@ -240,38 +240,16 @@ def run(endpoint: str = "http://127.0.0.1:4317", *, scenario: str = "baseline", 
     span_exp, log_exp = CountingSpanExporter(span_exp), CountingLogExporter(log_exp)
     resource = Resource.create({k.SERVICE_NAME: service, "service.version": "2025.06.1",
                                 flavor_obj.key(k.ENVIRONMENT): ENVIRONMENT, X.SCENARIO: chosen.name})
-    tracer_provider, logger_provider, meter_provider = _providers(resource, seed, span_exp, log_exp, metric_exp)
-    emitter = Emitter(tracer_provider, logger_provider, meter_provider, flavor_obj)
+    providers = _providers(resource, seed, span_exp, log_exp, metric_exp)
     summary = Summary(endpoint, protocol, chosen.name, flavor, seed, rate, duration, after, service)
-    total = max(1, round(rate * duration))
     start = time.monotonic()
-    last_progress = 0.0
-    every = 0.5 if progress is not None and progress.isatty() else 10.0
     try:
-        for i in range(total):
-            # Pacing, not readiness: requests arrive at `rate`; `stop` is checked while waiting.
-            while (delay := start + i / rate - time.monotonic()) > 0 and not (stop and stop()):
-                time.sleep(min(delay, 0.2))
-            if stop and stop():
-                break
-            root, tally = planner.plan(i)
-            trace_id = emitter.emit(root, time.time_ns())
-            summary.tally.add(tally)
-            if len(summary.trace_ids) < TRACE_ID_CAP:
-                summary.trace_ids.append(trace_id)
-            if tally.secrets and len(summary.secret_trace_ids) < TRACE_ID_CAP:
-                summary.secret_trace_ids.append(trace_id)
-            now = time.monotonic()
-            if progress and (now - last_progress >= every or i == total - 1):
-                last_progress = now
-                _progress(progress, summary, i + 1, total, now - start)
+        _send(planner, Emitter(*providers, flavor_obj), summary, progress, stop)
     finally:
-        tracer_provider.force_flush(30_000)
-        logger_provider.force_flush(30_000)
-        meter_provider.force_flush(30_000)
-        tracer_provider.shutdown()
-        logger_provider.shutdown()
-        meter_provider.shutdown()
+        for provider in providers:
+            provider.force_flush(30_000)
+        for provider in providers:
+            provider.shutdown()
     summary.elapsed_s = time.monotonic() - start
     summary.spans_exported, summary.spans_failed = span_exp.ok, span_exp.failed
     summary.logs_exported, summary.logs_failed = log_exp.ok, log_exp.failed
@@ -279,6 +257,31 @@ def run(endpoint: str = "http://127.0.0.1:4317", *, scenario: str = "baseline", 
         progress.write("\n" if progress.isatty() else "")
         progress.flush()
     return summary
+
+
+def _send(planner: Planner, emitter: Emitter, summary: Summary, progress: TextIO | None,
+          stop: Callable[[], bool] | None) -> None:
+    """Emit `round(rate * duration)` planned requests, paced at `rate`, tallying each."""
+    rate, total = summary.rate, max(1, round(summary.rate * summary.duration))
+    start, last_progress = time.monotonic(), 0.0
+    every = 0.5 if progress is not None and progress.isatty() else 10.0
+    for i in range(total):
+        # Pacing, not readiness: requests arrive at `rate`; `stop` is checked while waiting.
+        while (delay := start + i / rate - time.monotonic()) > 0 and not (stop and stop()):
+            time.sleep(min(delay, 0.2))
+        if stop and stop():
+            break
+        root, tally = planner.plan(i)
+        trace_id = emitter.emit(root, time.time_ns())
+        summary.tally.add(tally)
+        if len(summary.trace_ids) < TRACE_ID_CAP:
+            summary.trace_ids.append(trace_id)
+        if tally.secrets and len(summary.secret_trace_ids) < TRACE_ID_CAP:
+            summary.secret_trace_ids.append(trace_id)
+        now = time.monotonic()
+        if progress and (now - last_progress >= every or i == total - 1):
+            last_progress = now
+            _progress(progress, summary, i + 1, total, now - start)
 
 
 def _providers(resource: Resource, seed: int, span_exp, log_exp, metric_exp):

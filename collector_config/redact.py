@@ -185,9 +185,12 @@ def _guard(ctx: str, settings: Settings) -> list[str]:
     # a run of min_chars JSON string characters (an escape counts as one).
     now = f'{ctx}.cache["guard_now"]'
     current = ('Concat([String(log.attributes), String(log.body)], " ")' if ctx == "log" else f"String({ctx}.attributes)")
-    blank, long_run = lit(GUARD_BLANK), lit(guard_long_run(guard.min_chars))
+    # One literal-led match per alternative: Go's regexp skips to a literal, but tries an
+    # alternation at every position of the text.
+    blank = " or ".join(f"IsMatch({now}, {lit(b)})" for b in GUARD_BLANK.split("|"))
+    long_run = lit(guard_long_run(guard.min_chars))
     out = [f"set({now}, {current}) where {llm}",
-           f"set({on}, true) where {llm} and IsMatch({now}, {blank}) and IsMatch({now}, {long_run})"]
+           f"set({on}, true) where {llm} and ({blank}) and IsMatch({now}, {long_run})"]
     fired = re_escape("[CONTENT:")
     first_key = lit(f'"(?P<guarded>[^"]+)":"{fired}')
     for target in [f"{ctx}.attributes"] + (["log.body"] if ctx == "log" else []):

@@ -20,6 +20,16 @@ def build(settings: Settings):
            "red above the budget alert (budget x 1.2).", "currencyUSD",
            [target("sum(avg_over_time(tenant:llm_cost:rate1h[6h])) * 86400", instant=True)],
            thresholds=[(a.daily_cost_budget_usd, "orange"), (1.2 * a.daily_cost_budget_usd, "red")])
+    remaining = "((days_in_month() - day_of_month()) * 86400 + 86400 - time() % 86400)"
+    month_end = (f"(sum(increase(llm_cost_total[$__range])) + "
+                 f"sum(avg_over_time(tenant:llm_cost:rate1h[6h])) * {remaining})")
+    b.stat("month_end", "Projected month-end spend", "This month's spend so far (the panel's time is this month) "
+           "plus the last 6 hours' rate until the month ends, all tenants.", "currencyUSD",
+           [target(month_end, instant=True)], time_from="now/M")
+    b.stat("month_budget", "Projected month-end vs budget", "The projection as a share of the month's budget (the "
+           "daily budget x days in the month); red at the daily budget alert's 1.2x.", "percentunit",
+           [target(f"{month_end} / (days_in_month() * {a.daily_cost_budget_usd:g})", instant=True)],
+           thresholds=[(1.0, "orange"), (1.2, "red")], time_from="now/M")
     b.stat("per_request", "Cost per call", "Average USD per priced LLM call over the selected range.", "currencyUSD",
            [target(f"sum(increase(llm_cost_total{{{SEL}}}[$__range])) / sum(increase(llm_requests_total{{{SEL}}}[$__range]))",
                    instant=True)])

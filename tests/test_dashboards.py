@@ -28,6 +28,9 @@ def test_house_style(slug):
     names = [v["name"] for v in board["templating"]["list"]]
     assert names[:3] == ["datasource", "traces", "logs"]
     for v in board["templating"]["list"][3:]:
+        if v["type"] == "textbox":   # a pasted trace id; empty matches every trace
+            assert v["name"] == "trace_id" and v["query"] == ""
+            continue
         assert v["includeAll"] and v["allValue"] == ".*" and v["multi"]
     assert board["links"] and board["links"][0]["tags"] == ["llmobs"]
     for p in board["panels"]:
@@ -47,6 +50,49 @@ def test_thresholds_come_from_the_alert_settings():
 def test_panel_ids_stable_when_a_panel_is_added():
     ids = {p["title"]: p["id"] for p in BOARDS["overview"]["panels"]}
     assert ids["Latency p50 / p95 / p99"] == dashboards.helpers.panel_id("overview", "latency")
+
+
+def _panel(slug, key):
+    return next(p for p in BOARDS[slug]["panels"] if p["id"] == dashboards.helpers.panel_id(slug, key))
+
+
+def test_quantile_panels_come_from_one_helper():
+    latency = _panel("overview", "latency")["targets"]
+    assert [(t["refId"], t["legendFormat"]) for t in latency] == [("A", "p50"), ("B", "p95"), ("C", "p99")]
+    assert latency[1]["expr"] == ("histogram_quantile(0.95, sum by (le) (rate(gen_ai_client_operation_duration_seconds_"
+                                  'bucket{gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model", '
+                                  'deployment_environment_name=~"$environment"}[$__rate_interval])))')
+    tools = _panel("agents", "tool_latency")["targets"]
+    assert [(t["legendFormat"], t["expr"]) for t in tools] == [
+        ("{{gen_ai_tool_name}}", "histogram_quantile(0.95, sum by (le, gen_ai_tool_name) "
+                                 "(rate(llm_tool_duration_seconds_bucket[$__rate_interval])))")]
+    assert [t["legendFormat"] for t in _panel("rag", "score")["targets"]] == ["p50", "p10"]
+
+
+def test_exemplars_only_on_app_histograms():
+    asked = {(slug, p["title"]) for slug, b in BOARDS.items() for p in b["panels"]
+             for t in p.get("targets", []) if t.get("exemplar")}
+    assert asked == {("overview", "App-reported HTTP latency p95 by route (exemplars)"),
+                     ("overview", "App-reported tokens per call p95 (exemplars)")}
+    with pytest.raises(ValueError, match="exemplars exist only on"):
+        dashboards.helpers.quantiles("gen_ai_client_operation_duration_seconds", exemplar=True)
+
+
+def test_llm_event_log_panels_follow_the_trace_id_variable():
+    for slug, key in (("overview", "llm_events"), ("agents", "agent_events")):
+        panel = _panel(slug, key)
+        assert panel["type"] == "logs" and panel["datasource"] == "${logs}"
+        assert '| trace_id=~"${trace_id}.*"' in panel["targets"][0]["expr"]
+        assert "trace_id" in {v["name"] for v in BOARDS[slug]["templating"]["list"]}
+
+
+def test_release_annotations_mark_new_prompt_versions_and_models():
+    names = {a["name"]: a for a in BOARDS["quality"]["annotations"]["list"]}
+    assert set(names) == {"New prompt version", "New model"}
+    assert names["New prompt version"]["expr"] == (
+        "count by (llmobs_prompt_version) (increase(llm_requests_total[10m]) > 0) unless "
+        "count by (llmobs_prompt_version) (increase(llm_requests_total[10m] offset 10m) > 0)")
+    assert names["New prompt version"]["datasource"] == "${datasource}"
 
 
 def test_clean_dashboards_pass_lint():
@@ -77,6 +123,18 @@ def _first(board):
         queryType="", datasource="${logs}", expr='{service_name="x" |'), "logql rejected"),
     ("traceql", lambda b: next(p for p in b["panels"] if p.get("type") == "table")["targets"][0].update(
         query="{ span.x = }"), "traceql rejected"),
+    ("logs panel logql", lambda b: next(p for p in b["panels"] if p.get("type") == "logs")["targets"][0].update(
+        expr='{service_name=~".+"} | trace_id=~"${trace_id}.*" |'), "logql rejected"),
+    ("bare counter", lambda b: _first(b)["targets"][0].update(expr="sum(llm_requests_total)"),
+     "counter llm_requests_total outside rate()/increase()"),
+    ("exemplar", lambda b: _first(b)["targets"][0].update(exemplar=True), "exemplars on a metric that has none"),
+    ("annotation promql", lambda b: b["annotations"]["list"].append(
+        {"name": "x", "datasource": "${datasource}", "expr": "count(rate(llm_requests_total[5m])"}), "PromQL rejected"),
+    ("annotation metric", lambda b: b["annotations"]["list"].append(
+        {"name": "x", "datasource": "${datasource}", "expr": "count(rate(llm_nope_total[5m]))"}), "llm_nope_total"),
+    ("annotation datasource", lambda b: b["annotations"]["list"].append(
+        {"name": "x", "datasource": "prometheus", "expr": "count(rate(llm_requests_total[5m]))"}),
+     "not a template variable"),
 ])
 def test_each_lint_rule_fails_on_a_bad_dashboard(name, mutate, expected):
     problems = lint.lint(_bad(mutate))

@@ -26,7 +26,7 @@ import pytest
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.resources import Resource
 
-from backends import services
+from backends import grafana, services
 from binaries import binary
 from collector_harness import TOKEN, RunningCollector, free_port
 from dashboards import lint, review
@@ -204,6 +204,22 @@ def test_llm_event_panels_filter_on_fields_the_gateway_exports(run):
         for key in LLM_EVENT_KEYS + EVENT_LINE_KEYS:
             assert loki_label(key) in query
         assert re.search(r'\| trace_id=~"\$\{trace_id\}\.\*"', query), query
+
+
+def test_grafana_correlations_use_the_names_the_backends_write(run):
+    # Metrics -> traces: Grafana reads the exemplar label that remote write sets.
+    _, _, exemplar = _targets()
+    prom, _, _ = _targets()
+    labels = {key for where, expr in prom if where in exemplar
+              for e in run.prom.exemplars(_as_prometheus_sees_it(expr)) for key in e["labels"]}
+    assert grafana.EXEMPLAR_TRACE_LABEL in labels, labels
+    # Traces -> logs: a valid LogQL on Loki's `trace_id` structured metadata (Loki's otlp.go sets it
+    # from the record's trace id, which every exported LLM event carries).
+    query = grafana.TRACE_LOGS_QUERY.replace("$${__trace.traceId}", sorted(run.trace_ids)[0])
+    assert lint.parse_grammars([("traces->logs", "logql", query)]) == []
+    assert f'| {grafana.LOKI_TRACE_FIELD}="' in query and grafana.LOKI_TRACE_FIELD == "trace_id"
+    derived = grafana.logs_datasource()["jsonData"]["derivedFields"]
+    assert any(d["matcherType"] == "label" and d["matcherRegex"] == grafana.LOKI_TRACE_FIELD for d in derived)
 
 
 def test_loki_names_attributes_as_the_panels_expect():

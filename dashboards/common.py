@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from grafanalib.core import Annotations, Dashboard, DashboardLink, Templating, Time
 
-from dashboards.helpers import Board, datasource_vars, label_var, loki_label, textbox_var
+from dashboards.helpers import Board, datasource_vars, label_var, loki_label, service_var, textbox_var
 from settings import Settings
 from telemetry import keys as k
 
@@ -57,6 +57,7 @@ def dashboard(board: Board, title: str, uid: str, description: str, settings: Se
     return Dashboard(
         title=title, uid=uid, description=description, tags=[TAG], timezone="utc", refresh="1m",
         annotations=Annotations(list=annotations or []),
-        time=Time("now-6h", "now"), panels=board.panels, templating=Templating(list=variables(settings, *var_names)),
+        time=Time("now-6h", "now"), panels=board.panels, templating=Templating(list=variables(settings, *var_names) + (
+            [service_var()] if board.searches_traces and traces_type(settings) == "jaeger" else [])),
         links=[DashboardLink(title="LLM dashboards", type="dashboards", tags=[TAG], asDropdown=True,
                              includeVars=True, keepTime=True)])

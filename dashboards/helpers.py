@@ -59,6 +59,12 @@ def label_var(name: str, label: str, metric: str, title: str) -> Template:
                     includeAll=True, multi=True, allValue=".*", refresh=2, sort=1, default="All")
 
 
+def service_var() -> Template:
+    """One service (Jaeger searches one service at a time): no "All"."""
+    return Template(name="service", label="Service", dataSource=PROM, query="label_values(llm_requests_total, service_name)",
+                    refresh=2, sort=1)
+
+
 def textbox_var(name: str, label: str) -> Template:
     """Free text (a trace id pasted from a trace view or a log line); empty matches everything."""
     return Template(name=name, label=label, type="textbox", query="", default="")
@@ -122,6 +128,7 @@ class Board:
 
     def __init__(self, slug: str):
         self.slug, self.panels, self._x, self._y = slug, [], 0, 0
+        self.searches_traces = False   # a trace table: Jaeger's search needs one service
 
     def _pos(self, w: int, h: int) -> GridPos:
         if self._x + w > 24:
@@ -150,6 +157,7 @@ class Board:
 
     def table(self, key: str, title: str, description: str, unit: str, targets: list, datasource: str,
               links: list[dict] | None = None, w: int = 24, h: int = 8) -> None:
+        self.searches_traces = self.searches_traces or datasource == TRACES
         self.panels.append(Table(
             id=panel_id(self.slug, key), title=title, description=description, unit=unit, dataSource=datasource,
             targets=targets, gridPos=self._pos(w, h),

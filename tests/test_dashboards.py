@@ -31,6 +31,7 @@ def test_house_style(slug):
         if v["type"] == "textbox":   # a pasted trace id; empty matches every trace
             assert v["name"] == "trace_id" and v["query"] == ""
             continue
+        assert v["name"] != "service", "the single-service variable is for Jaeger only"
         assert v["includeAll"] and v["allValue"] == ".*" and v["multi"]
     assert board["links"] and board["links"][0]["tags"] == ["llmobs"]
     for p in board["panels"]:
@@ -97,6 +98,18 @@ def test_release_annotations_mark_new_prompt_versions_and_models():
 
 def test_clean_dashboards_pass_lint():
     assert lint.lint(BOARDS) == []
+
+
+def test_jaeger_dashboards_pass_lint_and_pick_one_service():
+    jaeger = validate({"target": "docker", "traces": {"backend": "jaeger"}})
+    boards = {e.slug: dashboards.to_json(e, jaeger) for e in dashboards.REGISTRY}
+    assert lint.lint(boards) == []
+    for slug in ("overview", "cost"):   # the boards with a trace search
+        service = next(v for v in boards[slug]["templating"]["list"] if v["name"] == "service")
+        assert not service["includeAll"] and not service["multi"]
+    runaway = dashboards.helpers.panel_id("agents", "runaway")
+    assert runaway in {p["id"] for p in BOARDS["agents"]["panels"]}          # Tempo: a TraceQL threshold
+    assert runaway not in {p["id"] for p in boards["agents"]["panels"]}       # Jaeger cannot search "> N"
 
 
 def _bad(mutate) -> dict[str, dict]:

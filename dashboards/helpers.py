@@ -166,4 +166,6 @@ class Board:
     def logs(self, key: str, title: str, description: str, query: str, w: int = 24, h: int = 8) -> None:
         self.panels.append(Logs(id=panel_id(self.slug, key), title=title, description=description, dataSource=LOGS,
                                 targets=[log_target(query)], gridPos=self._pos(w, h),
+                                # details show the structured metadata and the trace_id link to the trace
+                                showTime=True, enableLogDetails=True, wrapLogMessages=True,
                                 extraJson={"fieldConfig": {"defaults": {"unit": "none"}}}))

@@ -83,6 +83,7 @@ def test_llm_event_log_panels_follow_the_trace_id_variable():
     for slug, key in (("overview", "llm_events"), ("agents", "agent_events")):
         panel = _panel(slug, key)
         assert panel["type"] == "logs" and panel["datasource"] == "${logs}"
+        assert panel["options"]["enableLogDetails"]   # where the trace_id derived field links to the trace
         assert '| trace_id=~"${trace_id}.*"' in panel["targets"][0]["expr"]
         assert "trace_id" in {v["name"] for v in BOARDS[slug]["templating"]["list"]}
 

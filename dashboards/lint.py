@@ -73,6 +73,7 @@ def identifiers(expr: str) -> set[str]:
 
 def bare_counters(expr: str) -> set[str]:
     """Counters the expression reads other than through rate()/increase() over a range."""
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)   # label values may hold braces (`\d{8}`)
     inside = re.sub(r"\b(?:rate|increase)\(\s*[A-Za-z_:][\w:]*(?:\{[^}]*\})?\[[^\]]*\](?:\s*offset\s+\w+)?\s*\)",
                     "", expr)
     return identifiers(inside) & COUNTERS

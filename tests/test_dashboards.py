@@ -178,3 +178,13 @@ def test_providers_cover_every_dashboard_file(config):
     for key in boards:
         mounted = f"{grafana.ROOT}/{key}"
         assert sum(mounted.startswith(path + "/") for path in paths) == 1, key
+
+
+def test_cache_savings_use_the_price_table():
+    expr = _panel("cost", "cache_savings")["targets"][0]["expr"]
+    discounted = [p for p in SETTINGS.pricing.models if p.input > p.cached_input]
+    assert expr.count(" or ") == len(discounted) - 1
+    gpt4o = next(p for p in discounted if p.model == "gpt-4o")
+    assert f"[$__rate_interval])) * {(gpt4o.input - gpt4o.cached_input) * 3600 / 1e6:.10g}" in expr
+    # A model without a cache discount saves nothing and is left out.
+    assert all(p.model.replace("-", "\\\\-") not in expr for p in SETTINGS.pricing.models if p not in discounted)

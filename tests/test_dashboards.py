@@ -167,6 +167,17 @@ def test_diff_names_the_changed_panel():
     assert any(line.startswith("overview: - panel") for line in lines)
 
 
+def test_diff_names_changed_annotations():
+    new = copy.deepcopy(BOARDS)
+    notes = new["quality"]["annotations"]["list"]
+    notes[0]["expr"] = "count(rate(llm_requests_total[5m]))"
+    removed = notes.pop()["name"]
+    lines = review.diff(BOARDS, new)
+    assert f"quality: - annotation {removed!r}" in lines
+    assert any(line.startswith(f"quality/annotation {notes[0]['name']}: query:") for line in lines)
+    assert review.diff(BOARDS, BOARDS) == []
+
+
 @pytest.mark.parametrize("config", [{"target": "kubernetes"}, {"target": "docker", "traces": {"backend": "jaeger"}}])
 def test_providers_cover_every_dashboard_file(config):
     settings = validate(config)

@@ -32,6 +32,9 @@ DATABASE = f"{DATA_DIR}/grafana.db"
 ENTRYPOINT = "/run.sh"               # the image's own entrypoint
 # Grafana expands $VAR in provisioning files; $$ is a literal dollar.
 TRACE_LINK = "$${__value.raw}"
+EXEMPLAR_TRACE_LABEL = "trace_id"   # the label remote write gives an exemplar's trace id
+LOKI_TRACE_FIELD = "trace_id"       # the structured metadata Loki's OTLP ingestion sets
+TRACE_LOGS_QUERY = f'{{service_name=~".+"}} | {LOKI_TRACE_FIELD}="$${{__trace.traceId}}"'
 
 
 def _datasource(name: str, type_: str, uid: str, url: str, json_data: dict, default: bool = False) -> dict:
@@ -42,14 +45,17 @@ def _datasource(name: str, type_: str, uid: str, url: str, json_data: dict, defa
 def metrics_datasource() -> dict:
     return _datasource("Prometheus", "prometheus", METRICS_UID, "http://prometheus:9090", {
         "httpMethod": "POST",
-        "exemplarTraceIdDestinations": [{"name": "trace_id", "datasourceUid": TRACES_UID}],
+        "exemplarTraceIdDestinations": [{"name": EXEMPLAR_TRACE_LABEL, "datasourceUid": TRACES_UID}],
     }, default=True)
 
 
 def traces_datasource(settings: Settings) -> dict:
     links = {
+        # OTLP logs keep the trace id as structured metadata, not in the line, so the default
+        # `|= "<trace id>"` line filter (filterByTraceID alone) finds nothing: a custom query.
         "tracesToLogsV2": {"datasourceUid": LOGS_UID, "filterByTraceID": True,
-                           "spanStartTimeShift": "-5m", "spanEndTimeShift": "5m"},
+                           "spanStartTimeShift": "-5m", "spanEndTimeShift": "5m",
+                           "customQuery": True, "query": TRACE_LOGS_QUERY},
         "tracesToMetrics": {"datasourceUid": METRICS_UID},
     }
     if settings.traces.backend == "tempo":
@@ -61,7 +67,7 @@ def traces_datasource(settings: Settings) -> dict:
 def logs_datasource() -> dict:
     return _datasource("Loki", "loki", LOGS_UID, "http://loki:3100", {"derivedFields": [
         # OTLP logs: the trace id is structured metadata `trace_id`.
-        {"name": "trace_id", "matcherType": "label", "matcherRegex": "trace_id",
+        {"name": "trace_id", "matcherType": "label", "matcherRegex": LOKI_TRACE_FIELD,
          "datasourceUid": TRACES_UID, "url": TRACE_LINK},
         # Plain log lines that print trace_id=... or "traceid": "...".
         {"name": "TraceID", "matcherType": "regex", "matcherRegex": r"""[Tt]race_?[Ii][Dd]["'=: ]+(\w+)""",

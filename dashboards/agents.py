@@ -1,8 +1,8 @@
 """Agents and tools: what agents call, and what policy denies."""
 from __future__ import annotations
 
-from dashboards.common import dashboard
-from dashboards.helpers import RATE, Board, target
+from dashboards.common import dashboard, llm_events_query, traces_type
+from dashboards.helpers import RATE, Board, quantiles, target, trace_target
 from settings import Settings
 
 SLUG, UID, FOLDER = "agents", "llm-agents", "oncall"
@@ -23,15 +23,21 @@ def build(settings: Settings):
                  [target(f'sum by (gen_ai_tool_name) (rate(llm_tool_calls_total{{llmobs_tool_outcome="error"}}[{RATE}]))',
                          "{{gen_ai_tool_name}}")])
     b.timeseries("tool_latency", "Tool latency p95 by tool", "p95 duration of tool calls.", "s",
-                 [target(f"histogram_quantile(0.95, sum by (le, gen_ai_tool_name) "
-                         f"(rate(llm_tool_duration_seconds_bucket[{RATE}])))", "{{gen_ai_tool_name}}")])
+                 quantiles("llm_tool_duration_seconds", by="gen_ai_tool_name", legend="{{gen_ai_tool_name}}"))
     b.timeseries("approvals", "Approval-required calls by decision", "Tool calls that needed approval, per second, "
                  "by tool and decision (auto, approved, denied).", "reqps",
                  [target(f"sum by (gen_ai_tool_name, llmobs_tool_approval) (rate(llm_tool_approvals_total[{RATE}]))",
                          "{{gen_ai_tool_name}} {{llmobs_tool_approval}}")])
     b.timeseries("iterations", "Loop iterations per request (p50, p95)", "Agent loop length per request; the line is "
                  "the runaway alert threshold (p95).", "short",
-                 [target(f"histogram_quantile({q}, sum by (le) (rate(llm_agent_iterations_bucket[{RATE}])))", f"p{round(q * 100)}", ref)
-                  for q, ref in ((0.5, "A"), (0.95, "B"))],
-                 thresholds=[(a.agent_iterations_p95, "red")])
-    return dashboard(b, "LLM agents and tools", UID, "Tool calls, denials and errors.", settings)
+                 quantiles("llm_agent_iterations", (0.5, 0.95)), thresholds=[(a.agent_iterations_p95, "red")])
+    if traces_type(settings) == "tempo":   # Jaeger's search matches tags exactly: no "more than N"
+        b.table("runaway", "Runaway requests (traces)",
+                f"Requests whose agent loop ran more than {a.agent_iterations_p95:g} iterations (the runaway alert "
+                "threshold). Tempo returns the first matches, not the longest loops.", "short",
+                [trace_target(f"{{ span.llmobs.agent.iterations > {a.agent_iterations_p95:g} }}", "tempo")],
+                "${traces}")
+    b.logs("agent_events", "Events of an agent run (Loki)",
+           "Evaluation results, feedback and GenAI events of the trace in the Trace id box (empty: all runs).",
+           llm_events_query(environment=False))
+    return dashboard(b, "LLM agents and tools", UID, "Tool calls, denials and errors.", settings, "trace_id")

@@ -1,21 +1,45 @@
 """House style for every dashboard: variables, panels, queries, ids, layout.
 
 grafanalib 0.7.1 gaps, worked around here and only here:
-- no exemplar option and no data links on TimeSeries/Table/Stat: set through `extraJson`
-  (fieldConfig.defaults.links, targets' `exemplar`);
+- no exemplar option: `ExemplarTarget` adds the target's `exemplar` field;
+- no data links on TimeSeries/Table/Stat: set through `extraJson` (fieldConfig.defaults.links);
 - the generic `Target` emits legacy fields: kept (Grafana ignores them), the datasource is
   always a template variable;
 - no Tempo/TraceQL, Jaeger or Loki target: `trace_target` / `log_target` build the JSON.
+
+Exemplars exist only on histograms an application's SDK records inside a sampled span
+(`APP_HISTOGRAMS`, through the gateway's metrics pipeline and remote write). The gateway's
+derived metrics come from the signal_to_metrics connector, which (v0.161) writes none, so
+`target(exemplar=True)` refuses them and the lint fails on a hand-edited one
+(tests/test_dashboard_signals.py proves both against the real collector and Prometheus).
 """
 from __future__ import annotations
 
 import hashlib
+import re
 
-from grafanalib.core import GridPos, Stat, Table, Target, Template, TimeSeries
+import attr
+from grafanalib.core import GridPos, Logs, Stat, Table, Target, Template, TimeSeries
 
 PROM, TRACES, LOGS = "${datasource}", "${traces}", "${logs}"
 RATE = "$__rate_interval"
 PM = "gen_ai_provider_name, gen_ai_request_model"
+# OpenTelemetry semantic-convention histograms the application's SDK records (not derived by
+# the gateway): the only series that can carry exemplars (trace ids).
+APP_HISTOGRAMS = ("http_server_request_duration_seconds", "gen_ai_client_token_usage")
+
+
+@attr.s
+class ExemplarTarget(Target):
+    """A Prometheus target with Grafana's `exemplar` switch."""
+    exemplar = attr.ib(default=False)
+
+    def to_json_data(self):
+        return {**super().to_json_data(), "exemplar": self.exemplar}
+
+
+def reads_app_histogram(expr: str) -> bool:
+    return any(re.search(rf"\b{name}_bucket\b", expr) for name in APP_HISTOGRAMS)
 
 
 def panel_id(dashboard: str, key: str) -> int:
@@ -35,8 +59,42 @@ def label_var(name: str, label: str, metric: str, title: str) -> Template:
                     includeAll=True, multi=True, allValue=".*", refresh=2, sort=1, default="All")
 
 
-def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False) -> Target:
-    return Target(expr=expr, legendFormat=legend, refId=ref, datasource=PROM, instant=instant)
+def service_var() -> Template:
+    """One service (Jaeger searches one service at a time): no "All"."""
+    return Template(name="service", label="Service", dataSource=PROM, query="label_values(llm_requests_total, service_name)",
+                    refresh=2, sort=1)
+
+
+def textbox_var(name: str, label: str) -> Template:
+    """Free text (a trace id pasted from a trace view or a log line); empty matches everything."""
+    return Template(name=name, label=label, type="textbox", query="", default="")
+
+
+def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False, exemplar: bool = False) -> Target:
+    if exemplar and not reads_app_histogram(expr):
+        raise ValueError(f"exemplars exist only on {APP_HISTOGRAMS} (app histograms): {expr}")
+    return ExemplarTarget(expr=expr, legendFormat=legend, refId=ref, datasource=PROM, instant=instant,
+                          exemplar=exemplar)
+
+
+def quantiles(metric: str, qs: tuple[float, ...] = (0.95,), by: str = "", sel: str = "", legend: str = "",
+              exemplar: bool = False) -> list[Target]:
+    """`histogram_quantile` of a histogram's buckets, one target per quantile (refs A, B, ...).
+    Several quantiles are told apart by a `pNN` legend prefix."""
+    group = f"le, {by}" if by else "le"
+    selector = f"{{{sel}}}" if sel else ""
+    out = []
+    for q, ref in zip(qs, "ABCDEFGH"):
+        name = f"p{round(q * 100)}"
+        text = name if not legend else legend if len(qs) == 1 else f"{name} {legend}"
+        out.append(target(f"histogram_quantile({q:g}, sum by ({group}) (rate({metric}_bucket{selector}[{RATE}])))",
+                          text, ref, exemplar=exemplar))
+    return out
+
+
+def loki_label(key: str) -> str:
+    """The name Loki's OTLP ingestion gives an attribute (structured metadata or label)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", key)
 
 
 def trace_target(query: str, traces_type: str, ref: str = "A", limit: int = 20) -> dict:
@@ -51,6 +109,15 @@ def log_target(query: str, ref: str = "A") -> dict:
     return {"refId": ref, "datasource": LOGS, "expr": query, "queryType": "range"}
 
 
+def first_seen(label: str, metric: str, name: str, color: str, window: str = "10m") -> dict:
+    """A Prometheus annotation marking where a label value starts taking traffic (none `window` before)."""
+    def active(offset: str) -> str:
+        return f"count by ({label}) (increase({metric}[{window}]{offset}) > 0)"
+    return {"name": name, "datasource": PROM, "enable": True, "iconColor": color, "step": "1m",
+            "expr": f"{active('')} unless {active(f' offset {window}')}",
+            "titleFormat": f"{name}: {{{{{label}}}}}", "tagKeys": label, "useValueForTime": False}
+
+
 def _thresholds(steps: list[tuple[float, str]] | None):
     base = [{"color": "green", "value": None}]
     return base + [{"color": color, "value": value} for value, color in (steps or [])]
@@ -61,6 +128,7 @@ class Board:
 
     def __init__(self, slug: str):
         self.slug, self.panels, self._x, self._y = slug, [], 0, 0
+        self.searches_traces = False   # a trace table: Jaeger's search needs one service
 
     def _pos(self, w: int, h: int) -> GridPos:
         if self._x + w > 24:
@@ -71,28 +139,33 @@ class Board:
 
     def timeseries(self, key: str, title: str, description: str, unit: str, targets: list,
                    thresholds: list[tuple[float, str]] | None = None, links: list[dict] | None = None,
-                   w: int = 12, h: int = 8, stack: bool = False) -> None:
+                   w: int = 12, h: int = 8, stack: bool = False, datasource: str = PROM) -> None:
         extra = {"fieldConfig": {"defaults": {"links": links or []}}}
         self.panels.append(TimeSeries(
-            id=panel_id(self.slug, key), title=title, description=description, unit=unit, dataSource=PROM,
+            id=panel_id(self.slug, key), title=title, description=description, unit=unit, dataSource=datasource,
             targets=targets, gridPos=self._pos(w, h), thresholdsStyleMode="line" if thresholds else "off",
             thresholds=_thresholds(thresholds), stacking={"mode": "normal"} if stack else {}, extraJson=extra))
 
     def stat(self, key: str, title: str, description: str, unit: str, targets: list,
-             thresholds: list[tuple[float, str]] | None = None, w: int = 6, h: int = 4) -> None:
+             thresholds: list[tuple[float, str]] | None = None, w: int = 6, h: int = 4,
+             time_from: str | None = None) -> None:
+        """`time_from`: the panel's own relative time (`now/M`: this month so far, as `$__range`)."""
         self.panels.append(Stat(
             id=panel_id(self.slug, key), title=title, description=description, format=unit, dataSource=PROM,
-            targets=targets, gridPos=self._pos(w, h), thresholds=_thresholds(thresholds), reduceCalc="lastNotNull"))
+            targets=targets, gridPos=self._pos(w, h), thresholds=_thresholds(thresholds), reduceCalc="lastNotNull",
+            timeFrom=time_from))
 
     def table(self, key: str, title: str, description: str, unit: str, targets: list, datasource: str,
               links: list[dict] | None = None, w: int = 24, h: int = 8) -> None:
+        self.searches_traces = self.searches_traces or datasource == TRACES
         self.panels.append(Table(
             id=panel_id(self.slug, key), title=title, description=description, unit=unit, dataSource=datasource,
             targets=targets, gridPos=self._pos(w, h),
             extraJson={"fieldConfig": {"defaults": {"links": links or []}}}))
 
     def logs(self, key: str, title: str, description: str, query: str, w: int = 24, h: int = 8) -> None:
-        from grafanalib.core import Logs
         self.panels.append(Logs(id=panel_id(self.slug, key), title=title, description=description, dataSource=LOGS,
                                 targets=[log_target(query)], gridPos=self._pos(w, h),
+                                # details show the structured metadata and the trace_id link to the trace
+                                showTime=True, enableLogDetails=True, wrapLogMessages=True,
                                 extraJson={"fieldConfig": {"defaults": {"unit": "none"}}}))

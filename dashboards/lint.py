@@ -3,9 +3,11 @@
 Fails on a PromQL expression Prometheus's parser rejects (promtool, after substituting
 Grafana's macros and variables), a LogQL/TraceQL query Grafana's own grammars reject
 (@grafana/lezer-logql, @grafana/lezer-traceql, run by Node), a metric that is neither in
-the catalog, the recording rules nor the collector's own metrics, a panel without unit or
-description, a duplicate uid or panel id, a variable used but not defined, and a data source
-that is not a template variable.
+the catalog, the recording rules, the collector's own metrics nor the app histograms, a
+counter read outside `rate`/`increase`, exemplars asked of a metric that has none, a panel
+without unit or description, a duplicate uid or panel id, a variable used but not defined,
+and a data source that is not a template variable. Annotation queries are checked like
+panel targets.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pathlib import Path
 import yaml
 
 import backends.rules
+from dashboards.helpers import APP_HISTOGRAMS, reads_app_histogram
 from telemetry.catalog import CATALOG, SELF_METRICS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,21 +29,35 @@ GRAMMARS = ROOT / "tools/grammars"
 BUILTINS = {"__rate_interval", "__range", "__interval", "__url_time_range", "__value", "__data", "__field",
             "__from", "__to", "__all_variables"}
 MACROS = {"$__rate_interval": "5m", "$__range": "1h", "$__interval": "1m"}
-SERIES = {m.prometheus + s for m in CATALOG for s in ("", "_bucket", "_count", "_sum")} | SELF_METRICS
+HISTOGRAM = ("_bucket", "_count", "_sum")
+# The collector's metrics only dashboards read (the catalog lists those alerts read too).
+DASHBOARD_SELF_METRICS = {"otelcol_processor_tail_sampling_global_count_traces_sampled"}
+GAUGES = {"otelcol_exporter_queue_size", "otelcol_exporter_queue_capacity", "up"}
+SERIES = ({m.prometheus + s for m in CATALOG for s in ("",) + HISTOGRAM} | SELF_METRICS | DASHBOARD_SELF_METRICS
+          | {name + s for name in APP_HISTOGRAMS for s in HISTOGRAM})
+COUNTERS = ({m.prometheus for m in CATALOG if m.kind == "counter"}
+            | {m.prometheus + s for m in CATALOG if m.kind == "histogram" for s in HISTOGRAM}
+            | {name + s for name in APP_HISTOGRAMS for s in HISTOGRAM}
+            | (SELF_METRICS | DASHBOARD_SELF_METRICS) - GAUGES)
 WORDS = {"sum", "rate", "by", "and", "or", "unless", "histogram_quantile", "le", "avg_over_time", "increase",
          "offset", "max", "min", "on", "group_left", "group_right", "without", "bool", "ignoring", "label_values",
-         "scalar", "count", "count_over_time", "ln", "clamp_min"}
+         "scalar", "count", "count_over_time", "ln", "clamp_min", "days_in_month", "day_of_month", "time", "vector"}
 
 
 def recorded() -> set[str]:
     return {r.record for r in backends.rules.all_rules()}
 
 
+def macros(query: str) -> str:
+    """Grafana's interval macros as the data source receives them."""
+    for macro, value in MACROS.items():
+        query = query.replace(macro, value)
+    return query
+
+
 def promql(expr: str) -> str:
     """The expression Prometheus would see: macros and variables substituted."""
-    for macro, value in MACROS.items():
-        expr = expr.replace(macro, value)
-    return re.sub(r"\$\{?(\w+)\}?", ".*", expr)
+    return re.sub(r"\$\{?(\w+)\}?", ".*", macros(expr))
 
 
 def identifiers(expr: str) -> set[str]:
@@ -52,6 +69,14 @@ def identifiers(expr: str) -> set[str]:
     expr = re.sub(r"offset \d+[smhdwy]", "", expr)
     # A name may start with ':' (recording rules with an empty level, `:llm_active_users:estimate1h`).
     return set(re.findall(r"(?<![A-Za-z0-9_:]):?[A-Za-z_][A-Za-z0-9_:]*\b", expr)) - WORDS - {"e"}
+
+
+def bare_counters(expr: str) -> set[str]:
+    """Counters the expression reads other than through rate()/increase() over a range."""
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)   # label values may hold braces (`\d{8}`)
+    inside = re.sub(r"\b(?:rate|increase)\(\s*[A-Za-z_:][\w:]*(?:\{[^}]*\})?\[[^\]]*\](?:\s*offset\s+\w+)?\s*\)",
+                    "", expr)
+    return identifiers(inside) & COUNTERS
 
 
 def _panels(board: dict):
@@ -90,6 +115,13 @@ def structure(boards: dict[str, dict]) -> list[str]:
             for ds in [p.get("datasource")] + [t.get("datasource") for t in p.get("targets", [])]:
                 if ds is not None and not _is_var(ds):
                     out.append(f"{where}: data source {ds!r} is not a template variable")
+            for t in p.get("targets", []):
+                if t.get("exemplar") and not reads_app_histogram(t.get("expr", "")):
+                    out.append(f"{where}/{t.get('refId')}: exemplars on a metric that has none (only the app "
+                               f"histograms {', '.join(APP_HISTOGRAMS)} carry them)")
+        for a in board.get("annotations", {}).get("list", []):
+            if a.get("datasource") is not None and not _is_var(a["datasource"]):
+                out.append(f"{slug}/annotation {a.get('name')}: data source {a['datasource']!r} is not a template variable")
     return out
 
 
@@ -97,6 +129,9 @@ def queries(boards: dict[str, dict]) -> tuple[list[tuple[str, str]], list[tuple[
     """([(where, promql)], [(where, lang, query)]) from every panel target."""
     prom, other = [], []
     for slug, board in boards.items():
+        for a in board.get("annotations", {}).get("list", []):
+            if a.get("expr"):
+                prom.append((f"{slug}/annotation {a.get('name')}", a["expr"]))
         for p in _panels(board):
             for t in p.get("targets", []):
                 where = f"{slug}/{p.get('title')}/{t.get('refId')}"
@@ -113,7 +148,9 @@ def queries(boards: dict[str, dict]) -> tuple[list[tuple[str, str]], list[tuple[
 def metrics(prom: list[tuple[str, str]]) -> list[str]:
     known = SERIES | recorded()
     return [f"{where}: {name} is not in the catalog, the recording rules or the collector's metrics"
-            for where, expr in prom for name in sorted(identifiers(expr) - known)]
+            for where, expr in prom for name in sorted(identifiers(expr) - known)] + \
+        [f"{where}: counter {name} outside rate()/increase()" for where, expr in prom
+         for name in sorted(bare_counters(expr))]
 
 
 def parse_promql(prom: list[tuple[str, str]], promtool: str) -> list[str]:
@@ -140,7 +177,7 @@ def parse_grammars(other: list[tuple[str, str, str]]) -> list[str]:
     if not (GRAMMARS / "node_modules").exists():
         return [f"{GRAMMARS}/node_modules missing: run scripts/setup.sh (npm ci)"]
     out = subprocess.run(["node", str(GRAMMARS / "check.mjs")], input=json.dumps(
-        [{"lang": lang, "query": q} for _, lang, q in other]), capture_output=True, text=True, timeout=60,
+        [{"lang": lang, "query": macros(q)} for _, lang, q in other]), capture_output=True, text=True, timeout=60,
         cwd=GRAMMARS)
     if out.returncode != 0:
         return [f"node check.mjs failed: {out.stderr[:500]}"]

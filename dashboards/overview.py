@@ -1,11 +1,18 @@
 """LLM overview, for on-call: is the LLM path healthy right now, and where does it hurt?"""
 from __future__ import annotations
 
-from dashboards.common import SEL_ENV, SEL_PM, dashboard, traces_type
-from dashboards.helpers import PM, RATE, Board, panel_id, target, trace_target
+from dashboards.common import SEL_ENV, SEL_PM, dashboard, llm_events_query, traces_type
+from dashboards.helpers import PM, RATE, Board, panel_id, quantiles, target, trace_target
 from settings import Settings
 
 SLUG, UID, FOLDER = "overview", "llm-overview", "oncall"
+THROTTLED = 'error_type=~"rate_limited|timeout|overloaded"'
+
+
+def _share(numerator: str, by: str = PM) -> str:
+    """A counter's share of LLM calls, per `by`."""
+    return (f"sum by ({by}) (rate({numerator}[{RATE}])) / "
+            f"sum by ({by}) (rate(llm_requests_total{{{SEL_PM}}}[{RATE}]))")
 
 
 def build(settings: Settings):
@@ -23,14 +30,12 @@ def build(settings: Settings):
     b.timeseries("latency", "Latency p50 / p95 / p99",
                  "LLM call duration quantiles over all selected models; the line is the p95 alert threshold. "
                  "Click a point for the slowest traces.", "s",
-                 [target(f"histogram_quantile({q}, sum by (le) (rate(gen_ai_client_operation_duration_seconds_bucket"
-                         f"{{{SEL_PM}}}[{RATE}])))", f"p{round(q * 100)}", ref) for q, ref in ((0.5, "A"), (0.95, "B"), (0.99, "C"))],
+                 quantiles("gen_ai_client_operation_duration_seconds", (0.5, 0.95, 0.99), sel=SEL_PM),
                  thresholds=[(a.latency_p95_seconds, "red")],
                  links=[{"title": "Slow traces", "url": f"/d/{UID}?viewPanel={panel_id(SLUG, 'slow')}&${{__url_time_range}}"}])
     b.timeseries("ttft", "Time to first token p95 by model",
                  "Streaming calls: p95 time until the first token; the line is the alert threshold.", "s",
-                 [target(f"histogram_quantile(0.95, sum by (le, {PM}) (rate(llm_time_to_first_token_seconds_bucket"
-                         f"{{{SEL_PM}}}[{RATE}])))", "{{gen_ai_request_model}}")],
+                 quantiles("llm_time_to_first_token_seconds", by=PM, sel=SEL_PM, legend="{{gen_ai_request_model}}"),
                  thresholds=[(a.ttft_p95_seconds, "red")])
     b.timeseries("tokens_per_request", "Tokens per call by model",
                  "Input and output tokens per LLM call; prompt bloat shows here first.", "short",
@@ -38,31 +43,47 @@ def build(settings: Settings):
                          f"sum by (gen_ai_request_model) (rate(llm_requests_total{{{SEL_PM}}}[{RATE}]))", "in {{gen_ai_request_model}}", "A"),
                   target(f"sum by (gen_ai_request_model) (rate(llm_tokens_output_total{{{SEL_PM}}}[{RATE}])) / "
                          f"sum by (gen_ai_request_model) (rate(llm_requests_total{{{SEL_PM}}}[{RATE}]))", "out {{gen_ai_request_model}}", "B")])
-    b.timeseries("throttled", "Rate-limited, overloaded and timed-out calls",
-                 "Errors that retries usually absorb, per second, by provider.", "reqps",
-                 [target(f'sum by (gen_ai_provider_name, error_type) (rate(llm_errors_total{{{SEL_PM}, '
-                         f'error_type=~"rate_limited|timeout|overloaded"}}[{RATE}]))', "{{gen_ai_provider_name}} {{error_type}}")])
-    b.timeseries("retries", "Retries by model", "LLM calls that were retries, per second; the line is the alert "
-                 "threshold as a share of calls.", "reqps",
-                 [target(f"sum by ({PM}) (rate(llm_retries_total{{{SEL_PM}}}[{RATE}]))",
-                         "{{gen_ai_provider_name}} {{gen_ai_request_model}}")])
-    b.timeseries("fallbacks", "Fallback calls by from-model", "Calls served by a fallback model, per second, by the "
-                 "model they replaced and the one used.", "reqps",
+    b.timeseries("throttled", "Rate-limited, overloaded and timed-out share",
+                 "Share of a model's calls that were rate-limited, overloaded or timed out (retries usually absorb "
+                 "them); the line is the alert threshold.", "percentunit",
+                 [target(f"sum by ({PM}, error_type) (rate(llm_errors_total{{{SEL_PM}, {THROTTLED}}}[{RATE}])) "
+                         f"/ on ({PM}) group_left sum by ({PM}) (rate(llm_requests_total{{{SEL_PM}}}[{RATE}]))",
+                         "{{gen_ai_request_model}} {{error_type}}")],
+                 thresholds=[(a.throttle_ratio, "red")])
+    b.timeseries("retries", "Retry share by model", "Share of a model's LLM calls that were retries; the line is "
+                 "the alert threshold.", "percentunit",
+                 [target(_share(f"llm_retries_total{{{SEL_PM}}}"), "{{gen_ai_provider_name}} {{gen_ai_request_model}}")],
+                 thresholds=[(a.retry_ratio, "red")])
+    b.timeseries("fallbacks", "Fallback share by from-model", "Share of all selected LLM calls served by a fallback "
+                 "model, by the model they replaced and the one used; the alert fires on their sum above the line.",
+                 "percentunit",
                  [target(f"sum by (llmobs_fallback_from_model, gen_ai_request_model) "
-                         f"(rate(llm_fallbacks_total{{{SEL_PM}}}[{RATE}]))",
-                         "{{llmobs_fallback_from_model}} -> {{gen_ai_request_model}}")])
+                         f"(rate(llm_fallbacks_total{{{SEL_PM}}}[{RATE}])) / scalar(sum(rate(llm_requests_total{{{SEL_PM}}}[{RATE}])))",
+                         "{{llmobs_fallback_from_model}} -> {{gen_ai_request_model}}")],
+                 thresholds=[(a.fallback_ratio, "red")])
     b.timeseries("context", "Context window utilization p95 by model", "p95 of input tokens over the model's "
                  "context window; the line is the saturation alert threshold.", "percentunit",
-                 [target(f"histogram_quantile(0.95, sum by (le, gen_ai_request_model) (rate(llm_context_utilization_bucket"
-                         f"{{{SEL_PM}}}[{RATE}])))", "{{gen_ai_request_model}}")],
+                 quantiles("llm_context_utilization", by="gen_ai_request_model", sel=SEL_PM,
+                           legend="{{gen_ai_request_model}}"),
                  thresholds=[(a.context_utilization_p95, "red")])
     b.timeseries("outcomes", "User requests by outcome", "User-visible requests (root spans) per second: answered, "
                  "unanswered, refused, error.", "reqps",
                  [target(f"sum by (llmobs_request_outcome) (rate(llm_app_requests_total{{{SEL_ENV}}}[{RATE}]))",
                          "{{llmobs_request_outcome}}")], stack=True)
     b.timeseries("request_latency", "User request latency p95", "End-to-end duration of user-visible requests.", "s",
-                 [target(f"histogram_quantile(0.95, sum by (le) (rate(llm_app_request_duration_seconds_bucket"
-                         f"{{{SEL_ENV}}}[{RATE}])))", "p95")])
+                 quantiles("llm_app_request_duration_seconds", sel=SEL_ENV))
+    b.timeseries("app_http_latency", "App-reported HTTP latency p95 by route (exemplars)",
+                 "The application's own http.server.request.duration histogram (its SDK, through the gateway's "
+                 "metrics pipeline). Dots are exemplars: click one to open its trace. They appear when the app "
+                 "records the histogram inside a sampled span; the gateway's derived metrics carry none.", "s",
+                 quantiles("http_server_request_duration_seconds", by="http_route", legend="{{http_route}}",
+                           exemplar=True))
+    b.timeseries("app_token_usage", "App-reported tokens per call p95 (exemplars)",
+                 "The application's gen_ai.client.token.usage histogram by model and token type; dots are exemplars "
+                 "linking to the call's trace.", "short",
+                 quantiles("gen_ai_client_token_usage", by="gen_ai_request_model, gen_ai_token_type",
+                           sel='gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model"',
+                           legend="{{gen_ai_request_model}} {{gen_ai_token_type}}", exemplar=True))
     tt = traces_type(settings)
     slow = f"{a.latency_p95_seconds:g}s"
     query = (f'{{ span.gen_ai.operation.name =~ "chat|text_completion|generate_content" && duration > {slow} }}'
@@ -70,5 +91,9 @@ def build(settings: Settings):
     b.table("slow", "Slow LLM calls (traces)",
             f"Traces with an LLM call slower than {slow} (the p95 threshold). Tempo returns the first matches, "
             "not the slowest: sorted here by duration.", "s", [trace_target(query, tt)], "${traces}")
+    b.logs("llm_events", "LLM events of a trace (Loki)",
+           "Evaluation results, user feedback and GenAI events the gateway forwarded to Loki, after redaction. "
+           "Paste a trace id into the Trace id box to see one request's events; empty shows all.",
+           llm_events_query())
     return dashboard(b, "LLM overview", UID, "On-call view of the LLM path: traffic, errors, latency, tokens.",
-                     settings, "environment", "provider", "model")
+                     settings, "environment", "provider", "model", "trace_id")

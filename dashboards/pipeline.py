@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dashboards.common import dashboard
-from dashboards.helpers import RATE, Board, log_target, target
+from dashboards.helpers import LOGS, RATE, Board, log_target, target
 from settings import Settings
 
 SLUG, UID, FOLDER = "pipeline", "llm-pipeline", "platform"
@@ -30,12 +30,22 @@ def build(settings: Settings):
                  "something: a rise means an application leaks secrets or personal data.", "short",
                  [target(f"sum by (service_name) (rate(llm_redacted_spans_total[{RATE}]))", "spans {{service_name}}", "A"),
                   target(f"sum by (service_name) (rate(llm_redacted_logs_total[{RATE}]))", "logs {{service_name}}", "B")])
-    b.timeseries("sampling", "Tail sampling decisions", "Traces kept or dropped per second by the tail sampler.", "short",
-                 [target(f"sum by (sampled) (rate(otelcol_processor_tail_sampling_count_traces_sampled[{RATE}]))",
-                         "sampled={{sampled}}")])
+    decisions = "otelcol_processor_tail_sampling_global_count_traces_sampled"   # once per trace, not per policy
+    b.timeseries("sampling", "Tail sampling keep rate", "Share of traces the tail sampler kept (LLM calls, errors, "
+                 "slow requests and the configured fraction of the rest).", "percentunit",
+                 [target(f'sum(rate({decisions}{{sampled="true"}}[{RATE}])) / sum(rate({decisions}[{RATE}]))', "kept")])
+    b.timeseries("redacted_by_detector", "Redaction hits in log lines by detector (Loki)",
+                 "Log lines per interval whose body carries a redaction tag, by the first detector named in it "
+                 "(attributes are redacted too, but are not in the line).", "short",
+                 [log_target(f"sum by (detector) (count_over_time({{service_name=~\".+\"}} |~ `\\[REDACTED:` "
+                             f"| regexp `\\[REDACTED:(?P<detector>[^\\]]+)\\]` [$__interval]))")],
+                 datasource=LOGS)
     b.timeseries("up", "Backends up", "1 when Prometheus scrapes the component, 0 when it cannot.", "short",
                  [target("min by (job) (up)", "{{job}}")], thresholds=[(0.5, "green")])
-    b.logs("collector_logs", "Gateway logs", "The gateway's own warnings and errors.",
-           '{service_name="collector"} |~ "(?i)warn|error"')
+    # The gateway's own logs go to stdout (kubectl/docker logs), not to Loki: what Loki holds is the
+    # applications' records after redaction.
+    b.logs("redacted_lines", "Log lines with redaction tags (Loki)", "Application log records whose body the "
+           "gateway redacted (debug log leakage: raw prompts, keys, personal data), newest first.",
+           '{service_name=~".+"} |~ `\\[REDACTED:`')
     return dashboard(b, "LLM telemetry pipeline", UID, "Gateway intake, export, redaction, sampling, backend health.",
                      settings)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dashboards.common import SEL_PV, dashboard
-from dashboards.helpers import RATE, Board, target
+from dashboards.helpers import RATE, Board, first_seen, target
 from settings import Settings
 
 SLUG, UID, FOLDER = "quality", "llm-quality", "quality"
@@ -45,5 +45,8 @@ def build(settings: Settings):
                  [target(f'sum by (llmobs_feature_bounded) (rate(llm_feedback_total{{llmobs_feedback="down"}}[{RATE}])) / '
                          f"sum by (llmobs_feature_bounded) (rate(llm_feedback_total[{RATE}]))", "{{llmobs_feature_bounded}}")],
                  thresholds=[(a.thumbs_down_ratio, "red")])
+    # Before/after a release: where a prompt version or a model starts to take traffic.
+    releases = [first_seen("llmobs_prompt_version", "llm_requests_total", "New prompt version", "purple"),
+                first_seen("gen_ai_request_model", "llm_requests_total", "New model", "orange")]
     return dashboard(b, "LLM quality", UID, "Evaluation scores, safety blocks and user feedback.", settings,
-                     "prompt_version")
+                     "prompt_version", annotations=releases)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dashboards.common import dashboard
-from dashboards.helpers import RATE, Board, target
+from dashboards.helpers import RATE, Board, quantiles, target
 from settings import Settings
 
 SLUG, UID, FOLDER = "rag", "llm-rag", "quality"
@@ -12,11 +12,9 @@ def build(settings: Settings):
     a = settings.alerts
     b = Board(SLUG)
     b.timeseries("latency", "Retrieval latency p95 by operation", "p95 duration of retrieval spans.", "s",
-                 [target(f"histogram_quantile(0.95, sum by (le, gen_ai_operation_name) "
-                         f"(rate(llm_retrieval_duration_seconds_bucket[{RATE}])))", "{{gen_ai_operation_name}}")])
+                 quantiles("llm_retrieval_duration_seconds", by="gen_ai_operation_name", legend="{{gen_ai_operation_name}}"))
     b.timeseries("returned", "Documents returned (median and p95)", "Documents a retrieval returned.", "short",
-                 [target(f"histogram_quantile({q}, sum by (le) (rate(llm_retrieval_documents_bucket[{RATE}])))", f"p{round(q * 100)}", ref)
-                  for q, ref in ((0.5, "A"), (0.95, "B"))])
+                 quantiles("llm_retrieval_documents", (0.5, 0.95)))
     b.timeseries("empty", "Empty retrievals", "Share of retrievals returning no document; the line is the alert "
                  "threshold.", "percentunit",
                  [target(f'sum(rate(llm_retrieval_documents_bucket{{le="0"}}[{RATE}])) / '
@@ -27,8 +25,8 @@ def build(settings: Settings):
                          "{{gen_ai_operation_name}}")])
     b.timeseries("steps", "Retrieval step latency p95 by method", "p95 duration of vector, BM25, rerank and hybrid "
                  "steps.", "s",
-                 [target(f"histogram_quantile(0.95, sum by (le, llmobs_retrieval_method) "
-                         f"(rate(llm_retrieval_step_duration_seconds_bucket[{RATE}])))", "{{llmobs_retrieval_method}}")])
+                 quantiles("llm_retrieval_step_duration_seconds", by="llmobs_retrieval_method",
+                           legend="{{llmobs_retrieval_method}}"))
     b.timeseries("top_k", "Top-k requested vs returned", "Documents requested and returned per second, by index.",
                  "short",
                  [target(f"sum by (llmobs_retrieval_index) (rate(llm_retrieval_requested_total[{RATE}]))",
@@ -37,13 +35,15 @@ def build(settings: Settings):
                          "returned {{llmobs_retrieval_index}}", "B")])
     b.timeseries("score", "Best-document score (median and p10)", "Score of the top-ranked document per retrieval; "
                  "a stale index drifts down.", "percentunit",
-                 [target(f"histogram_quantile({q}, sum by (le) (rate(llm_retrieval_score_bucket[{RATE}])))", f"p{round(q * 100)}", ref)
-                  for q, ref in ((0.5, "A"), (0.1, "B"))])
-    b.timeseries("recall", "Context recall by index version", "Average context-recall evaluation by index version; "
-                 "the line is the alert minimum.", "percentunit",
-                 [target(f'sum by (llmobs_retrieval_index_version) (rate(llm_eval_score_sum{{gen_ai_evaluation_name="context_recall"}}[{RATE}])) / '
-                         f'sum by (llmobs_retrieval_index_version) (rate(llm_eval_score_count{{gen_ai_evaluation_name="context_recall"}}[{RATE}]))',
-                         "{{llmobs_retrieval_index_version}}")],
+                 quantiles("llm_retrieval_score", (0.5, 0.1)))
+    ctx = 'gen_ai_evaluation_name=~"context_recall|context_precision"'
+    by = "gen_ai_evaluation_name, llmobs_retrieval_index_version"
+    b.timeseries("recall", "Context recall and precision by index version", "Average context-recall and "
+                 "context-precision evaluations by index version (precision when the app sends it); the line is the "
+                 "recall alert minimum.", "percentunit",
+                 [target(f"sum by ({by}) (rate(llm_eval_score_sum{{{ctx}}}[{RATE}])) / "
+                         f"sum by ({by}) (rate(llm_eval_score_count{{{ctx}}}[{RATE}]))",
+                         "{{gen_ai_evaluation_name}} {{llmobs_retrieval_index_version}}")],
                  thresholds=[(a.context_recall_min, "red")])
     b.timeseries("index_versions", "Index versions in use", "Retrievals per second by index and version.", "reqps",
                  [target(f"sum by (llmobs_retrieval_index, llmobs_retrieval_index_version) "

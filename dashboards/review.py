@@ -44,6 +44,15 @@ def _panel_view(p: dict) -> dict:
             "unit": p.get("fieldConfig", {}).get("defaults", {}).get("unit")}
 
 
+def _annotation_diff(slug: str, old: dict, new: dict) -> list[str]:
+    before = {a["name"]: a.get("expr") for a in old.get("annotations", {}).get("list", [])}
+    after = {a["name"]: a.get("expr") for a in new.get("annotations", {}).get("list", [])}
+    out = [f"{slug}: + annotation {n!r}: {after[n]}" for n in sorted(set(after) - set(before))]
+    out += [f"{slug}: - annotation {n!r}" for n in sorted(set(before) - set(after))]
+    return out + [f"{slug}/annotation {n}: query: {before[n]!r} -> {after[n]!r}"
+                  for n in sorted(set(before) & set(after)) if before[n] != after[n]]
+
+
 def diff(old: dict[str, dict], new: dict[str, dict]) -> list[str]:
     """Human lines: dashboards and panels added or removed, and per panel what changed."""
     out = []
@@ -54,6 +63,7 @@ def diff(old: dict[str, dict], new: dict[str, dict]) -> list[str]:
         if slug not in new:
             out.append(f"- dashboard {slug}")
             continue
+        out += _annotation_diff(slug, old[slug], new[slug])
         before = {p["id"]: _panel_view(p) for p in old[slug].get("panels", [])}
         after = {p["id"]: _panel_view(p) for p in new[slug].get("panels", [])}
         for pid in sorted(set(before) | set(after), key=str):

@@ -28,6 +28,10 @@ def test_house_style(slug):
     names = [v["name"] for v in board["templating"]["list"]]
     assert names[:3] == ["datasource", "traces", "logs"]
     for v in board["templating"]["list"][3:]:
+        if v["type"] == "textbox":   # a pasted trace id; empty matches every trace
+            assert v["name"] == "trace_id" and v["query"] == ""
+            continue
+        assert v["name"] != "service", "the single-service variable is for Jaeger only"
         assert v["includeAll"] and v["allValue"] == ".*" and v["multi"]
     assert board["links"] and board["links"][0]["tags"] == ["llmobs"]
     for p in board["panels"]:
@@ -49,8 +53,64 @@ def test_panel_ids_stable_when_a_panel_is_added():
     assert ids["Latency p50 / p95 / p99"] == dashboards.helpers.panel_id("overview", "latency")
 
 
+def _panel(slug, key):
+    return next(p for p in BOARDS[slug]["panels"] if p["id"] == dashboards.helpers.panel_id(slug, key))
+
+
+def test_quantile_panels_come_from_one_helper():
+    latency = _panel("overview", "latency")["targets"]
+    assert [(t["refId"], t["legendFormat"]) for t in latency] == [("A", "p50"), ("B", "p95"), ("C", "p99")]
+    assert latency[1]["expr"] == ("histogram_quantile(0.95, sum by (le) (rate(gen_ai_client_operation_duration_seconds_"
+                                  'bucket{gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model", '
+                                  'deployment_environment_name=~"$environment"}[$__rate_interval])))')
+    tools = _panel("agents", "tool_latency")["targets"]
+    assert [(t["legendFormat"], t["expr"]) for t in tools] == [
+        ("{{gen_ai_tool_name}}", "histogram_quantile(0.95, sum by (le, gen_ai_tool_name) "
+                                 "(rate(llm_tool_duration_seconds_bucket[$__rate_interval])))")]
+    assert [t["legendFormat"] for t in _panel("rag", "score")["targets"]] == ["p50", "p10"]
+
+
+def test_exemplars_only_on_app_histograms():
+    asked = {(slug, p["title"]) for slug, b in BOARDS.items() for p in b["panels"]
+             for t in p.get("targets", []) if t.get("exemplar")}
+    assert asked == {("overview", "App-reported HTTP latency p95 by route (exemplars)"),
+                     ("overview", "App-reported tokens per call p95 (exemplars)")}
+    with pytest.raises(ValueError, match="exemplars exist only on"):
+        dashboards.helpers.quantiles("gen_ai_client_operation_duration_seconds", exemplar=True)
+
+
+def test_llm_event_log_panels_follow_the_trace_id_variable():
+    for slug, key in (("overview", "llm_events"), ("agents", "agent_events")):
+        panel = _panel(slug, key)
+        assert panel["type"] == "logs" and panel["datasource"] == "${logs}"
+        assert panel["options"]["enableLogDetails"]   # where the trace_id derived field links to the trace
+        assert '| trace_id=~"${trace_id}.*"' in panel["targets"][0]["expr"]
+        assert "trace_id" in {v["name"] for v in BOARDS[slug]["templating"]["list"]}
+
+
+def test_release_annotations_mark_new_prompt_versions_and_models():
+    names = {a["name"]: a for a in BOARDS["quality"]["annotations"]["list"]}
+    assert set(names) == {"New prompt version", "New model"}
+    assert names["New prompt version"]["expr"] == (
+        "count by (llmobs_prompt_version) (increase(llm_requests_total[10m]) > 0) unless "
+        "count by (llmobs_prompt_version) (increase(llm_requests_total[10m] offset 10m) > 0)")
+    assert names["New prompt version"]["datasource"] == "${datasource}"
+
+
 def test_clean_dashboards_pass_lint():
     assert lint.lint(BOARDS) == []
+
+
+def test_jaeger_dashboards_pass_lint_and_pick_one_service():
+    jaeger = validate({"target": "docker", "traces": {"backend": "jaeger"}})
+    boards = {e.slug: dashboards.to_json(e, jaeger) for e in dashboards.REGISTRY}
+    assert lint.lint(boards) == []
+    for slug in ("overview", "cost"):   # the boards with a trace search
+        service = next(v for v in boards[slug]["templating"]["list"] if v["name"] == "service")
+        assert not service["includeAll"] and not service["multi"]
+    runaway = dashboards.helpers.panel_id("agents", "runaway")
+    assert runaway in {p["id"] for p in BOARDS["agents"]["panels"]}          # Tempo: a TraceQL threshold
+    assert runaway not in {p["id"] for p in boards["agents"]["panels"]}       # Jaeger cannot search "> N"
 
 
 def _bad(mutate) -> dict[str, dict]:
@@ -77,6 +137,18 @@ def _first(board):
         queryType="", datasource="${logs}", expr='{service_name="x" |'), "logql rejected"),
     ("traceql", lambda b: next(p for p in b["panels"] if p.get("type") == "table")["targets"][0].update(
         query="{ span.x = }"), "traceql rejected"),
+    ("logs panel logql", lambda b: next(p for p in b["panels"] if p.get("type") == "logs")["targets"][0].update(
+        expr='{service_name=~".+"} | trace_id=~"${trace_id}.*" |'), "logql rejected"),
+    ("bare counter", lambda b: _first(b)["targets"][0].update(expr="sum(llm_requests_total)"),
+     "counter llm_requests_total outside rate()/increase()"),
+    ("exemplar", lambda b: _first(b)["targets"][0].update(exemplar=True), "exemplars on a metric that has none"),
+    ("annotation promql", lambda b: b["annotations"]["list"].append(
+        {"name": "x", "datasource": "${datasource}", "expr": "count(rate(llm_requests_total[5m])"}), "PromQL rejected"),
+    ("annotation metric", lambda b: b["annotations"]["list"].append(
+        {"name": "x", "datasource": "${datasource}", "expr": "count(rate(llm_nope_total[5m]))"}), "llm_nope_total"),
+    ("annotation datasource", lambda b: b["annotations"]["list"].append(
+        {"name": "x", "datasource": "prometheus", "expr": "count(rate(llm_requests_total[5m]))"}),
+     "not a template variable"),
 ])
 def test_each_lint_rule_fails_on_a_bad_dashboard(name, mutate, expected):
     problems = lint.lint(_bad(mutate))
@@ -95,6 +167,17 @@ def test_diff_names_the_changed_panel():
     assert any(line.startswith("overview: - panel") for line in lines)
 
 
+def test_diff_names_changed_annotations():
+    new = copy.deepcopy(BOARDS)
+    notes = new["quality"]["annotations"]["list"]
+    notes[0]["expr"] = "count(rate(llm_requests_total[5m]))"
+    removed = notes.pop()["name"]
+    lines = review.diff(BOARDS, new)
+    assert f"quality: - annotation {removed!r}" in lines
+    assert any(line.startswith(f"quality/annotation {notes[0]['name']}: query:") for line in lines)
+    assert review.diff(BOARDS, BOARDS) == []
+
+
 @pytest.mark.parametrize("config", [{"target": "kubernetes"}, {"target": "docker", "traces": {"backend": "jaeger"}}])
 def test_providers_cover_every_dashboard_file(config):
     settings = validate(config)
@@ -106,3 +189,13 @@ def test_providers_cover_every_dashboard_file(config):
     for key in boards:
         mounted = f"{grafana.ROOT}/{key}"
         assert sum(mounted.startswith(path + "/") for path in paths) == 1, key
+
+
+def test_cache_savings_use_the_price_table():
+    expr = _panel("cost", "cache_savings")["targets"][0]["expr"]
+    discounted = [p for p in SETTINGS.pricing.models if p.input > p.cached_input]
+    assert expr.count(" or ") == len(discounted) - 1
+    gpt4o = next(p for p in discounted if p.model == "gpt-4o")
+    assert f"[$__rate_interval])) * {(gpt4o.input - gpt4o.cached_input) * 3600 / 1e6:.10g}" in expr
+    # A model without a cache discount saves nothing and is left out.
+    assert all(p.model.replace("-", "\\\\-") not in expr for p in SETTINGS.pricing.models if p not in discounted)

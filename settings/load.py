@@ -180,6 +180,26 @@ def _semantic_checks(raw: dict, data: dict) -> None:
     _check_collector(data)
     _check_storage(data["storage"])
     _check_labels(data["labels"])
+    _check_debug_and_forwarding(data)
+
+
+def _check_debug_and_forwarding(data: dict) -> None:
+    debug = data["debug"]
+    if debug["enabled"] and not debug["tenants"]:
+        raise SettingsError(f"{_key(['debug', 'tenants'])}: debug.enabled needs the tenants that may be sampled "
+                            "(or `*` for any)")
+    names: set[str] = set()
+    for i, fwd in enumerate(data["forwarding"]):
+        if fwd["name"] in names:
+            raise SettingsError(f"{_key(['forwarding', i, 'name'])}: duplicate forwarder name {fwd['name']!r}")
+        names.add(fwd["name"])
+        http = fwd["endpoint"].startswith(("http://", "https://"))
+        if http != (fwd["protocol"] == "http"):
+            raise SettingsError(f"{_key(['forwarding', i, 'endpoint'])}: protocol {fwd['protocol']} needs "
+                                + ("an http(s):// URL" if fwd["protocol"] == "http" else "host:port"))
+        if fwd["auth_header"].lower() != "authorization" and fwd["auth"] in ("bearer", "basic"):
+            raise SettingsError(f"{_key(['forwarding', i, 'auth_header'])}: auth {fwd['auth']} is sent in "
+                                "Authorization; use auth raw for another header")
 
 
 def _check_labels(labels: dict) -> None:

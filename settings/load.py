@@ -21,7 +21,7 @@ HERE = Path(__file__).parent
 PREFIX = "llmobs:"
 # Secrets live in Pulumi secret config only; the schema never sees them.
 SECRET_KEYS = ("grafana_admin_password", "ingest_token", "alert_webhook_url", "remote_write_password",
-               "grafana_secret_key")
+               "grafana_secret_key", "forward_tokens")
 
 
 class SettingsError(ValueError):

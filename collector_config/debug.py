@@ -9,6 +9,8 @@ and the content is then cut to debug.preview_chars. Only log events are sampled:
 of the collector release turns spans into log records (README: span-attribute content)."""
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from collector_config import redact
 from collector_config.exporters import RETRY
 from collector_config.tenants import feature_in, tenant_in
@@ -71,4 +73,6 @@ def exporter(settings: Settings, logs_endpoint: str, logs_file: str | None) -> d
 
 
 def debug_file(logs_file: str) -> str:
-    return logs_file.removesuffix(".json") + ".debug.json"
+    """logs.jsonl -> logs.debug.jsonl, beside the ordinary logs file."""
+    path = PurePath(logs_file)
+    return str(path.with_name(f"{path.stem}.debug{path.suffix}"))

@@ -7,6 +7,7 @@ import base64
 import json
 import re
 import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +20,7 @@ from backends.common import ROOT, hours
 from collector_config import debug
 from settings import validate
 from artifacts import render_all
+from conftest import ROOT as ROOT_DIR
 
 ON = {"target": "docker", "debug": {"enabled": True, "tenants": ["acme"], "loki_tenant": "samples",
                                     "viewers": ["alice", "bob.smith"]}, "retention": {"debug_logs": "2d"}}
@@ -185,3 +187,19 @@ def test_bootstrap_refuses_an_organization_id_the_provisioning_does_not_name(tmp
         result = _bootstrap(tmp_path, fake)
     assert result.returncode == 1 and "has id 3, expected 2" in result.stderr
     assert fake.datasources == {}
+
+
+def test_stackctl_render_writes_the_debug_and_forwarding_artifacts(tmp_path):
+    stack = tmp_path / "Pulumi.debug.yaml"
+    stack.write_text(yaml.safe_dump({"config": {f"llmobs:{k}": v for k, v in {
+        **ON, "forwarding": [{"name": "langfuse", "endpoint": "https://cloud.langfuse.com/api/public/otel",
+                              "auth": "basic"}]}.items()}}))
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "stackctl", "render", "--config", str(stack), "--out", str(out)],
+                   check=True, capture_output=True, timeout=300, cwd=ROOT_DIR)
+    expected = render_all(validate({**ON, "forwarding": [{"name": "langfuse", "auth": "basic",
+                                                          "endpoint": "https://cloud.langfuse.com/api/public/otel"}]}))
+    for path in (debug_access.DATASOURCE_FILE, "grafana/audit/debug-store-access.json", "loki/runtime.yaml",
+                 "grafana/provisioning/alerting/debug-store-access.yaml", "collector/config.yaml"):
+        assert (out / path).read_text() == expected[path], path
+    assert "otlp_http/forward_langfuse" in expected["collector/config.yaml"]

@@ -183,11 +183,19 @@ def _semantic_checks(raw: dict, data: dict) -> None:
     _check_debug_and_forwarding(data)
 
 
+def _as_hours(duration: str) -> float:
+    count, unit = int(duration[:-1]), duration[-1]
+    return count * {"m": 1 / 60, "h": 1, "d": 24, "w": 168}[unit]
+
+
 def _check_debug_and_forwarding(data: dict) -> None:
     debug = data["debug"]
     if debug["enabled"] and not debug["tenants"]:
         raise SettingsError(f"{_key(['debug', 'tenants'])}: debug.enabled needs the tenants that may be sampled "
                             "(or `*` for any)")
+    if debug["enabled"] and _as_hours(data["retention"]["debug_logs"]) < 24:
+        raise SettingsError(f"{_key(['retention', 'debug_logs'])}: {data['retention']['debug_logs']!r} is below "
+                            "24h, the shortest per-tenant retention Loki applies; use 1d or more")
     names: set[str] = set()
     for i, fwd in enumerate(data["forwarding"]):
         if fwd["name"] in names:

@@ -188,3 +188,24 @@ def test_forwarding_reaches_the_vendor_normalized_redacted_in_its_mode_without_e
             assert previews == [] and any(key.endswith(".sha256") for key in a), a
     # The gateway's own stores keep its own mode (hash): no preview at all.
     assert not any(key.endswith(".preview") for s in kept for key in s["attributes"])
+
+
+def test_never_retain_drop_keeps_only_lengths_while_other_tenants_keep_hashes():
+    with run(content={"never_retain": {"tenants": ["initech"], "keep": "drop"}}) as (collector, traces, logs):
+        app = _app(collector)
+        for tenant in ("acme", "initech"):
+            _call(app, tenant, "chat", f"{tenant} writes a long enough message for the guard to consider it")
+        app.close()
+        assert wait(lambda: len(logs.logs()) == 4 and len(traces.spans()) == 2, timeout=30)
+        spans = {s["attributes"][k.TENANT]: s["attributes"] for s in traces.spans()}
+        records = logs.logs()
+    assert k.INPUT_MESSAGES + ".sha256" in spans["acme"] and k.INPUT_MESSAGES + ".length" in spans["acme"]
+    assert k.INPUT_MESSAGES + ".length" in spans["initech"]
+    assert not [key for key in spans["initech"] if key.endswith((".sha256", ".preview"))], spans["initech"]
+    initech = [r for r in records if r["attributes"][k.TENANT] == "initech"]
+    acme = [r for r in records if r["attributes"][k.TENANT] == "acme"]
+    assert [r["body"] for r in initech if r["event_name"] == "gen_ai.user.message"] == ["[CONTENT:drop]"]
+    assert not [key for r in initech for key in r["attributes"] if key.endswith(".sha256")]
+    assert all(r["attributes"]["llmobs.body.length"] for r in initech if r["event_name"] == "gen_ai.user.message")
+    assert any(key.endswith(".sha256") for r in acme for key in r["attributes"])
+    assert "initech writes" not in _texts(records + list(spans.values()))

@@ -117,14 +117,15 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics", "transform/redact_metrics",
                                                     "transform/bound_metrics",
                                                     "delta_to_cumulative", "batch"], ["prometheus_remote_write"])
-    front_traces = ["transform/normalize_traces"] + _retained(settings, "traces", processors) if front else []
     # Forwarders fork off the normalized spans, before the gateway's own content policy.
     fork = front and bool(settings.forwarding)
+    front_traces = _retained(settings, "traces", processors) if front else []
     if fork:
         connectors["forward/traces_in"] = {}
         pipelines["traces/fork"] = _pipeline(["otlp"], ["transform/normalize_traces"], ["forward/traces_in"])
         forwarding.build(settings, processors, pipelines, extra_exporters, "forward/traces_in", _pipeline)
-        front_traces = front_traces[1:]
+    elif front:
+        front_traces.insert(0, "transform/normalize_traces")
     traces_in = ["forward/traces_in"] if fork else ["otlp"]
     if back:
         processors["transform/cost"] = cost.processor(settings)

@@ -18,6 +18,8 @@ REMOTE_WRITE_PASSWORD = "remote_write_password"
 GRAFANA_ADMIN_PASSWORD = "grafana_admin_password"
 INGEST_TOKEN = "ingest_token"
 GRAFANA_SECRET_KEY = "grafana_secret_key"
+# A map {forwarder name: token}; a service's secret file names one entry as `forward_tokens.<name>`.
+FORWARD_TOKENS = "forward_tokens"
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,16 @@ def traces_datasource(settings: Settings) -> dict:
     return _datasource("Jaeger", "jaeger", TRACES_UID, "http://jaeger:16686", links)
 
 
-def logs_datasource() -> dict:
+def logs_datasource(tenant: str | None = None) -> dict:
+    """`tenant`: Loki runs multi-tenant (the debug store is on) and this is the ordinary tenant."""
+    out = _logs_datasource()
+    if tenant:
+        out["jsonData"]["httpHeaderName1"] = "X-Scope-OrgID"
+        out["secureJsonData"] = {"httpHeaderValue1": tenant}
+    return out
+
+
+def _logs_datasource() -> dict:
     return _datasource("Loki", "loki", LOGS_UID, "http://loki:3100", {"derivedFields": [
         # OTLP logs: the trace id is structured metadata `trace_id`.
         {"name": "trace_id", "matcherType": "label", "matcherRegex": LOKI_TRACE_FIELD,
@@ -82,7 +91,9 @@ def alertmanager_datasource() -> dict:
 
 def datasources(settings: Settings) -> dict:
     return {"apiVersion": 1, "datasources": [
-        metrics_datasource(), traces_datasource(settings), logs_datasource(), alertmanager_datasource()]}
+        metrics_datasource(), traces_datasource(settings),
+        logs_datasource("fake" if settings.debug.enabled else None),   # = backends.loki.NORMAL_TENANT
+        alertmanager_datasource()]}
 
 
 def dashboard_providers() -> dict:
@@ -135,9 +146,19 @@ def password_sync() -> str:
             "else echo 'grafana: new database, the server sets the admin password'; fi")
 
 
+def _with_debug_access(settings: Settings, sections: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    if not settings.debug.enabled:
+        return sections
+    from backends import debug_access   # late: it imports this module
+    out = {name: dict(values) for name, values in sections.items()}
+    for name, values in debug_access.ini_sections().items():
+        out.setdefault(name, {}).update(values)
+    return out
+
+
 def render(settings: Settings) -> dict[str, str]:
     return {
-        "grafana/grafana.ini": ini_text(ini_sections(settings)),
+        "grafana/grafana.ini": ini_text(_with_debug_access(settings, ini_sections(settings))),
         "grafana/provisioning/datasources/datasources.yaml": to_yaml(datasources(settings)),
         "grafana/provisioning/dashboards/dashboards.yaml": to_yaml(dashboard_providers()),
     }

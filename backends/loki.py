@@ -1,7 +1,12 @@
 """loki/loki.yaml: single binary, OTLP in at /otlp, retention by the compactor.
 
 auth_enabled is false: the gateway is the only writer and a NetworkPolicy
-(Kubernetes) or the private network (Docker) keeps everyone else out.
+(Kubernetes) or the private network (Docker) keeps everyone else out. With the debug
+sample store on (debug.enabled) Loki is multi-tenant: ordinary logs keep the tenant id
+`fake` (what single-tenant Loki stored them under), debug samples have their own tenant,
+whose retention is retention.debug_logs (runtime overrides). X-Scope-OrgID is not
+authentication: the same NetworkPolicy is what keeps anyone but the gateway and Grafana
+from naming a tenant.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ GRPC_PORT = 9095
 DEBUG_ATTRIBUTE = "llmobs.debug"
 DEBUG_SELECTOR = '{llmobs_debug="true"}'
 SCHEMA_FROM = "2025-01-01"   # fixed: changing it would orphan stored index
+RUNTIME_FILE = "/etc/llmobs/loki/runtime.yaml"
+NORMAL_TENANT = "fake"   # = collector_config.debug.NORMAL_TENANT
 
 
 def object_store(settings: Settings) -> tuple[str, dict]:
@@ -66,8 +73,20 @@ def config(settings: Settings) -> dict:
             "delete_request_store": store_name,
         },
         "analytics": {"reporting_enabled": False},
-    }
+    } | (_multi_tenant() if settings.debug.enabled else {})
+
+
+def _multi_tenant() -> dict:
+    return {"auth_enabled": True, "runtime_config": {"file": RUNTIME_FILE, "period": "1m"}}
+
+
+def runtime_overrides(settings: Settings) -> dict:
+    """Per-tenant limits: the debug tenant keeps its records retention.debug_logs."""
+    return {"overrides": {settings.debug.loki_tenant: {"retention_period": hours(settings.retention.debug_logs)}}}
 
 
 def render(settings: Settings) -> dict[str, str]:
-    return {"loki/loki.yaml": to_yaml(config(settings))}
+    out = {"loki/loki.yaml": to_yaml(config(settings))}
+    if settings.debug.enabled:
+        out["loki/runtime.yaml"] = to_yaml(runtime_overrides(settings))
+    return out

@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 
 import collector_config
-from backends import grafana, jaeger, loki, prometheus as prometheus_backend, tempo
-from backends.common import (ALERT_WEBHOOK_URL, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN,
-                             REMOTE_WRITE_PASSWORD, ROOT, CONTAINER, Placement, secret_path)
+from backends import debug_access, grafana, jaeger, loki, prometheus as prometheus_backend, tempo
+from backends.common import (ALERT_WEBHOOK_URL, CONTAINER, FORWARD_TOKENS, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY,
+                             INGEST_TOKEN, REMOTE_WRITE_PASSWORD, ROOT, Placement, secret_path)
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 
@@ -64,6 +64,9 @@ class Service:
     prestart: str | None = None
     entrypoint: str | None = None
     tls_secret: str | None = None              # a kubernetes.io/tls Secret mounted at collector_config.TLS_DIR
+    # Shell run in the service's container once it runs (Kubernetes: a postStart hook; Docker:
+    # in the background next to the entrypoint), e.g. Grafana's debug organization bootstrap.
+    poststart: str | None = None
 
 
 def _pins() -> dict[str, dict[str, str]]:
@@ -99,13 +102,17 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
              Port("health", listen.health_port), Port("metrics", listen.telemetry_port))
     mib = settings.collector.memory_limit_mib
 
-    def one(name: str, config: str, auth: bool, tls: bool = False) -> Service:
+    # Each forwarder's token: the file its bearertokenauth reads, from the secret forward_tokens.<name>.
+    forward_secrets = tuple((f"forward_{f.name}", f"{FORWARD_TOKENS}.{f.name}")
+                            for f in settings.forwarding if f.auth != "none")
+
+    def one(name: str, config: str, auth: bool, tls: bool = False, front: bool = True) -> Service:
         return Service(
             name=name, image=image(settings, "collector"), args=(f"--config={ROOT}/{config}",),
             # Each tier mounts only its own file (a tier's config is ~0.5 MiB).
             ports=ports, probe=Probe("/", listen.health_port), config_files=(config,), data_dir=None,
             run_as_user=10001, read_only_root=True, env=(),
-            secret_files=((INGEST_TOKEN, INGEST_TOKEN),) if auth else (),
+            secret_files=(((INGEST_TOKEN, INGEST_TOKEN),) if auth else ()) + (forward_secrets if front else ()),
             # Request = limit: the memory_limiter works against the limit, and a
             # gateway evicted under node pressure drops telemetry.
             cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi",
@@ -116,7 +123,7 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
         return [one("collector", "collector/config.yaml", settings.ingest.auth, tls)]
     # The sampler tier only hears from the agent tier, which authenticated already.
     return [one("collector", "collector/agent.yaml", settings.ingest.auth, tls),
-            one(SAMPLER_SERVICE, "collector/sampler.yaml", False)]
+            one(SAMPLER_SERVICE, "collector/sampler.yaml", False, front=False)]
 
 
 def prometheus(settings: Settings, rendered: dict[str, str], place: Placement = CONTAINER) -> Service:
@@ -200,7 +207,8 @@ def grafana_service(settings: Settings, rendered: dict[str, str]) -> Service:
         # Grafana alerting reads the contact point URL from the file ($__file{...}).
         + (((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if _grafana_notifies(settings) else ()),
         cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi",
-        prestart=grafana.password_sync(), entrypoint=grafana.ENTRYPOINT)
+        prestart=grafana.password_sync(), entrypoint=grafana.ENTRYPOINT,
+        poststart=debug_access.bootstrap(settings.grafana.admin_user) if settings.debug.enabled else None)
 
 
 def _grafana_notifies(settings: Settings) -> bool:

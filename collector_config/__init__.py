@@ -8,10 +8,11 @@ tier (cost, metrics, tail sampling).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import yaml
 
-from collector_config import cost, exporters, metrics, normalize, redact, sampling
+from collector_config import cost, debug, exporters, forwarding, metrics, normalize, policy, redact, sampling
 from collector_config.ottl import escape_dollars
 from settings import Settings
 
@@ -62,6 +63,18 @@ def _pipeline(receivers, processors, exporters_):
     return {"receivers": receivers, "processors": ["memory_limiter", *processors], "exporters": exporters_}
 
 
+def _retained(settings: Settings, signal: str, processors: dict) -> list[str]:
+    """The redaction steps of the gateway's own pipeline: redaction, then the never-retain policy."""
+    steps = [f"transform/redact_{signal}"]
+    if signal == "logs" and settings.content.never_retain.tenants and settings.content.mode == "preview":
+        processors["transform/retain_pre_logs"] = policy.pre_logs(settings)
+        steps.insert(0, "transform/retain_pre_logs")
+    if policy.needed(settings, settings.content.mode):
+        processors[f"transform/retain_{signal}"] = policy.processor(signal, settings, settings.content.mode)
+        steps.append(f"transform/retain_{signal}")
+    return steps
+
+
 def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", logs_file: str | None = None,
            token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR) -> dict:
     """`logs_file`: write logs to this file (file exporter) instead of Loki, for local runs
@@ -79,40 +92,70 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     connectors: dict = {"signal_to_metrics": metrics.connector(spans=back, logs=front)}
     pipelines: dict = {"metrics/derived": _pipeline(["signal_to_metrics"], ["delta_to_cumulative", "batch"],
                                                     ["prometheus_remote_write"])}
+    extra_exporters: dict = {}
     if front:
         for signal in ("traces", "logs", "metrics"):
             processors[f"transform/normalize_{signal}"] = normalize.processor(signal)
             processors[f"transform/redact_{signal}"] = redact.processor(signal, settings)
         processors["transform/bound_logs"] = metrics.bound_processor("logs", settings)
         connectors["forward/logs"] = {}
-        pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs", "transform/redact_logs"], ["forward/logs"])
+        redact_logs = _retained(settings, "logs", processors)
+        if settings.debug.enabled:
+            # Fork before the content policy: the debug branch sees redacted content, not hashes.
+            connectors["forward/logs_in"] = {}
+            pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs"], ["forward/logs_in"])
+            pipelines["logs/main"] = _pipeline(["forward/logs_in"], redact_logs, ["forward/logs"])
+            processors.update(debug.processors(settings))
+            pipelines["logs/debug"] = _pipeline(["forward/logs_in"], debug.PIPELINE, [debug.exporter_name(logs_file)])
+            extra_exporters[debug.exporter_name(logs_file)] = debug.exporter(
+                settings, exporters.endpoints(settings)["logs"], logs_file)
+        else:
+            pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs"] + redact_logs, ["forward/logs"])
         pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["file/logs" if logs_file else "otlp_http/logs"])
         pipelines["logs/derive"] = _pipeline(["forward/logs"], ["transform/bound_logs"], ["signal_to_metrics"])
         processors["transform/bound_metrics"] = metrics.app_metrics_processor(settings)
         pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics", "transform/redact_metrics",
                                                     "transform/bound_metrics",
                                                     "delta_to_cumulative", "batch"], ["prometheus_remote_write"])
-    front_traces = ["transform/normalize_traces", "transform/redact_traces"] if front else []
+    # Forwarders fork off the normalized spans, before the gateway's own content policy.
+    fork = front and bool(settings.forwarding)
+    front_traces = _retained(settings, "traces", processors) if front else []
+    if fork:
+        connectors["forward/traces_in"] = {}
+        pipelines["traces/fork"] = _pipeline(["otlp"], ["transform/normalize_traces"], ["forward/traces_in"])
+        forwarding.build(settings, processors, pipelines, extra_exporters, "forward/traces_in", _pipeline)
+    elif front:
+        front_traces.insert(0, "transform/normalize_traces")
+    traces_in = ["forward/traces_in"] if fork else ["otlp"]
     if back:
         processors["transform/cost"] = cost.processor(settings)
         processors["transform/bound_traces"] = metrics.bound_processor("traces", settings)
         processors["tail_sampling"] = sampling.processor(settings)
         connectors["forward/traces"] = {}
-        pipelines["traces/in"] = _pipeline(["otlp"], front_traces + ["transform/cost"], ["forward/traces"])
+        pipelines["traces/in"] = _pipeline(traces_in, front_traces + ["transform/cost"], ["forward/traces"])
         pipelines["traces/derive"] = _pipeline(["forward/traces"], ["transform/bound_traces"], ["signal_to_metrics"])
         pipelines["traces/sampled"] = _pipeline(["forward/traces"], ["tail_sampling", "batch"], ["otlp_grpc/traces"])
     else:
         # Agent tier: route whole traces by trace id to the sampler tier.
-        pipelines["traces/in"] = _pipeline(["otlp"], front_traces, ["load_balancing"])
+        pipelines["traces/in"] = _pipeline(traces_in, front_traces, ["load_balancing"])
     # The sampler tier only hears from the agent tier (NetworkPolicy), which authenticated already.
     auth = settings.ingest.auth and tier != "sampler"
     extension_names = ["health_check"] + (["bearertokenauth"] if auth else [])
+    extensions = _extensions(auth, listen, token_file)
+    if fork:
+        extensions.update(forwarding.extensions(settings, str(Path(token_file).parent)))
+        extension_names += [name for name in extensions if name.startswith("bearertokenauth/")]
+    all_exporters = exporters.exporters(settings, tier, pipelines, logs_file)
+    if front and settings.debug.enabled and "otlp_http/logs" in all_exporters:
+        # Loki runs multi-tenant once the debug tenant exists: ordinary logs name theirs.
+        all_exporters["otlp_http/logs"] = {**all_exporters["otlp_http/logs"],
+                                           "headers": {debug.ORG_HEADER: debug.NORMAL_TENANT}}
     config = {
-        "extensions": _extensions(auth, listen, token_file),
+        "extensions": extensions,
         "receivers": _receivers(auth, listen, tls_dir if tls_on(settings, tier) else None),
         "processors": escape_dollars(processors),
         "connectors": escape_dollars(connectors),
-        "exporters": exporters.exporters(settings, tier, pipelines, logs_file),
+        "exporters": {**all_exporters, **extra_exporters},
         "service": {
             "extensions": extension_names,
             "pipelines": pipelines,

@@ -377,20 +377,23 @@ def _flag(ctx: str, settings: Settings) -> list[str]:
     return [f"set({attr(ctx, k.REDACTED)}, true){_where(gate, found)}"]
 
 
-def processor(signal: str, settings: Settings) -> dict:
+def processor(signal: str, settings: Settings, keep_content: bool = False) -> dict:
+    """`keep_content`: every detector runs, the content policy does not (content stays, secret-
+    redacted): for the debug sample store, which cuts the content itself afterwards."""
     # Span-link attributes and bytes values are out of OTTL's reach in v0.161 (README).
     contexts = {"traces": ("resource", "scope", "span", "spanevent"), "logs": ("resource", "scope", "log"),
                 "metrics": ("resource", "scope", "datapoint", "exemplar")}[signal]
+    policy = signal != "metrics" and not keep_content
     groups = []
     for ctx in contexts:
         statements = _unescaped(ctx, f'{ctx}.cache["text"]')
-        statements += [] if signal == "metrics" else _content(ctx, settings)
-        if ctx == "log":
+        statements += _content(ctx, settings) if policy else []
+        if ctx == "log" and policy:
             statements += _log_body(settings)
         # The guard runs last: detectors see the original text first, so redaction stays counted.
         statements += _detect(ctx, settings) + _flag(ctx, settings)
-        statements += [] if signal == "metrics" else _guard(ctx, settings)
-        if ctx == "spanevent":
+        statements += _guard(ctx, settings) if policy else []
+        if ctx == "spanevent" and policy:
             groups += event_content(settings)
         groups.append({"context": ctx, "statements": statements})
     key = {"traces": "trace_statements", "logs": "log_statements", "metrics": "metric_statements"}[signal]

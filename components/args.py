@@ -5,6 +5,7 @@ Settings inside the component, so a bad config fails before any child is registe
 """
 from __future__ import annotations
 
+import json
 from typing import Any, TypedDict
 
 import pulumi
@@ -18,3 +19,22 @@ class StackArgs(TypedDict, total=False):
     remote_write_password: pulumi.Input[str] | None   # secret
     grafana_secret_key: pulumi.Input[str] | None      # secret; generated when absent (keep it: it encrypts
                                                       # Grafana's stored data-source secrets)
+    forward_tokens: pulumi.Input[str] | None          # secret; JSON object {forwarder name: token}
+
+
+def forward_token_inputs(settings: Any, given: dict[str, Any]) -> dict[str, pulumi.Output[str]]:
+    """The secret forward_tokens ({name: token}) as one secret input per forwarder that
+    authenticates, keyed `forward_tokens.<name>` as the collector's secret files name them."""
+    tokens = given.get("forward_tokens")
+    if tokens is None:
+        return {}
+    return {f"forward_tokens.{f.name}": pulumi.Output.secret(tokens).apply(lambda t, n=f.name: _token(t, n))
+            for f in settings.forwarding if f.auth != "none"}
+
+
+def _token(value: Any, name: str) -> str:
+    table = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(table, dict) or not table.get(name):
+        raise ValueError(f"llmobs:forward_tokens: no token for the forwarder {name!r}; set it with "
+                         f"`pulumi config set --secret --path 'llmobs:forward_tokens.{name}' ...`")
+    return str(table[name])

@@ -21,7 +21,7 @@ HERE = Path(__file__).parent
 PREFIX = "llmobs:"
 # Secrets live in Pulumi secret config only; the schema never sees them.
 SECRET_KEYS = ("grafana_admin_password", "ingest_token", "alert_webhook_url", "remote_write_password",
-               "grafana_secret_key")
+               "grafana_secret_key", "forward_tokens")
 
 
 class SettingsError(ValueError):
@@ -180,6 +180,34 @@ def _semantic_checks(raw: dict, data: dict) -> None:
     _check_collector(data)
     _check_storage(data["storage"])
     _check_labels(data["labels"])
+    _check_debug_and_forwarding(data)
+
+
+def _as_hours(duration: str) -> float:
+    count, unit = int(duration[:-1]), duration[-1]
+    return count * {"m": 1 / 60, "h": 1, "d": 24, "w": 168}[unit]
+
+
+def _check_debug_and_forwarding(data: dict) -> None:
+    debug = data["debug"]
+    if debug["enabled"] and not debug["tenants"]:
+        raise SettingsError(f"{_key(['debug', 'tenants'])}: debug.enabled needs the tenants that may be sampled "
+                            "(or `*` for any)")
+    if debug["enabled"] and _as_hours(data["retention"]["debug_logs"]) < 24:
+        raise SettingsError(f"{_key(['retention', 'debug_logs'])}: {data['retention']['debug_logs']!r} is below "
+                            "24h, the shortest per-tenant retention Loki applies; use 1d or more")
+    names: set[str] = set()
+    for i, fwd in enumerate(data["forwarding"]):
+        if fwd["name"] in names:
+            raise SettingsError(f"{_key(['forwarding', i, 'name'])}: duplicate forwarder name {fwd['name']!r}")
+        names.add(fwd["name"])
+        http = fwd["endpoint"].startswith(("http://", "https://"))
+        if http != (fwd["protocol"] == "http"):
+            raise SettingsError(f"{_key(['forwarding', i, 'endpoint'])}: protocol {fwd['protocol']} needs "
+                                + ("an http(s):// URL" if fwd["protocol"] == "http" else "host:port"))
+        if fwd["auth_header"].lower() != "authorization" and fwd["auth"] in ("bearer", "basic"):
+            raise SettingsError(f"{_key(['forwarding', i, 'auth_header'])}: auth {fwd['auth']} is sent in "
+                                "Authorization; use auth raw for another header")
 
 
 def _check_labels(labels: dict) -> None:

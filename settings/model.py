@@ -88,10 +88,43 @@ class ContentGuard:
 
 
 @dataclass(frozen=True)
+class NeverRetain:
+    tenants: tuple[str, ...]
+    keep: str  # hash | drop
+
+
+@dataclass(frozen=True)
 class Content:
     mode: str  # hash | preview | drop
     preview_chars: int
     guard: ContentGuard
+    never_retain: NeverRetain
+    never_forward: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Debug:
+    enabled: bool
+    tenants: tuple[str, ...]
+    features: tuple[str, ...]
+    sample_rate: float
+    preview_chars: int
+    loki_tenant: str
+    viewers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Forwarder:
+    name: str
+    protocol: str  # http | grpc
+    endpoint: str
+    insecure: bool
+    content: str  # hash | preview | drop
+    preview_chars: int
+    auth: str  # none | bearer | basic | raw
+    auth_header: str
+    headers: tuple[tuple[str, str], ...]
+    exclude_tenants: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -234,6 +267,8 @@ class Settings:
     storage: Storage
     endpoints: Endpoints
     loadgen: Loadgen
+    debug: Debug
+    forwarding: tuple[Forwarder, ...]
 
     @property
     def two_tier(self) -> bool:

@@ -24,6 +24,17 @@ MATRIX = [
 ]
 
 
+OPT_IN = {
+    "target": "kubernetes",
+    "content": {"never_retain": {"tenants": ["initech"], "keep": "drop"}, "never_forward": ["umbrella"]},
+    "debug": {"enabled": True, "tenants": ["acme"], "features": ["chat"], "sample_rate": 0.05},
+    "forwarding": [{"name": "langfuse", "endpoint": "https://cloud.langfuse.com/api/public/otel", "auth": "basic",
+                    "exclude_tenants": ["globex"]},
+                   {"name": "phoenix", "protocol": "grpc", "endpoint": "phoenix:4317", "insecure": True,
+                    "content": "preview"}],
+}
+
+
 def _configs():
     for config in MATRIX:
         settings = validate(config)
@@ -35,6 +46,11 @@ def _configs():
             if path.startswith("collector/"):
                 yield f"{stack}:{path}", text
     yield "local-logs-file", render_yaml(validate({"target": "docker"}), logs_file="/tmp/llmobs-logs.json")
+    for mode in ("preview", "hash"):   # the opt-in debug store, forwarding and tenant policy
+        opted_in = validate({**OPT_IN, "content": {**OPT_IN["content"], "mode": mode}})
+        for tier in collector_config.TIERS:
+            yield f"opt-in-{mode}-{tier}", render_yaml(opted_in, tier=tier)
+    yield "opt-in-local-logs-file", render_yaml(validate({**OPT_IN, "target": "docker"}), logs_file="/tmp/llmobs-logs.json")
 
 
 CONFIGS = list(_configs())
@@ -69,6 +85,7 @@ TYPE_OF_MODULE = {
     "signaltometricsconnector": "signal_to_metrics", "otlpexporter": "otlp_grpc", "otlphttpexporter": "otlp_http",
     "prometheusremotewriteexporter": "prometheus_remote_write", "loadbalancingexporter": "load_balancing",
     "fileexporter": "file", "bearertokenauthextension": "bearertokenauth", "healthcheckextension": "health_check",
+    "filterprocessor": "filter", "probabilisticsamplerprocessor": "probabilistic_sampler",
 }
 
 

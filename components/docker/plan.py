@@ -112,11 +112,13 @@ def from_service(svc: Service, artifacts: dict[str, str]) -> ContainerPlan:
     uploads += tuple(Upload(secret_path(file), secret_key=key, owner=svc.run_as_user, permissions="0400")
                      for file, key in svc.secret_files)
     entrypoint: tuple[str, ...] = ()
-    if svc.prestart:
+    if svc.prestart or svc.poststart:
         if not svc.entrypoint:
-            raise ValueError(f"{svc.name}: a prestart step needs the image's entrypoint to exec after it")
-        # `"$0" "$@"`: the entrypoint and the service's own arguments, after the step.
-        entrypoint = ("sh", "-c", f'{svc.prestart} && exec "$0" "$@"', svc.entrypoint)
+            raise ValueError(f"{svc.name}: a prestart or poststart step needs the image's entrypoint to exec after it")
+        # `"$0" "$@"`: the entrypoint and the service's own arguments, after the step; a poststart
+        # step runs in the background, in the container, while the entrypoint serves.
+        steps = [s for s in (svc.prestart, f"{{ ( {svc.poststart} ) & }}" if svc.poststart else None) if s]
+        entrypoint = ("sh", "-c", " && ".join(steps + ['exec "$0" "$@"']), svc.entrypoint)
     return ContainerPlan(
         role=svc.name, image=svc.image, command=svc.args, ports=published, uploads=uploads, entrypoint=entrypoint,
         env=svc.env, data_dir=svc.data_dir, user=str(svc.run_as_user),

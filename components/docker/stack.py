@@ -14,7 +14,7 @@ import pulumi_random as random
 
 from backends.common import GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN
 from backends.services import services
-from components.args import StackArgs
+from components.args import StackArgs, forward_token_inputs
 from components.docker import plan as planning
 from settings import SettingsError, validate
 from settings.load import SECRET_KEYS
@@ -42,6 +42,7 @@ class DockerStack(pulumi.ComponentResource):
         plans = planning.plan(settings, services(settings), artifacts)
         urls = planning.urls(settings, plans)
         given = {key: args.get(key) for key in SECRET_KEYS if args.get(key) is not None}
+        given.update(forward_token_inputs(settings, given))
         generated = {GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY} | ({INGEST_TOKEN} if settings.ingest.auth else set())
         missing = sorted((key, p.role) for p in plans for key in p.secret_keys - set(given) - generated)
         if missing:

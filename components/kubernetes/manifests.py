@@ -243,6 +243,9 @@ def container(svc: Service) -> dict:
     }
     if env:
         out["env"] = env
+    if svc.poststart:
+        # Runs once the container starts; a failure restarts the container (and shows as an event).
+        out["lifecycle"] = {"postStart": {"exec": {"command": ["sh", "-c", svc.poststart]}}}
     return out
 
 

@@ -103,6 +103,8 @@ def egress_targets(settings: Settings, svc: Service, by_name: dict[str, Service]
         wanted = {"metrics": ep["metrics"]}
         if svc.name == COLLECTOR:
             wanted["logs"] = ep["logs"]
+            # Forwarders run on the tier that receives (single or agent).
+            wanted.update({f"forward_{f.name}": f.endpoint for f in settings.forwarding})
         if agent:
             call(SAMPLER_SERVICE, Listen().grpc_port)
         else:

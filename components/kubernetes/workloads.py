@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pulumi
 
-from components.args import StackArgs
+from components.args import StackArgs, forward_token_inputs
 from components.kubernetes import manifests
 from components.kubernetes.place import place
 from settings import Settings, SettingsError, validate
@@ -29,7 +29,8 @@ def settings_of(args: StackArgs) -> Settings:
 
 
 def secret_inputs(args: StackArgs) -> dict[str, pulumi.Input[str]]:
-    return {key: args[key] for key in SECRET_KEYS if args.get(key) is not None}  # type: ignore[literal-required]
+    given = {key: args[key] for key in SECRET_KEYS if args.get(key) is not None}  # type: ignore[literal-required]
+    return {**given, **forward_token_inputs(settings_of(args), given)}
 
 
 def _service_endpoint(resource: pulumi.CustomResource, body: dict, port_name: str,

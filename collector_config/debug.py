@@ -1,0 +1,78 @@
+"""The debug sample store (debug.*): secret-redacted GenAI log events with their content, for a
+sampled share of opted-in tenants' and features' traces, to a Loki tenant of their own.
+
+The pipeline forks off the normalized logs before the content policy hashes anything: a filter
+keeps GenAI events of the listed tenants and features (never a never-retain tenant), a
+probabilistic sampler keeps a share by trace id (every event of a sampled trace, so a sample is
+the whole conversation), the redaction processor runs every detector without the content policy,
+and the content is then cut to debug.preview_chars. Only log events are sampled: no connector
+of the collector release turns spans into log records (README: span-attribute content)."""
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from collector_config import redact
+from collector_config.exporters import RETRY
+from collector_config.tenants import feature_in, tenant_in
+from settings import Settings
+
+NORMAL_TENANT = "fake"   # Loki's tenant id when auth is off: ordinary logs keep their old tenant
+ORG_HEADER = "X-Scope-OrgID"
+DEBUG_ATTRIBUTE = "llmobs.debug"   # resource attribute; Loki indexes it (backends/loki.py)
+SAMPLE_ATTRIBUTE = "llmobs.debug.sample"
+HASH_SEED = 20261   # any fixed value: the same trace is sampled on every replica and every run
+QUEUE = {"enabled": True, "num_consumers": 2, "queue_size": 1000}
+
+
+def selected(settings: Settings) -> str:
+    d = settings.debug
+    parts = ['IsMatch(log.event_name, "^gen_ai[.]")']
+    if "*" not in d.tenants:
+        parts.append(tenant_in("log", d.tenants))
+    if "*" not in d.features:
+        parts.append(feature_in("log", d.features))
+    if settings.content.never_retain.tenants:   # never retained wins over sampled
+        parts.append(f"not {tenant_in('log', settings.content.never_retain.tenants)}")
+    return " and ".join(parts)
+
+
+def processors(settings: Settings) -> dict:
+    n = settings.debug.preview_chars
+    return {
+        # The filter drops what matches: everything but the selected records.
+        "filter/debug": {"error_mode": "ignore", "log_conditions": [f"not ({selected(settings)})"]},
+        "probabilistic_sampler/debug": {"mode": "hash_seed", "hash_seed": HASH_SEED, "attribute_source": "traceID",
+                                        "sampling_percentage": round(settings.debug.sample_rate * 100, 6),
+                                        "fail_closed": True},
+        "transform/redact_logs_debug": redact.processor("logs", settings, keep_content=True),
+        "transform/debug_preview": {"error_mode": "ignore", "log_statements": [
+            {"context": "log", "statements": [
+                f"set(log.body, Substring(log.body, 0, {n})) where IsString(log.body) and Len(log.body) > {n}",
+                f"truncate_all(log.body, {n}) where IsMap(log.body)",
+                f"truncate_all(log.attributes, {n})",
+                f'set(log.attributes["{SAMPLE_ATTRIBUTE}"], true)',
+            ]},
+            {"context": "resource", "statements": [f'set(resource.attributes["{DEBUG_ATTRIBUTE}"], "true")']},
+        ]},
+    }
+
+
+PIPELINE = ["filter/debug", "probabilistic_sampler/debug", "transform/redact_logs_debug", "transform/debug_preview",
+            "batch"]
+
+
+def exporter_name(logs_file: str | None) -> str:
+    return "file/debug_logs" if logs_file else "otlp_http/debug_logs"
+
+
+def exporter(settings: Settings, logs_endpoint: str, logs_file: str | None) -> dict:
+    if logs_file:   # local runs without Loki: a file of its own, never the ordinary logs file
+        return {"path": debug_file(logs_file), "format": "json", "flush_interval": "200ms"}
+    return {"endpoint": logs_endpoint, "headers": {ORG_HEADER: settings.debug.loki_tenant},
+            "sending_queue": QUEUE, "retry_on_failure": RETRY}
+
+
+def debug_file(logs_file: str) -> str:
+    """logs.jsonl -> logs.debug.jsonl, beside the ordinary logs file."""
+    path = PurePath(logs_file)
+    return str(path.with_name(f"{path.stem}.debug{path.suffix}"))

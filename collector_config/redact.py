@@ -44,8 +44,15 @@ def content_key_regex(anchored: bool = True) -> str:
     return f"^{body}$" if anchored else f'"{body}":'
 
 
+# Previews are cut first at preview_chars + PREVIEW_MARGIN, then at preview_chars after the
+# detectors ran: a secret across the first cut keeps more than any detector's shortest match,
+# so it is still found. Cutting at preview_chars first left a secret's first characters.
+PREVIEW_MARGIN = 256
+PREVIEW_KEY = r"\.preview"
+
+
 def _content(ctx: str, settings: Settings) -> list[str]:
-    mode, n = settings.content.mode, settings.content.preview_chars
+    mode, n = settings.content.mode, settings.content.preview_chars + PREVIEW_MARGIN
     target = attrs(ctx)
     cache = f'{ctx}.cache["content"]' if ctx in ("span", "log", "spanevent") else None
     out: list[str] = []
@@ -76,7 +83,7 @@ def _log_body(settings: Settings) -> list[str]:
     """GenAI log events carry content in the body (string or {content: ...})."""
     event = 'IsMatch(log.event_name, "^gen_ai\\\\.")'
     if settings.content.mode == "preview":
-        n = settings.content.preview_chars
+        n = settings.content.preview_chars + PREVIEW_MARGIN
         string_body = [f"set(log.body, Substring(log.body, 0, {n})) where {event} and IsString(log.body) and Len(log.body) > {n}"]
     else:
         string_body = [
@@ -90,7 +97,8 @@ def _log_body(settings: Settings) -> list[str]:
         cond = f"{event} and IsMap(log.body) and {v} != nil"
         map_body.append(f'set(log.attributes[{lit("llmobs.body." + field + ".sha256")}], SHA256(String({v}))) where {cond}')
         if settings.content.mode == "preview":
-            map_body.append(f"set({v}, Substring(String({v}), 0, {settings.content.preview_chars})) where {cond} and Len(String({v})) > {settings.content.preview_chars}")
+            n = settings.content.preview_chars + PREVIEW_MARGIN
+            map_body.append(f"set({v}, Substring(String({v}), 0, {n})) where {cond} and Len(String({v})) > {n}")
         else:
             map_body.append(f"delete_key(log.body, {lit(field)}) where {cond}")
     return string_body + map_body
@@ -100,7 +108,7 @@ def event_content(settings: Settings) -> list[dict]:
     """Span events that carry content under plain field names (aliases.EVENT_CONTENT): each
     field is hashed, previewed or dropped like a content key. One group per event family,
     skipped by its condition for every other event."""
-    mode, n = settings.content.mode, settings.content.preview_chars
+    mode, n = settings.content.mode, settings.content.preview_chars + PREVIEW_MARGIN
     groups = []
     for entry in aliases.EVENT_CONTENT:
         out = []
@@ -377,6 +385,26 @@ def _flag(ctx: str, settings: Settings) -> list[str]:
     return [f"set({attr(ctx, k.REDACTED)}, true){_where(gate, found)}"]
 
 
+def _cut_previews(ctx: str, settings: Settings) -> list[str]:
+    """After the detectors: previews down to preview_chars (see PREVIEW_MARGIN)."""
+    if settings.content.mode != "preview" or ctx not in ("span", "spanevent", "log"):
+        return []
+    n, cut, target = settings.content.preview_chars, f'{ctx}.cache["cut"]', attrs(ctx)
+    quoted_key = lit(PREVIEW_KEY + '"')   # as the key ends in the JSON key list
+    has = f"IsMatch(String(Keys({target})), {quoted_key})"
+    out = [f"{step} where {has}" for step in (
+        f"set({cut}, {target})", f"keep_matching_keys({cut}, {lit(PREVIEW_KEY + '$')})", f"truncate_all({cut}, {n})",
+        f'merge_maps({target}, {cut}, "upsert")')]
+    if ctx == "log":
+        event = f"IsMatch(log.event_name, {lit('^gen_ai[.]')})"
+        out.append(f"set(log.body, Substring(log.body, 0, {n})) where {event} and IsString(log.body) and Len(log.body) > {n}")
+        for field in ("content", "message", "tool_calls", "arguments", "result"):
+            v = f"log.body[{lit(field)}]"
+            out.append(f"set({v}, Substring(String({v}), 0, {n})) "
+                       f"where {event} and IsMap(log.body) and {v} != nil and Len(String({v})) > {n}")
+    return out
+
+
 def processor(signal: str, settings: Settings, keep_content: bool = False) -> dict:
     """`keep_content`: every detector runs, the content policy does not (content stays, secret-
     redacted): for the debug sample store, which cuts the content itself afterwards."""
@@ -392,6 +420,7 @@ def processor(signal: str, settings: Settings, keep_content: bool = False) -> di
             statements += _log_body(settings)
         # The guard runs last: detectors see the original text first, so redaction stays counted.
         statements += _detect(ctx, settings) + _flag(ctx, settings)
+        statements += _cut_previews(ctx, settings) if policy else []
         statements += _guard(ctx, settings) if policy else []
         if ctx == "spanevent" and policy:
             groups += event_content(settings)

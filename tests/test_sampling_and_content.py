@@ -105,6 +105,19 @@ def test_preview_mode_keeps_a_redacted_truncated_preview():
     assert log["body"].startswith("My card is [REDACTED:credit_card]")
 
 
+def test_a_secret_across_the_preview_cut_leaves_nothing_of_itself():
+    """The preview is cut after the detectors ran: cut first, `sk-proj-A...` lost its length
+    and its first characters survived in the preview (found by the forwarding test)."""
+    key = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAB7CD0ef"
+    text = "a" * 33 + " " + key + " and the rest of the message"
+    with gateway(content={"mode": "preview", "preview_chars": 40}) as gw:
+        attrs, log = _content_span(gw, text)
+    preview = attrs["gen_ai.output.messages.0.content.preview"]
+    assert preview.startswith("a" * 33 + " [REDAC") and len(preview) == 40, preview
+    assert "sk-pro" not in str(attrs) and "sk-pro" not in str(log)
+    assert log["body"].startswith("a" * 33 + " [REDAC") and len(log["body"]) == 40
+
+
 def test_drop_mode_keeps_only_the_length():
     text = "Please summarise: " + SECRETS[0][1]
     with gateway(content={"mode": "drop"}) as gw:

@@ -149,3 +149,13 @@ def test_metrics_derived_before_sampling():
 def test_render_is_deterministic():
     s = load_stack_file("Pulumi.prod.yaml")
     assert render_all(s) == render_all(load_stack_file("Pulumi.prod.yaml"))
+
+
+def test_a_collector_config_too_large_for_a_configmap_is_refused_before_anything_is_deployed():
+    from artifacts import CONFIGMAP_LIMIT, ConfigTooLarge, render_all
+    from settings import validate
+    patterns = [{"name": f"p{i}", "regex": f"internal-{i:04d}-[a-z0-9]{{16}}"} for i in range(400)]
+    with pytest.raises(ConfigTooLarge, match=r"collector/config.yaml is \d+ KiB.*redaction.extra_patterns"):
+        render_all(validate({"target": "docker", "redaction": {"extra_patterns": patterns}}))
+    fits = render_all(validate({"target": "docker", "redaction": {"extra_patterns": patterns[:20]}}))
+    assert len(fits["collector/config.yaml"].encode()) <= CONFIGMAP_LIMIT

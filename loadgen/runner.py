@@ -189,13 +189,15 @@ class Emitter:
 
     def emit(self, root: SpanPlan, end_ns: int) -> str:
         base_ns = end_ns - int(root.end * 1e9)
-        trace_id = self._span(root, None, base_ns)
+        span = self._span(root, None, base_ns)
+        # Recorded in the request's span context: the SDK attaches it as an exemplar.
         self.request_duration.record(root.end - root.start, {
             X.HTTP_ROUTE: root.attrs[X.HTTP_ROUTE], X.HTTP_METHOD: "POST",
-            X.HTTP_STATUS: root.attrs[X.HTTP_STATUS], k.FEATURE: root.attrs[k.FEATURE]})
-        return trace_id
+            X.HTTP_STATUS: root.attrs[X.HTTP_STATUS], k.FEATURE: root.attrs[k.FEATURE]},
+            context=set_span_in_context(span))
+        return format(span.get_span_context().trace_id, "032x")
 
-    def _span(self, plan: SpanPlan, parent, base_ns: int) -> str:
+    def _span(self, plan: SpanPlan, parent, base_ns: int):
         ns = lambda s: base_ns + int(s * 1e9)  # noqa: E731
         ctx = set_span_in_context(parent) if parent is not None else otel_context.Context()
         span = self.tracer.start_span(plan.name, context=ctx, kind=plan.kind, start_time=ns(plan.start),
@@ -212,13 +214,14 @@ class Emitter:
         if plan.attrs.get(k.INPUT_TOKENS) is not None and plan.attrs.get(k.OPERATION) in k.LLM_OPERATIONS:
             labels = {key: plan.attrs[key] for key in (k.PROVIDER, k.REQUEST_MODEL, k.OPERATION)}
             flavored = self.flavor.attributes(labels)
-            self.token_usage.record(plan.attrs[k.INPUT_TOKENS], {**flavored, X.TOKEN_TYPE: "input"})
+            self.token_usage.record(plan.attrs[k.INPUT_TOKENS], {**flavored, X.TOKEN_TYPE: "input"}, context=span_ctx)
             if plan.attrs.get(k.OUTPUT_TOKENS) is not None:
-                self.token_usage.record(plan.attrs[k.OUTPUT_TOKENS], {**flavored, X.TOKEN_TYPE: "output"})
+                self.token_usage.record(plan.attrs[k.OUTPUT_TOKENS], {**flavored, X.TOKEN_TYPE: "output"},
+                                        context=span_ctx)
         for child in plan.children:
             self._span(child, span, base_ns)
         span.end(end_time=ns(plan.end))
-        return format(span.get_span_context().trace_id, "032x")
+        return span
 
 
 def run(endpoint: str = "http://127.0.0.1:4317", *, scenario: str = "baseline", rate: float = 5.0,

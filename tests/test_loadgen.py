@@ -300,3 +300,27 @@ def test_cli_help_and_unknown_scenario():
     bad = subprocess.run([sys.executable, "-m", "stackctl", "loadgen", "--scenario", "nope"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "nope" in bad.stderr
+
+
+class KeptMetrics(NullMetrics):
+    def __init__(self):
+        super().__init__()
+        self.points = []
+
+    def export(self, metrics_data, timeout_millis: float = 10_000, **kwargs):
+        for rm in metrics_data.resource_metrics:
+            for sm in rm.scope_metrics:
+                for m in sm.metrics:
+                    self.points += [(m.name, p) for p in m.data.data_points]
+        return super().export(metrics_data, timeout_millis)
+
+
+def test_app_histograms_carry_exemplars_of_their_spans():
+    """The dashboards' exemplar panels need the app's histograms recorded inside a span."""
+    spans, logs, metrics = InMemorySpanExporter(), InMemoryLogRecordExporter(), KeptMetrics()
+    run(seed=3, rate=10_000, duration=0.003, exporters=(spans, logs, metrics))
+    trace_ids = {format(s.context.trace_id, "032x") for s in spans.get_finished_spans()}
+    for name in ("http.server.request.duration", "gen_ai.client.token.usage"):
+        exemplars = [e for n, p in metrics.points if n == name for e in (p.exemplars or ())]
+        assert exemplars, name
+        assert {format(e.trace_id, "032x") for e in exemplars} <= trace_ids, name

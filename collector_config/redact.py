@@ -385,6 +385,16 @@ def _flag(ctx: str, settings: Settings) -> list[str]:
     return [f"set({attr(ctx, k.REDACTED)}, true){_where(gate, found)}"]
 
 
+def _links(ctx: str, settings: Settings) -> list[str]:
+    """Link attributes cannot be read or rewritten (`span.links` is opaque to OTTL v0.161), so
+    by default the links go, counted as dropped the way an SDK counts links over its limit."""
+    if ctx != "span" or settings.redaction.span_links != "drop":
+        return []
+    has = "Len(span.links) > 0"
+    return [f"set(span.dropped_links_count, span.dropped_links_count + Len(span.links)) where {has}",
+            f"set(span.links, nil) where {has}"]
+
+
 def _cut_previews(ctx: str, settings: Settings) -> list[str]:
     """After the detectors: previews down to preview_chars (see PREVIEW_MARGIN)."""
     if settings.content.mode != "preview" or ctx not in ("span", "spanevent", "log"):
@@ -408,7 +418,7 @@ def _cut_previews(ctx: str, settings: Settings) -> list[str]:
 def processor(signal: str, settings: Settings, keep_content: bool = False) -> dict:
     """`keep_content`: every detector runs, the content policy does not (content stays, secret-
     redacted): for the debug sample store, which cuts the content itself afterwards."""
-    # Span-link attributes and bytes values are out of OTTL's reach in v0.161 (README).
+    # Bytes values are out of OTTL's reach in v0.161; span links are dropped or kept (README).
     contexts = {"traces": ("resource", "scope", "span", "spanevent"), "logs": ("resource", "scope", "log"),
                 "metrics": ("resource", "scope", "datapoint", "exemplar")}[signal]
     policy = signal != "metrics" and not keep_content
@@ -419,7 +429,7 @@ def processor(signal: str, settings: Settings, keep_content: bool = False) -> di
         if ctx == "log" and policy:
             statements += _log_body(settings)
         # The guard runs last: detectors see the original text first, so redaction stays counted.
-        statements += _detect(ctx, settings) + _flag(ctx, settings)
+        statements += _detect(ctx, settings) + _flag(ctx, settings) + _links(ctx, settings)
         statements += _cut_previews(ctx, settings) if policy else []
         statements += _guard(ctx, settings) if policy else []
         if ctx == "spanevent" and policy:

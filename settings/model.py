@@ -78,6 +78,7 @@ class ExtraPattern:
 class Redaction:
     disabled_detectors: tuple[str, ...]
     extra_patterns: tuple[ExtraPattern, ...]
+    span_links: str
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,7 @@ class _OtlpViews(_Sink):
                                         "attributes": attrs(e.attributes)} for e in s.events],
                             "links": [{"trace_id": _hex(lk.trace_id), "span_id": _hex(lk.span_id),
                                        "attributes": attrs(lk.attributes)} for lk in s.links],
+                            "dropped_links_count": s.dropped_links_count,
                         })
         return out
 

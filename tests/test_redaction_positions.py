@@ -5,6 +5,7 @@ cannot reach in v0.161 (span-link attributes, bytes values), pinned so a change 
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -189,20 +190,36 @@ def test_exemplars_reach_remote_write(run):
     assert len(tagged) >= len(SECRETS) // 2, sorted(tagged)
 
 
-def test_out_of_reach_positions_are_what_the_readme_says():
-    """OTTL v0.161 has no span-link context and no way to read link attributes (String(span.links)
-    is `{}`), and its replace functions skip bytes values; the README names both gaps. This pins
-    the gap through the real collector, so a fix upstream shows here."""
+def _gap_span(gw, name: str, text: str) -> dict:
+    span = {"traceId": TRACE_ID, "spanId": "00000000000000aa", "name": name, "startTimeUnixNano": str(NOW),
+            "endTimeUnixNano": str(NOW + 1), "droppedLinksCount": 1,
+            "attributes": [_kv("b", {"bytesValue": base64.b64encode(text.encode()).decode()})],
+            "links": [{"traceId": TRACE_ID, "spanId": "00000000000000ab", "attributes": [_kv("note", _s(text))]},
+                      {"traceId": TRACE_ID, "spanId": "00000000000000ac"}]}
+    assert _post(gw, "traces", {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}) == 200
+    assert wait(lambda: any(s["name"] == name for s in gw.traces.spans()))
+    (got,) = [s for s in gw.traces.spans() if s["name"] == name]
+    return got
+
+
+def test_span_links_are_dropped_and_counted_by_default():
+    """OTTL v0.161 cannot read or rewrite link attributes (no link context; String(span.links) is
+    `{}`): the links go, added to the count of dropped links the SDK sent."""
     text = "password=hunter2-Tr0ub4dor"
     with gateway() as gw:
-        span = {"traceId": TRACE_ID, "spanId": "00000000000000aa", "name": "gap", "startTimeUnixNano": str(NOW),
-                "endTimeUnixNano": str(NOW + 1),
-                "attributes": [_kv("b", {"bytesValue": base64.b64encode(text.encode()).decode()})],
-                "links": [{"traceId": TRACE_ID, "spanId": "00000000000000ab", "attributes": [_kv("note", _s(text))]}]}
-        assert _post(gw, "traces", {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}) == 200
-        assert wait(lambda: any(s["name"] == "gap" for s in gw.traces.spans()))
-        (got,) = [s for s in gw.traces.spans() if s["name"] == "gap"]
-    assert got["links"][0]["attributes"]["note"] == text
+        got = _gap_span(gw, "links", text)
+    assert got["links"] == [] and got["dropped_links_count"] == 3
+    assert "hunter2" not in json.dumps(got["links"])
+
+
+def test_out_of_reach_positions_are_what_the_readme_says():
+    """With `span_links: keep`, link attributes pass unscanned; bytes values always do (the
+    replace functions skip them). The README names both; this pins them through the real
+    collector, so a fix upstream shows here."""
+    text = "password=hunter2-Tr0ub4dor"
+    with gateway(redaction={"span_links": "keep"}) as gw:
+        got = _gap_span(gw, "gap", text)
+    assert got["links"][0]["attributes"]["note"] == text and got["dropped_links_count"] == 1
     assert got["attributes"]["b"] == text.encode()
     readme = open("README.md").read()
-    assert "span-link attributes" in readme and "bytes values" in readme
+    assert "span_links: keep" in readme and "bytes values" in readme

@@ -13,6 +13,9 @@ from settings import Settings
 
 PM = "gen_ai_provider_name, gen_ai_request_model"
 OPENAI = 'gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o"'
+# Evaluations where a low score is good (hallucination: 1 = hallucinated), kept out of "score dropped" alerts.
+LOWER_IS_BETTER = ("hallucination",)
+HIGHER_IS_BETTER = f'gen_ai_evaluation_name!~"{"|".join(LOWER_IS_BETTER)}"'
 WEEK = 2100   # samples (one a minute in the tests) covering a 7-day baseline at a 5m test interval
 
 
@@ -105,7 +108,7 @@ def alerts(settings: Settings) -> list[Group]:
                                              f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(4)}, False),
             )),
         Alert(
-            name="LlmRateLimitedOrTimingOut", severity="warning", for_="10m",
+            name="LlmRateLimitedOrTimingOut", severity="warning", for_="10m", keep_firing_for="10m",
             expr=f'sum by ({PM}) (rate({errors}{{error_type=~"rate_limited|timeout|overloaded"}}[5m])) '
                  f"/ sum by ({PM}) (rate({requests}[5m])) > {a.throttle_ratio:g}",
             summary="An LLM provider is throttling or timing out calls.",
@@ -166,7 +169,7 @@ def alerts(settings: Settings) -> list[Group]:
     ]
     latency = [
         Alert(
-            name="LlmTimeToFirstTokenSlow", severity="warning", for_="10m",
+            name="LlmTimeToFirstTokenSlow", severity="warning", for_="10m", keep_firing_for="10m",
             expr=f"provider_model:llm_time_to_first_token_seconds:p95_rate5m > {a.ttft_p95_seconds:g}",
             metrics=("provider_model:llm_time_to_first_token_seconds:p95_rate5m",),
             summary="Streaming LLM calls take long to show their first token.",
@@ -188,7 +191,7 @@ def alerts(settings: Settings) -> list[Group]:
                 Example("first tokens within a second", histogram("llm.time_to_first_token", OPENAI, TTFT, 1), False),
             )),
         Alert(
-            name="LlmLatencyP95High", severity="warning", for_="10m",
+            name="LlmLatencyP95High", severity="warning", for_="10m", keep_firing_for="10m",
             expr=f"provider_model:gen_ai_client_operation_duration_seconds:p95_rate5m > {a.latency_p95_seconds:g}",
             metrics=("provider_model:gen_ai_client_operation_duration_seconds:p95_rate5m",),
             summary="LLM calls of one model are slow.",

@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 
 import collector_config
-from backends import grafana, jaeger, loki, tempo
-from backends.common import (ALERT_WEBHOOK_URL, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN,
+from backends import alertmanager as alertmanager_config, grafana, jaeger, loki, tempo
+from backends.common import (GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN,
                              REMOTE_WRITE_PASSWORD, ROOT, secret_path)
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
@@ -141,7 +141,6 @@ def prometheus(settings: Settings, rendered: dict[str, str]) -> Service:
 
 def alertmanager(settings: Settings, rendered: dict[str, str]) -> Service:
     data = "/alertmanager"
-    has_url = settings.alerts.receivers.kind != "none"
     return Service(
         name="alertmanager", image=image(settings, "alertmanager"),
         args=(f"--config.file={ROOT}/alertmanager/alertmanager.yml", f"--storage.path={data}",
@@ -149,7 +148,7 @@ def alertmanager(settings: Settings, rendered: dict[str, str]) -> Service:
         ports=(Port("http", 9093),), probe=Probe("/-/ready", 9093), liveness=Probe("/-/healthy", 9093),
         config_files=_config_files("alertmanager", rendered), data_dir=data,
         run_as_user=65534, read_only_root=True, env=(),
-        secret_files=((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if has_url else (),
+        secret_files=alertmanager_config.secret_files(settings),
         cpu_request="50m", cpu_limit="500m", memory_request="64Mi", memory_limit="256Mi")
 
 
@@ -192,14 +191,10 @@ def grafana_service(settings: Settings, rendered: dict[str, str]) -> Service:
              # Without it Grafana encrypts data-source secrets with its public default key.
              ("GF_SECURITY_SECRET_KEY__FILE", secret_path(GRAFANA_SECRET_KEY))),
         secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD), (GRAFANA_SECRET_KEY, GRAFANA_SECRET_KEY))
-        # Grafana alerting reads the contact point URL from the file ($__file{...}).
-        + (((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if _grafana_notifies(settings) else ()),
+        # Grafana alerting reads contact point credentials from the files ($__file{...}).
+        + (alertmanager_config.secret_files(settings) if settings.alerts.engine == "grafana" else ()),
         cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi",
         prestart=grafana.password_sync(), entrypoint=grafana.ENTRYPOINT)
-
-
-def _grafana_notifies(settings: Settings) -> bool:
-    return settings.alerts.engine == "grafana" and settings.alerts.receivers.kind != "none"
 
 
 def services(settings: Settings) -> tuple[Service, ...]:

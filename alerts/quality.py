@@ -15,6 +15,8 @@ def alerts(settings: Settings) -> list[Group]:
     blocks, tools = n("llm.safety.blocks"), n("llm.tool.calls")
     docs_bucket, docs_count = n("llm.retrieval.documents", "_bucket"), n("llm.retrieval.documents", "_count")
     unpriced, feedback = n("llm.unpriced.requests"), n("llm.feedback")
+    denied = f'sum by (gen_ai_tool_name) (rate({n("llm.tool.calls")}{{llmobs_tool_outcome="denied"}}[10m]))'
+    denied_before = f"avg_over_time(({denied})[7d:1h] offset 1h)"
     redacted = "service:llm_redacted_spans:rate1h"
     redacted_before = f"avg_over_time({redacted}[7d] offset 1h)"
     faith = 'gen_ai_evaluation_name="faithfulness"'
@@ -122,11 +124,13 @@ def alerts(settings: Settings) -> list[Group]:
     agents = [
         Alert(
             name="LlmDeniedToolCallsHigh", severity="warning", for_="10m",
-            expr=f'sum by (gen_ai_tool_name) (rate({tools}{{llmobs_tool_outcome="denied"}}[10m])) * 60 '
-                 f"> {a.denied_tool_calls_per_minute:g}",
-            summary="Agents attempt many tool calls that policy denies.",
-            description="{{ $labels.gen_ai_tool_name }}: {{ $value | humanize }} denied calls per minute "
-                        f"(threshold {a.denied_tool_calls_per_minute:g}).",
+            # Against the tool's own 7-day average (a subquery: no recording rule for it), and from zero.
+            expr=f"{denied} * 60 > {a.denied_tool_calls_per_minute:g} and ({denied} > {a.denied_tool_spike_factor:g} * "
+                 f"{denied_before} or ({denied} unless {denied_before} > 0))",
+            summary="Agents attempt many more tool calls that policy denies than usual.",
+            description="{{ $labels.gen_ai_tool_name }}: {{ $value | humanize }} denied calls per minute, over "
+                        f"{a.denied_tool_spike_factor:g}x the 7-day average or where there were none "
+                        f"(floor {a.denied_tool_calls_per_minute:g}/min).",
             runbook=Runbook(
                 meaning="An agent keeps trying a dangerous or unapproved tool: prompt injection, a looping agent, "
                         "or a policy change that denies a tool the agent relies on.",
@@ -137,12 +141,20 @@ def alerts(settings: Settings) -> list[Group]:
                              "Fix the prompt that invites the call; cap agent iterations.",
                              "If the policy was wrong, fix the policy, not the alert.")),
             examples=(
-                Example("10 denied per minute", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
-                                                 per_min(10)}, True, {"gen_ai_tool_name": "delete_account"},
-                        f"delete_account: 10 denied calls per minute (threshold {a.denied_tool_calls_per_minute:g}).",
-                        onset=6),   # rate over 10m reaches 5/min only once 5 minutes of data exist
-                Example("3 denied per minute", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
-                                                per_min(3)}, False),
+                Example("10 denied per minute, from none", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                            per_min(10)}, True, {"gen_ai_tool_name": "delete_account"},
+                        f"delete_account: 10 denied calls per minute, over {a.denied_tool_spike_factor:g}x the 7-day "
+                        f"average or where there were none (floor {a.denied_tool_calls_per_minute:g}/min).",
+                        onset=6, settle=5),   # rate over 10m reaches 5/min only once 5 minutes of data exist
+                Example("3 denied per minute, from none", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                           per_min(3)}, False),
+                Example("10 per minute grow to 40", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                     stepped(10, 40, 600, 120)}, True, {"gen_ai_tool_name": "delete_account"},
+                        f"delete_account: 40 denied calls per minute, over {a.denied_tool_spike_factor:g}x the 7-day "
+                        f"average or where there were none (floor {a.denied_tool_calls_per_minute:g}/min).",
+                        onset=607, settle=5),
+                Example("10 per minute grow to 20", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                     stepped(10, 20, 600, 120)}, False),
             )),
         Alert(
             name="LlmEmptyRetrievals", severity="warning", for_="15m",

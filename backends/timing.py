@@ -8,8 +8,9 @@ import re
 from settings.model import Timing
 
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-# A range `[5m]` or subquery `[1h:1m]`, and `offset 1d`: the durations a rule's timing is made of.
+# A range `[5m]`, a subquery `[7d:1h]` (range and step), and `offset 1d`: a rule's timing.
 _RANGE = re.compile(r"\[(\d+[smhdw])(?=[\]:])")
+_STEP = re.compile(r"(?<=\d[smhdw]):(\d+[smhdw])\]")
 _OFFSET = re.compile(r"\boffset (\d+[smhdw])\b")
 
 
@@ -21,6 +22,7 @@ def expr(text: str, timing: Timing) -> str:
     windows = dict(timing.windows)
     if not windows:
         return text
+    text = _STEP.sub(lambda m: ":" + windows.get(m.group(1), m.group(1)) + "]", text)
     text = _RANGE.sub(lambda m: "[" + windows.get(m.group(1), m.group(1)), text)
     return _OFFSET.sub(lambda m: "offset " + windows.get(m.group(1), m.group(1)), text)
 

@@ -192,10 +192,12 @@ class Alerts:
     latency_p95_seconds: float
     ttft_p95_seconds: float
     daily_cost_budget_usd: float
+    monthly_cost_budget_usd: float
     tenant_cost_share: float
     eval_score_min: float
     safety_block_ratio: float
     denied_tool_calls_per_minute: float
+    denied_tool_spike_factor: float
     throttle_ratio: float
     availability_slo: float
     latency_slo: float
@@ -203,6 +205,7 @@ class Alerts:
     spend_spike_factor: float
     spend_floor_usd_per_hour: float
     prompt_bloat_ratio: float
+    prompt_shrink_ratio: float
     empty_retrieval_ratio: float
     thumbs_down_ratio: float
     redaction_spike_factor: float

@@ -210,3 +210,15 @@ def test_secret_files_follow_the_receivers_in_use():
         validate({"target": "docker", "alerts": {"receivers": {**RECEIVER_SETTINGS["by-severity"],
                                                                "teams": [{"team": "x", "info": "email"}],
                                                                "email": {**EMAIL, "auth_username": "u"}}}}))}
+
+
+def test_both_targets_mount_the_receivers_secrets():
+    """backends.services is what the Kubernetes and Docker components mount (and refuse to deploy
+    without); Grafana gets the same files only when it evaluates the alerts."""
+    from backends import services
+    receivers = {"critical": "pagerduty", "warning": "email", "email": {**EMAIL, "auth_username": "alerts"}}
+    for engine, grafana_files in (("prometheus", set()), ("grafana", {"alert_pagerduty_routing_key", "alert_email_password"})):
+        stack = validate({"target": "kubernetes", "alerts": {"engine": engine, "receivers": receivers}})
+        by_name = {s.name: s for s in services.services(stack)}
+        assert {f for f, _ in by_name["alertmanager"].secret_files} == {"alert_pagerduty_routing_key", "alert_email_password"}
+        assert {f for f, _ in by_name["grafana"].secret_files} - {"grafana_admin_password", "grafana_secret_key"} == grafana_files

@@ -15,6 +15,7 @@ written to <tmp>/alerts-e2e-report.json. Wall time: 5m43s measured on 2 shared c
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 
@@ -22,7 +23,10 @@ import pytest
 import yaml
 
 import alerts
+import backends.rules
 from alerts.scenarios import FIRES
+from backends import timing
+from binaries import promtool
 from conftest import ROOT
 from loadgen import run, scenarios, world
 from settings import validate
@@ -165,6 +169,26 @@ def test_the_profile_shortens_timing_and_the_defaults_do_not():
         assert "[7d]" not in short[a.name].expr and "[1h]" not in short[a.name].expr, a.name
     for stack_file in ("Pulumi.dev.yaml", "Pulumi.prod.yaml"):
         assert "timing" not in (ROOT / stack_file).read_text(), f"{stack_file}: the test profile is not for stacks"
+
+
+def test_timing_rewrites_ranges_steps_and_offsets():
+    t = validate({"target": "docker", "alerts": {"timing": {"windows": {"5m": "20s", "7d": "5m", "1h": "30s"},
+                                                             "max_for": "5s"}}}).alerts.timing
+    expr = "rate(x[5m]) > 3 * avg_over_time((sum(rate(x[5m])))[7d:1h] offset 1h) unless y[10m]"
+    assert timing.expr(expr, t) == "rate(x[20s]) > 3 * avg_over_time((sum(rate(x[20s])))[5m:30s] offset 30s) unless y[10m]"
+    assert timing.pending("10m", t) == "5s" and timing.pending("3s", t) == "3s" and timing.pending("", t) == ""
+    assert timing.expr(expr, validate({"target": "docker"}).alerts.timing) == expr
+
+
+def test_profile_rules_pass_promtool(tmp_path):
+    tested = validate({"target": "docker", **profile()})
+    (tmp_path / "a.yml").write_text(alerts.render(tested)[alerts.RULES_FILE])
+    (tmp_path / "r.yml").write_text(backends.rules.render(tested)["prometheus/rules/llm.rules.yml"])
+    out = subprocess.run([promtool(), "check", "rules", str(tmp_path / "a.yml"), str(tmp_path / "r.yml")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert all(g["interval"] == "2s" for f in ("a.yml", "r.yml")
+               for g in yaml.safe_load((tmp_path / f).read_text())["groups"])
 
 
 # -- on up-local -----------------------------------------------------------------------------

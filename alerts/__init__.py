@@ -1,17 +1,29 @@
 """Alert rules as typed Python (alerts.llm), rendered for Prometheus; runbooks from the same definitions."""
 from __future__ import annotations
 
+import dataclasses
+
 from alerts import calls, grafana, llm, pipeline, quality
 from alerts.model import Alert, Group
 from alerts.prometheus import render_rules
 from alerts.runbooks import render_runbook
+from backends import timing
 from settings import Settings
+from settings.model import Timing
 
 RULES_FILE = "prometheus/rules/llm.alerts.yml"
 
 
 def groups(settings: Settings) -> list[Group]:
-    return llm.alerts(settings) + calls.alerts(settings) + quality.alerts(settings) + pipeline.alerts(settings)
+    defined = llm.alerts(settings) + calls.alerts(settings) + quality.alerts(settings) + pipeline.alerts(settings)
+    return [_retimed(g, settings.alerts.timing) for g in defined]
+
+
+def _retimed(group: Group, t: Timing) -> Group:
+    """The settings' timing (identity by default) on every rule, once, for both renderers."""
+    rules = tuple(dataclasses.replace(a, expr=timing.expr(a.expr, t), for_=timing.pending(a.for_, t),
+                                      keep_firing_for=timing.pending(a.keep_firing_for, t)) for a in group.alerts)
+    return dataclasses.replace(group, interval=timing.interval(group.interval, t), alerts=rules)
 
 
 def all_alerts(settings: Settings) -> list[Alert]:

@@ -2,7 +2,7 @@
 by prompt version and index version."""
 from __future__ import annotations
 
-from alerts.llm import OPENAI, histogram, n, per_min
+from alerts.llm import HIGHER_IS_BETTER, OPENAI, histogram, n, per_min
 from alerts.model import Alert, Example, Group, Runbook
 from collector_config.metrics import ITERATION_BUCKETS, UTILIZATION_BUCKETS
 from settings import Settings
@@ -25,7 +25,7 @@ def alerts(settings: Settings) -> list[Group]:
     index = 'llmobs_retrieval_index_version="kb-docs-2024-11"'
     out = [
         Alert(
-            name="LlmRetryRateHigh", severity="warning", for_="15m",
+            name="LlmRetryRateHigh", severity="warning", for_="15m", keep_firing_for="10m",
             expr=f"provider_model:llm_retries:ratio_rate5m > {a.retry_ratio:g}",
             metrics=("provider_model:llm_retries:ratio_rate5m",),
             summary="Many LLM calls to one model are retries.",
@@ -119,7 +119,7 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmEvalScoreLowForPromptVersion", severity="warning", for_="30m",
-            expr=f"prompt_version_eval:llm_eval_score:mean_rate1h < {a.eval_score_min:g}",
+            expr=f"prompt_version_eval:llm_eval_score:mean_rate1h{{{HIGHER_IS_BETTER}}} < {a.eval_score_min:g}",
             metrics=("prompt_version_eval:llm_eval_score:mean_rate1h",),
             summary="One prompt version's evaluation score dropped below its minimum.",
             description='{{ $labels.gen_ai_evaluation_name }} of prompt version {{ $labels.llmobs_prompt_version }} '
@@ -138,6 +138,7 @@ def alerts(settings: Settings) -> list[Group]:
                         {"gen_ai_evaluation_name": "faithfulness", "llmobs_prompt_version": "support-chat-v8"},
                         f"faithfulness of prompt version support-chat-v8 averages 0.50 over 1h (minimum {a.eval_score_min:g})."),
                 Example("version v8 at 0.8", _score("faithfulness", version, 0.8), False),
+                Example("hallucination at 0.05 is good", _score("hallucination", version, 0.05), False),
             )),
         Alert(
             name="LlmContextRecallLow", severity="warning", for_="30m",

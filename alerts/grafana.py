@@ -17,13 +17,15 @@ from grafanalib.core import (EXP_REDUCER_FUNC_LAST, EXP_TYPE_MATH, EXP_TYPE_REDU
 
 from alerts import links
 from alerts.model import Alert, Group
-from backends.common import ALERT_WEBHOOK_URL, secret_path, to_yaml
+from backends.alertmanager import SECRET as RECEIVER_KINDS, SEVERITY_TIMING, route_table
+from backends.common import ALERT_PAGERDUTY_ROUTING_KEY, ALERT_WEBHOOK_URL, secret_path, to_yaml
 from collector_config.ottl import escape_dollars as escape   # Grafana expands $VAR the same way
 from backends.grafana import METRICS_UID
 from settings import Settings
 
 FOLDER = "LLM alerts"
-RECEIVER = "llmobs-default"
+PREFIX = "llmobs-"                 # contact point names and uids: llmobs-<receiver kind>
+NEVER = "llmobs-never"              # the mute timing of `none` routes
 PROVISIONING_FILE = "grafana/provisioning/alerting/llm-alerts.yaml"
 STATES = {"no_data": "OK", "exec_err": "Error"}   # no series = the PromQL condition is false
 
@@ -56,7 +58,7 @@ def rule(alert: Alert, runbook_base: str, window_s: int = 600) -> AlertRulev9:
         ])
 
 
-def _file_rule(data: dict, window_s: int = 600) -> dict:
+def _file_rule(data: dict, keep_firing_for: str, window_s: int = 600) -> dict:
     """grafanalib's ruler-API shape -> the file-provisioning shape."""
     inner = data["grafana_alert"]
     nodes = []
@@ -66,16 +68,58 @@ def _file_rule(data: dict, window_s: int = 600) -> dict:
         nodes.append(node)
     return {"uid": data["uid"], "title": inner["title"], "condition": inner["condition"], "data": nodes,
             "noDataState": inner["no_data_state"], "execErrState": inner["exec_err_state"], "for": data["for"],
-            "labels": data["labels"], "annotations": data["annotations"]}
+            "labels": data["labels"], "annotations": data["annotations"],
+            # grafanalib 0.7.1 has no keep-firing field; the file loader's key is camelCase
+            # (a snake_case key is dropped without an error).
+            **({"keepFiringFor": keep_firing_for} if keep_firing_for else {})}
 
 
-def contact_point(settings: Settings) -> dict:
-    kind = settings.alerts.receivers.kind
-    # `$__file{...}` is Grafana's own expansion: the URL stays in the mounted secret file.
-    url = "$__file{" + secret_path(ALERT_WEBHOOK_URL) + "}"
-    receivers = {"none": [], "webhook": [{"uid": "llmobs-webhook", "type": "webhook", "settings": {"url": url}}],
-                 "slack": [{"uid": "llmobs-slack", "type": "slack", "settings": {"url": url}}]}[kind]
-    return {"orgId": 1, "name": RECEIVER, "receivers": receivers}
+def _file(key: str) -> str:
+    """Grafana's own `$__file{...}` expansion: the credential stays in the mounted secret file."""
+    return "$__file{" + secret_path(key) + "}"
+
+
+def contact_point(kind: str, settings: Settings) -> dict:
+    if kind in ("webhook", "slack"):
+        integration = {"url": _file(ALERT_WEBHOOK_URL)}
+    elif kind == "pagerduty":
+        integration = {"integrationKey": _file(ALERT_PAGERDUTY_ROUTING_KEY)}
+    elif kind == "email":   # the SMTP server: grafana.ini [smtp] (alertmanager.grafana_smtp)
+        integration = {"addresses": settings.alerts.receivers.email.to.replace(",", ";"), "singleEmail": True}
+    else:
+        raise ValueError(f"no Grafana contact point for receiver kind {kind!r}")
+    return {"orgId": 1, "name": f"{PREFIX}{kind}",
+            "receivers": [{"uid": f"{PREFIX}{kind}", "type": kind, "settings": integration}]}
+
+
+def notification_policies(settings: Settings) -> tuple[list[dict], list[dict], list[dict]]:
+    """(contact points, policies, mute timings) from the Alertmanager route table. Grafana has
+    no null receiver: a `none` route goes to a real contact point, muted at all times."""
+    r = settings.alerts.receivers
+    kinds = [k for k in RECEIVER_KINDS if k in r.in_use() and k != "none"]
+    if not kinds:
+        return [], [], []   # nothing to notify: Grafana keeps its own policy, alerts show in the UI
+    points = [contact_point(k, settings) for k in kinds]
+    some = f"{PREFIX}{r.kind if r.kind != 'none' else kinds[0]}"
+    muted = False
+
+    def route(matchers: list, kind: str, timing: tuple[str, str] | None) -> dict:
+        nonlocal muted
+        out: dict = {"receiver": some if kind == "none" else f"{PREFIX}{kind}", "object_matchers": matchers}
+        if timing:
+            out.update(group_wait=timing[0], repeat_interval=timing[1])
+        if kind == "none":
+            out["mute_time_intervals"] = [NEVER]
+            muted = True
+        return out
+
+    routes = [route([[k, "=", v] for k, v in labels.items()], kind, SEVERITY_TIMING[labels["severity"]])
+              for labels, kind in route_table(settings)]
+    if r.kind == "none":
+        routes.append(route([], "none", None))   # anything else (no severity label) notifies nobody
+    policy = {"orgId": 1, "receiver": some, "group_by": ["alertname", "severity"], "routes": routes}
+    mutes = [{"orgId": 1, "name": NEVER, "time_intervals": [{"times": [{"start_time": "00:00", "end_time": "24:00"}]}]}]
+    return points, [policy], mutes if muted else []
 
 
 def provisioning(groups: list[Group], settings: Settings) -> dict:
@@ -85,21 +129,14 @@ def provisioning(groups: list[Group], settings: Settings) -> dict:
         data = AlertGroup(name=g.name, folder=FOLDER, evaluateInterval=g.interval,
                           rules=[rule(a, base) for a in g.alerts]).to_json_data()
         out_groups.append({"orgId": 1, "name": data["name"], "folder": data["folder"], "interval": data["interval"],
-                           "rules": [escape(_file_rule(r)) for r in data["rules"]]})
-    doc = {"apiVersion": 1, "groups": out_groups,
-           "policies": [{"orgId": 1, "receiver": RECEIVER, "group_by": ["alertname", "severity"],
-                         "routes": [{"receiver": RECEIVER, "object_matchers": [["severity", "=", sev]],
-                                     "group_wait": wait, "repeat_interval": repeat}
-                                    for sev, (wait, repeat) in _timing().items()]}]}
-    cp = contact_point(settings)
-    if cp["receivers"]:
-        doc["contactPoints"] = [cp]
+                           "rules": [escape(_file_rule(r, a.keep_firing_for)) for r, a in zip(data["rules"], g.alerts)]})
+    doc: dict = {"apiVersion": 1, "groups": out_groups}
+    points, policies, mutes = notification_policies(settings)
+    if points:
+        doc.update(contactPoints=points, policies=policies)
+    if mutes:
+        doc["muteTimes"] = mutes
     return doc
-
-
-def _timing() -> dict:
-    from backends.alertmanager import SEVERITY_TIMING
-    return SEVERITY_TIMING
 
 
 def render(groups: list[Group], settings: Settings) -> str:

@@ -13,6 +13,9 @@ from settings import Settings
 
 PM = "gen_ai_provider_name, gen_ai_request_model"
 OPENAI = 'gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o"'
+# Evaluations where a low score is good (hallucination: 1 = hallucinated), kept out of "score dropped" alerts.
+LOWER_IS_BETTER = ("hallucination",)
+HIGHER_IS_BETTER = f'gen_ai_evaluation_name!~"{"|".join(LOWER_IS_BETTER)}"'
 WEEK = 2100   # samples (one a minute in the tests) covering a 7-day baseline at a 5m test interval
 
 
@@ -69,6 +72,9 @@ def alerts(settings: Settings) -> list[Group]:
     le = f"{a.latency_slo_seconds:g}"
     slow_ratio = f'1 - sum(rate({slow}{{{{le="{le}"}}}}[{{w}}])) / sum(rate({count}[{{w}}]))'
     cost, tokens_in = n("llm.cost"), n("llm.tokens.input")
+    per_call = "provider_model:llm_tokens_input:rate1h / provider_model:llm_requests:rate1h"
+    per_call_week = ("avg_over_time(provider_model:llm_tokens_input:rate1h[7d]) / "
+                     "avg_over_time(provider_model:llm_requests:rate1h[7d])")
     bad_avail = {f"{requests}{{{OPENAI}}}": per_min(100, 400), f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(20, 400)}
     ok_avail = {f"{requests}{{{OPENAI}}}": per_min(100, 400), f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(1, 400)}
 
@@ -105,7 +111,7 @@ def alerts(settings: Settings) -> list[Group]:
                                              f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(4)}, False),
             )),
         Alert(
-            name="LlmRateLimitedOrTimingOut", severity="warning", for_="10m",
+            name="LlmRateLimitedOrTimingOut", severity="warning", for_="10m", keep_firing_for="10m",
             expr=f'sum by ({PM}) (rate({errors}{{error_type=~"rate_limited|timeout|overloaded"}}[5m])) '
                  f"/ sum by ({PM}) (rate({requests}[5m])) > {a.throttle_ratio:g}",
             summary="An LLM provider is throttling or timing out calls.",
@@ -166,7 +172,7 @@ def alerts(settings: Settings) -> list[Group]:
     ]
     latency = [
         Alert(
-            name="LlmTimeToFirstTokenSlow", severity="warning", for_="10m",
+            name="LlmTimeToFirstTokenSlow", severity="warning", for_="10m", keep_firing_for="10m",
             expr=f"provider_model:llm_time_to_first_token_seconds:p95_rate5m > {a.ttft_p95_seconds:g}",
             metrics=("provider_model:llm_time_to_first_token_seconds:p95_rate5m",),
             summary="Streaming LLM calls take long to show their first token.",
@@ -188,7 +194,7 @@ def alerts(settings: Settings) -> list[Group]:
                 Example("first tokens within a second", histogram("llm.time_to_first_token", OPENAI, TTFT, 1), False),
             )),
         Alert(
-            name="LlmLatencyP95High", severity="warning", for_="10m",
+            name="LlmLatencyP95High", severity="warning", for_="10m", keep_firing_for="10m",
             expr=f"provider_model:gen_ai_client_operation_duration_seconds:p95_rate5m > {a.latency_p95_seconds:g}",
             metrics=("provider_model:gen_ai_client_operation_duration_seconds:p95_rate5m",),
             summary="LLM calls of one model are slow.",
@@ -257,6 +263,30 @@ def alerts(settings: Settings) -> list[Group]:
                 Example("spend at 576 USD/day", {f"{cost}{{{OPENAI},{tenant}}}": per_min(0.4, 400)}, False),
             )),
         Alert(
+            name="LlmSpendOverMonthlyBudget", severity="warning", for_="1h",
+            expr=f"sum(avg_over_time(tenant:llm_cost:rate1h[1d])) * 86400 * days_in_month() "
+                 f"> {1.2 * a.monthly_cost_budget_usd:g}",
+            metrics=("tenant:llm_cost:rate1h",),
+            summary="At the last day's rate, this month's LLM spend will exceed the monthly budget by over 20%.",
+            description=f"Projected month spend is {{{{ $value | humanize }}}} USD "
+                        f"(budget {a.monthly_cost_budget_usd:g} USD).",
+            runbook=Runbook(
+                meaning="The last day's spend rate, over the whole month (its number of days), exceeds the monthly "
+                        "budget by 20%: a slower, steadier signal than the daily projection.",
+                checks=("Cost dashboard: projected spend vs budget, and spend by feature and tenant.",
+                        "The provider's billing console: month-to-date spend against this projection.",
+                        "Whether a launch or a tenant's growth explains it (requests vs cost per request)."),
+                mitigations=("Move bulk or offline features to a cheaper model or the batch API.",
+                             "Cap the heaviest tenant or feature until the month ends.",
+                             "Raise the monthly budget in settings if the growth is planned.")),
+            examples=(
+                Example("spend at 720 USD/day: 22320 USD in a 31-day month",
+                        {f"{cost}{{{OPENAI},{tenant}}}": per_min(0.5, 1600)}, True, {},
+                        f"Projected month spend is 22.32k USD (budget {a.monthly_cost_budget_usd:g} USD).",
+                        onset=153, settle=1302),
+                Example("spend at 504 USD/day", {f"{cost}{{{OPENAI},{tenant}}}": per_min(0.35, 1600)}, False),
+            )),
+        Alert(
             name="LlmTenantCostSpike", severity="warning", for_="15m",
             expr=f"tenant:llm_cost:rate1h > {factor:g} * avg_over_time(tenant:llm_cost:rate1h[7d]) "
                  f"and tenant:llm_cost:rate1h > {floor:.6g}",
@@ -281,8 +311,7 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmPromptBloat", severity="warning", for_="30m",
-            expr=f"provider_model:llm_tokens_input:rate1h / provider_model:llm_requests:rate1h > {a.prompt_bloat_ratio:g} "
-                 "* (avg_over_time(provider_model:llm_tokens_input:rate1h[7d]) / avg_over_time(provider_model:llm_requests:rate1h[7d]))",
+            expr=f"{per_call} > {a.prompt_bloat_ratio:g} * ({per_call_week})",
             metrics=("provider_model:llm_tokens_input:rate1h", "provider_model:llm_requests:rate1h"),
             summary="Input tokens per LLM call grew well beyond their 7-day average.",
             description="{{ $labels.gen_ai_provider_name }} {{ $labels.gen_ai_request_model }}: "
@@ -305,6 +334,32 @@ def alerts(settings: Settings) -> list[Group]:
                         onset=WEEK + 19, settle=30),
                 Example("tokens per call 1000 -> 1200", {f"{requests}{{{OPENAI}}}": per_min(10, WEEK + 60),
                         f"{tokens_in}{{{OPENAI}}}": stepped(10000, 12000, WEEK, 60)}, False),
+            )),
+        Alert(
+            name="LlmPromptShrink", severity="warning", for_="30m",
+            expr=f"{per_call} < {a.prompt_shrink_ratio:g} * ({per_call_week})",
+            metrics=("provider_model:llm_tokens_input:rate1h", "provider_model:llm_requests:rate1h"),
+            summary="Input tokens per LLM call fell well below their 7-day average.",
+            description="{{ $labels.gen_ai_provider_name }} {{ $labels.gen_ai_request_model }}: "
+                        "{{ $value | humanize }} input tokens per call, under "
+                        f"{a.prompt_shrink_ratio:g}x the 7-day average.",
+            runbook=Runbook(
+                meaning="Prompts got shorter: retrieval stopped adding context, history is dropped, or a template "
+                        "lost its instructions. Cheaper, but the answers usually get worse.",
+                checks=("Cost dashboard, tokens per request by prompt version: which version shrank?",
+                        "RAG dashboard: empty retrievals and documents per retrieval.",
+                        "A recent trace's input length next to one from last week."),
+                mitigations=("Roll back the prompt or retriever version.",
+                             "Fix the retrieval or history step that stopped filling the prompt.",
+                             "If the shorter prompt is intended, expect this alert to stop after 7 days.")),
+            examples=(
+                Example("tokens per call 1000 -> 500", {f"{requests}{{{OPENAI}}}": per_min(10, WEEK + 120),
+                        f"{tokens_in}{{{OPENAI}}}": stepped(10000, 5000, WEEK, 120)}, True,
+                        {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
+                        f"openai gpt-4o: 500 input tokens per call, under {a.prompt_shrink_ratio:g}x the 7-day average.",
+                        onset=WEEK + 19, settle=30),
+                Example("tokens per call 1000 -> 800", {f"{requests}{{{OPENAI}}}": per_min(10, WEEK + 60),
+                        f"{tokens_in}{{{OPENAI}}}": stepped(10000, 8000, WEEK, 60)}, False),
             )),
     ]
     return [Group("llm-provider", "1m", tuple(provider)), Group("llm-slo", "1m", tuple(slo)),

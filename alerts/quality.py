@@ -1,7 +1,7 @@
 """Quality, safety, tools, retrieval, feedback, pricing and traffic alerts."""
 from __future__ import annotations
 
-from alerts.llm import OPENAI, PM, n, per_min, stepped, WEEK
+from alerts.llm import HIGHER_IS_BETTER, OPENAI, PM, n, per_min, stepped, WEEK
 from alerts.model import Alert, Example, Group, Runbook
 from settings import Settings
 
@@ -15,12 +15,17 @@ def alerts(settings: Settings) -> list[Group]:
     blocks, tools = n("llm.safety.blocks"), n("llm.tool.calls")
     docs_bucket, docs_count = n("llm.retrieval.documents", "_bucket"), n("llm.retrieval.documents", "_count")
     unpriced, feedback = n("llm.unpriced.requests"), n("llm.feedback")
+    denied = f'sum by (gen_ai_tool_name) (rate({n("llm.tool.calls")}{{llmobs_tool_outcome="denied"}}[10m]))'
+    denied_before = f"avg_over_time(({denied})[7d:1h] offset 1h)"
+    redacted = "service:llm_redacted_spans:rate1h"
+    redacted_before = f"avg_over_time({redacted}[7d] offset 1h)"
     faith = 'gen_ai_evaluation_name="faithfulness"'
     quality = [
         Alert(
             name="LlmEvalScoreLow", severity="warning", for_="30m",
-            expr=f"sum by (gen_ai_evaluation_name) (rate({score_sum}[30m])) "
-                 f"/ sum by (gen_ai_evaluation_name) (rate({score_count}[30m])) < {a.eval_score_min:g}",
+            expr=f"sum by (gen_ai_evaluation_name) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[30m])) "
+                 f"/ sum by (gen_ai_evaluation_name) (rate({score_count}{{{HIGHER_IS_BETTER}}}[30m])) "
+                 f"< {a.eval_score_min:g}",
             summary="An evaluation score of LLM answers dropped below its minimum.",
             description='{{ $labels.gen_ai_evaluation_name }} averages {{ $value | printf "%.2f" }} over 30m '
                         f"(minimum {a.eval_score_min:g}).",
@@ -41,6 +46,9 @@ def alerts(settings: Settings) -> list[Group]:
                         f"faithfulness averages 0.50 over 30m (minimum {a.eval_score_min:g})."),
                 Example("faithfulness averages 0.8", {f"{score_sum}{{{faith}}}": per_min(8),
                                                       f"{score_count}{{{faith}}}": per_min(10)}, False),
+                Example("hallucination averages 0.05 (good)",
+                        {f'{score_sum}{{gen_ai_evaluation_name="hallucination"}}': per_min(0.5),
+                         f'{score_count}{{gen_ai_evaluation_name="hallucination"}}': per_min(10)}, False),
             )),
         Alert(
             name="LlmThumbsDownHigh", severity="warning", for_="30m",
@@ -116,11 +124,13 @@ def alerts(settings: Settings) -> list[Group]:
     agents = [
         Alert(
             name="LlmDeniedToolCallsHigh", severity="warning", for_="10m",
-            expr=f'sum by (gen_ai_tool_name) (rate({tools}{{llmobs_tool_outcome="denied"}}[10m])) * 60 '
-                 f"> {a.denied_tool_calls_per_minute:g}",
-            summary="Agents attempt many tool calls that policy denies.",
-            description="{{ $labels.gen_ai_tool_name }}: {{ $value | humanize }} denied calls per minute "
-                        f"(threshold {a.denied_tool_calls_per_minute:g}).",
+            # Against the tool's own 7-day average (a subquery: no recording rule for it), and from zero.
+            expr=f"{denied} * 60 > {a.denied_tool_calls_per_minute:g} and ({denied} > {a.denied_tool_spike_factor:g} * "
+                 f"{denied_before} or ({denied} unless {denied_before} > 0))",
+            summary="Agents attempt many more tool calls that policy denies than usual.",
+            description="{{ $labels.gen_ai_tool_name }}: {{ $value | humanize }} denied calls per minute, over "
+                        f"{a.denied_tool_spike_factor:g}x the 7-day average or where there were none "
+                        f"(floor {a.denied_tool_calls_per_minute:g}/min).",
             runbook=Runbook(
                 meaning="An agent keeps trying a dangerous or unapproved tool: prompt injection, a looping agent, "
                         "or a policy change that denies a tool the agent relies on.",
@@ -131,12 +141,20 @@ def alerts(settings: Settings) -> list[Group]:
                              "Fix the prompt that invites the call; cap agent iterations.",
                              "If the policy was wrong, fix the policy, not the alert.")),
             examples=(
-                Example("10 denied per minute", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
-                                                 per_min(10)}, True, {"gen_ai_tool_name": "delete_account"},
-                        f"delete_account: 10 denied calls per minute (threshold {a.denied_tool_calls_per_minute:g}).",
-                        onset=6),   # rate over 10m reaches 5/min only once 5 minutes of data exist
-                Example("3 denied per minute", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
-                                                per_min(3)}, False),
+                Example("10 denied per minute, from none", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                            per_min(10)}, True, {"gen_ai_tool_name": "delete_account"},
+                        f"delete_account: 10 denied calls per minute, over {a.denied_tool_spike_factor:g}x the 7-day "
+                        f"average or where there were none (floor {a.denied_tool_calls_per_minute:g}/min).",
+                        onset=6, settle=5),   # rate over 10m reaches 5/min only once 5 minutes of data exist
+                Example("3 denied per minute, from none", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                           per_min(3)}, False),
+                Example("10 per minute grow to 40", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                     stepped(10, 40, 600, 120)}, True, {"gen_ai_tool_name": "delete_account"},
+                        f"delete_account: 40 denied calls per minute, over {a.denied_tool_spike_factor:g}x the 7-day "
+                        f"average or where there were none (floor {a.denied_tool_calls_per_minute:g}/min).",
+                        onset=607, settle=5),
+                Example("10 per minute grow to 20", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                                                     stepped(10, 20, 600, 120)}, False),
             )),
         Alert(
             name="LlmEmptyRetrievals", severity="warning", for_="15m",
@@ -208,12 +226,14 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmRedactionSpike", severity="warning", for_="15m",
-            expr=f"service:llm_redacted_spans:rate1h > {a.redaction_spike_factor:g} * "
-                 "avg_over_time(service:llm_redacted_spans:rate1h[7d]) and service:llm_redacted_spans:rate1h > 0.0166667",
+            # Against the week before the last hour (the spike is not its own baseline), and from zero:
+            # a service that never needed redaction and now does is the leak the canary is for.
+            expr=f"{redacted} > 0.0166667 and ({redacted} > {a.redaction_spike_factor:g} * {redacted_before} "
+                 f"or ({redacted} unless {redacted_before} > 0))",
             metrics=("service:llm_redacted_spans:rate1h",),
             summary="The gateway redacts secrets or PII far more often than usual.",
             description="{{ $labels.service_name }}: {{ $value | humanize }} redacted spans/s over 1h, "
-                        f"over {a.redaction_spike_factor:g}x the 7-day average.",
+                        f"over {a.redaction_spike_factor:g}x the 7-day average before it, or where there were none.",
             runbook=Runbook(
                 meaning="A leak canary: an application started sending secrets or personal data in telemetry "
                         "(a new log line, a prompt template, a debug flag). The gateway redacted them; find the source.",
@@ -226,9 +246,15 @@ def alerts(settings: Settings) -> list[Group]:
             examples=(
                 Example("redactions grow tenfold", {'llm_redacted_spans_total{service_name="support-bot"}': stepped(1, 10, WEEK, 120)},
                         True, {"service_name": "support-bot"},
-                        "support-bot: 166.7m redacted spans/s over 1h, over 3x the 7-day average.",
-                        onset=WEEK + 14, settle=60),
+                        "support-bot: 166.7m redacted spans/s over 1h, over 3x the 7-day average before it, "
+                        "or where there were none.", onset=WEEK + 14, settle=60),
                 Example("redactions double", {'llm_redacted_spans_total{service_name="support-bot"}': stepped(1, 2, WEEK, 120)}, False),
+                Example("redactions start from none", {'llm_redacted_spans_total{service_name="support-bot"}':
+                                                       f"0x{WEEK} 0+5x120"}, True, {"service_name": "support-bot"},
+                        "support-bot: 83.33m redacted spans/s over 1h, over 3x the 7-day average before it, "
+                        "or where there were none.", onset=WEEK + 13, settle=45),
+                Example("a trickle from none, under 1/min", {'llm_redacted_spans_total{service_name="support-bot"}':
+                                                             f"0x{WEEK} 0+0.5x120"}, False),
             )),
     ]
     return [Group("llm-quality", "1m", tuple(quality)), Group("llm-safety", "1m", tuple(safety)),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shlex
 
+from backends import alertmanager
 from backends.common import GRAFANA_ADMIN_PASSWORD, ROOT, secret_path, to_yaml
 from settings import Settings
 
@@ -126,6 +127,7 @@ def ini_sections(settings: Settings) -> dict[str, dict[str, object]]:
         "analytics": {"reporting_enabled": False, "check_for_updates": False,
                       "check_for_plugin_updates": False, "feedback_links_enabled": False},
         "news": {"news_feed_enabled": False},
+        **alertmanager.grafana_smtp(settings),   # the email contact point's server (Grafana engine)
     }
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import yaml
 
 import collector_config
-from backends import debug_access, grafana, jaeger, loki, prometheus as prometheus_backend, tempo
-from backends.common import (ALERT_WEBHOOK_URL, CONTAINER, FORWARD_TOKENS, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY,
-                             INGEST_TOKEN, REMOTE_WRITE_PASSWORD, ROOT, Placement, secret_path)
+from backends import alertmanager as alertmanager_config, debug_access, grafana, jaeger, loki, tempo
+from backends import prometheus as prometheus_backend
+from backends.common import (CONTAINER, FORWARD_TOKENS, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN,
+                             REMOTE_WRITE_PASSWORD, ROOT, Placement, secret_path)
 from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 
@@ -151,7 +152,6 @@ def prometheus(settings: Settings, rendered: dict[str, str], place: Placement = 
 
 def alertmanager(settings: Settings, rendered: dict[str, str], place: Placement = CONTAINER) -> Service:
     data = place.data or "/alertmanager"
-    has_url = settings.alerts.receivers.kind != "none"
     return Service(
         name="alertmanager", image=image(settings, "alertmanager"),
         args=(f"--config.file={place.path('alertmanager/alertmanager.yml')}", f"--storage.path={data}",
@@ -161,7 +161,7 @@ def alertmanager(settings: Settings, rendered: dict[str, str], place: Placement 
         liveness=Probe("/-/healthy", ALERTMANAGER_PORT),
         config_files=_config_files("alertmanager", rendered), data_dir=data,
         run_as_user=65534, read_only_root=True, env=(),
-        secret_files=((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if has_url else (),
+        secret_files=alertmanager_config.secret_files(settings),
         cpu_request="50m", cpu_limit="500m", memory_request="64Mi", memory_limit="256Mi")
 
 
@@ -204,15 +204,11 @@ def grafana_service(settings: Settings, rendered: dict[str, str]) -> Service:
              # Without it Grafana encrypts data-source secrets with its public default key.
              ("GF_SECURITY_SECRET_KEY__FILE", secret_path(GRAFANA_SECRET_KEY))),
         secret_files=((GRAFANA_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD), (GRAFANA_SECRET_KEY, GRAFANA_SECRET_KEY))
-        # Grafana alerting reads the contact point URL from the file ($__file{...}).
-        + (((ALERT_WEBHOOK_URL, ALERT_WEBHOOK_URL),) if _grafana_notifies(settings) else ()),
+        # Grafana alerting reads contact point credentials from the files ($__file{...}).
+        + (alertmanager_config.secret_files(settings) if settings.alerts.engine == "grafana" else ()),
         cpu_request="100m", cpu_limit="1", memory_request="256Mi", memory_limit="1Gi",
         prestart=grafana.password_sync(), entrypoint=grafana.ENTRYPOINT,
         poststart=debug_access.bootstrap(settings.grafana.admin_user) if settings.debug.enabled else None)
-
-
-def _grafana_notifies(settings: Settings) -> bool:
-    return settings.alerts.engine == "grafana" and settings.alerts.receivers.kind != "none"
 
 
 def services(settings: Settings) -> tuple[Service, ...]:

@@ -21,7 +21,7 @@ HERE = Path(__file__).parent
 PREFIX = "llmobs:"
 # Secrets live in Pulumi secret config only; the schema never sees them.
 SECRET_KEYS = ("grafana_admin_password", "ingest_token", "alert_webhook_url", "remote_write_password",
-               "grafana_secret_key", "forward_tokens")
+               "grafana_secret_key", "forward_tokens", "alert_pagerduty_routing_key", "alert_email_password")
 
 
 class SettingsError(ValueError):
@@ -181,6 +181,7 @@ def _semantic_checks(raw: dict, data: dict) -> None:
     _check_storage(data["storage"])
     _check_labels(data["labels"])
     _check_debug_and_forwarding(data)
+    _check_receivers(data["alerts"]["receivers"])
 
 
 def _as_hours(duration: str) -> float:
@@ -208,6 +209,24 @@ def _check_debug_and_forwarding(data: dict) -> None:
         if fwd["auth_header"].lower() != "authorization" and fwd["auth"] in ("bearer", "basic"):
             raise SettingsError(f"{_key(['forwarding', i, 'auth_header'])}: auth {fwd['auth']} is sent in "
                                 "Authorization; use auth raw for another header")
+
+
+def _check_receivers(receivers: dict) -> None:
+    key = ["alerts", "receivers"]
+    kinds = {receivers["kind"]} | {receivers[s] for s in ("critical", "warning", "info")}
+    kinds |= {t[s] for t in receivers["teams"] for s in ("critical", "warning", "info") if s in t}
+    if {"webhook", "slack"} <= kinds:
+        raise SettingsError(f"{_key(key)}: webhook and slack both read the secret llmobs:alert_webhook_url; "
+                            "route to one of them")
+    seen: set[str] = set()
+    for i, team in enumerate(receivers["teams"]):
+        if team["team"] in seen:
+            raise SettingsError(f"{_key([*key, 'teams', i])}.team: duplicate team {team['team']!r}")
+        seen.add(team["team"])
+    if "email" in kinds:
+        for field in ("to", "from_address", "smarthost"):
+            if not receivers["email"][field]:
+                raise SettingsError(f"{_key([*key, 'email', field])}: required when a route uses the email receiver")
 
 
 def _check_labels(labels: dict) -> None:

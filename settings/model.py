@@ -175,8 +175,49 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class TeamReceivers:
+    team: str
+    critical: str | None = None   # None: the severity's receiver for every team
+    warning: str | None = None
+    info: str | None = None
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    from_address: str
+    smarthost: str
+    auth_username: str
+    require_tls: bool
+
+
+@dataclass(frozen=True)
 class Receivers:
-    kind: str
+    kind: str                     # none | webhook | slack | pagerduty | email
+    critical: str                 # "" follows kind
+    warning: str
+    info: str
+    teams: tuple[TeamReceivers, ...]
+    email: Email
+
+    def for_(self, severity: str, team: str | None = None) -> str:
+        """The receiver kind an alert of this severity (and team) goes to."""
+        for override in self.teams:
+            if override.team == team and getattr(override, severity):
+                return getattr(override, severity)
+        return getattr(self, severity) or self.kind
+
+    def in_use(self) -> set[str]:
+        kinds = {self.kind} | {self.for_(s) for s in ("critical", "warning", "info")}
+        kinds |= {getattr(t, s) for t in self.teams for s in ("critical", "warning", "info") if getattr(t, s)}
+        return kinds
+
+
+@dataclass(frozen=True)
+class Timing:
+    evaluation_interval: str      # "" = as defined
+    max_for: str                  # "" = as defined
+    windows: tuple[tuple[str, str], ...]   # (window in the rules, replacement)
 
 
 @dataclass(frozen=True)
@@ -185,10 +226,12 @@ class Alerts:
     latency_p95_seconds: float
     ttft_p95_seconds: float
     daily_cost_budget_usd: float
+    monthly_cost_budget_usd: float
     tenant_cost_share: float
     eval_score_min: float
     safety_block_ratio: float
     denied_tool_calls_per_minute: float
+    denied_tool_spike_factor: float
     throttle_ratio: float
     availability_slo: float
     latency_slo: float
@@ -196,6 +239,7 @@ class Alerts:
     spend_spike_factor: float
     spend_floor_usd_per_hour: float
     prompt_bloat_ratio: float
+    prompt_shrink_ratio: float
     empty_retrieval_ratio: float
     thumbs_down_ratio: float
     redaction_spike_factor: float
@@ -206,6 +250,7 @@ class Alerts:
     context_recall_min: float
     engine: str   # prometheus | grafana
     runbook_base_url: str
+    timing: Timing
     receivers: Receivers
 
 

@@ -16,3 +16,7 @@ def binary(name: str) -> str:
 
 def promtool() -> str:
     return binary("promtool")
+
+
+def amtool() -> str:
+    return binary("amtool")

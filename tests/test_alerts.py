@@ -13,6 +13,7 @@ import yaml
 import alerts
 import backends.rules
 from alerts.pipeline import PIPELINE_METRICS
+from alerts.prometheus import render_rules
 from alerts.runbooks import render_runbook
 from binaries import promtool
 from settings import load_stack_file
@@ -72,21 +73,41 @@ def _cases(alert):
             yield ex, ex.onset + minutes(alert.for_) - 2, []
 
 
-@pytest.mark.parametrize("alert", ALL, ids=[a.name for a in ALL])
-def test_alert_fires_exactly_when_it_should(alert, rule_dir, tmp_path):
-    assert any(e.fires for e in alert.examples) and any(not e.fires for e in alert.examples), \
-        "each alert needs a firing example and a near miss"
+def _promtool_test(alert, rule_dir: Path, tmp_path: Path, alerts_file: str = "llm.alerts.yml"):
     tests = []
     for ex, at, expected in _cases(alert):
         tests.append({"name": f"{alert.name}: {ex.note} @ {at}m", "interval": "1m",
                       "input_series": [{"series": s, "values": v} for s, v in ex.series.items()],
                       "alert_rule_test": [{"eval_time": f"{at}m", "alertname": alert.name, "exp_alerts": expected}]})
-    spec = {"rule_files": [str(rule_dir / "llm.rules.yml"), str(rule_dir / "llm.alerts.yml")],
+    spec = {"rule_files": [str(rule_dir / "llm.rules.yml"), str(rule_dir / alerts_file)],
             "evaluation_interval": "1m", "group_eval_order": group_order(rule_dir), "tests": tests}
     path = tmp_path / "test.yml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False, width=1000))
-    out = subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=300)
+    return subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("alert", ALL, ids=[a.name for a in ALL])
+def test_alert_fires_exactly_when_it_should(alert, rule_dir, tmp_path):
+    assert any(e.fires for e in alert.examples) and any(not e.fires for e in alert.examples), \
+        "each alert needs a firing example and a near miss"
+    out = _promtool_test(alert, rule_dir, tmp_path)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("broken", ["threshold", "for", "description"])
+def test_a_broken_alert_fails_its_unit_test(broken, rule_dir, tmp_path):
+    """Break one alert on purpose (its rendered rule, the examples unchanged): promtool must fail."""
+    import dataclasses
+    alert = next(a for a in ALL if a.name == "LlmProviderErrorRateHigh")
+    bad = {"threshold": dataclasses.replace(alert, expr=alert.expr.replace(" > 0.05", " > 0.5")),
+           "for": dataclasses.replace(alert, for_="5m"),
+           "description": dataclasses.replace(alert, description=alert.description.replace("over 5m", "over 1h"))}[broken]
+    assert bad != alert
+    groups = [dataclasses.replace(g, alerts=tuple(bad if a.name == alert.name else a for a in g.alerts))
+              for g in alerts.groups(SETTINGS)]
+    (rule_dir / f"broken-{broken}.yml").write_text(render_rules(groups, SETTINGS.alerts.runbook_base_url))
+    out = _promtool_test(alert, rule_dir, tmp_path, f"broken-{broken}.yml")
+    assert out.returncode != 0 and "FAILED" in out.stdout + out.stderr, out.stdout[-2000:]
 
 
 KNOWN_SERIES = {m.prometheus + s for m in CATALOG for s in ("", "_bucket", "_count", "_sum")}
@@ -94,7 +115,7 @@ RECORDED = {r.record for r in backends.rules.all_rules()}
 FUNCTIONS_AND_WORDS = {"sum", "rate", "by", "and", "or", "unless", "histogram_quantile", "le", "avg_over_time",
                        "increase", "offset", "max", "error_type", "without", "absent", "bool", "on",
                        "absent_over_time", "instance", "job", "exporter", "gen_ai_tool_name", "gen_ai_evaluation_name",
-                       "gen_ai_provider_name", "gen_ai_request_model", "printf"}
+                       "gen_ai_provider_name", "gen_ai_request_model", "printf", "days_in_month"}
 
 
 def _identifiers(expr: str) -> set[str]:

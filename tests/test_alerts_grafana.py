@@ -66,6 +66,7 @@ def test_both_renderings_agree(doc):
         query = next(n for n in g["data"] if n["refId"] == "A")
         assert query["model"]["expr"] == p["expr"], name
         assert g["for"] == p["for"] and g["labels"] == p["labels"], name
+        assert g.get("keepFiringFor") == p.get("keep_firing_for"), name
         uid, panel = links.panel(name)   # Grafana links the panel natively as well
         assert g["annotations"] == {**{k: grafana.grafana_template(v) for k, v in p["annotations"].items()},
                                     "__dashboardUid__": uid, "__panelId__": str(panel)}, name
@@ -75,6 +76,65 @@ def test_contact_point_reads_the_secret_file(doc):
     url = doc["contactPoints"][0]["receivers"][0]["settings"]["url"]
     assert url == "$__file{/etc/llmobs/secrets/alert_webhook_url}"   # Grafana's own file expansion
     assert "http" not in alerts.render(SETTINGS)[grafana.PROVISIONING_FILE]
+
+
+def _grafana_route(policy: dict, labels: dict) -> tuple[str, bool]:
+    """(contact point, muted) for a label set: the first child policy whose matchers all hold
+    (no `continue` is used), else the root."""
+    for route in policy["routes"]:
+        if all(labels.get(name) == value for name, op, value in route["object_matchers"] if op == "="):
+            return route["receiver"], bool(route.get("mute_time_intervals"))
+    return policy["receiver"], False
+
+
+@pytest.mark.parametrize("name", ["routed", "by-severity", "pagerduty", "email-auth"])
+def test_notification_policies_follow_the_alertmanager_routes(name, tmp_path):
+    """Same settings, same destination: Grafana's policy tree against the real amtool's answer."""
+    from test_alert_routing import RECEIVER_SETTINGS, ROUTES, _config, _route
+    receivers = RECEIVER_SETTINGS[name]
+    settings = validate({"target": "kubernetes", "alerts": {"engine": "grafana", "receivers": receivers}})
+    doc = yaml.safe_load(alerts.render(settings)[grafana.PROVISIONING_FILE])
+    config = _config(tmp_path, receivers)
+    points = {p["name"]: p for p in doc["contactPoints"]}
+    muted_always = {m["name"] for m in doc.get("muteTimes", [])
+                    if m["time_intervals"] == [{"times": [{"start_time": "00:00", "end_time": "24:00"}]}]}
+    assert doc["policies"][0]["receiver"] in points
+    for labels, _ in ROUTES:
+        am = _route(config, labels)
+        point, muted = _grafana_route(doc["policies"][0], labels)
+        assert point in points, (labels, point)
+        if am == "null":
+            assert muted and set(next(r for r in doc["policies"][0]["routes"]
+                                      if r["receiver"] == point and r.get("mute_time_intervals"))
+                                 ["mute_time_intervals"]) <= muted_always, labels
+        else:
+            assert not muted and point == f"llmobs-{am}" and points[point]["receivers"][0]["type"] == am, labels
+
+
+def test_contact_point_credentials_are_files():
+    receivers = {"critical": "pagerduty", "warning": "email", "info": "slack",
+                 "email": {"to": "a@example.invalid, b@example.invalid", "from_address": "al@example.invalid",
+                           "smarthost": "smtp.example.invalid:465", "auth_username": "al"}}
+    settings = validate({"target": "kubernetes", "alerts": {"engine": "grafana", "receivers": receivers}})
+    doc = yaml.safe_load(alerts.render(settings)[grafana.PROVISIONING_FILE])
+    points = {p["receivers"][0]["type"]: p["receivers"][0]["settings"] for p in doc["contactPoints"]}
+    assert points == {"slack": {"url": "$__file{/etc/llmobs/secrets/alert_webhook_url}"},
+                      "pagerduty": {"integrationKey": "$__file{/etc/llmobs/secrets/alert_pagerduty_routing_key}"},
+                      "email": {"addresses": "a@example.invalid; b@example.invalid", "singleEmail": True}}
+    from backends import grafana as grafana_backend
+    ini = grafana_backend.render(settings)["grafana/grafana.ini"]
+    assert "[smtp]\nenabled = true\nhost = smtp.example.invalid:465" in ini
+    assert "password = $__file{/etc/llmobs/secrets/alert_email_password}" in ini
+    # Without the Grafana engine Grafana sends nothing, so it gets no SMTP section.
+    assert "[smtp]" not in grafana_backend.render(validate({"target": "kubernetes", "alerts": {"receivers": receivers}}))[
+        "grafana/grafana.ini"]
+
+
+def test_no_receiver_no_policy():
+    """Nothing to notify: no contact point and no policy naming one that does not exist."""
+    doc = yaml.safe_load(alerts.render(validate({"target": "docker", "alerts": {"engine": "grafana"}}))[
+        grafana.PROVISIONING_FILE])
+    assert "policies" not in doc and "contactPoints" not in doc
 
 
 def test_engine_selects_one_file():

@@ -16,7 +16,7 @@ import ipaddress
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from backends import grafana, jaeger, loki, tempo
+from backends import alertmanager, grafana, jaeger, loki, tempo
 from backends.services import Service
 from collector_config import Listen
 from collector_config.exporters import SAMPLER_SERVICE, endpoints
@@ -124,13 +124,12 @@ def egress_targets(settings: Settings, svc: Service, by_name: dict[str, Service]
         call("jaeger", jaeger.METRICS_PORT)
         outside += [url_port(rw.url) for rw in settings.prometheus.remote_write]
     elif svc.name == "alertmanager":
-        if settings.alerts.receivers.kind != "none":
-            outside.append(HTTPS)   # the receiver URL is a secret: its port is not known here
+        outside += alertmanager.egress_ports(settings)
     elif svc.name == "grafana":
         for name in ("prometheus", "alertmanager", "tempo", "jaeger", "loki"):
             call(name, OWN_PORTS[name])
-        if settings.alerts.engine == "grafana" and settings.alerts.receivers.kind != "none":
-            outside.append(HTTPS)
+        if settings.alerts.engine == "grafana":
+            outside += alertmanager.egress_ports(settings)
     else:
         outside += _store_ports(settings, svc.name)
     return peers, outside

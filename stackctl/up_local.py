@@ -118,10 +118,10 @@ def local_settings(stack_file: str | Path, ports: Ports) -> tuple[Settings, list
     if (config.get("prometheus") or {}).get("remote_write"):
         config["prometheus"] = {**config["prometheus"], "remote_write": []}
         notes.append("prometheus: remote_write to external storage dropped for the local run")
-    receivers = (config.get("alerts") or {}).get("receivers") or {}
-    if receivers.get("kind", "none") != "none":
+    if (config.get("alerts") or {}).get("receivers"):
         config["alerts"] = {**config["alerts"], "receivers": {"kind": "none"}}
-        notes.append("alertmanager: receivers need their secrets; alerts stay in Alertmanager locally")
+        notes.append("alertmanager: receivers (webhook, Slack, PagerDuty, email) need their secrets; "
+                     "alerts stay in Alertmanager locally")
     return validate(config), notes
 
 

@@ -66,9 +66,12 @@ def test_a_port_the_placement_does_not_map_is_an_error_naming_it():
 
 
 def test_remote_write_and_receivers_are_off_locally_and_said(tmp_path):
-    stack = LocalStack(stack_file_for_tests(tmp_path, prometheus={"remote_write": [{"url": "https://m.example/w"}]}),
+    stack = LocalStack(stack_file_for_tests(tmp_path, prometheus={"remote_write": [{"url": "https://m.example/w"}]},
+                                            alerts={"receivers": {"critical": "pagerduty"}}),
                        tmp_path / "work", binaries=FAKE_BINS)
     stack.prepare()
     assert stack.settings.prometheus.remote_write == ()
+    assert "pagerduty_configs" not in (stack.workdir / "local/alertmanager/alertmanager.yml").read_text()
+    assert any("PagerDuty" in n for n in stack.notes)
     assert "remote_write" not in yaml.safe_load(Path(stack.workdir / "local/prometheus/prometheus.yml").read_text())
     assert any("remote_write" in n for n in stack.notes)

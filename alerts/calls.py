@@ -23,6 +23,7 @@ def alerts(settings: Settings) -> list[Group]:
     recall = 'gen_ai_evaluation_name="context_recall"'
     version = 'llmobs_prompt_version="support-chat-v8"'
     index = 'llmobs_retrieval_index_version="kb-docs-2024-11"'
+    model = 'gen_ai_request_model="gpt-4o-mini"'
     out = [
         Alert(
             name="LlmRetryRateHigh", severity="warning", for_="15m", keep_firing_for="10m",
@@ -139,6 +140,32 @@ def alerts(settings: Settings) -> list[Group]:
                         f"faithfulness of prompt version support-chat-v8 averages 0.50 over 1h (minimum {a.eval_score_min:g})."),
                 Example("version v8 at 0.8", _score("faithfulness", version, 0.8), False),
                 Example("hallucination at 0.05 is good", _score("hallucination", version, 0.05), False),
+            )),
+        Alert(
+            name="LlmEvalScoreLowForModel", severity="warning", for_="30m",
+            expr=f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[1h])) / "
+                 f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (rate({score_count}{{{HIGHER_IS_BETTER}}}[1h])) "
+                 f"< {a.eval_score_min:g}",
+            summary="One model's evaluation score dropped below its minimum.",
+            description='{{ $labels.gen_ai_evaluation_name }} of model {{ $labels.gen_ai_request_model }} '
+                        f'averages {{{{ $value | printf "%.2f" }}}} over 1h (minimum {a.eval_score_min:g}).',
+            runbook=Runbook(
+                meaning="Answers from this model score worse than the minimum across prompt versions: a provider-side "
+                        "model update, a new model rolled out, or a fallback that routes traffic to a weaker model.",
+                checks=("AI quality dashboard, 'Eval score by model': did the model's score drop for every prompt "
+                        "version, or only one (then see LlmEvalScoreLowForPromptVersion)?",
+                        "LLM overview: fallback usage and which model the traffic moved to at the onset.",
+                        "The provider's changelog or status page for a model update; low-scoring traces of the model "
+                        "(`span.gen_ai.request.model = ...`)."),
+                mitigations=("Pin the previous model version (dated snapshot) or switch to the fallback model.",
+                             "If a fallback caused it, fix the primary provider and stop the fallback.",
+                             "Run the offline eval set against the new model before routing traffic back.")),
+            examples=(
+                Example("gpt-4o-mini at 0.5", _score("faithfulness", model, 0.5), True,
+                        {"gen_ai_evaluation_name": "faithfulness", "gen_ai_request_model": "gpt-4o-mini"},
+                        f"faithfulness of model gpt-4o-mini averages 0.50 over 1h (minimum {a.eval_score_min:g})."),
+                Example("gpt-4o-mini at 0.8", _score("faithfulness", model, 0.8), False),
+                Example("hallucination at 0.05 is good", _score("hallucination", model, 0.05), False),
             )),
         Alert(
             name="LlmContextRecallLow", severity="warning", for_="30m",

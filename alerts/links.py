@@ -27,6 +27,7 @@ PANELS: dict[str, tuple[str, str]] = {
     "LlmUnpricedModelCalls": ("cost", "unpriced"),
     "LlmEvalScoreLow": ("quality", "eval_scores"),
     "LlmEvalScoreLowForPromptVersion": ("quality", "eval_by_prompt_version"),
+    "LlmEvalScoreLowForModel": ("quality", "eval_by_model"),
     "LlmThumbsDownHigh": ("quality", "thumbs_down"),
     "LlmSafetyBlocksHigh": ("quality", "safety_ratio"),
     "LlmSafetyChecksSilent": ("quality", "safety_ratio"),

@@ -216,6 +216,7 @@ def alerts(settings: Settings) -> list[Group]:
     floor = a.spend_floor_usd_per_hour / 3600
     factor = a.spend_spike_factor
     tenant = 'llmobs_tenant_bounded="acme"'
+    share = "tenant:llm_cost:rate1h / on() group_left sum(tenant:llm_cost:rate1h)"
     spend = [
         Alert(
             name="LlmSpendSpike", severity="warning", for_="15m",
@@ -288,15 +289,14 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmTenantCostSpike", severity="warning", for_="15m",
-            expr=f"tenant:llm_cost:rate1h > {factor:g} * avg_over_time(tenant:llm_cost:rate1h[7d]) "
-                 f"and tenant:llm_cost:rate1h > {floor:.6g}",
+            expr=f"{share} > {factor:g} * avg_over_time(({share})[7d:1h]) and tenant:llm_cost:rate1h > {floor:.6g}",
             metrics=("tenant:llm_cost:rate1h",),
-            summary="One tenant's LLM spend is far above its own 7-day average.",
-            description="Tenant {{ $labels.llmobs_tenant_bounded }} spends {{ $value | humanize }} USD/s, "
-                        f"over {factor:g}x its 7-day average.",
+            summary="One tenant's share of LLM spend is far above its own 7-day average share.",
+            description="Tenant {{ $labels.llmobs_tenant_bounded }} makes {{ $value | humanizePercentage }} of LLM "
+                        f"spend, over {factor:g}x its 7-day average share.",
             runbook=Runbook(
-                meaning="One tenant's hourly spend jumped against its own baseline: a batch job, abuse, or a "
-                        "feature launched for them.",
+                meaning="One tenant's part of the hourly spend jumped against its own baseline share: a batch job, "
+                        "abuse, or a feature launched for them (a share, so overall growth does not fire it).",
                 checks=("Cost dashboard, 'Spend by tenant', filtered to the tenant.",
                         "That tenant's requests and tokens per request: more calls or bigger calls?",
                         "Their top expensive traces."),
@@ -304,10 +304,18 @@ def alerts(settings: Settings) -> list[Group]:
                              "Contact the tenant's owner before throttling paying traffic.",
                              "Raise the factor in settings for tenants with bursty, expected usage.")),
             examples=(
-                Example("acme's spend grows tenfold", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 10, WEEK, 120)}, True,
+                Example("acme's spend grows tenfold while beta's stays", {
+                    f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 10, WEEK, 120),
+                    f'{cost}{{{OPENAI},llmobs_tenant_bounded="beta"}}': per_min(9, WEEK + 120)}, True,
                         {"llmobs_tenant_bounded": "acme"},
-                        "Tenant acme spends 166.7m USD/s, over 3x its 7-day average.", onset=WEEK + 14, settle=60),
-                Example("acme doubles", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 2, WEEK, 60)}, False),
+                        "Tenant acme makes 52.63% of LLM spend, over 3x its 7-day average share.",
+                        onset=WEEK + 14, settle=60),
+                Example("acme doubles", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 2, WEEK, 60),
+                                         f'{cost}{{{OPENAI},llmobs_tenant_bounded="beta"}}': per_min(9, WEEK + 60)},
+                        False),
+                Example("every tenant grows tenfold (the share stays)", {
+                    f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 10, WEEK, 120),
+                    f'{cost}{{{OPENAI},llmobs_tenant_bounded="beta"}}': stepped(9, 90, WEEK, 120)}, False),
             )),
         Alert(
             name="LlmPromptBloat", severity="warning", for_="30m",

@@ -115,7 +115,7 @@ RECORDED = {r.record for r in backends.rules.all_rules()}
 FUNCTIONS_AND_WORDS = {"sum", "rate", "by", "and", "or", "unless", "histogram_quantile", "le", "avg_over_time",
                        "increase", "offset", "max", "error_type", "without", "absent", "bool", "on",
                        "absent_over_time", "instance", "job", "exporter", "gen_ai_tool_name", "gen_ai_evaluation_name",
-                       "gen_ai_provider_name", "gen_ai_request_model", "printf", "days_in_month"}
+                       "gen_ai_provider_name", "gen_ai_request_model", "printf", "days_in_month", "group_left"}
 
 
 def _identifiers(expr: str) -> set[str]:

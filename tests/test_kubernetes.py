@@ -524,12 +524,13 @@ def test_fixed_collector_count_has_no_autoscaler_and_pull_policy_follows_the_dig
     assert not one.of_kind("HorizontalPodAutoscaler")
     assert one.get("Deployment", "collector")["spec"]["replicas"] == 1
     assert "replicas" not in graph("default").get("Deployment", "collector")["spec"]   # the HPA owns it
-    for _, pod in pods(graph("default").objects()):
-        for c in pod["spec"]["containers"]:
-            assert c["imagePullPolicy"] == ("IfNotPresent" if "@sha256:" in c["image"] else "Always"), c["name"]
-    policies = {c["name"]: c["imagePullPolicy"] for _, p in pods(graph("default").objects())
+    for option in ("default", "jaeger"):
+        for _, pod in pods(graph(option).objects()):
+            for c in pod["spec"]["containers"]:
+                assert c["imagePullPolicy"] == ("IfNotPresent" if "@sha256:" in c["image"] else "Always"), c["name"]
+    policies = {c["name"]: c["imagePullPolicy"] for _, p in pods(graph("jaeger").objects())
                 for c in p["spec"]["containers"]}
-    assert policies["tempo"] == "Always" and policies["prometheus"] == "IfNotPresent"
+    assert policies["jaeger"] == "Always" and policies["prometheus"] == "IfNotPresent"   # jaeger: no digest yet
 
 
 def _tls_items(g):

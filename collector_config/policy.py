@@ -8,11 +8,11 @@ hashed: `pre_logs` records its hash and length for those tenants before redactio
 from __future__ import annotations
 
 from collector_config.ottl import lit, re_escape
+from collector_config.redact import BODY_FIELDS
 from collector_config.tenants import tenant_in
 from settings import Settings
 
 EVENT = 'IsMatch(log.event_name, "^gen_ai[.]")'
-BODY_FIELDS = ("content", "message", "tool_calls", "arguments", "result")
 
 
 def needed(settings: Settings, mode: str) -> bool:

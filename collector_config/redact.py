@@ -79,12 +79,28 @@ def _content(ctx: str, settings: Settings) -> list[str]:
     return out + [f"{step} where {has} == true" for step in steps]
 
 
+# GenAI log events carry content in the body: a string, or a map with these fields.
+BODY_FIELDS = ("content", "message", "tool_calls", "arguments", "result")
+_GENAI_EVENT = 'IsMatch(log.event_name, "^gen_ai\\\\.")'
+
+
+def _body_cuts(n: int) -> dict[str | None, str]:
+    """The statement that cuts a GenAI event's string body (key None) or one body field to n bytes."""
+    out = {None: f"set(log.body, Substring(log.body, 0, {n})) where {_GENAI_EVENT} and IsString(log.body) "
+                 f"and Len(log.body) > {n}"}
+    for field in BODY_FIELDS:
+        v = f"log.body[{lit(field)}]"
+        out[field] = (f"set({v}, Substring(String({v}), 0, {n})) "
+                      f"where {_GENAI_EVENT} and IsMap(log.body) and {v} != nil and Len(String({v})) > {n}")
+    return out
+
+
 def _log_body(settings: Settings) -> list[str]:
     """GenAI log events carry content in the body (string or {content: ...})."""
-    event = 'IsMatch(log.event_name, "^gen_ai\\\\.")'
-    if settings.content.mode == "preview":
-        n = settings.content.preview_chars + PREVIEW_MARGIN
-        string_body = [f"set(log.body, Substring(log.body, 0, {n})) where {event} and IsString(log.body) and Len(log.body) > {n}"]
+    event, preview = _GENAI_EVENT, settings.content.mode == "preview"
+    cuts = _body_cuts(settings.content.preview_chars + PREVIEW_MARGIN)
+    if preview:
+        string_body = [cuts[None]]
     else:
         string_body = [
             f'set(log.attributes["llmobs.body.sha256"], SHA256(log.body)) where {event} and IsString(log.body)',
@@ -92,15 +108,11 @@ def _log_body(settings: Settings) -> list[str]:
             f'set(log.body, "[CONTENT:{settings.content.mode}]") where {event} and IsString(log.body)',
         ]
     map_body = []
-    for field in ("content", "message", "tool_calls", "arguments", "result"):
+    for field in BODY_FIELDS:
         v = f"log.body[{lit(field)}]"
         cond = f"{event} and IsMap(log.body) and {v} != nil"
         map_body.append(f'set(log.attributes[{lit("llmobs.body." + field + ".sha256")}], SHA256(String({v}))) where {cond}')
-        if settings.content.mode == "preview":
-            n = settings.content.preview_chars + PREVIEW_MARGIN
-            map_body.append(f"set({v}, Substring(String({v}), 0, {n})) where {cond} and Len(String({v})) > {n}")
-        else:
-            map_body.append(f"delete_key(log.body, {lit(field)}) where {cond}")
+        map_body.append(cuts[field] if preview else f"delete_key(log.body, {lit(field)}) where {cond}")
     return string_body + map_body
 
 
@@ -205,7 +217,7 @@ def _guard(ctx: str, settings: Settings) -> list[str]:
         when = f"{on} == true" + (" and IsMap(log.body)" if target == "log.body" else "")
         steps = [f"set({work}, {target})", f"delete_matching_keys({work}, {lit(_guard_exempt(settings))})"]
         if target == "log.body":   # the body's own content fields are the body policy's
-            steps.append(f'delete_matching_keys({work}, "^(?:content|message|tool_calls|arguments|result)$")')
+            steps.append(f"delete_matching_keys({work}, {lit('^(?:' + '|'.join(BODY_FIELDS) + ')$')})")
         steps += _guard_rewrite(work, settings)
         steps += [f'merge_maps({target}, {work}, "upsert")', f"set({text}, String({work}))"]
         out += [f"{step} where {when}" for step in steps]
@@ -406,12 +418,7 @@ def _cut_previews(ctx: str, settings: Settings) -> list[str]:
         f"set({cut}, {target})", f"keep_matching_keys({cut}, {lit(PREVIEW_KEY + '$')})", f"truncate_all({cut}, {n})",
         f'merge_maps({target}, {cut}, "upsert")')]
     if ctx == "log":
-        event = f"IsMatch(log.event_name, {lit('^gen_ai[.]')})"
-        out.append(f"set(log.body, Substring(log.body, 0, {n})) where {event} and IsString(log.body) and Len(log.body) > {n}")
-        for field in ("content", "message", "tool_calls", "arguments", "result"):
-            v = f"log.body[{lit(field)}]"
-            out.append(f"set({v}, Substring(String({v}), 0, {n})) "
-                       f"where {event} and IsMap(log.body) and {v} != nil and Len(String({v})) > {n}")
+        out += _body_cuts(n).values()
     return out
 
 

@@ -189,6 +189,15 @@ def _as_hours(duration: str) -> float:
     return count * {"m": 1 / 60, "h": 1, "d": 24, "w": 168}[unit]
 
 
+def _unique(items: list[dict], path: list, field: str, what: str) -> None:
+    """Each item's `field` differs from the earlier ones'; the error names the later item."""
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item[field] in seen:
+            raise SettingsError(f"{_key([*path, i, field])}: duplicate {what} {item[field]!r}")
+        seen.add(item[field])
+
+
 def _check_debug_and_forwarding(data: dict) -> None:
     debug = data["debug"]
     if debug["enabled"] and not debug["tenants"]:
@@ -197,11 +206,8 @@ def _check_debug_and_forwarding(data: dict) -> None:
     if debug["enabled"] and _as_hours(data["retention"]["debug_logs"]) < 24:
         raise SettingsError(f"{_key(['retention', 'debug_logs'])}: {data['retention']['debug_logs']!r} is below "
                             "24h, the shortest per-tenant retention Loki applies; use 1d or more")
-    names: set[str] = set()
+    _unique(data["forwarding"], ["forwarding"], "name", "forwarder name")
     for i, fwd in enumerate(data["forwarding"]):
-        if fwd["name"] in names:
-            raise SettingsError(f"{_key(['forwarding', i, 'name'])}: duplicate forwarder name {fwd['name']!r}")
-        names.add(fwd["name"])
         http = fwd["endpoint"].startswith(("http://", "https://"))
         if http != (fwd["protocol"] == "http"):
             raise SettingsError(f"{_key(['forwarding', i, 'endpoint'])}: protocol {fwd['protocol']} needs "
@@ -218,11 +224,7 @@ def _check_receivers(receivers: dict) -> None:
     if {"webhook", "slack"} <= kinds:
         raise SettingsError(f"{_key(key)}: webhook and slack both read the secret llmobs:alert_webhook_url; "
                             "route to one of them")
-    seen: set[str] = set()
-    for i, team in enumerate(receivers["teams"]):
-        if team["team"] in seen:
-            raise SettingsError(f"{_key([*key, 'teams', i])}.team: duplicate team {team['team']!r}")
-        seen.add(team["team"])
+    _unique(receivers["teams"], [*key, "teams"], "team", "team")
     if "email" in kinds:
         for field in ("to", "from_address", "smarthost"):
             if not receivers["email"][field]:

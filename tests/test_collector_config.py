@@ -86,6 +86,7 @@ TYPE_OF_MODULE = {
     "prometheusremotewriteexporter": "prometheus_remote_write", "loadbalancingexporter": "load_balancing",
     "fileexporter": "file", "bearertokenauthextension": "bearertokenauth", "healthcheckextension": "health_check",
     "filterprocessor": "filter", "probabilisticsamplerprocessor": "probabilistic_sampler",
+    "filestorage": "file_storage",
 }
 
 

@@ -109,7 +109,7 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
 
     def one(name: str, config: str, auth: bool, tls: bool = False, front: bool = True) -> Service:
         return Service(
-            name=name, image=image(settings, "collector"), args=(f"--config={ROOT}/{config}",),
+            name=name, image=image(settings, "collector"), args=tuple(collector_config.argv(f"{ROOT}/{config}")),
             # Each tier mounts only its own file (a tier's config is ~0.5 MiB).
             ports=ports, probe=Probe("/", listen.health_port), config_files=(config,), data_dir=None,
             run_as_user=10001, read_only_root=True, env=(),

@@ -21,6 +21,13 @@ TOKEN_ENV = "LLMOBS_INGEST_TOKEN"  # where clients (loadgen, up-local) read the 
 # token can be rotated by adding the new one first): never from env or config text.
 TOKEN_FILE = "/etc/llmobs/secrets/ingest_token"
 TIERS = ("single", "agent", "sampler")
+# OTTL lambdas (alpha in v0.161): the only way to reach bytes values by type (redact._bytes).
+FEATURE_GATES = ("ottl.functions.enableLambda",)
+
+
+def argv(config_path: str) -> list[str]:
+    """The collector's arguments, wherever it runs (pods, containers, up-local, tests, bench)."""
+    return [f"--config={config_path}", "--feature-gates=" + ",".join(FEATURE_GATES)]
 # The gateway's certificate and key (a kubernetes.io/tls Secret), when llmobs:ingest.tls is on.
 TLS_DIR = "/etc/llmobs/tls"
 

@@ -397,6 +397,30 @@ def _flag(ctx: str, settings: Settings) -> list[str]:
     return [f"set({attr(ctx, k.REDACTED)}, true){_where(gate, found)}"]
 
 
+# A bytes value is none of OTTL's other types (nor an empty value).
+_IS_BYTES = "not (IsString(v) or IsInt(v) or IsDouble(v) or IsBool(v) or IsMap(v) or IsList(v) or IsEmpty(v))"
+
+
+def _bytes(ctx: str) -> list[str]:
+    """Bytes values become UTF-8 text (invalid sequences as U+FFFD) before anything reads the
+    record, so every detector and the content policy see them as they see strings. Lambdas
+    (MapEach, Any) are the only way OTTL v0.161 reaches values by type; they need the
+    `ottl.functions.enableLambda` gate (FEATURE_GATES). MapEach fails on a map holding an empty
+    value, so those (no type, no content) are filtered out of a record that has bytes.
+    Bytes inside list or map values stay bytes."""
+    keep = "(_, v) => IsString(v) or IsMap(v) or IsList(v) or not IsEmpty(v)"
+    convert = f'(_, v) => When(() => {_IS_BYTES}, Decode(v, "utf-8"), v)'
+
+    def each(target: str, only: str = "") -> str:
+        return f"set({target}, MapEach(Filter({target}, {keep}), {convert})) where {only}Any({target}, (_, v) => {_IS_BYTES})"
+
+    out = [each(attrs(ctx))]
+    if ctx == "log":
+        out += [each("log.body", "IsMap(log.body) and "),
+                f'set(log.body, Decode(log.body, "utf-8")) where {_IS_BYTES.replace("(v)", "(log.body)")}']
+    return out
+
+
 def _links(ctx: str, settings: Settings) -> list[str]:
     """Link attributes cannot be read or rewritten (`span.links` is opaque to OTTL v0.161), so
     by default the links go, counted as dropped the way an SDK counts links over its limit."""
@@ -425,13 +449,13 @@ def _cut_previews(ctx: str, settings: Settings) -> list[str]:
 def processor(signal: str, settings: Settings, keep_content: bool = False) -> dict:
     """`keep_content`: every detector runs, the content policy does not (content stays, secret-
     redacted): for the debug sample store, which cuts the content itself afterwards."""
-    # Bytes values are out of OTTL's reach in v0.161; span links are dropped or kept (README).
+    # Span links are out of OTTL's reach in v0.161: dropped or kept (README).
     contexts = {"traces": ("resource", "scope", "span", "spanevent"), "logs": ("resource", "scope", "log"),
                 "metrics": ("resource", "scope", "datapoint", "exemplar")}[signal]
     policy = signal != "metrics" and not keep_content
     groups = []
     for ctx in contexts:
-        statements = _unescaped(ctx, f'{ctx}.cache["text"]')
+        statements = _bytes(ctx) + _unescaped(ctx, f'{ctx}.cache["text"]')
         statements += _content(ctx, settings) if policy else []
         if ctx == "log" and policy:
             statements += _log_body(settings)

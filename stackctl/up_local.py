@@ -271,7 +271,7 @@ class LocalStack:
                  f"http://127.0.0.1:{ports.jaeger[jaeger.probe.port]}{jaeger.probe.path}", logs / "jaeger.log",
                  env={"OTEL_TRACES_SAMPLER": "always_off",
                       "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{ports.jaeger[4317]}"}),
-            Proc("collector", [bins["collector"], f"--config={self.workdir / 'local/collector/config.yaml'}"],
+            Proc("collector", [bins["collector"], *collector_config.argv(str(self.workdir / 'local/collector/config.yaml'))],
                  f"http://127.0.0.1:{ports.collector.health_port}/", logs / "collector.log"),
         ]
 

@@ -36,7 +36,7 @@ def validate(config_text: str) -> subprocess.CompletedProcess:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(config_text)
     try:
-        return subprocess.run([collector_binary(), "validate", f"--config={f.name}"], capture_output=True,
+        return subprocess.run([collector_binary(), "validate", *collector_config.argv(f.name)], capture_output=True,
                               text=True, timeout=120)
     finally:
         os.unlink(f.name)
@@ -65,7 +65,7 @@ class RunningCollector:
         path = Path(self.dir.name) / "config.yaml"
         path.write_text(self.config_text)
         self.log = open(Path(self.dir.name) / "collector.log", "w")
-        self.proc = subprocess.Popen([collector_binary(), f"--config={path}"], stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([collector_binary(), *collector_config.argv(str(path))], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -225,9 +225,10 @@ def test_collector_service_follows_settings():
     assert auth.secret_files == ((common.INGEST_TOKEN, common.INGEST_TOKEN),)
     assert common.secret_path(common.INGEST_TOKEN) == collector_config.TOKEN_FILE
     assert auth.memory_limit == f"{STACKS['prod'].collector.memory_limit_mib}Mi"
-    assert auth.args == (f"--config={common.ROOT}/collector/agent.yaml",)  # prod is two-tier
+    gates = "--feature-gates=ottl.functions.enableLambda"   # the bytes conversion's lambdas need it
+    assert auth.args == (f"--config={common.ROOT}/collector/agent.yaml", gates)  # prod is two-tier
     noauth = next(s for s in svc.services(STACKS["azure-noauth"]) if s.name == "collector")
-    assert noauth.secret_files == () and noauth.args == (f"--config={common.ROOT}/collector/config.yaml",)
+    assert noauth.secret_files == () and noauth.args == (f"--config={common.ROOT}/collector/config.yaml", gates)
     assert {p.port for p in noauth.ports} >= {4317, 4318, 13133, 8888}
 
 

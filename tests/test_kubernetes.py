@@ -491,8 +491,9 @@ def test_two_tier_mode():
     # The agent runs the agent config, the sampler the sampler config, each from its own ConfigMap.
     agent_args = on.get("Deployment", "collector")["spec"]["template"]["spec"]["containers"][0]["args"]
     sampler_args = sampler["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert agent_args == ["--config=/etc/llmobs/collector/agent.yaml"]
-    assert sampler_args == ["--config=/etc/llmobs/collector/sampler.yaml"]
+    gates = "--feature-gates=ottl.functions.enableLambda"
+    assert agent_args == ["--config=/etc/llmobs/collector/agent.yaml", gates]
+    assert sampler_args == ["--config=/etc/llmobs/collector/sampler.yaml", gates]
     maps = {o["metadata"]["name"]: sorted(o["data"]) for o in on.of_kind("ConfigMap")
             if o["metadata"]["name"] in ("collector-config", "otel-sampler-config")}
     assert maps == {"collector-config": ["collector__agent.yaml"], "otel-sampler-config": ["collector__sampler.yaml"]}

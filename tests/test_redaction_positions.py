@@ -1,7 +1,7 @@
 """Every detector kind in every OTLP position the gateway redacts, on all three signals, sent as
 raw OTLP/JSON (positions the SDK cannot produce: scope attributes, keys, nested kvlists, exemplar
-attributes, histogram and summary points) through the real collector; plus the positions OTTL
-cannot reach in v0.161 (span-link attributes, bytes values), pinned so a change shows."""
+attributes, histogram and summary points, bytes values) through the real collector; plus the
+position OTTL cannot reach in v0.161 (span-link attributes), pinned so a change shows."""
 from __future__ import annotations
 
 import base64
@@ -15,12 +15,18 @@ from otlp_json import NOW, TRACE_ID, kv as _kv, post as _post, s as _s
 from sinks import attrs
 
 
+def _b(text: str) -> dict:
+    return {"bytesValue": base64.b64encode(text.encode()).decode()}
+
+
 def _positions(text: str) -> list[dict]:
-    """Attributes holding `text` as a value, inside a nested kvlist and a list, and as a key."""
+    """Attributes holding `text` as a value, inside a nested kvlist and a list, as a key, and as
+    a bytes value (which the gateway turns into text before the detectors run)."""
     return [_kv("p.value", _s(text)),
             _kv("p.nested", {"kvlistValue": {"values": [_kv("inner", {"kvlistValue": {"values": [_kv("deep", _s(text))]}})]}}),
             _kv("p.list", {"arrayValue": {"values": [_s("ok"), _s(text)]}}),
-            _kv(f"p.key {text}", _s("v"))]
+            _kv(f"p.key {text}", _s("v")),
+            _kv("p.bytes", _b(text))]
 
 
 def _case(i: int) -> dict:
@@ -45,7 +51,8 @@ def _logs() -> dict:
     for i, (_kind, text, _core) in enumerate(SECRETS):
         records = [{"timeUnixNano": str(NOW), "body": _s(f"debug {text}"), "attributes": [_case(i), _kv("shape", _s("string"))] + _positions(text)},
                    {"timeUnixNano": str(NOW), "body": {"kvlistValue": {"values": _positions(text)}},
-                    "attributes": [_case(i), _kv("shape", _s("map"))]}]
+                    "attributes": [_case(i), _kv("shape", _s("map"))]},
+                   {"timeUnixNano": str(NOW), "body": _b(f"debug {text}"), "attributes": [_case(i), _kv("shape", _s("bytes"))]}]
         out.append({"resource": {"attributes": [_case(i), _kv("service.name", _s("raw-otlp"))] + _positions(text)},
                     "scopeLogs": [{"scope": {"name": f"scope-{i}", "attributes": _positions(text)}, "logRecords": records}]})
     return {"resourceLogs": out}
@@ -83,7 +90,7 @@ def run():
             assert _post(gw, signal, body) == 200
         n = len(SECRETS)
         assert wait(lambda: len([s for s in gw.traces.spans() if "case" in s["attributes"]]) >= n), gw.collector.logs()[-2000:]
-        assert wait(lambda: len([r for r in gw.logs.logs() if "case" in r["attributes"]]) >= 2 * n)
+        assert wait(lambda: len([r for r in gw.logs.logs() if "case" in r["attributes"]]) >= 3 * n)
         assert wait(lambda: len({s["labels"]["__name__"] for s in gw.metrics.series()
                                  if s["labels"]["__name__"].startswith("raw_")}) >= 5 * n)
         yield gw
@@ -98,6 +105,8 @@ def _strings(value) -> list[str]:
         return [s for k, v in value.items() for s in [k, *_strings(v)]]
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
+    if isinstance(value, bytes):
+        return [value.decode("utf-8", "replace")]
     return [value] if isinstance(value, str) else []
 
 
@@ -116,6 +125,28 @@ def test_no_secret_leaves_the_gateway_on_any_signal(run):
     leaks = [(type(sink).__name__, kind, s[:80]) for sink in (run.traces, run.logs, run.metrics)
              for s in sink.all_strings() for kind, _text, core in SECRETS if core in s]
     assert leaks == []
+
+
+def _bytes_values(msg) -> list[bytes]:
+    out = []
+    for field, value in msg.ListFields():
+        for item in value if field.is_repeated else [value]:
+            if field.type == field.TYPE_MESSAGE:
+                if type(item).__name__ == "AnyValue" and item.WhichOneof("value") == "bytes_value":
+                    out.append(item.bytes_value)
+                out += _bytes_values(item)
+    return out
+
+
+def test_bytes_values_arrive_as_redacted_text(run):
+    """No bytes value leaves the gateway: each became text and went through the detectors."""
+    requests = [*run.traces.trace_requests, *run.logs.log_requests]
+    assert [v[:40] for req in requests for v in _bytes_values(req)] == []
+    spans = [s for s in run.traces.spans() if "case" in s["attributes"]]
+    converted = [(kind, where[k]["p.bytes"]) for s in spans for kind, _t, _c in [SECRETS[int(s["attributes"]["case"])]]
+                 for where, k in ((s, "attributes"), (s["events"][0], "attributes"), (s, "resource"))]
+    assert len(converted) == 3 * len(SECRETS)
+    assert [(kind, v) for kind, v in converted if not isinstance(v, str) or _tag(kind) not in v] == []
 
 
 def test_every_trace_position(run):
@@ -143,12 +174,13 @@ def test_every_log_position(run):
               for rl in req.resource_logs for sl in rl.scope_logs}
     problems: list = []
     for i, (kind, _text, core) in enumerate(SECRETS):
-        plain, mapped = records[(str(i), "string")], records[(str(i), "map")]
+        plain, mapped, raw = records[(str(i), "string")], records[(str(i), "map")], records[(str(i), "bytes")]
         for where, strings in (("log attributes", _strings(plain["attributes"])), ("map body", _strings(mapped["body"])),
                                ("resource attributes", _strings(plain["resource"])), ("scope attributes", _strings(scopes[f"scope-{i}"]))):
             _check(where, kind, core, strings, problems)
-        if core in plain["body"] or _tag(kind) not in plain["body"]:
-            problems.append(("string body", kind, plain["body"]))
+        for where, body in (("string body", plain["body"]), ("bytes body", raw["body"])):
+            if not isinstance(body, str) or core in body or _tag(kind) not in body:
+                problems.append((where, kind, body))
     assert problems == []
 
 
@@ -173,6 +205,8 @@ def test_every_metric_position(run):
                 values = [v for k, v in s["labels"].items() if k != "__name__"]
                 if core in " ".join(values) or not any(_tag(kind) in v for v in values):
                     problems.append((metric, kind, s["labels"]))
+                if _tag(kind) not in s["labels"].get("p_bytes", ""):
+                    problems.append((metric, kind, "bytes value", s["labels"].get("p_bytes")))
                 if not any("REDACTED_key" in k for k in s["labels"]):
                     problems.append((metric, kind, "key not rewritten", sorted(s["labels"])))
         # Remote write drops an exemplar's labels past 128 characters (Prometheus' limit).
@@ -193,7 +227,8 @@ def test_exemplars_reach_remote_write(run):
 def _gap_span(gw, name: str, text: str) -> dict:
     span = {"traceId": TRACE_ID, "spanId": "00000000000000aa", "name": name, "startTimeUnixNano": str(NOW),
             "endTimeUnixNano": str(NOW + 1), "droppedLinksCount": 1,
-            "attributes": [_kv("b", {"bytesValue": base64.b64encode(text.encode()).decode()})],
+            "attributes": [_kv("b", _b(text)), _kv("empty", {}), _kv("n", {"intValue": "3"}),
+                           _kv("bad", {"bytesValue": base64.b64encode(b"\xff\xfe" + text.encode()).decode()})],
             "links": [{"traceId": TRACE_ID, "spanId": "00000000000000ab", "attributes": [_kv("note", _s(text))]},
                       {"traceId": TRACE_ID, "spanId": "00000000000000ac"}]}
     assert _post(gw, "traces", {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}) == 200
@@ -212,14 +247,40 @@ def test_span_links_are_dropped_and_counted_by_default():
     assert "hunter2" not in json.dumps(got["links"])
 
 
-def test_out_of_reach_positions_are_what_the_readme_says():
-    """With `span_links: keep`, link attributes pass unscanned; bytes values always do (the
-    replace functions skip them). The README names both; this pins them through the real
-    collector, so a fix upstream shows here."""
+def test_out_of_reach_position_is_what_the_readme_says():
+    """With `span_links: keep`, link attributes pass unscanned. The README says so; this pins it
+    through the real collector, so a fix upstream shows here."""
     text = "password=hunter2-Tr0ub4dor"
     with gateway(redaction={"span_links": "keep"}) as gw:
         got = _gap_span(gw, "gap", text)
     assert got["links"][0]["attributes"]["note"] == text and got["dropped_links_count"] == 1
-    assert got["attributes"]["b"] == text.encode()
-    readme = open("README.md").read()
-    assert "span_links: keep" in readme and "bytes values" in readme
+    assert "span_links: keep" in open("README.md").read()
+
+
+def test_bytes_next_to_an_empty_value_and_invalid_utf8():
+    """OTTL's MapEach fails on a map holding an empty value, so the conversion filters those
+    out first; invalid UTF-8 arrives as U+FFFD; other types keep theirs."""
+    text = "password=hunter2-Tr0ub4dor"
+    with gateway() as gw:
+        got = _gap_span(gw, "bytes", text)
+    a = got["attributes"]
+    assert isinstance(a["b"], str) and "hunter2" not in a["b"] and "[REDACTED:" in a["b"], a
+    assert isinstance(a["bad"], str) and a["bad"].startswith("\ufffd\ufffd") and "hunter2" not in a["bad"], a
+    assert a["n"] == 3 and "empty" not in a
+
+
+def test_bytes_content_follows_the_content_mode():
+    """Content sent as bytes is content: hashed under the default mode, like a string."""
+    import hashlib
+    text = "Summarise the contract for me, please"
+    span = {"traceId": TRACE_ID, "spanId": "00000000000000bb", "name": "chat m", "startTimeUnixNano": str(NOW),
+            "endTimeUnixNano": str(NOW + 1),
+            "attributes": [_kv("gen_ai.operation.name", _s("chat")), _kv("gen_ai.input.messages", _b(text))]}
+    with gateway() as gw:
+        assert _post(gw, "traces", {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}) == 200
+        assert wait(lambda: any(s["name"] == "chat m" for s in gw.traces.spans()))
+        (got,) = [s for s in gw.traces.spans() if s["name"] == "chat m"]
+        assert not gw.traces.contains("contract")
+    a = got["attributes"]
+    assert "gen_ai.input.messages" not in a and a["gen_ai.input.messages.length"] == len(text), a
+    assert a["gen_ai.input.messages.sha256"] == hashlib.sha256(text.encode()).hexdigest(), a

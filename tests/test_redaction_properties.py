@@ -4,6 +4,7 @@ may leave the real gateway. A pure check runs many more examples: every gate sta
 condition of its detector on the JSON text the gateway scans."""
 from __future__ import annotations
 
+import base64
 import random
 import string
 
@@ -39,7 +40,8 @@ def test_gates_stay_necessary_on_generated_secrets(draw):
 
 def _positions(text: str) -> list[dict]:
     return [kv("p.value", text), kv(f"p.key {text}", "v"), kv("p.list", {"arrayValue": {"values": [{"stringValue": text}]}}),
-            kv("p.nested", {"kvlistValue": {"values": [kv("inner", text)]}})]
+            kv("p.nested", {"kvlistValue": {"values": [kv("inner", text)]}}),
+            kv("p.bytes", {"bytesValue": base64.b64encode(text.encode()).decode()})]
 
 
 def _requests(texts: list[tuple[str, str, str]], example: int) -> dict[str, dict]:

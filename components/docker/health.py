@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import collector_config
+
 # busybox `wget` exits non-zero on a connection error or an HTTP status >= 400.
 _WGET = ("wget", "-q", "-O", "/dev/null")
 _BUSYBOX_WGET = ("/busybox/wget", "-q", "-O", "/dev/null")
@@ -29,7 +31,7 @@ HTTP_CLIENTS: dict[str, tuple[str, ...]] = {
 # proves the container can start its process with the uploaded config, not that it serves.
 # The served health endpoint is published on 127.0.0.1 so `curl` from the host can ask it.
 SELF_CHECKS: dict[str, tuple[str, ...]] = {
-    "otel/opentelemetry-collector-contrib": ("/otelcol-contrib", "validate", "--config={config}"),
+    "otel/opentelemetry-collector-contrib": ("/otelcol-contrib", "validate", *collector_config.argv("{config}")),
 }
 
 

@@ -13,6 +13,7 @@ from settings.model import Price
 from telemetry import keys as k
 
 MODEL = 'span.cache["model"]'
+LLM = 'span.cache["llm"]'
 
 
 def number(x: float) -> str:
@@ -43,9 +44,11 @@ def statements(settings: Settings) -> list[str]:
         out.append(f'set(span.cache["{name}"], 0.0)')
         out.append(f'set(span.cache["{name}"], Double({attr("span", key)})) where {attr("span", key)} != nil')
     prices = settings.pricing.models
-    out += [_set_cost(p, f"{llm} and {MODEL} == {lit(p.model)}") for p in prices]
-    out += [_set_cost(p, f"{llm} and IsMatch({MODEL}, {lit('^(?:' + p.pattern + ')$')})") for p in prices if p.pattern]
-    out.append(f"set({attr('span', k.UNPRICED)}, true) where {llm} and {attr('span', k.COST)} == nil")
+    # The LLM-operation match once per span, then an equality per model, checked first.
+    out.append(f"set({LLM}, true) where {llm}")
+    out += [_set_cost(p, f"{MODEL} == {lit(p.model)} and {LLM} == true") for p in prices]
+    out += [_set_cost(p, f"{LLM} == true and IsMatch({MODEL}, {lit('^(?:' + p.pattern + ')$')})") for p in prices if p.pattern]
+    out.append(f"set({attr('span', k.UNPRICED)}, true) where {LLM} == true and {attr('span', k.COST)} == nil")
     return out
 
 

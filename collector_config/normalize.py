@@ -64,7 +64,10 @@ def groups(ctx: str) -> list[dict]:
         # a second index (tool call, content part) follows the field.
         target = item.canonical + ".${1}." + item.field + (".${2}" if re.compile(item.pattern).groups > 1 else "")
         indexed.append(f'replace_all_patterns({ctx}.attributes, "key", {lit(item.pattern)}, {lit(target)})')
-    out.append({"context": ctx, "conditions": _keys_match(ctx, [indexed_gate()]),
+    # `.<digit>` first: a literal-led scan that fails fast on most key lists, where the gate's
+    # alternation is tried at every `"` (~3x the cost of the whole rename group's lookups).
+    keys = f"String(Keys({ctx}.attributes))"
+    out.append({"context": ctx, "conditions": [f'IsMatch({keys}, "\\\\.[0-9]") and {_keys_match(ctx, [indexed_gate()])[0]}'],
                 "statements": indexed})
     for vmap in aliases.VALUE_MAPS:
         key = attr(ctx, vmap.canonical)

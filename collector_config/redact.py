@@ -16,7 +16,9 @@ ANY = r"^[\s\S]*$"
 NESTED_VALUE = r'":[\[{]'   # a list or map value in the JSON text of a record's attributes
 # Attribute keys are rewritten only where the record's key list has something a secret needs
 # and plain keys lack: a character outside lower-case identifiers, an IPv4-like or long digit run.
-KEY_GATE = r'[^a-z0-9_.",\[\]]|[0-9]\.[0-9]|[0-9]{7}'
+# Written as its complement, the plain key list, anchored: one pass from the start (an unanchored
+# search for any of the three restarts at every character and cost twice as much).
+PLAIN_KEYS = r'^(?:[a-z_",\[\]]|\.|[0-9]{1,6}(?:[a-z_",\[\]]|\.[a-z_",\[\].]))*(?:[0-9]{1,6}\.?)?$'
 
 
 def attrs(ctx: str) -> str:
@@ -61,22 +63,55 @@ def _content(ctx: str, settings: Settings) -> list[str]:
         out.append(f"set({attr(ctx, key + '.length')}, Len(String({v}))) where {v} != nil")
     if cache is None:
         return out + [f"delete_matching_keys({target}, {lit(content_key_regex())})"]
-    # Flattened items have dynamic keys: copy them to the cache, transform, merge back;
-    # only on records whose text names a content key (most spans of a trace carry none).
+    if mode != "preview":
+        return out + _exact_content(ctx, mode) + _other_content(ctx, mode)
+    # Previews: every content key through the cache (copy, cut, rename, merge back), only on
+    # records whose text names a content key (most spans of a trace carry none).
     has = f'{ctx}.cache["content_keys"]'
     out.append(f'set({has}, true) where IsMatch({ctx}.cache["text"], {lit(content_key_regex(False))})')
-    steps = [f"set({cache}, {target})", f"keep_matching_keys({cache}, {lit(content_key_regex())})"]
-    if mode == "preview":
-        preview = f'{ctx}.cache["preview"]'
-        steps += [f"set({preview}, {cache})", f"truncate_all({preview}, {n})",
-                  f'replace_all_patterns({preview}, "key", "^(.*)$", "${{1}}.preview")',
-                  f'merge_maps({target}, {preview}, "upsert")']
-    if mode in ("hash", "preview"):
+    preview = f'{ctx}.cache["preview"]'
+    steps = [f"set({cache}, {target})", f"keep_matching_keys({cache}, {lit(content_key_regex())})",
+             f"set({preview}, {cache})", f"truncate_all({preview}, {n})",
+             f'replace_all_patterns({preview}, "key", "^(.*)$", "${{1}}.preview")',
+             f'merge_maps({target}, {preview}, "upsert")',
+             f'replace_all_patterns({cache}, "value", {lit(ANY)}, "${{0}}", SHA256)',
+             f'replace_all_patterns({cache}, "key", "^(.*)$", "${{1}}.sha256")',
+             f'merge_maps({target}, {cache}, "upsert")',
+             f"delete_matching_keys({target}, {lit(content_key_regex())})"]
+    return out + [f"{step} where {has} == true" for step in steps]
+
+
+def _exact_content(ctx: str, mode: str) -> list[str]:
+    """The canonical content keys, one map lookup each: a key-pattern pass over every key of
+    the record (copy, keep, rename, merge, delete) cost ~10x more on an LLM span."""
+    out = []
+    for key in k.CONTENT_KEYS:
+        v = attr(ctx, key)
+        if mode == "hash":
+            out.append(f"set({attr(ctx, key + '.sha256')}, SHA256(String({v}))) where {v} != nil")
+        out.append(f"delete_key({attrs(ctx)}, {lit(key)}) where {v} != nil")
+    return out
+
+
+def _other_content(ctx: str, mode: str) -> list[str]:
+    """Instrumentations' own content keys and flattened items (dynamic keys): through the cache
+    with the key pattern, only where the text shows one. The gates are literal-led matches (a
+    key's family, `"ai.` ..., or an item's ending, `.content"` ...): the full key pattern, tried
+    at every `"`, cost ~100 µs on a span that has none."""
+    target, cache, found = attrs(ctx), f'{ctx}.cache["content"]', f'{ctx}.cache["content_other"]'
+    text = f'{ctx}.cache["text"]'
+    families = sorted({key.split(".")[0] for key in CONTENT_KEYS if key not in k.CONTENT_KEYS})
+    fields = sorted({f.rsplit(".", 1)[-1] for f in k.CONTENT_FIELDS})
+    gates = ['"' + re_escape(f + ".") for f in families] + [re_escape("." + f) + '[."]' for f in fields]
+    regex = lit(content_key_regex())
+    steps = [f"set({cache}, {target})", f"keep_matching_keys({cache}, {regex})"]
+    if mode == "hash":
         steps += [f'replace_all_patterns({cache}, "value", {lit(ANY)}, "${{0}}", SHA256)',
                   f'replace_all_patterns({cache}, "key", "^(.*)$", "${{1}}.sha256")',
                   f'merge_maps({target}, {cache}, "upsert")']
-    steps.append(f"delete_matching_keys({target}, {lit(content_key_regex())})")
-    return out + [f"{step} where {has} == true" for step in steps]
+    steps.append(f"delete_matching_keys({target}, {regex})")
+    gate = " or ".join(f"IsMatch({text}, {lit(g)})" for g in gates)
+    return [f"set({found}, true) where {gate}"] + [f"{step} where {found} == true" for step in steps]
 
 
 # GenAI log events carry content in the body: a string, or a map with these fields.
@@ -145,7 +180,7 @@ def event_content(settings: Settings) -> list[dict]:
 # canonical keys aliases become, and the allowlist setting.
 _GUARD_EXEMPT_PREFIXES = ("gen_ai.", "llmobs.")
 # An LLM span, after normalization: it names an operation, a model or a provider.
-LLM_SPAN_KEYS = r'gen_ai\.(?:operation\.name|request\.model|provider\.name)"'
+LLM_SPAN_KEYS = ("gen_ai.operation.name", "gen_ai.request.model", "gen_ai.provider.name")
 _LONG, _WORDS = "[llmobs:long]", "[llmobs:words]"   # marks between two guard statements
 _ANY_TEXT = r"[\s\S]*"
 _MULTI_WORD = r"[\s\S]*\S\s+\S[\s\S]*"
@@ -197,20 +232,17 @@ def _guard(ctx: str, settings: Settings) -> list[str]:
     if not guard.enabled or ctx not in ("span", "log"):
         return []
     on, work, text = (f'{ctx}.cache["{name}"]' for name in ("guard", "guard_map", "guard_text"))
-    quote = '"'
-    llm = (f'IsMatch(log.event_name, {lit("^gen_ai[.]")})' if ctx == "log"
-           else f'IsMatch(String(Keys(span.attributes)), {lit(quote + LLM_SPAN_KEYS)})')
-    # Gate on the JSON text as it is now (content keys already hashed, secrets redacted), so clean
-    # LLM spans skip the guard: a guarded value puts a space or an escaped blank in that text, and
-    # a run of min_chars JSON string characters (an escape counts as one).
-    now = f'{ctx}.cache["guard_now"]'
-    current = ('Concat([String(log.attributes), String(log.body)], " ")' if ctx == "log" else f"String({ctx}.attributes)")
+    llm = _llm_record(ctx)
+    # Gate on the JSON text after the detectors (NOW; content keys already hashed, secrets
+    # redacted; a preview cut since only shortens it), so clean LLM spans skip the guard: a
+    # guarded value puts a space or an escaped blank in that text, and a run of min_chars JSON
+    # string characters (an escape counts as one).
+    now = NOW.format(ctx)
     # One literal-led match per alternative: Go's regexp skips to a literal, but tries an
     # alternation at every position of the text.
     blank = " or ".join(f"IsMatch({now}, {lit(b)})" for b in GUARD_BLANK.split("|"))
     long_run = lit(guard_long_run(guard.min_chars))
-    out = [f"set({now}, {current}) where {llm}",
-           f"set({on}, true) where {llm} and ({blank}) and IsMatch({now}, {long_run})"]
+    out = [f"set({on}, true) where {llm} and ({blank}) and IsMatch({now}, {long_run})"]
     fired = re_escape("[CONTENT:")
     first_key = lit(f'"(?P<guarded>[^"]+)":"{fired}')
     for target in [f"{ctx}.attributes"] + (["log.body"] if ctx == "log" else []):
@@ -348,7 +380,7 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     replace_all_patterns: where the record has such values and its text matches a detector,
     the attributes (and a map body) are flattened first, so one pass reaches every string.
     Key names are rewritten by one statement (all detectors, tag `key`), and only where the
-    key list passes KEY_GATE: keys rarely hold secrets, and one statement per detector and
+    key list is not PLAIN_KEYS: keys rarely hold secrets, and one statement per detector and
     context would double the config."""
     found = detectors(settings)
     gates = _gates(found)
@@ -366,9 +398,9 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     out.append(f"flatten({attrs(ctx)}) where {nested} == true")
     if ctx == "log":
         out.append(f"flatten(log.body) where {nested} == true and IsMap(log.body)")
-    key_lists = [f"IsMatch(String(Keys({attrs(ctx)})), {lit(KEY_GATE)})"]
+    key_lists = [f"not IsMatch(String(Keys({attrs(ctx)})), {lit(PLAIN_KEYS)})"]
     if ctx == "log":
-        key_lists.append(f"(IsMap(log.body) and IsMatch(String(Keys(log.body)), {lit(KEY_GATE)}))")
+        key_lists.append(f"(IsMap(log.body) and not IsMatch(String(Keys(log.body)), {lit(PLAIN_KEYS)}))")
     out.append(f"set({keys}, true) where {hit} == true and (" + " or ".join(key_lists) + ")")
 
     def when(d: Detector) -> str | None:
@@ -393,8 +425,30 @@ def _flag(ctx: str, settings: Settings) -> list[str]:
     subject = "String(log.body)" if ctx == "log" else f"{ctx}.name"
     # Only a detector that ran can have redacted something (ungated ones run always).
     gate = None if not all(gated(d) for d in detectors(settings)) else f'{ctx}.cache["hit"] == true'
-    found = f'(IsMatch(String({ctx}.attributes), "\\\\[REDACTED:") or IsMatch({subject}, "\\\\[REDACTED:"))'
+    # NOW holds the attributes' text (and a log's body) as they are after the detectors.
+    found = f'(IsMatch({NOW.format(ctx)}, "\\\\[REDACTED:")' + ("" if ctx == "log" else f' or IsMatch({subject}, "\\\\[REDACTED:")') + ")"
     return [f"set({attr(ctx, k.REDACTED)}, true){_where(gate, found)}"]
+
+
+NOW = '{}.cache["now"]'
+
+
+def _llm_record(ctx: str) -> str:
+    """An LLM span (it names an operation, model or provider: exact-key lookups) or GenAI event."""
+    if ctx == "log":
+        return f'IsMatch(log.event_name, {lit("^gen_ai[.]")})'
+    return "(" + " or ".join(f'span.attributes["{key}"] != nil' for key in LLM_SPAN_KEYS) + ")"
+
+
+def _now(ctx: str, settings: Settings, policy: bool) -> list[str]:
+    """The record's text after the detectors, built once for the redacted flag and the guard."""
+    if ctx not in ("span", "log"):
+        return []
+    flag = None if not all(gated(d) for d in detectors(settings)) else f'{ctx}.cache["hit"] == true'
+    guard = _llm_record(ctx) if policy and settings.content.guard.enabled else None
+    current = 'Concat([String(log.attributes), String(log.body)], " ")' if ctx == "log" else f"String({ctx}.attributes)"
+    when = None if flag is None else f"{flag} or {guard}" if guard else flag
+    return [f"set({NOW.format(ctx)}, {current}){_where(when)}"]
 
 
 # A bytes value is none of OTTL's other types (nor an empty value).
@@ -460,7 +514,7 @@ def processor(signal: str, settings: Settings, keep_content: bool = False) -> di
         if ctx == "log" and policy:
             statements += _log_body(settings)
         # The guard runs last: detectors see the original text first, so redaction stays counted.
-        statements += _detect(ctx, settings) + _flag(ctx, settings) + _links(ctx, settings)
+        statements += _detect(ctx, settings) + _now(ctx, settings, policy) + _flag(ctx, settings) + _links(ctx, settings)
         statements += _cut_previews(ctx, settings) if policy else []
         statements += _guard(ctx, settings) if policy else []
         if ctx == "spanevent" and policy:

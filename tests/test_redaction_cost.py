@@ -80,3 +80,39 @@ def test_each_tier_config_within_budget(stack, tier):
     (r"(?i)[A-Z]x", None), (r"(?i)\x41b", None), (r"(?i)\p{Lu}", None), (r"(?i)ABC", None), ("key", None)])
 def test_only_plain_lowercase_case_insensitive_gates_run_on_the_lowered_text(gate, body):
     assert redact.lowered(gate) == body
+
+
+# What PLAIN_KEYS replaced: a key list needs the key rewrite where it has any of these.
+KEY_NEEDS = r'[^a-z0-9_.",\[\]]|[0-9]\.[0-9]|[0-9]{7}'
+
+
+def test_plain_keys_is_the_complement_of_what_a_key_secret_needs():
+    rnd = random.Random(7)
+    alphabet = 'ab_.",[]0123456789'
+    for _ in range(100_000):
+        text = "".join(rnd.choice(alphabet + "A- =:" if rnd.random() < 0.1 else alphabet)
+                       for _ in range(rnd.randint(0, 16)))
+        assert (re.fullmatch(redact.PLAIN_KEYS, text) is None) == bool(re.search(KEY_NEEDS, text)), text
+
+
+def test_every_secret_as_a_key_fails_plain_keys():
+    for text in _texts():
+        if any(_search(d.regex, text) for d in DETECTORS):
+            keys = json.dumps(["gen_ai.request.model", text], separators=(",", ":"))
+            assert re.fullmatch(redact.PLAIN_KEYS, keys) is None, text
+
+
+def test_other_content_gates_are_necessary():
+    """Every content key outside the canonical ones, and every flattened item of any, as the
+    gateway's text shows it, passes a gate of the cache path (the canonical keys go by lookup)."""
+    import telemetry.keys as k
+    first = redact._other_content("span", "hash")[0]
+    gates = [json.loads(f'"{g}"') for g in re.findall(r'IsMatch\(span\.cache\["text"\], "((?:[^"\\]|\\.)*)"\)', first)]
+    assert len(gates) >= 4, first
+    keys = [key for key in redact.CONTENT_KEYS if key not in k.CONTENT_KEYS]
+    keys += [f"{key}.{i}.{field}{tail}" for key in redact.CONTENT_KEYS for field in k.CONTENT_FIELDS
+             for i, tail in ((0, ""), (12, ".3"))]
+    for key in keys:
+        assert re.fullmatch(redact.content_key_regex(), key)
+        text = gateway_text({"a": 1, key: "x", "z": "y"})
+        assert any(re.search(g, text) for g in gates), (key, text)

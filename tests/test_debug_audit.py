@@ -225,3 +225,71 @@ def test_the_audit_dashboard_reads_the_counter_and_the_traces(backend):
         assert other == [] and (target["service"], target["tags"]) == ("grafana", f"{audit.MARK}=true")
     # Only signals the stack ships: no panel reads Grafana's or Loki's own log lines any more.
     assert {t["datasource"]["type"] for p in board["panels"] for t in p["targets"]} == {"prometheus", backend}
+
+
+# --- placement (Pulumi mocks) ----------------------------------------------------------
+
+def _ports_of(rule: dict) -> set[int]:
+    return {p["port"] for p in rule.get("ports", [])}
+
+
+@pytest.mark.parametrize("two_tier", [False, True])
+def test_kubernetes_lets_only_grafana_reach_the_audit_receiver(two_tier):
+    import test_kubernetes as k8s_t   # installs the Kubernetes mocks
+    k8s_t.install_mocks()
+    config = {"target": "kubernetes", "debug": DEBUG, "kubernetes": {"two_tier": {"enabled": two_tier}},
+              **({} if two_tier else {"collector": {"replicas_min": 1, "replicas_max": 1}})}
+    g = k8s_t.build(config, k8s_t.SECRETS)
+    objects = g.objects()
+    assert k8s_t.check_schema(objects, "1.33") == []
+    assert k8s_t.check_network_policies(objects) == [] and k8s_t.check_policy_pairs(objects) == []
+    service = g.get("Service", "collector")
+    assert {"name": "audit-grpc", "port": 4319, "targetPort": "audit-grpc", "protocol": "TCP",
+            "appProtocol": "grpc"} in service["spec"]["ports"]
+    policy = g.get("NetworkPolicy", "collector")["spec"]
+    audit_rules = [r for r in policy["ingress"] if 4319 in _ports_of(r)]
+    assert [(_ports_of(r), [peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for peer in r["from"]])
+            for r in audit_rules] == [({4319}, ["grafana"])]
+    grafana = g.get("NetworkPolicy", "grafana")["spec"]
+    assert any(4319 in _ports_of(r) and r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "collector"
+               for r in grafana["egress"])
+    # The tier that receives Grafana's traces also exports the kept ones to the traces backend.
+    assert any(4317 in _ports_of(r) and r["to"][0].get("podSelector", {}).get("matchLabels", {}).get(
+        "app.kubernetes.io/name") == "tempo" for r in policy["egress"])
+    ini = next(cm["data"]["grafana__grafana.ini"] for cm in g.of_kind("ConfigMap") if "grafana__grafana.ini" in cm["data"])
+    assert "address = collector:4319" in ini
+    if two_tier:
+        assert all(p["port"] != 4319 for p in g.get("Service", "otel-sampler")["spec"]["ports"])
+
+
+def test_kubernetes_without_the_debug_store_has_no_audit_port():
+    import test_kubernetes as k8s_t
+    k8s_t.install_mocks()
+    g = k8s_t.graph("default")
+    assert all(p["port"] != 4319 for p in g.get("Service", "collector")["spec"]["ports"])
+    assert all(4319 not in _ports_of(r) for r in g.get("NetworkPolicy", "grafana")["spec"]["egress"])
+
+
+def test_docker_keeps_the_audit_receiver_on_the_stack_network():
+    import pulumi
+    import test_docker_stack as docker_t   # installs the Docker mocks
+    docker_t.MOCKS.resources.clear()
+    pulumi.runtime.set_mocks(docker_t.MOCKS, preview=False)
+    config = {"target": "docker", "debug": DEBUG}
+    expected = render_all(validate(config))
+
+    @pulumi.runtime.test
+    def run():
+        _, res = docker_t.deploy(config)
+
+        def check(res):
+            found = docker_t.containers(res)
+            published = [p for p in found["llmobs-collector"]["ports"]]
+            assert 4319 not in {p["internal"] for p in published} and {p["ip"] for p in published} == {"127.0.0.1"}
+            collector = {u["file"].removeprefix("/etc/llmobs/"): u["content"] for u in found["llmobs-collector"]["uploads"]}
+            assert "otlp/grafana" in collector["collector/config.yaml"]
+            grafana = {u["file"].removeprefix("/etc/llmobs/"): u["content"] for u in found["llmobs-grafana"]["uploads"]}
+            assert grafana["grafana/grafana.ini"] == expected["grafana/grafana.ini"]
+            assert "address = collector:4319" in grafana["grafana/grafana.ini"]
+        return res.apply(check)
+    run()

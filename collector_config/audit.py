@@ -26,16 +26,15 @@ from __future__ import annotations
 from collector_config.ottl import attr, lit
 from collector_config.redact import detectors
 from settings import Settings
+from telemetry.catalog import DEBUG_STORE_ACCESSES as METRIC
 
 DEBUG_ORG_ID = 2                  # the debug organization (backends/debug_access.py creates it)
 DEBUG_DATASOURCE_UID = "debug-logs"
 RECEIVER = "otlp/grafana"
 CONNECTOR = "signal_to_metrics/debug_access"
 MARK = "llmobs.debug.access"       # set on the span that reached a data source of the debug org
-ENDPOINT = "endpoint"              # metric label: the span name (PluginClient.queryData, ...)
-LOGIN = "user"                     # Grafana's own key for the login
-METRIC = "llm.debug_store.accesses"
-PROM_METRIC = "llm_debug_store_accesses_total"
+LOGIN, ENDPOINT = METRIC.labels   # Grafana's own key for the login; the span name (PluginClient.queryData, ...)
+PROM_METRIC = METRIC.prometheus
 PLUGIN_SPAN = "^PluginClient[.]"
 PROXY_SPAN = "datasource reverse proxy"
 LOKI_QUERY_SPAN = "datasource.loki.queryData.runQueries.runQuery"
@@ -71,8 +70,7 @@ def fields_processor(settings: Settings) -> dict:
 
 def connector() -> dict:
     return {"error_mode": "ignore", "spans": [{
-        "name": METRIC, "unit": "{request}",
-        "description": "Grafana calls to a data source of the debug organization, by login and endpoint",
+        "name": METRIC.name, "unit": METRIC.unit, "description": METRIC.description,
         "conditions": [f"{attr('span', MARK)} == true"],
         "include_resource_attributes": [{"key": "service.name", "default_value": "unknown"}],
         "attributes": [{"key": LOGIN, "default_value": "unknown"}, {"key": ENDPOINT, "default_value": "unknown"}],

@@ -178,7 +178,7 @@ def _alert_rules(tmp_path: Path) -> Path:
 
 
 def _series(user: str, values: str) -> dict:
-    return {"series": f'{audit.PROM_METRIC}{{user="{user}",endpoint="PluginClient.queryData",service_name="grafana"}}',
+    return {"series": f'{audit.PROM_METRIC}{{user="{user}",endpoint="PluginClient.queryData",job="grafana"}}',
             "values": values}
 
 

@@ -22,6 +22,7 @@ from collector_config.exporters import SAMPLER_SERVICE
 from settings import Settings
 
 ALERTMANAGER_PORT = 9093
+AUDIT_PORT_NAME = "audit-grpc"   # the collector's receiver of Grafana's traces (debug.enabled)
 VERSIONS_FILE = Path(__file__).resolve().parent.parent / "settings" / "versions.yaml"
 
 
@@ -107,11 +108,14 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
     forward_secrets = tuple((f"forward_{f.name}", f"{FORWARD_TOKENS}.{f.name}")
                             for f in settings.forwarding if f.auth != "none")
 
+    # Grafana's own traces, for the debug store's access audit: the tier that receives.
+    audit = (Port(AUDIT_PORT_NAME, listen.audit_port),) if settings.debug.enabled else ()
+
     def one(name: str, config: str, auth: bool, tls: bool = False, front: bool = True) -> Service:
         return Service(
             name=name, image=image(settings, "collector"), args=tuple(collector_config.argv(f"{ROOT}/{config}")),
             # Each tier mounts only its own file (a tier's config is ~0.5 MiB).
-            ports=ports, probe=Probe("/", listen.health_port), config_files=(config,), data_dir=None,
+            ports=ports + (audit if front else ()), probe=Probe("/", listen.health_port), config_files=(config,), data_dir=None,
             run_as_user=10001, read_only_root=True, env=(),
             secret_files=(((INGEST_TOKEN, INGEST_TOKEN),) if auth else ()) + (forward_secrets if front else ()),
             # Request = limit: the memory_limiter works against the limit, and a

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from collector_config import cost, debug, exporters, forwarding, metrics, normalize, policy, redact, sampling
+from collector_config import audit, cost, debug, exporters, forwarding, metrics, normalize, policy, redact, sampling
 from collector_config.ottl import escape_dollars
 from settings import Settings
 
@@ -40,6 +40,7 @@ class Listen:
     http_port: int = 4318
     health_port: int = 13133
     telemetry_port: int = 8888
+    audit_port: int = 4319   # Grafana's own traces (debug.enabled): collector_config/audit.py
 
 
 def _receivers(auth_on: bool, listen: Listen, tls_dir: str | None = None) -> dict:
@@ -147,6 +148,10 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         pipelines["traces/in"] = _pipeline(traces_in, front_traces, ["load_balancing"])
     # The sampler tier only hears from the agent tier (NetworkPolicy), which authenticated already.
     auth = settings.ingest.auth and tier != "sampler"
+    receivers = _receivers(auth, listen, tls_dir if tls_on(settings, tier) else None)
+    if front and settings.debug.enabled:   # Grafana's own traces: the debug store's access audit
+        receivers.update(audit.build(settings, listen.host, listen.audit_port, processors, connectors, pipelines,
+                                     _pipeline))
     extension_names = ["health_check"] + (["bearertokenauth"] if auth else [])
     extensions = _extensions(auth, listen, token_file)
     if fork:
@@ -159,7 +164,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
                                            "headers": {debug.ORG_HEADER: debug.NORMAL_TENANT}}
     config = {
         "extensions": extensions,
-        "receivers": _receivers(auth, listen, tls_dir if tls_on(settings, tier) else None),
+        "receivers": receivers,
         "processors": escape_dollars(processors),
         "connectors": escape_dollars(connectors),
         "exporters": {**all_exporters, **extra_exporters},

@@ -98,7 +98,7 @@ class Ports:
     @classmethod
     def allocate(cls) -> "Ports":
         collector = Listen(host="127.0.0.1", grpc_port=free_port(), http_port=free_port(),
-                           health_port=free_port(), telemetry_port=free_port())
+                           health_port=free_port(), telemetry_port=free_port(), audit_port=free_port())
         jaeger = {port: free_port() for port in (4317, 4318, jaeger_backend.QUERY_PORT, 16685,
                                                  jaeger_backend.HEALTH_PORT, jaeger_backend.METRICS_PORT)}
         return cls(collector, free_port(), free_port(), jaeger)

@@ -161,6 +161,12 @@ CATALOG: tuple[Metric, ...] = (
 
 BY_NAME = {m.name: m for m in CATALOG}
 
+# The debug store's access audit: derived from Grafana's own traces (collector_config/audit.py),
+# never from LLM telemetry, so outside CATALOG (whose metrics every LLM pipeline derives).
+DEBUG_STORE_ACCESSES = Metric(
+    "llm.debug_store.accesses", "counter", "{request}", ("user", "endpoint"), "llm_debug_store_accesses_total",
+    "Grafana calls to a data source of the debug organization, by login and endpoint", signal="grafana_spans")
+
 
 # The collector's own telemetry (v0.161, Prometheus pull reader: counters without a `_total`
 # suffix) and Prometheus' `up`: what pipeline-health alerts and panels read.

@@ -45,7 +45,7 @@ def validate(config_text: str) -> subprocess.CompletedProcess:
 class RunningCollector:
     def __init__(self, settings: Settings, tier: str = "single"):
         self.listen = Listen(host="127.0.0.1", grpc_port=free_port(), http_port=free_port(),
-                             health_port=free_port(), telemetry_port=free_port())
+                             health_port=free_port(), telemetry_port=free_port(), audit_port=free_port())
         self.dir = tempfile.TemporaryDirectory()
         token_file = Path(self.dir.name) / "ingest_token"
         token_file.write_text(TOKEN + "\n")

@@ -60,12 +60,17 @@ def test_main_organization_never_reaches_the_debug_tenant_and_the_debug_org_reac
     assert provisioned == ["grafana/provisioning/datasources/datasources.yaml"]
     ini = on["grafana/grafana.ini"]
     assert "router_logging = true" in ini and "send_user_header = true" in ini
+    # Grafana traces every request to the gateway's audit receiver.
+    assert "[tracing.opentelemetry]\nsampler_type = const\nsampler_param = 1\n" in ini
+    assert "[tracing.opentelemetry.otlp]\naddress = collector:4319\npropagation = w3c\n" in ini
     off = render_all(validate({"target": "docker"}))
     assert "router_logging" not in off["grafana/grafana.ini"] and debug_access.DATASOURCE_FILE not in off
+    assert "tracing" not in off["grafana/grafana.ini"]
 
 
 def _allowlist(expr: str) -> str:
-    return re.search(r'uname!~"([^"]+)"', expr).group(1).replace("\\\\", "\\")
+    """The RE2 the PromQL string holds (a double-quoted PromQL string escapes its backslashes)."""
+    return re.search(r'user!~"((?:[^"\\]|\\.)+)"', expr).group(1).replace("\\\\", "\\")
 
 
 def test_audit_alert_fires_on_logins_outside_the_allowlist_and_links_its_panel():
@@ -75,24 +80,24 @@ def test_audit_alert_fires_on_logins_outside_the_allowlist_and_links_its_panel()
     (rule,) = group["rules"]
     assert group["orgId"] == 1 and rule["title"] == debug_access.ALERT_NAME and rule["condition"] == "C"
     a, b, c = rule["data"]
-    assert a["datasourceUid"] == grafana.LOGS_UID and (b["model"]["expression"], c["model"]["expression"]) == ("A", "B")
+    assert a["datasourceUid"] == grafana.METRICS_UID and (b["model"]["expression"], c["model"]["expression"]) == ("A", "B")
     assert c["model"]["conditions"][0]["evaluator"] == {"type": "gt", "params": [0]}
-    expr = a["model"]["expr"]
-    assert f'orgId="{debug_access.ORG_ID}"' in expr and 'path="/api/ds/query"' in expr
     # Grafana expands $VAR in provisioning files: every literal $ is written $$.
-    assert "$$" in expr and "$labels" not in rule["annotations"]["description"].replace("$$labels", "")
-    allowed = _allowlist(expr.replace("$$", "$"))
+    assert "$$" in a["model"]["expr"] and "$labels" not in rule["annotations"]["description"].replace("$$labels", "")
+    expr = a["model"]["expr"].replace("$$", "$")
+    assert expr.startswith("(sum by (user) (increase(llm_debug_store_accesses_total{")
+    allowed = _allowlist(expr)
     assert re2.fullmatch(allowed, "alice") and re2.fullmatch(allowed, "bob.smith")
     assert not re2.fullmatch(allowed, "bobxsmith") and not re2.fullmatch(allowed, "mallory")
     dashboard = json.loads(on["grafana/audit/debug-store-access.json"])
     assert rule["annotations"]["__dashboardUid__"] == dashboard["uid"]
     panel = next(p for p in dashboard["panels"] if str(p["id"]) == rule["annotations"]["__panelId__"])
-    assert panel["targets"][0]["expr"] == expr.replace("$$", "$")
+    assert panel["targets"][0]["expr"] == expr
     provider = _yaml(on["grafana/provisioning/dashboards/audit.yaml"])["providers"][0]
     assert provider["orgId"] == 1 and provider["options"]["path"] == f"{ROOT}/grafana/audit"
     # Without viewers, every access is outside the allowlist.
     nobody = debug_access.accesses(validate({**ON, "debug": {**ON["debug"], "viewers": []}}))
-    assert "uname!~" not in nobody
+    assert "user!~" not in nobody and "llm_debug_store_accesses_total[10m]" in nobody
 
 
 class FakeGrafana:

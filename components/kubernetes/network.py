@@ -17,7 +17,7 @@ from typing import Iterable
 from urllib.parse import urlsplit
 
 from backends import alertmanager, grafana, jaeger, loki, tempo
-from backends.services import Service
+from backends.services import AUDIT_PORT_NAME, Service
 from collector_config import Listen
 from collector_config.exporters import SAMPLER_SERVICE, endpoints
 from components.kubernetes.manifests import (BACKEND_CLIENTS, COLLECTOR, OTLP_PORT_NAMES, Manifest, meta,
@@ -107,7 +107,7 @@ def egress_targets(settings: Settings, svc: Service, by_name: dict[str, Service]
             wanted.update({f"forward_{f.name}": f.endpoint for f in settings.forwarding})
         if agent:
             call(SAMPLER_SERVICE, Listen().grpc_port)
-        else:
+        if not agent or settings.debug.enabled:   # the agent tier exports Grafana's audit traces itself
             wanted["traces"] = ep["traces"]
         for target in wanted.values():
             host = urlsplit(target if "://" in target else f"//{target}").hostname or ""
@@ -128,6 +128,8 @@ def egress_targets(settings: Settings, svc: Service, by_name: dict[str, Service]
     elif svc.name == "grafana":
         for name in ("prometheus", "alertmanager", "tempo", "jaeger", "loki"):
             call(name, OWN_PORTS[name])
+        if settings.debug.enabled:   # its own traces, for the debug store's access audit
+            call(COLLECTOR, Listen().audit_port)
         if settings.alerts.engine == "grafana":
             outside += alertmanager.egress_ports(settings)
     else:
@@ -148,6 +150,8 @@ def network_policy(settings: Settings, svc: Service, by_name: dict[str, Service]
     if svc.name == COLLECTOR:
         apps = namespaces(settings.kubernetes.app_namespaces)
         ingress = [{"from": apps, "ports": _ports(svc, OTLP_PORT_NAMES)}] if apps else []
+        if any(p.name == AUDIT_PORT_NAME for p in svc.ports):   # only Grafana sends its traces there
+            ingress.append({"from": pods("grafana"), "ports": _ports(svc, (AUDIT_PORT_NAME,))})
         ingress.append(scrape)
     elif svc.name == SAMPLER_SERVICE:
         ingress = [{"from": pods(COLLECTOR), "ports": _ports(svc, ("otlp-grpc",))}, scrape]

@@ -23,6 +23,11 @@ TOKEN_FILE = "/etc/llmobs/secrets/ingest_token"
 TIERS = ("single", "agent", "sampler")
 # The gateway's certificate and key (a kubernetes.io/tls Secret), when llmobs:ingest.tls is on.
 TLS_DIR = "/etc/llmobs/tls"
+# The persistent sending queue (llmobs:collector.persistent_queue): a volume on each collector.
+QUEUE_DIR = "/var/lib/otelcol/queue"
+QUEUE_STORAGE = "file_storage/queue"
+# bbolt's own size bound per exporter file, under the Kubernetes volume's sizeLimit.
+QUEUE_MAX_MIB = 384
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,32 @@ def _extensions(auth_on: bool, listen: Listen, token_file: str) -> dict:
     return out
 
 
+def queue_storage(queue_dir: str) -> dict:
+    """The file_storage extension behind the persistent sending queues. Compaction on rebound
+    (once a drained queue falls under 10 MiB) gives the disk back after an outage; it copies
+    only that little, into the same volume (/tmp is small)."""
+    return {"directory": queue_dir, "create_directory": True, "timeout": "1s",
+            "max_size": QUEUE_MAX_MIB * 1024 * 1024,
+            "compaction": {"directory": queue_dir, "on_start": False, "on_rebound": True,
+                           "rebound_needed_threshold_mib": 100, "rebound_trigger_threshold_mib": 10,
+                           "cleanup_on_start": True}}
+
+
+def memory_limiter(settings: Settings) -> dict:
+    """Limits from the container's memory setting rather than a percentage of what the runtime
+    reports: the same limit on every target, and a real one where there is no cgroup limit
+    (up-local), where a percentage would be of the host's memory."""
+    mib = settings.collector.memory_limit_mib
+    return {"check_interval": "1s", "limit_mib": mib * 80 // 100, "spike_limit_mib": mib * 20 // 100}
+
+
+def runtime_env(settings: Settings) -> dict[str, str]:
+    """The collector process's environment: GOMEMLIMIT at the memory_limiter's hard limit, so
+    the Go runtime collects garbage before the process outgrows it (without it, RSS runs well
+    past the limit: the heap may double between collections)."""
+    return {"GOMEMLIMIT": f"{memory_limiter(settings)['limit_mib']}MiB"}
+
+
 def _pipeline(receivers, processors, exporters_):
     return {"receivers": receivers, "processors": ["memory_limiter", *processors], "exporters": exporters_}
 
@@ -75,15 +106,21 @@ def _retained(settings: Settings, signal: str, processors: dict) -> list[str]:
     return steps
 
 
+def _exporters_of(settings: Settings, all_exporters: dict) -> dict:
+    if settings.collector.persistent_queue:
+        return exporters.persist_queues(all_exporters, QUEUE_STORAGE)
+    return all_exporters
+
+
 def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", logs_file: str | None = None,
-           token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR) -> dict:
+           token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR, queue_dir: str = QUEUE_DIR) -> dict:
     """`logs_file`: write logs to this file (file exporter) instead of Loki, for local runs
     where Loki cannot run; nothing else in the pipeline changes. `token_file`: where the
-    ingest token file is mounted."""
+    ingest token file is mounted. `queue_dir`: the persistent queue's directory."""
     if tier not in TIERS:
         raise ValueError(f"tier must be one of {TIERS}")
     processors = {
-        "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 20},
+        "memory_limiter": memory_limiter(settings),
         "batch": {"send_batch_size": 8192, "timeout": "1s"},
         "delta_to_cumulative": {},  # signal_to_metrics emits deltas; remote write needs cumulative
     }
@@ -145,6 +182,9 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     if fork:
         extensions.update(forwarding.extensions(settings, str(Path(token_file).parent)))
         extension_names += [name for name in extensions if name.startswith("bearertokenauth/")]
+    if settings.collector.persistent_queue:
+        extensions[QUEUE_STORAGE] = queue_storage(queue_dir)
+        extension_names.append(QUEUE_STORAGE)
     all_exporters = exporters.exporters(settings, tier, pipelines, logs_file)
     if front and settings.debug.enabled and "otlp_http/logs" in all_exporters:
         # Loki runs multi-tenant once the debug tenant exists: ordinary logs name theirs.
@@ -155,7 +195,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         "receivers": _receivers(auth, listen, tls_dir if tls_on(settings, tier) else None),
         "processors": escape_dollars(processors),
         "connectors": escape_dollars(connectors),
-        "exporters": {**all_exporters, **extra_exporters},
+        "exporters": _exporters_of(settings, {**all_exporters, **extra_exporters}),
         "service": {
             "extensions": extension_names,
             "pipelines": pipelines,
@@ -167,10 +207,10 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
 
 
 def render_yaml(settings: Settings, listen: Listen = Listen(), tier: str = "single", logs_file: str | None = None,
-                token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR) -> str:
+                token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR, queue_dir: str = QUEUE_DIR) -> str:
     header = "# Generated by llm-observability-stack from the stack settings. Do not edit.\n"
-    return header + yaml.safe_dump(render(settings, listen, tier, logs_file, token_file, tls_dir), sort_keys=False,
-                                   width=1000)
+    return header + yaml.safe_dump(render(settings, listen, tier, logs_file, token_file, tls_dir, queue_dir),
+                                   sort_keys=False, width=1000)
 
 
 def component_types(config: dict) -> set[tuple[str, str]]:

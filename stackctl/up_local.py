@@ -13,7 +13,9 @@ starts:
 Loki, Tempo and Grafana cannot run here: logs go to the collector's `file` exporter
 (the only change to the pipeline), traces to Jaeger. When every health check passes,
 one JSON object with the endpoints is printed on stdout; SIGINT/SIGTERM stop every
-process (children also die with this process: PR_SET_PDEATHSIG).
+process (children also die with this process: PR_SET_PDEATHSIG). In Python, LocalStack
+also stops and starts one service (stop_service/start_service: same argv, ports and data),
+for the fault tests (tests/test_faults.py).
 """
 from __future__ import annotations
 

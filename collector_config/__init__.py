@@ -26,8 +26,9 @@ TLS_DIR = "/etc/llmobs/tls"
 # The persistent sending queue (llmobs:collector.persistent_queue): a volume on each collector.
 QUEUE_DIR = "/var/lib/otelcol/queue"
 QUEUE_STORAGE = "file_storage/queue"
-# bbolt's own size bound per exporter file, under the Kubernetes volume's sizeLimit.
-QUEUE_MAX_MIB = 384
+# Disk for all of one collector's queues (one bbolt file per exporter, each bounded to its
+# share), under the Kubernetes volume's sizeLimit.
+QUEUE_BUDGET_MIB = 384
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,17 @@ def _extensions(auth_on: bool, listen: Listen, token_file: str) -> dict:
     return out
 
 
-def queue_storage(queue_dir: str) -> dict:
-    """The file_storage extension behind the persistent sending queues. Compaction on rebound
-    (once a drained queue falls under 10 MiB) gives the disk back after an outage; it copies
-    only that little, into the same volume (/tmp is small)."""
+def queue_storage(queue_dir: str, queues: int) -> dict:
+    """The file_storage extension behind the persistent sending queues: `queues` files (one per
+    exporter) sharing QUEUE_BUDGET_MIB; a full one refuses new batches (counted as enqueue
+    failures). Compaction on rebound (once a grown queue has drained to a few MiB) gives the
+    disk back after an outage; it copies only that little, into the same volume (/tmp is small)."""
+    per_file = QUEUE_BUDGET_MIB // max(1, queues)
     return {"directory": queue_dir, "create_directory": True, "timeout": "1s",
-            "max_size": QUEUE_MAX_MIB * 1024 * 1024,
+            "max_size": per_file * 1024 * 1024,
             "compaction": {"directory": queue_dir, "on_start": False, "on_rebound": True,
-                           "rebound_needed_threshold_mib": 100, "rebound_trigger_threshold_mib": 10,
+                           "rebound_needed_threshold_mib": per_file // 2,
+                           "rebound_trigger_threshold_mib": min(10, per_file // 4),
                            "cleanup_on_start": True}}
 
 
@@ -182,20 +186,21 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     if fork:
         extensions.update(forwarding.extensions(settings, str(Path(token_file).parent)))
         extension_names += [name for name in extensions if name.startswith("bearertokenauth/")]
-    if settings.collector.persistent_queue:
-        extensions[QUEUE_STORAGE] = queue_storage(queue_dir)
-        extension_names.append(QUEUE_STORAGE)
     all_exporters = exporters.exporters(settings, tier, pipelines, logs_file)
     if front and settings.debug.enabled and "otlp_http/logs" in all_exporters:
         # Loki runs multi-tenant once the debug tenant exists: ordinary logs name theirs.
         all_exporters["otlp_http/logs"] = {**all_exporters["otlp_http/logs"],
                                            "headers": {debug.ORG_HEADER: debug.NORMAL_TENANT}}
+    exporters_ = _exporters_of(settings, {**all_exporters, **extra_exporters})
+    if settings.collector.persistent_queue:
+        extensions[QUEUE_STORAGE] = queue_storage(queue_dir, sum("sending_queue" in c for c in exporters_.values()))
+        extension_names.append(QUEUE_STORAGE)
     config = {
         "extensions": extensions,
         "receivers": _receivers(auth, listen, tls_dir if tls_on(settings, tier) else None),
         "processors": escape_dollars(processors),
         "connectors": escape_dollars(connectors),
-        "exporters": _exporters_of(settings, {**all_exporters, **extra_exporters}),
+        "exporters": exporters_,
         "service": {
             "extensions": extension_names,
             "pipelines": pipelines,

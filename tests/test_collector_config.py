@@ -182,6 +182,9 @@ def test_persistent_queue_puts_every_sending_queue_on_file_storage(tier):
     storage = collector_config.QUEUE_STORAGE
     assert on["extensions"][storage]["directory"] == on["extensions"][storage]["compaction"]["directory"] == "/q"
     assert on["extensions"][storage]["create_directory"] is True
+    # One bbolt file per exporter queue, together within the budget (the volume's sizeLimit is above it).
+    files = sum("sending_queue" in c for c in on["exporters"].values())
+    assert files * on["extensions"][storage]["max_size"] <= collector_config.QUEUE_BUDGET_MIB * 1024 * 1024
     assert storage in on["service"]["extensions"]
     queues = _sending_queues(on)
     assert queues, "no exporter with a sending queue"

@@ -155,7 +155,7 @@ def one_span_request() -> trace_svc.ExportTraceServiceRequest:
 class Probe(threading.Thread):
     """Sends one small export request every `every` seconds and records how the gateway answers."""
 
-    def __init__(self, endpoint: str, token: str, every: float = 0.5):
+    def __init__(self, endpoint: str, token: str, every: float = 0.2):
         super().__init__(daemon=True)
         self.channel = grpc.insecure_channel(endpoint)
         self.stub = trace_grpc.TraceServiceStub(self.channel)

@@ -48,7 +48,7 @@ TMP_SIZE = "256Mi"
 # The collectors' persistent queue (their only data dir) is an emptyDir, on both tiers: it
 # survives container restarts (a crash, an OOM kill), not pod deletion. A PVC per pod would
 # need a StatefulSet for the autoscaled gateway, and a scaled-down pod's queue would wait on
-# its claim with nobody to send it. Above collector_config.QUEUE_MAX_MIB (bbolt's own bound)
+# its claim with nobody to send it. Above collector_config.QUEUE_BUDGET_MIB (bbolt's own bounds)
 # plus rebound compaction's small copy; with /tmp, within the pod's ephemeral-storage limit.
 QUEUE_VOLUME_SIZE = "512Mi"
 QUEUE_ON_EMPTYDIR = frozenset({COLLECTOR, SAMPLER_SERVICE})

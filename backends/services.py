@@ -115,8 +115,10 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
         return Service(
             name=name, image=image(settings, "collector"), args=tuple(collector_config.argv(f"{ROOT}/{config}")),
             # Each tier mounts only its own file (a tier's config is ~0.5 MiB).
-            ports=ports + (audit if front else ()), probe=Probe("/", listen.health_port), config_files=(config,), data_dir=None,
-            run_as_user=10001, read_only_root=True, env=(),
+            # The persistent sending queue, when on, is the collector's only state.
+            ports=ports + (audit if front else ()), probe=Probe("/", listen.health_port), config_files=(config,),
+            data_dir=collector_config.QUEUE_DIR if settings.collector.persistent_queue else None,
+            run_as_user=10001, read_only_root=True, env=tuple(collector_config.runtime_env(settings).items()),
             secret_files=(((INGEST_TOKEN, INGEST_TOKEN),) if auth else ()) + (forward_secrets if front else ()),
             # Request = limit: the memory_limiter works against the limit, and a
             # gateway evicted under node pressure drops telemetry.

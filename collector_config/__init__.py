@@ -30,6 +30,12 @@ def argv(config_path: str) -> list[str]:
     return [f"--config={config_path}", "--feature-gates=" + ",".join(FEATURE_GATES)]
 # The gateway's certificate and key (a kubernetes.io/tls Secret), when llmobs:ingest.tls is on.
 TLS_DIR = "/etc/llmobs/tls"
+# The persistent sending queue (llmobs:collector.persistent_queue): a volume on each collector.
+QUEUE_DIR = "/var/lib/otelcol/queue"
+QUEUE_STORAGE = "file_storage/queue"
+# Disk for all of one collector's queues (one bbolt file per exporter, each bounded to its
+# share), under the Kubernetes volume's sizeLimit.
+QUEUE_BUDGET_MIB = 384
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,35 @@ def _extensions(auth_on: bool, listen: Listen, token_file: str) -> dict:
     return out
 
 
+def queue_storage(queue_dir: str, queues: int) -> dict:
+    """The file_storage extension behind the persistent sending queues: `queues` files (one per
+    exporter) sharing QUEUE_BUDGET_MIB; a full one refuses new batches (counted as enqueue
+    failures). Compaction on rebound (once a grown queue has drained to a few MiB) gives the
+    disk back after an outage; it copies only that little, into the same volume (/tmp is small)."""
+    per_file = QUEUE_BUDGET_MIB // max(1, queues)
+    return {"directory": queue_dir, "create_directory": True, "timeout": "1s",
+            "max_size": per_file * 1024 * 1024,
+            "compaction": {"directory": queue_dir, "on_start": False, "on_rebound": True,
+                           "rebound_needed_threshold_mib": per_file // 2,
+                           "rebound_trigger_threshold_mib": min(10, per_file // 4),
+                           "cleanup_on_start": True}}
+
+
+def memory_limiter(settings: Settings) -> dict:
+    """Limits from the container's memory setting rather than a percentage of what the runtime
+    reports: the same limit on every target, and a real one where there is no cgroup limit
+    (up-local), where a percentage would be of the host's memory."""
+    mib = settings.collector.memory_limit_mib
+    return {"check_interval": "1s", "limit_mib": mib * 80 // 100, "spike_limit_mib": mib * 20 // 100}
+
+
+def runtime_env(settings: Settings) -> dict[str, str]:
+    """The collector process's environment: GOMEMLIMIT at the memory_limiter's hard limit, so
+    the Go runtime collects garbage before the process outgrows it (without it, RSS runs well
+    past the limit: the heap may double between collections)."""
+    return {"GOMEMLIMIT": f"{memory_limiter(settings)['limit_mib']}MiB"}
+
+
 def _pipeline(receivers, processors, exporters_):
     return {"receivers": receivers, "processors": ["memory_limiter", *processors], "exporters": exporters_}
 
@@ -83,15 +118,21 @@ def _retained(settings: Settings, signal: str, processors: dict) -> list[str]:
     return steps
 
 
+def _exporters_of(settings: Settings, all_exporters: dict) -> dict:
+    if settings.collector.persistent_queue:
+        return exporters.persist_queues(all_exporters, QUEUE_STORAGE)
+    return all_exporters
+
+
 def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", logs_file: str | None = None,
-           token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR) -> dict:
+           token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR, queue_dir: str = QUEUE_DIR) -> dict:
     """`logs_file`: write logs to this file (file exporter) instead of Loki, for local runs
     where Loki cannot run; nothing else in the pipeline changes. `token_file`: where the
-    ingest token file is mounted."""
+    ingest token file is mounted. `queue_dir`: the persistent queue's directory."""
     if tier not in TIERS:
         raise ValueError(f"tier must be one of {TIERS}")
     processors = {
-        "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 20},
+        "memory_limiter": memory_limiter(settings),
         "batch": {"send_batch_size": 8192, "timeout": "1s"},
         "delta_to_cumulative": {},  # signal_to_metrics emits deltas; remote write needs cumulative
     }
@@ -162,12 +203,16 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         # Loki runs multi-tenant once the debug tenant exists: ordinary logs name theirs.
         all_exporters["otlp_http/logs"] = {**all_exporters["otlp_http/logs"],
                                            "headers": {debug.ORG_HEADER: debug.NORMAL_TENANT}}
+    exporters_ = _exporters_of(settings, {**all_exporters, **extra_exporters})
+    if settings.collector.persistent_queue:
+        extensions[QUEUE_STORAGE] = queue_storage(queue_dir, sum("sending_queue" in c for c in exporters_.values()))
+        extension_names.append(QUEUE_STORAGE)
     config = {
         "extensions": extensions,
         "receivers": receivers,
         "processors": escape_dollars(processors),
         "connectors": escape_dollars(connectors),
-        "exporters": {**all_exporters, **extra_exporters},
+        "exporters": exporters_,
         "service": {
             "extensions": extension_names,
             "pipelines": pipelines,
@@ -179,10 +224,10 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
 
 
 def render_yaml(settings: Settings, listen: Listen = Listen(), tier: str = "single", logs_file: str | None = None,
-                token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR) -> str:
+                token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR, queue_dir: str = QUEUE_DIR) -> str:
     header = "# Generated by llm-observability-stack from the stack settings. Do not edit.\n"
-    return header + yaml.safe_dump(render(settings, listen, tier, logs_file, token_file, tls_dir), sort_keys=False,
-                                   width=1000)
+    return header + yaml.safe_dump(render(settings, listen, tier, logs_file, token_file, tls_dir, queue_dir),
+                                   sort_keys=False, width=1000)
 
 
 def component_types(config: dict) -> set[tuple[str, str]]:

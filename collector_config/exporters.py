@@ -15,9 +15,12 @@ def endpoints(settings: Settings) -> dict[str, str]:
     return {"metrics": e.metrics, "traces": e.traces or f"{settings.traces.backend}:4317", "logs": e.logs}
 
 
+QUEUE_SIZE = 5000   # batches (requests) per exporter; a batch holds up to 8192 spans or records
+
+
 def exporters(settings: Settings, tier: str, pipelines: dict, logs_file: str | None = None) -> dict:
     ep = endpoints(settings)
-    queue = {"enabled": True, "num_consumers": 4, "queue_size": 5000}
+    queue = {"enabled": True, "num_consumers": 4, "queue_size": QUEUE_SIZE}
     out = {
         "prometheus_remote_write": {
             "endpoint": ep["metrics"],
@@ -38,3 +41,18 @@ def exporters(settings: Settings, tier: str, pipelines: dict, logs_file: str | N
         out["file/logs"] = {"path": logs_file, "format": "json", "flush_interval": "200ms"}
     used = {name for p in pipelines.values() for name in p["exporters"]}
     return {name: cfg for name, cfg in out.items() if name in used}
+
+
+def persist_queues(all_exporters: dict, storage: str) -> dict:
+    """Every exporter's sending queue on disk, in `storage` (a storage extension). The
+    load-balancing exporter's per-endpoint queues cannot be (they would share one file):
+    it gets a persistent queue of its own in front of them. Remote write has no
+    sending_queue (its own queue takes no storage): it keeps its queue in memory."""
+    out = {}
+    for name, cfg in all_exporters.items():
+        if name.split("/")[0] == "load_balancing":
+            cfg = {**cfg, "sending_queue": cfg["protocol"]["otlp"]["sending_queue"]}
+        if "sending_queue" in cfg:
+            cfg = {**cfg, "sending_queue": {**cfg["sending_queue"], "storage": storage}}
+        out[name] = cfg
+    return out

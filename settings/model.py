@@ -47,6 +47,7 @@ class Collector:
     replicas_min: int
     replicas_max: int
     memory_limit_mib: int
+    persistent_queue: bool
 
 
 @dataclass(frozen=True)

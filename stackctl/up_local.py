@@ -13,7 +13,9 @@ starts:
 Loki, Tempo and Grafana cannot run here: logs go to the collector's `file` exporter
 (the only change to the pipeline), traces to Jaeger. When every health check passes,
 one JSON object with the endpoints is printed on stdout; SIGINT/SIGTERM stop every
-process (children also die with this process: PR_SET_PDEATHSIG).
+process (children also die with this process: PR_SET_PDEATHSIG). In Python, LocalStack
+also stops and starts one service (stop_service/start_service: same argv, ports and data),
+for the fault tests (tests/test_faults.py).
 """
 from __future__ import annotations
 
@@ -204,8 +206,11 @@ class Proc:
 
 class LocalStack:
     def __init__(self, stack_file: str | Path, workdir: str | Path, token: str | None = None,
-                 binaries: dict[str, str] | None = None):
+                 binaries: dict[str, str] | None = None, keep_traces: bool = False):
+        """`keep_traces`: Jaeger stores traces in Badger under the work directory, as on
+        Kubernetes, so a restarted Jaeger (start_service) still has them; else in memory."""
         self.stack_file = Path(stack_file)
+        self.keep_traces = keep_traces
         self.workdir = Path(workdir).resolve()
         self.token_arg = token
         self.binaries = binaries
@@ -243,23 +248,29 @@ class LocalStack:
         settings = self.settings
         files = {
             # The single-tier gateway on local ports, logs to the file exporter instead of Loki.
+            # Its persistent queue (when on) under the work directory's data, like the backends' state.
             "collector/config.yaml": collector_config.render_yaml(settings, self.ports.collector,
                                                                   logs_file=str(self.logs_file),
-                                                                  token_file=str(self._token_file())),
+                                                                  token_file=str(self._token_file()),
+                                                                  queue_dir=str(self.workdir / "data/collector/queue")),
             **prometheus_backend.render(settings, places["prometheus"]),
             **alertmanager_backend.render(settings),
-            **jaeger_backend.render(settings, places["jaeger"]),
+            **jaeger_backend.render(self._jaeger_settings(), places["jaeger"]),
         }
         files.update({rel: text for rel, text in rendered.items() if rel.startswith("prometheus/rules/")})
         return files
+
+    def _jaeger_settings(self) -> Settings:
+        """Jaeger is the local traces backend whichever the stack deploys; its storage is the
+        docker target's (memory) or, with keep_traces, the Kubernetes target's (Badger)."""
+        target = {"target": "kubernetes"} if self.keep_traces else {}
+        return dataclasses.replace(self.settings, traces=Traces("jaeger"), **target)
 
     def _procs(self, rendered: dict[str, str], places: dict[str, Placement], bins: dict[str, str]) -> list[Proc]:
         settings, ports, logs = self.settings, self.ports, self.workdir / "logs"
         prom = backend_services.prometheus(settings, rendered, places["prometheus"])
         am = backend_services.alertmanager(settings, rendered, places["alertmanager"])
-        # Jaeger is the local traces backend whichever the stack deploys.
-        jaeger = backend_services.traces_backend(dataclasses.replace(settings, traces=Traces("jaeger")), rendered,
-                                                 places["jaeger"])
+        jaeger = backend_services.traces_backend(self._jaeger_settings(), rendered, places["jaeger"])
         return [
             Proc("alertmanager", [bins["alertmanager"], *am.args],
                  f"http://127.0.0.1:{ports.alertmanager}{am.probe.path}", logs / "alertmanager.log"),
@@ -272,7 +283,8 @@ class LocalStack:
                  env={"OTEL_TRACES_SAMPLER": "always_off",
                       "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{ports.jaeger[4317]}"}),
             Proc("collector", [bins["collector"], *collector_config.argv(str(self.workdir / 'local/collector/config.yaml'))],
-                 f"http://127.0.0.1:{ports.collector.health_port}/", logs / "collector.log"),
+                 f"http://127.0.0.1:{ports.collector.health_port}/", logs / "collector.log",
+                 env=collector_config.runtime_env(settings)),
         ]
 
     def start(self, timeout: float = 120.0) -> dict:
@@ -287,8 +299,23 @@ class LocalStack:
             raise
         return self.endpoints(time.monotonic() - t0)
 
-    def _wait_ready(self, deadline: float) -> None:
-        pending = list(self.procs)
+    def proc(self, name: str) -> Proc:
+        return next(p for p in self.procs if p.name == name)
+
+    def stop_service(self, name: str) -> None:
+        """Stop one process (SIGTERM, as `stop`); its ports and data stay its own."""
+        self.proc(name).stop()
+
+    def start_service(self, name: str, timeout: float = 60.0) -> None:
+        """Start one stopped process again, same argv, ports and data; return once healthy."""
+        proc = self.proc(name)
+        if proc.popen is not None and proc.popen.poll() is None:
+            raise RuntimeError(f"{name} is running")
+        proc.start()
+        self._wait_ready(time.monotonic() + timeout, [proc])
+
+    def _wait_ready(self, deadline: float, procs: list[Proc] | None = None) -> None:
+        pending = list(self.procs if procs is None else procs)
         while pending:
             for proc in list(pending):
                 if proc.popen.poll() is not None:

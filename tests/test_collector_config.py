@@ -51,6 +51,9 @@ def _configs():
         for tier in collector_config.TIERS:
             yield f"opt-in-{mode}-{tier}", render_yaml(opted_in, tier=tier)
     yield "opt-in-local-logs-file", render_yaml(validate({**OPT_IN, "target": "docker"}), logs_file="/tmp/llmobs-logs.json")
+    for tier in collector_config.TIERS:   # every exporter's queue on disk, forwarders and debug store too
+        yield f"persistent-queue-{tier}", render_yaml(validate({**OPT_IN, "collector": {"persistent_queue": True}}),
+                                                      tier=tier)
 
 
 CONFIGS = list(_configs())
@@ -160,3 +163,65 @@ def test_a_collector_config_too_large_for_a_configmap_is_refused_before_anything
         render_all(validate({"target": "docker", "redaction": {"extra_patterns": patterns}}))
     fits = render_all(validate({"target": "docker", "redaction": {"extra_patterns": patterns[:20]}}))
     assert len(fits["collector/config.yaml"].encode()) <= CONFIGMAP_LIMIT
+
+
+def _sending_queues(config: dict) -> dict[str, dict]:
+    """Every sending_queue of every exporter, by where it is."""
+    out = {}
+    for name, cfg in config["exporters"].items():
+        if "sending_queue" in cfg:
+            out[name] = cfg["sending_queue"]
+        if "sending_queue" in cfg.get("protocol", {}).get("otlp", {}):
+            out[f"{name}.protocol.otlp"] = cfg["protocol"]["otlp"]["sending_queue"]
+    return out
+
+
+@pytest.mark.parametrize("tier", collector_config.TIERS)
+def test_persistent_queue_puts_every_sending_queue_on_file_storage(tier):
+    on = render(validate({**OPT_IN, "collector": {"persistent_queue": True}}), tier=tier, queue_dir="/q")
+    storage = collector_config.QUEUE_STORAGE
+    assert on["extensions"][storage]["directory"] == on["extensions"][storage]["compaction"]["directory"] == "/q"
+    assert on["extensions"][storage]["create_directory"] is True
+    # One bbolt file per exporter queue, together within the budget (the volume's sizeLimit is above it).
+    files = sum("sending_queue" in c for c in on["exporters"].values())
+    assert files * on["extensions"][storage]["max_size"] <= collector_config.QUEUE_BUDGET_MIB * 1024 * 1024
+    assert storage in on["service"]["extensions"]
+    queues = _sending_queues(on)
+    assert queues, "no exporter with a sending queue"
+    for where, queue in queues.items():
+        if where == "load_balancing.protocol.otlp":
+            # Per-endpoint queues would share one file; the exporter's own queue in front is on disk.
+            assert "storage" not in queue and on["exporters"]["load_balancing"]["sending_queue"]["storage"] == storage
+        else:
+            assert queue["storage"] == storage, where
+    assert (tier == "agent") == ("load_balancing" in on["exporters"])
+    # Remote write has no sending_queue (its own queue takes no storage): it stays in memory.
+    assert "sending_queue" not in on["exporters"]["prometheus_remote_write"]
+    off = render(validate(OPT_IN), tier=tier)
+    assert storage not in off["extensions"] and storage not in off["service"]["extensions"]
+    assert all("storage" not in queue for queue in _sending_queues(off).values())
+    assert "sending_queue" not in off["exporters"].get("load_balancing", {})
+
+
+def test_persistent_queue_directory_is_the_collectors_data_volume():
+    from backends.services import collectors
+    settings = validate({"target": "kubernetes", "collector": {"persistent_queue": True}})
+    rendered = render_all(settings)
+    for svc in collectors(settings, rendered):
+        config = yaml.safe_load(rendered[svc.config_files[0]])
+        assert svc.data_dir == collector_config.QUEUE_DIR == config["extensions"][collector_config.QUEUE_STORAGE]["directory"]
+    plain = validate({"target": "kubernetes"})
+    assert all(svc.data_dir is None for svc in collectors(plain, render_all(plain)))
+
+
+@pytest.mark.parametrize("mib", [256, 1024, 3000])
+def test_memory_limiter_and_go_runtime_limit_follow_the_container_memory(mib):
+    settings = validate({"target": "docker", "collector": {"memory_limit_mib": mib}})
+    limiter = render(settings)["processors"]["memory_limiter"]
+    # A limit of its own, not a percentage of what the runtime reports (none on up-local).
+    assert limiter == {"check_interval": "1s", "limit_mib": mib * 80 // 100, "spike_limit_mib": mib * 20 // 100}
+    assert collector_config.runtime_env(settings) == {"GOMEMLIMIT": f"{mib * 80 // 100}MiB"}
+    from backends.services import collectors
+    for svc in collectors(settings, render_all(settings)):
+        assert dict(svc.env)["GOMEMLIMIT"] == f"{limiter['limit_mib']}MiB"
+        assert svc.memory_limit == f"{mib}Mi"

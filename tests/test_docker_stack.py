@@ -42,6 +42,7 @@ class Mocks(pulumi.runtime.Mocks):
 MOCKS = Mocks()
 pulumi.runtime.set_mocks(MOCKS, preview=False)
 
+import collector_config  # noqa: E402
 import settings  # noqa: E402
 from backends.services import services  # noqa: E402
 from components.docker import DockerStack  # noqa: E402
@@ -53,6 +54,7 @@ DEFAULT = {"target": "docker"}
 JAEGER_LOADGEN = {"target": "docker", "traces": {"backend": "jaeger"},
                   "loadgen": {"enabled": True, "scenario": "tenant_cost_spike", "rate": 5}}
 NO_AUTH = {"target": "docker", "ingest": {"auth": False}}
+PERSISTENT_QUEUE = {"target": "docker", "collector": {"persistent_queue": True}}
 WEBHOOK = {"target": "docker", "alerts": {"receivers": {"kind": "webhook"}}}
 GIVEN = {"grafana_admin_password": "given-grafana-pw-3141", "ingest_token": "given-ingest-token-2718",
          "alert_webhook_url": "https://hooks.example.invalid/secret-path-1618",
@@ -202,7 +204,7 @@ def test_every_image_is_pinned(config):
     return res.apply(check)
 
 
-@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN])
+@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN, PERSISTENT_QUEUE])
 @pulumi.runtime.test
 def test_every_container_has_a_health_check_limits_and_a_non_root_user(config):
     _, res = deploy(config)
@@ -218,7 +220,7 @@ def test_every_container_has_a_health_check_limits_and_a_non_root_user(config):
     return res.apply(check)
 
 
-@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN])
+@pytest.mark.parametrize("config", [DEFAULT, JAEGER_LOADGEN, PERSISTENT_QUEUE])
 @pulumi.runtime.test
 def test_data_dirs_are_named_volumes_not_host_paths(config):
     _, res = deploy(config)
@@ -234,6 +236,10 @@ def test_data_dirs_are_named_volumes_not_host_paths(config):
             if svc and svc.data_dir:
                 assert {"volumeName": f"llmobs-{svc.name}-data", "containerPath": svc.data_dir} in mounts
             assert {m["volumeName"] for m in mounts} <= volumes
+        collector = containers(res)["llmobs-collector"]
+        queue = {"volumeName": "llmobs-collector-data", "containerPath": collector_config.QUEUE_DIR}
+        assert (queue in (collector.get("volumes") or [])) == (config is PERSISTENT_QUEUE)
+        assert f"GOMEMLIMIT={1024 * 80 // 100}MiB" in collector["envs"]
     return res.apply(check)
 
 

@@ -168,6 +168,7 @@ OPTIONS = {
     "tls_single_tier": {"target": "kubernetes", "ingest": {"tls": {"mode": "secret"}},
                         "kubernetes": {"two_tier": {"enabled": False}}, "collector": {"replicas_min": 1, "replicas_max": 1}},
     "prod": yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"],
+    "persistent_queue": {"target": "kubernetes", "collector": {"persistent_queue": True}},
 }
 OPTIONS["prod"] = {k.removeprefix("llmobs:"): v for k, v in OPTIONS["prod"].items()}
 _CACHE: dict[str, Graph] = {}
@@ -532,6 +533,30 @@ def test_fixed_collector_count_has_no_autoscaler_and_pull_policy_follows_the_dig
     policies = {c["name"]: c["imagePullPolicy"] for _, p in pods(graph("jaeger").objects())
                 for c in p["spec"]["containers"]}
     assert policies["jaeger"] == "Always" and policies["prometheus"] == "IfNotPresent"   # jaeger: no digest yet
+
+
+def test_persistent_queue_on_an_emptydir_of_each_collector_pod():
+    from collector_config import QUEUE_DIR
+    on, off = graph("persistent_queue"), graph("default")
+    tiers = {"collector": on.get("Deployment", "collector"), "otel-sampler": on.get("StatefulSet", "otel-sampler")}
+    for name, workload in tiers.items():
+        spec = workload["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        # emptyDir: survives container restarts, not pod deletion (README); bounded in size.
+        assert volumes["data"] == {"name": "data", "emptyDir": {"sizeLimit": manifests.QUEUE_VOLUME_SIZE}}, name
+        (container,) = spec["containers"]
+        assert {"name": "data", "mountPath": QUEUE_DIR} in container["volumeMounts"], name
+        assert container["securityContext"]["runAsNonRoot"] and container["securityContext"]["readOnlyRootFilesystem"]
+        # The volume is writable by the pod's user (fsGroup), the config says where.
+        assert spec["securityContext"]["fsGroup"] == container["securityContext"]["runAsUser"]
+        assert {"name": "GOMEMLIMIT", "value": f"{1024 * 80 // 100}MiB"} in container["env"]
+    # The sampler stays a StatefulSet for its stable names, without a claim: no PVC per pod.
+    assert "volumeClaimTemplates" not in tiers["otel-sampler"]["spec"]
+    assert not [o for o in on.of_kind("PersistentVolumeClaim")]
+    # Off (the default): no data volume on either tier.
+    for kind, name in (("Deployment", "collector"), ("StatefulSet", "otel-sampler")):
+        spec = off.get(kind, name)["spec"]["template"]["spec"]
+        assert "data" not in {v["name"] for v in spec["volumes"]}, name
 
 
 def _tls_items(g):

@@ -36,6 +36,7 @@ def _stacks() -> dict[str, object]:
     out["one-tier+jaeger"] = validate({"target": "kubernetes", "traces": {"backend": "jaeger"},
                                        "kubernetes": {"two_tier": {"enabled": False}},
                                        "collector": {"replicas_min": 1, "replicas_max": 1}})
+    out["persistent-queue"] = validate({"target": "kubernetes", "collector": {"persistent_queue": True}})
     return out
 
 

@@ -45,6 +45,13 @@ OTLP_PORT_NAMES = ("otlp-grpc", "otlp-http")
 VOLUME_GIB = {"alertmanager": 1, "grafana": 2, "tempo": 50, "loki": 50, "jaeger": 50}
 WAL_ONLY_GIB = 10                 # Tempo/Loki with object storage keep only WAL and caches locally
 TMP_SIZE = "256Mi"
+# The collectors' persistent queue (their only data dir) is an emptyDir, on both tiers: it
+# survives container restarts (a crash, an OOM kill), not pod deletion. A PVC per pod would
+# need a StatefulSet for the autoscaled gateway, and a scaled-down pod's queue would wait on
+# its claim with nobody to send it. Above collector_config.QUEUE_BUDGET_MIB (bbolt's own bounds)
+# plus rebound compaction's small copy; with /tmp, within the pod's ephemeral-storage limit.
+QUEUE_VOLUME_SIZE = "512Mi"
+QUEUE_ON_EMPTYDIR = frozenset({COLLECTOR, SAMPLER_SERVICE})
 # Node-local disk: /tmp (TMP_SIZE) plus the container's own log files; a pod past the
 # limit is evicted instead of filling the node's disk.
 EPHEMERAL_REQUEST = "128Mi"
@@ -274,7 +281,7 @@ def pod_template(settings: Settings, svc: Service, rendered: dict[str, str], *, 
                  data_volume: bool = False, replicated: bool = False) -> dict:
     volumes = [v for v in [config_volume(svc)] if v]
     if svc.data_dir and not data_volume:
-        volumes.append({"name": "data", "emptyDir": {}})
+        volumes.append({"name": "data", "emptyDir": {"sizeLimit": QUEUE_VOLUME_SIZE}})
     if svc.read_only_root:
         volumes.append({"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}})
     spec = {
@@ -333,11 +340,11 @@ def headless_name(svc: Service) -> str:
 
 
 def statefulset(settings: Settings, svc: Service, rendered: dict[str, str], *, replicas: int) -> Manifest:
+    claim = bool(svc.data_dir) and svc.name not in QUEUE_ON_EMPTYDIR
     spec: dict = {"serviceName": headless_name(svc), "replicas": replicas, "podManagementPolicy": "Parallel",
                   "selector": {"matchLabels": selector(settings, svc)},
-                  "template": pod_template(settings, svc, rendered, data_volume=bool(svc.data_dir),
-                                           replicated=replicas > 1)}
-    if svc.data_dir:
+                  "template": pod_template(settings, svc, rendered, data_volume=claim, replicated=replicas > 1)}
+    if claim:
         spec["volumeClaimTemplates"] = [volume_claim(settings, svc)]
         spec["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Retain"}
     body = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta(settings, svc.name, svc), "spec": spec}

@@ -66,8 +66,7 @@ def groups(ctx: str) -> list[dict]:
         indexed.append(f'replace_all_patterns({ctx}.attributes, "key", {lit(item.pattern)}, {lit(target)})')
     # `.<digit>` first: a literal-led scan that fails fast on most key lists, where the gate's
     # alternation is tried at every `"` (~3x the cost of the whole rename group's lookups).
-    keys = f"String(Keys({ctx}.attributes))"
-    out.append({"context": ctx, "conditions": [f'IsMatch({keys}, "\\\\.[0-9]") and {_keys_match(ctx, [indexed_gate()])[0]}'],
+    out.append({"context": ctx, "conditions": [" and ".join(_keys_match(ctx, [r"\.[0-9]", indexed_gate()]))],
                 "statements": indexed})
     for vmap in aliases.VALUE_MAPS:
         key = attr(ctx, vmap.canonical)

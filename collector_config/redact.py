@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from collector_config.normalize import any_present
 from collector_config.ottl import attr, lit, re_escape
 from settings import Settings
 from telemetry import aliases, keys as k
@@ -437,7 +438,7 @@ def _llm_record(ctx: str) -> str:
     """An LLM span (it names an operation, model or provider: exact-key lookups) or GenAI event."""
     if ctx == "log":
         return f'IsMatch(log.event_name, {lit("^gen_ai[.]")})'
-    return "(" + " or ".join(f'span.attributes["{key}"] != nil' for key in LLM_SPAN_KEYS) + ")"
+    return f"({any_present('span', list(LLM_SPAN_KEYS))[0]})"
 
 
 def _now(ctx: str, settings: Settings, policy: bool) -> list[str]:
@@ -452,7 +453,8 @@ def _now(ctx: str, settings: Settings, policy: bool) -> list[str]:
 
 
 # A bytes value is none of OTTL's other types (nor an empty value).
-_IS_BYTES = "not (IsString(v) or IsInt(v) or IsDouble(v) or IsBool(v) or IsMap(v) or IsList(v) or IsEmpty(v))"
+def _is_bytes(v: str) -> str:
+    return " or ".join(f"{t}({v})" for t in ("not (IsString", "IsInt", "IsDouble", "IsBool", "IsMap", "IsList", "IsEmpty")) + ")"
 
 
 def _bytes(ctx: str) -> list[str]:
@@ -463,15 +465,16 @@ def _bytes(ctx: str) -> list[str]:
     value, so those (no type, no content) are filtered out of a record that has bytes.
     Bytes inside list or map values stay bytes."""
     keep = "(_, v) => IsString(v) or IsMap(v) or IsList(v) or not IsEmpty(v)"
-    convert = f'(_, v) => When(() => {_IS_BYTES}, Decode(v, "utf-8"), v)'
+    is_bytes = _is_bytes("v")
+    convert = f'(_, v) => When(() => {is_bytes}, Decode(v, "utf-8"), v)'
 
     def each(target: str, only: str = "") -> str:
-        return f"set({target}, MapEach(Filter({target}, {keep}), {convert})) where {only}Any({target}, (_, v) => {_IS_BYTES})"
+        return f"set({target}, MapEach(Filter({target}, {keep}), {convert})) where {only}Any({target}, (_, v) => {is_bytes})"
 
     out = [each(attrs(ctx))]
     if ctx == "log":
         out += [each("log.body", "IsMap(log.body) and "),
-                f'set(log.body, Decode(log.body, "utf-8")) where {_IS_BYTES.replace("(v)", "(log.body)")}']
+                f'set(log.body, Decode(log.body, "utf-8")) where {_is_bytes("log.body")}']
     return out
 
 

@@ -85,7 +85,11 @@ def reference(repository: str, tag: str, digest: str | None = None) -> str:
 def image(settings: Settings, name: str) -> str:
     """repository:tag@digest from settings/versions.yaml. A tag overridden by
     settings.versions drops the pinned digest (it belongs to the pinned tag) unless the
-    override brings its own (`2.9.0@sha256:...`)."""
+    override brings its own (`2.9.0@sha256:...`). The collector's may be replaced whole by
+    settings.collector.image (the project's own distribution)."""
+    if name == "collector" and settings.collector.image:
+        own = settings.collector.image
+        return reference(own.repository, own.tag, own.digest)
     pins = _pins()
     if name not in pins:
         raise KeyError(f"no image pinned for {name!r} in settings/versions.yaml; known: {', '.join(sorted(pins))}")

@@ -155,7 +155,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
             pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs"], ["forward/logs_in"])
             pipelines["logs/main"] = _pipeline(["forward/logs_in"], redact_logs, ["forward/logs"])
             processors.update(debug.processors(settings))
-            pipelines["logs/debug"] = _pipeline(["forward/logs_in"], debug.PIPELINE, [debug.exporter_name(logs_file)])
+            debug_in = ["forward/logs_in"] + ([debug.SPAN_CONNECTOR] if debug.span_content_on(settings) else [])
+            pipelines["logs/debug"] = _pipeline(debug_in, debug.PIPELINE, [debug.exporter_name(logs_file)])
             extra_exporters[debug.exporter_name(logs_file)] = debug.exporter(
                 settings, exporters.endpoints(settings)["logs"], logs_file)
         else:
@@ -166,13 +167,20 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics", "transform/redact_metrics",
                                                     "transform/bound_metrics",
                                                     "delta_to_cumulative", "batch"], ["prometheus_remote_write"])
-    # Forwarders fork off the normalized spans, before the gateway's own content policy.
-    fork = front and bool(settings.forwarding)
+    # Forwarders and the debug store's span records fork off the normalized spans, before the
+    # gateway's own content policy.
+    span_debug = front and debug.span_content_on(settings)
+    fork = front and (bool(settings.forwarding) or span_debug)
     front_traces = _retained(settings, "traces", processors) if front else []
     if fork:
         connectors["forward/traces_in"] = {}
         pipelines["traces/fork"] = _pipeline(["otlp"], ["transform/normalize_traces"], ["forward/traces_in"])
         forwarding.build(settings, processors, pipelines, extra_exporters, "forward/traces_in", _pipeline)
+    if span_debug:
+        spans = debug.span_processors(settings)
+        connectors[debug.SPAN_CONNECTOR] = spans.pop(debug.SPAN_CONNECTOR)
+        processors.update(spans)
+        pipelines["traces/debug"] = _pipeline(["forward/traces_in"], debug.SPAN_PIPELINE, [debug.SPAN_CONNECTOR])
     elif front:
         front_traces.insert(0, "transform/normalize_traces")
     traces_in = ["forward/traces_in"] if fork else ["otlp"]

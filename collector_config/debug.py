@@ -5,16 +5,20 @@ The pipeline forks off the normalized logs before the content policy hashes anyt
 keeps GenAI events of the listed tenants and features (never a never-retain tenant), a
 probabilistic sampler keeps a share by trace id (every event of a sampled trace, so a sample is
 the whole conversation), the redaction processor runs every detector without the content policy,
-and the content is then cut to debug.preview_chars. Only log events are sampled: no connector
-of the collector release turns spans into log records (README: span-attribute content)."""
+and the content is then cut to debug.preview_chars. With debug.span_content, the LLM spans of the
+same tenants and features that carry content join that pipeline as one record each, made by the
+project's spanlogs connector (collector_config/distribution/spanlogsconnector): no connector of
+the collector release turns spans into log records."""
 from __future__ import annotations
 
 from pathlib import PurePath
 
-from collector_config import redact
+from collector_config import normalize, redact
 from collector_config.exporters import RETRY
+from collector_config.ottl import lit
 from collector_config.tenants import feature_in, tenant_in
 from settings import Settings
+from telemetry import keys as k
 
 NORMAL_TENANT = "fake"   # Loki's tenant id when auth is off: ordinary logs keep their old tenant
 ORG_HEADER = "X-Scope-OrgID"
@@ -24,16 +28,51 @@ HASH_SEED = 20261   # any fixed value: the same trace is sampled on every replic
 QUEUE = {"enabled": True, "num_consumers": 2, "queue_size": 1000}
 
 
-def selected(settings: Settings) -> str:
-    d = settings.debug
-    parts = ['IsMatch(log.event_name, "^gen_ai[.]")']
+# The GenAI conventions' event for a call's inputs and outputs, with the span's attributes.
+SPAN_EVENT = "gen_ai.client.inference.operation.details"
+SPAN_CONNECTOR = "spanlogs/debug"
+
+
+def span_content_on(settings: Settings) -> bool:
+    return settings.debug.enabled and settings.debug.span_content
+
+
+def _who(ctx: str, settings: Settings) -> list[str]:
+    d, parts = settings.debug, []
     if "*" not in d.tenants:
-        parts.append(tenant_in("log", d.tenants))
+        parts.append(tenant_in(ctx, d.tenants))
     if "*" not in d.features:
-        parts.append(feature_in("log", d.features))
+        parts.append(feature_in(ctx, d.features))
     if settings.content.never_retain.tenants:   # never retained wins over sampled
-        parts.append(f"not {tenant_in('log', settings.content.never_retain.tenants)}")
-    return " and ".join(parts)
+        parts.append(f"not {tenant_in(ctx, settings.content.never_retain.tenants)}")
+    return parts
+
+
+def selected(settings: Settings) -> str:
+    return " and ".join(['IsMatch(log.event_name, "^gen_ai[.]")', *_who("log", settings)])
+
+
+def has_content(ctx: str = "span") -> str:
+    """A canonical content key by lookup, else an instrumentation's own (or a flattened item)
+    in the key list (`["a","b"]`)."""
+    keys = normalize.any_present(ctx, list(k.CONTENT_KEYS))[0]
+    others = '"' + redact.content_key_regex(False).removeprefix('"').removesuffix('":') + '"'
+    return f"({keys} or IsMatch(String(Keys({ctx}.attributes)), {lit(others)}))"
+
+
+def spans_selected(settings: Settings) -> str:
+    # Any span with content (an LLM call, an agent's or a tool's), not only LLM calls.
+    return " and ".join([has_content("span"), *_who("span", settings)])
+
+
+def span_processors(settings: Settings) -> dict:
+    # The filter drops what matches: every span but the selected ones (before the connector, so
+    # only those are copied).
+    return {"filter/debug_spans": {"error_mode": "ignore", "trace_conditions": [f"not ({spans_selected(settings)})"]},
+            SPAN_CONNECTOR: {"event_name": SPAN_EVENT}}
+
+
+SPAN_PIPELINE = ["filter/debug_spans"]
 
 
 def processors(settings: Settings) -> dict:

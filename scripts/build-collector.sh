@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Build the gateway collector from collector_config/distribution/manifest.yaml with the
-# OpenTelemetry Collector Builder. The binary is cached per user, keyed by the manifest
-# hash, so a fresh clone on the same machine reuses it; it is rebuilt only when the
-# manifest changes. Prints the binary's path on stdout (last line).
+# OpenTelemetry Collector Builder. The binary is cached per user, keyed by the hash of the
+# manifest and the project's own components beside it, so a fresh clone on the same machine
+# reuses it; it is rebuilt only when one of them changes. Prints the binary's path on stdout (last line).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-manifest="$root/collector_config/distribution/manifest.yaml"
+dist="$root/collector_config/distribution"
+manifest="$dist/manifest.yaml"
 cache="${LLMOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmobs}"
 builder_version=$(python3 -c 'import yaml,sys; print(yaml.safe_load(open(sys.argv[1]))["dist"]["version"])' "$manifest")
-key=$(sha256sum "$manifest" | cut -c1-16)
+key=$(cd "$dist" && find . -type f \( -name manifest.yaml -o -name '*.go' -o -name go.mod -o -name go.sum \) \
+  -not -path './_build/*' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
 out="$cache/otelcol-llmobs-$key"
 bin="$out/otelcol-llmobs"
 mkdir -p "$root/.bin"
@@ -25,7 +27,8 @@ else
   sed "s#output_path: .*#output_path: $work/build#" "$manifest" > "$work/manifest.yaml"
   start=$(date +%s)
   echo "collector: building (manifest $key)" >&2
-  "$builder" --config "$work/manifest.yaml" >&2
+  # Local component paths in the manifest are relative to its directory.
+  (cd "$dist" && "$builder" --config "$work/manifest.yaml" >&2)
   mkdir -p "$out"
   cp "$work/build/otelcol-llmobs" "$bin.tmp" && mv "$bin.tmp" "$bin"
   echo "collector: built in $(( $(date +%s) - start ))s" >&2

@@ -158,6 +158,9 @@ def _check_collector(data: dict) -> None:
             f"{_key(['kubernetes', 'two_tier', 'enabled'])}: false with {_key(['collector', 'replicas_max'])} = "
             f"{col['replicas_max']}: tail sampling behind several replicas splits traces (errors and slow traces "
             "would be kept partially); enable two_tier, or set collector.replicas_min and replicas_max to 1")
+    if col.get("image") and "collector" in data["versions"]:
+        raise SettingsError(f"{_key(['versions', 'collector'])}: a tag for the contrib image, but "
+                            "collector.image replaces that image; set the tag there")
     if col["replicas_min"] > col["replicas_max"]:
         raise SettingsError(f"{_key(['collector', 'replicas_min'])}: {col['replicas_min']} is above "
                             f"collector.replicas_max ({col['replicas_max']})")
@@ -206,6 +209,10 @@ def _check_debug_and_forwarding(data: dict) -> None:
     if debug["enabled"] and _as_hours(data["retention"]["debug_logs"]) < 24:
         raise SettingsError(f"{_key(['retention', 'debug_logs'])}: {data['retention']['debug_logs']!r} is below "
                             "24h, the shortest per-tenant retention Loki applies; use 1d or more")
+    if debug["span_content"] and not data["collector"].get("image"):
+        raise SettingsError(f"{_key(['collector', 'image'])}: debug.span_content needs the gateway built from "
+                            "collector_config/distribution (its Dockerfile): the contrib image has no span-to-log "
+                            "connector")
     _unique(data["forwarding"], ["forwarding"], "name", "forwarder name")
     for i, fwd in enumerate(data["forwarding"]):
         http = fwd["endpoint"].startswith(("http://", "https://"))

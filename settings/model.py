@@ -43,11 +43,19 @@ class Kubernetes:
 
 
 @dataclass(frozen=True)
+class Image:
+    repository: str
+    tag: str
+    digest: str | None = None
+
+
+@dataclass(frozen=True)
 class Collector:
     replicas_min: int
     replicas_max: int
     memory_limit_mib: int
     persistent_queue: bool
+    image: Image | None = None   # None: the contrib release pinned in settings/versions.yaml
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,7 @@ class Debug:
     preview_chars: int
     loki_tenant: str
     viewers: tuple[str, ...]
+    span_content: bool = False
 
 
 @dataclass(frozen=True)

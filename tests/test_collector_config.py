@@ -51,6 +51,11 @@ def _configs():
         for tier in collector_config.TIERS:
             yield f"opt-in-{mode}-{tier}", render_yaml(opted_in, tier=tier)
     yield "opt-in-local-logs-file", render_yaml(validate({**OPT_IN, "target": "docker"}), logs_file="/tmp/llmobs-logs.json")
+    own = {"image": {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "0.161.0-1"}}
+    span_content = {**OPT_IN, "collector": own, "debug": {**OPT_IN["debug"], "span_content": True}}
+    for tier in collector_config.TIERS:   # the debug store's span records (the project's own connector)
+        yield f"span-content-{tier}", render_yaml(validate(span_content), tier=tier)
+    yield "span-content-no-forwarders", render_yaml(validate({**span_content, "forwarding": []}))
     for tier in collector_config.TIERS:   # every exporter's queue on disk, forwarders and debug store too
         yield f"persistent-queue-{tier}", render_yaml(validate({**OPT_IN, "collector": {"persistent_queue": True}}),
                                                       tier=tier)
@@ -89,7 +94,7 @@ TYPE_OF_MODULE = {
     "prometheusremotewriteexporter": "prometheus_remote_write", "loadbalancingexporter": "load_balancing",
     "fileexporter": "file", "bearertokenauthextension": "bearertokenauth", "healthcheckextension": "health_check",
     "filterprocessor": "filter", "probabilisticsamplerprocessor": "probabilistic_sampler",
-    "filestorage": "file_storage",
+    "filestorage": "file_storage", "spanlogsconnector": "spanlogs",
 }
 
 
@@ -103,8 +108,9 @@ def test_distribution_has_exactly_the_components_the_configs_use():
 
 def test_manifest_pins_one_release_matching_versions_file():
     release = VERSIONS["collector"]["release"]
+    # The project's own components (a local `path`) have no release of their own.
     versions = {entry["gomod"].split()[1] for kind in ("receivers", "processors", "exporters", "connectors", "extensions")
-                for entry in MANIFEST[kind]}
+                for entry in MANIFEST[kind] if "path" not in entry}
     assert versions == {f"v{release}"}
     assert MANIFEST["dist"]["version"] == release
     assert VERSIONS["images"]["collector"]["tag"] == release

@@ -61,6 +61,31 @@ def test_deployed_images_are_tag_at_digest(config):
             assert ref == f"{pin['repository']}:{pin['tag']}", role
 
 
+OWN = {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "0.161.0-1", "digest": "sha256:" + "c" * 64}
+
+
+@pytest.mark.parametrize("config", [{"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": True}}},
+                                    {"target": "docker"}])
+def test_the_collector_image_setting_replaces_the_contrib_image_on_both_targets(config):
+    settings = validate({**config, "collector": {"image": OWN}})
+    own = f"{OWN['repository']}:{OWN['tag']}@{OWN['digest']}"
+    if settings.target == "kubernetes":
+        images = {m.body["metadata"]["name"]: c["image"] for group in manifests.stack_manifests(settings).values()
+                  for m in group if m.body["kind"] in ("Deployment", "StatefulSet")
+                  for c in m.body["spec"]["template"]["spec"]["containers"]}
+        assert images["collector"] == own and images["otel-sampler"] == own, images
+    else:
+        plans = {p.role: p for p in docker_plan.plan(settings, svc.services(settings), render_all(settings))}
+        images = {role: p.image for role, p in plans.items()}
+        assert images["collector"] == own, images
+        # Built FROM scratch: Docker's health check is that binary's own config validation.
+        assert plans["collector"].health.test[1:3] == ("/otelcol-llmobs", "validate")
+    # Every other image keeps its pin; a tag alone (a local build) is taken as given.
+    assert images["prometheus"] == svc.image(validate({"target": "docker"}), "prometheus")
+    tag_only = validate({"target": "docker", "collector": {"image": {"repository": OWN["repository"], "tag": "dev"}}})
+    assert svc.image(tag_only, "collector") == f"{OWN['repository']}:dev"
+
+
 def test_tag_override_drops_the_pinned_digest_unless_it_brings_one():
     base = validate({"target": "docker"})
     assert svc.image(base, "prometheus").endswith("@" + PINS["prometheus"]["digest"])

@@ -33,6 +33,9 @@ HTTP_CLIENTS: dict[str, tuple[str, ...]] = {
 SELF_CHECKS: dict[str, tuple[str, ...]] = {
     "otel/opentelemetry-collector-contrib": ("/otelcol-contrib", "validate", *collector_config.argv("{config}")),
 }
+# The project's own distribution (collector_config/distribution/Dockerfile: FROM scratch too),
+# under whatever repository llmobs:collector.image names.
+OWN_COLLECTOR: tuple[str, ...] = ("/otelcol-llmobs", "validate", *collector_config.argv("{config}"))
 
 
 @dataclass(frozen=True)
@@ -51,16 +54,19 @@ def repository(image: str) -> str:
     return name[: len(name) - len(last)] + last.split(":", 1)[0]
 
 
-def for_http(image: str, port: int, path: str, config: str | None = None) -> HealthCheck:
-    """The Docker health check of a service whose probe is an HTTP GET on localhost:port/path."""
+def for_http(image: str, port: int, path: str, config: str | None = None,
+             self_checks: dict[str, tuple[str, ...]] | None = None) -> HealthCheck:
+    """The Docker health check of a service whose probe is an HTTP GET on localhost:port/path.
+    `self_checks`: more repositories built FROM scratch (the project's own collector image)."""
     repo = repository(image)
+    checks = {**SELF_CHECKS, **(self_checks or {})}
     if repo in HTTP_CLIENTS:
         url = f"http://127.0.0.1:{port}{path if path.startswith('/') else '/' + path}"
         return HealthCheck(test=("CMD", *HTTP_CLIENTS[repo], url))
-    if repo in SELF_CHECKS:
+    if repo in checks:
         if config is None:
             raise ValueError(f"{repo}: its self-check needs the path of its config file")
-        argv = tuple(a.format(config=config) for a in SELF_CHECKS[repo])
+        argv = tuple(a.format(config=config) for a in checks[repo])
         # validate loads every component factory: run it rarely.
         return HealthCheck(test=("CMD", *argv), interval="60s", timeout="20s", retries=3)
     raise ValueError(f"no known health check client in image {image!r}; add its repository to "

@@ -102,7 +102,8 @@ def _config_arg(args: tuple[str, ...]) -> str | None:
     return None
 
 
-def from_service(svc: Service, artifacts: dict[str, str]) -> ContainerPlan:
+def from_service(svc: Service, artifacts: dict[str, str],
+                 self_checks: dict[str, tuple[str, ...]] | None = None) -> ContainerPlan:
     missing = [key for key in svc.config_files if key not in artifacts]
     if missing:
         raise ValueError(f"{svc.name}: config files {missing} are not in render_all()")
@@ -124,7 +125,8 @@ def from_service(svc: Service, artifacts: dict[str, str]) -> ContainerPlan:
         env=svc.env, data_dir=svc.data_dir, user=str(svc.run_as_user),
         memory_mib=mebibytes(svc.memory_limit), memory_reservation_mib=mebibytes(svc.memory_request),
         cpus=cpus(svc.cpu_limit),
-        health=health.for_http(svc.image, svc.probe.port, svc.probe.path, config=_config_arg(svc.args)))
+        health=health.for_http(svc.image, svc.probe.port, svc.probe.path, config=_config_arg(svc.args),
+                               self_checks=self_checks))
 
 
 def loadgen_plan(settings: Settings) -> ContainerPlan:
@@ -152,7 +154,9 @@ def plan(settings: Settings, services: tuple[Service, ...], artifacts: dict[str,
     if settings.ingest.tls.mode != "none":
         raise SettingsError("llmobs:ingest.tls.mode: TLS is for the Kubernetes target; the docker target publishes "
                             "the gateway on 127.0.0.1 only, where the token never crosses a network; use none")
-    plans = [from_service(svc, artifacts) for svc in services]
+    own = settings.collector.image
+    self_checks = {own.repository: health.OWN_COLLECTOR} if own else None
+    plans = [from_service(svc, artifacts, self_checks) for svc in services]
     if settings.loadgen.enabled:
         plans.append(loadgen_plan(settings))
     return plans

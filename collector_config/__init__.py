@@ -176,13 +176,13 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         connectors["forward/traces_in"] = {}
         pipelines["traces/fork"] = _pipeline(["otlp"], ["transform/normalize_traces"], ["forward/traces_in"])
         forwarding.build(settings, processors, pipelines, extra_exporters, "forward/traces_in", _pipeline)
+    elif front:
+        front_traces.insert(0, "transform/normalize_traces")
     if span_debug:
         spans = debug.span_processors(settings)
         connectors[debug.SPAN_CONNECTOR] = spans.pop(debug.SPAN_CONNECTOR)
         processors.update(spans)
         pipelines["traces/debug"] = _pipeline(["forward/traces_in"], debug.SPAN_PIPELINE, [debug.SPAN_CONNECTOR])
-    elif front:
-        front_traces.insert(0, "transform/normalize_traces")
     traces_in = ["forward/traces_in"] if fork else ["otlp"]
     if back:
         processors["transform/cost"] = cost.processor(settings)

@@ -156,6 +156,28 @@ def test_metrics_derived_before_sampling():
     assert "delta_to_cumulative" in pipelines["metrics/derived"]["processors"]
 
 
+def _paths(config: dict) -> list[list[str]]:
+    """Every chain of pipelines from a receiver to an exporter, through connectors, as the list
+    of the processors it runs (memory_limiter, in every pipeline, left out)."""
+    pipelines, connectors = config["service"]["pipelines"], set(config.get("connectors", {}))
+    def walk(name: str, seen: list[str]) -> list[list[str]]:
+        steps = seen + [p for p in pipelines[name]["processors"] if p != "memory_limiter"]
+        nexts = [other for c in pipelines[name]["exporters"] if c in connectors
+                 for other, p in pipelines.items() if c in p["receivers"]]
+        ends = [steps] if any(e not in connectors for e in pipelines[name]["exporters"]) else []
+        return ends + [path for other in nexts for path in walk(other, steps)]
+    starts = [n for n, p in pipelines.items() if not set(p["receivers"]) & connectors]
+    return [path for n in starts for path in walk(n, [])]
+
+
+@pytest.mark.parametrize("name,text", CONFIGS, ids=[n for n, _ in CONFIGS])
+def test_no_path_runs_a_processor_twice(name, text):
+    # E.g. normalization both in the fork and again after it: harmless in effect, a second
+    # pass of every rename over every span in cost.
+    for path in _paths(yaml.safe_load(text)):
+        assert len(path) == len(set(path)), path
+
+
 def test_render_is_deterministic():
     s = load_stack_file("Pulumi.prod.yaml")
     assert render_all(s) == render_all(load_stack_file("Pulumi.prod.yaml"))

@@ -155,8 +155,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
             pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs"], ["forward/logs_in"])
             pipelines["logs/main"] = _pipeline(["forward/logs_in"], redact_logs, ["forward/logs"])
             processors.update(debug.processors(settings))
-            debug_in = ["forward/logs_in"] + ([debug.SPAN_CONNECTOR] if debug.span_content_on(settings) else [])
-            pipelines["logs/debug"] = _pipeline(debug_in, debug.PIPELINE, [debug.exporter_name(logs_file)])
+            pipelines["logs/debug"] = _pipeline(["forward/logs_in"], debug.PIPELINE, [debug.exporter_name(logs_file)])
             extra_exporters[debug.exporter_name(logs_file)] = debug.exporter(
                 settings, exporters.endpoints(settings)["logs"], logs_file)
         else:
@@ -179,10 +178,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     elif front:
         front_traces.insert(0, "transform/normalize_traces")
     if span_debug:
-        spans = debug.span_processors(settings)
-        connectors[debug.SPAN_CONNECTOR] = spans.pop(debug.SPAN_CONNECTOR)
-        processors.update(spans)
-        pipelines["traces/debug"] = _pipeline(["forward/traces_in"], debug.SPAN_PIPELINE, [debug.SPAN_CONNECTOR])
+        debug.build_spans(settings, "forward/traces_in", processors, connectors, pipelines, _pipeline,
+                          debug.exporter_name(logs_file))
     traces_in = ["forward/traces_in"] if fork else ["otlp"]
     if back:
         processors["transform/cost"] = cost.processor(settings)

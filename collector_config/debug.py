@@ -5,20 +5,20 @@ The pipeline forks off the normalized logs before the content policy hashes anyt
 keeps GenAI events of the listed tenants and features (never a never-retain tenant), a
 probabilistic sampler keeps a share by trace id (every event of a sampled trace, so a sample is
 the whole conversation), the redaction processor runs every detector without the content policy,
-and the content is then cut to debug.preview_chars. With debug.span_content, the LLM spans of the
-same tenants and features that carry content join that pipeline as one record each, made by the
-project's spanlogs connector (collector_config/distribution/spanlogsconnector): no connector of
-the collector release turns spans into log records."""
+and the content is then cut to debug.preview_chars. With debug.span_content, the spans and span
+events of the same tenants and features that carry content become one record each, made by the
+project's spanlogs connector (collector_config/distribution/spanlogsconnector: no connector of
+the collector release turns spans into log records), and go the same way from the sampler on."""
 from __future__ import annotations
 
 from pathlib import PurePath
 
 from collector_config import normalize, redact
 from collector_config.exporters import RETRY
-from collector_config.ottl import lit
+from collector_config.ottl import attr, lit
 from collector_config.tenants import feature_in, tenant_in
 from settings import Settings
-from telemetry import keys as k
+from telemetry import aliases, keys as k
 
 NORMAL_TENANT = "fake"   # Loki's tenant id when auth is off: ordinary logs keep their old tenant
 ORG_HEADER = "X-Scope-OrgID"
@@ -31,6 +31,7 @@ QUEUE = {"enabled": True, "num_consumers": 2, "queue_size": 1000}
 # The GenAI conventions' event for a call's inputs and outputs, with the span's attributes.
 SPAN_EVENT = "gen_ai.client.inference.operation.details"
 SPAN_CONNECTOR = "spanlogs/debug"
+EVENTS_CONNECTOR = "spanlogs/debug_events"
 
 
 def span_content_on(settings: Settings) -> bool:
@@ -60,19 +61,40 @@ def has_content(ctx: str = "span") -> str:
     return f"({keys} or IsMatch(String(Keys({ctx}.attributes)), {lit(others)}))"
 
 
-def spans_selected(settings: Settings) -> str:
+def event_has_content() -> str:
+    """A span event with content: a canonical key (OpenLIT's, renamed by normalization), or one
+    of the plain fields of an event family that carries content (aliases.EVENT_CONTENT)."""
+    parts = [normalize.any_present("spanevent", list(k.CONTENT_KEYS))[0]]
+    for entry in aliases.EVENT_CONTENT:
+        fields = " or ".join(f"{attr('spanevent', f)} != nil" for f in entry.fields)
+        parts.append(f"(IsMatch(spanevent.name, {lit(entry.event)}) and ({fields}))")
+    return " or ".join(parts)
+
+
+# With span events, the span attributes each event's record keeps: who and which call.
+EVENT_SPAN_ATTRIBUTES = (k.TENANT, k.FEATURE, k.OPERATION, k.REQUEST_MODEL)
+
+
+def build_spans(settings: Settings, receiver: str, processors: dict, connectors: dict, pipelines: dict, pipeline,
+                exporter: str) -> None:
+    """debug.span_content (in place): spans with content, and span events with content, of the
+    selected tenants and features, each copied into a log record by the spanlogs connector, then
+    sampled, redacted and cut like the events (no second filter: the traces side selected them).
+    The filters drop what matches: everything but the selected spans and events, before the
+    connectors, so only those are copied."""
+    who = _who("span", settings)
     # Any span with content (an LLM call, an agent's or a tool's), not only LLM calls.
-    return " and ".join([has_content("span"), *_who("span", settings)])
-
-
-def span_processors(settings: Settings) -> dict:
-    # The filter drops what matches: every span but the selected ones (before the connector, so
-    # only those are copied).
-    return {"filter/debug_spans": {"error_mode": "ignore", "trace_conditions": [f"not ({spans_selected(settings)})"]},
-            SPAN_CONNECTOR: {"event_name": SPAN_EVENT}}
-
-
-SPAN_PIPELINE = ["filter/debug_spans"]
+    processors["filter/debug_spans"] = {"error_mode": "ignore",
+                                        "trace_conditions": [f"not ({' and '.join([has_content('span'), *who])})"]}
+    processors["filter/debug_span_events"] = {"error_mode": "ignore", "trace_conditions": [
+        *([{"context": "span", "conditions": [f"not ({' and '.join(who)})"]}] if who else []),
+        {"context": "spanevent", "conditions": [f"not ({event_has_content()})"]}]}
+    connectors[SPAN_CONNECTOR] = {"event_name": SPAN_EVENT}
+    connectors[EVENTS_CONNECTOR] = {"span_events": True, "span_attributes": list(EVENT_SPAN_ATTRIBUTES)}
+    pipelines["traces/debug_spans"] = pipeline([receiver], ["filter/debug_spans"], [SPAN_CONNECTOR])
+    pipelines["traces/debug_span_events"] = pipeline([receiver], ["filter/debug_span_events"], [EVENTS_CONNECTOR])
+    pipelines["logs/debug_spans"] = pipeline([SPAN_CONNECTOR, EVENTS_CONNECTOR],
+                                             [p for p in PIPELINE if p != "filter/debug"], [exporter])
 
 
 def processors(settings: Settings) -> dict:

@@ -102,6 +102,42 @@ def test_span_and_event_records_of_a_trace_are_sampled_together():
     assert len(samples) == 2 * len(kinds)
 
 
+def test_span_events_with_content_become_one_record_each_with_the_spans_tenant_and_model():
+    with run(collector=OWN_IMAGE,
+             debug={"enabled": True, "tenants": ["acme"], "features": ["chat"], "sample_rate": 1.0,
+                    "preview_chars": PREVIEW, "span_content": True}) as (collector, traces, logs):
+        app = _app(collector)
+        for i, tenant in enumerate(("acme", "acme", "globex")):
+            with app.tracer.start_as_current_span("chat gpt-4o-mini") as span:
+                span.set_attribute(k.OPERATION, "chat")
+                span.set_attribute(k.REQUEST_MODEL, "gpt-4o-mini")
+                span.set_attribute(k.TENANT, tenant)
+                span.set_attribute(k.FEATURE, "chat")
+                # OpenLIT: gen_ai.prompt on a gen_ai.content.prompt event (normalized to gen_ai.input.messages)
+                span.add_event("gen_ai.content.prompt", {"gen_ai.prompt": f"{tenant} {i}: " + SECRETS[i][1]})
+                # Semconv <= 1.36 message events as span events (Strands' legacy mode): plain `content`
+                span.add_event("gen_ai.choice", {"content": f"answer {i} for {tenant}", "index": 0})
+                span.add_event("retry", {"attempt": 1})   # no content: never copied
+        app.close()
+        assert wait(lambda: len(traces.spans()) == 3, timeout=30)
+        assert wait(lambda: len(_by_tenant_header(logs).get("debug", [])) >= 4, timeout=30)
+        time.sleep(1.5)
+        samples = _by_tenant_header(logs)["debug"]
+        spans = {s["span_id"]: s for s in traces.spans()}
+    names = sorted(r["event_name"] for r in samples)
+    assert names == ["gen_ai.choice", "gen_ai.choice", "gen_ai.content.prompt", "gen_ai.content.prompt"], names
+    for r in samples:
+        a = r["attributes"]
+        assert (a[k.TENANT], a[k.FEATURE], a[k.REQUEST_MODEL], a[k.OPERATION]) == ("acme", "chat", "gpt-4o-mini", "chat")
+        assert spans[r["span_id"]]["trace_id"] == r["trace_id"] and r["severity_number"] == 5
+        assert (a.get(k.INPUT_MESSAGES) or a["content"]).startswith(("acme", "answer"))
+    text = _texts(samples)
+    assert SECRETS[0][2] not in text and SECRETS[1][2] not in text and "[REDACTED:" in text
+    assert "globex" not in text and "attempt" not in text
+    # The events on the spans themselves keep only hashes, as without the store.
+    assert not any("gen_ai.input.messages" in e["attributes"] for s in spans.values() for e in s.get("events", []))
+
+
 def test_without_span_content_no_span_is_copied():
     with run(debug={"enabled": True, "tenants": ["acme"], "sample_rate": 1.0}) as (collector, traces, logs):
         app = _app(collector)

@@ -24,8 +24,49 @@ func traces() ptrace.Traces {
 		span.SetEndTimestamp(pcommon.Timestamp(1000 * uint64(i)))
 		span.Attributes().PutStr("gen_ai.input.messages", "hello")
 		span.Attributes().PutInt("gen_ai.usage.input_tokens", int64(i))
+		span.Attributes().PutStr("llmobs.tenant", "acme")
+		event := span.Events().AppendEmpty()
+		event.SetName("gen_ai.content.prompt")
+		event.SetTimestamp(pcommon.Timestamp(500 * uint64(i)))
+		event.Attributes().PutStr("gen_ai.prompt", "event content")
+		event.Attributes().PutStr("llmobs.tenant", "event's own")
+		other := span.Events().AppendEmpty()
+		other.SetName("LLMChatStartEvent")
+		other.Attributes().PutStr("messages", "more")
 	}
 	return td
+}
+
+func TestSpanEventsOneRecordPerEventWithTheListedSpanAttributes(t *testing.T) {
+	logs := Convert(traces(), &Config{SpanEvents: true, SpanAttributes: []string{"gen_ai.usage.input_tokens", "llmobs.tenant", "absent"}})
+	records := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	if records.Len() != 4 {
+		t.Fatalf("records: got %d, want 4 (two events on each of two spans)", records.Len())
+	}
+	first := records.At(0)
+	if first.EventName() != "gen_ai.content.prompt" || records.At(1).EventName() != "LLMChatStartEvent" {
+		t.Errorf("event names: %q %q", first.EventName(), records.At(1).EventName())
+	}
+	if first.Timestamp() != 500 || first.SpanID() != (pcommon.SpanID{1, 1}) || first.TraceID() != (pcommon.TraceID{1}) {
+		t.Errorf("time or ids: %v %v %v", first.Timestamp(), first.SpanID(), first.TraceID())
+	}
+	want := map[string]any{"gen_ai.prompt": "event content", "llmobs.tenant": "event's own", "gen_ai.usage.input_tokens": int64(1)}
+	got := first.Attributes().AsRaw()
+	if len(got) != len(want) {
+		t.Fatalf("attributes: %v, want %v", got, want)
+	}
+	for key, v := range want {
+		if got[key] != v {
+			t.Errorf("attribute %s: %v, want %v", key, got[key], v)
+		}
+	}
+	if v, _ := records.At(1).Attributes().Get("llmobs.tenant"); v.Str() != "acme" {
+		t.Errorf("the span's tenant is not on the second event's record: %v", records.At(1).Attributes().AsRaw())
+	}
+	named := Convert(traces(), &Config{SpanEvents: true, EventName: "x"})
+	if named.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(1).EventName() != "x" {
+		t.Error("event_name does not replace the span event's name")
+	}
 }
 
 func TestOneRecordPerSpanWithItsAttributesIdsAndResource(t *testing.T) {
@@ -65,7 +106,7 @@ func TestOneRecordPerSpanWithItsAttributesIdsAndResource(t *testing.T) {
 		if v, _ := lr.Attributes().Get("gen_ai.usage.input_tokens"); v.Int() != int64(i) {
 			t.Errorf("record %d: attributes %v", k, lr.Attributes().AsRaw())
 		}
-		if v, _ := lr.Attributes().Get("gen_ai.input.messages"); v.Str() != "hello" || lr.Attributes().Len() != 2 {
+		if v, _ := lr.Attributes().Get("gen_ai.input.messages"); v.Str() != "hello" || lr.Attributes().Len() != 3 {
 			t.Errorf("record %d: attributes %v", k, lr.Attributes().AsRaw())
 		}
 	}
@@ -88,7 +129,7 @@ func TestNoSpansSendNothing(t *testing.T) {
 
 func TestInputIsNotChanged(t *testing.T) {
 	td := traces()
-	logs := Convert(td, "")
+	logs := Convert(td, &Config{})
 	logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().PutStr("gen_ai.input.messages", "x")
 	if v, _ := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().Get("gen_ai.input.messages"); v.Str() != "hello" {
 		t.Fatalf("the span changed with its record: %q", v.Str())

@@ -109,9 +109,9 @@ def overflow_marker(bound: Bound) -> str:
 
 def _required(metric: Metric, when: str) -> set[str]:
     """Labels the condition requires present (a top-level `key != nil`): without a default, the
-    connector skips a record lacking one by a map lookup, before it hashes the labels and runs
-    the condition (~2 µs per definition and span). Where the key is present the label is its
-    value either way, so the series are the same."""
+    connector skips a record lacking one by a map lookup, before it builds a context, hashes the
+    labels and runs the condition. Where the key is present the label is its value either way,
+    so the series are the same."""
     if " or " in when:
         return set()
     ctx = "span" if metric.signal == "spans" else "log"

@@ -29,11 +29,13 @@ def cost_usd(price: Price, input_tokens: int, output_tokens: int, cached_tokens:
 
 
 def _set_cost(price: Price, match: str) -> str:
+    """`match` first: it reads the small cache, where `cost == nil` scans every attribute of the
+    span for a key it lacks (~0.5 µs per priced model on a span of 20 attributes)."""
     cost = attr("span", k.COST)
     formula = (f'((span.cache["in"] - span.cache["cached"]) * {number(price.input)} + '
                f'span.cache["cached"] * {number(price.cached_input)} + '
                f'span.cache["out"] * {number(price.output)}) / 1000000.0')
-    return f"set({cost}, {formula}) where {cost} == nil and {match}"
+    return f"set({cost}, {formula}) where {match} and {cost} == nil"
 
 
 def statements(settings: Settings) -> list[str]:

@@ -107,6 +107,18 @@ def overflow_marker(bound: Bound) -> str:
     return f"llmobs.overflow.{bound.setting}"
 
 
+def _required(metric: Metric, when: str) -> set[str]:
+    """Labels the condition requires present (a top-level `key != nil`): without a default, the
+    connector skips a record lacking one by a map lookup, before it builds a context, hashes the
+    labels and runs the condition. Where the key is present the label is its value either way,
+    so the series are the same."""
+    if " or " in when:
+        return set()
+    ctx = "span" if metric.signal == "spans" else "log"
+    conjuncts = set(when.split(" and "))
+    return {key for key in metric.labels if f"{attr(ctx, key)} != nil" in conjuncts}
+
+
 def _definition(metric: Metric, rule: dict) -> dict:
     out: dict = {
         "name": metric.name,
@@ -116,7 +128,9 @@ def _definition(metric: Metric, rule: dict) -> dict:
         "include_resource_attributes": [{"key": key, "default_value": "unknown"} for key in RESOURCE_LABELS],
     }
     if metric.labels:
-        out["attributes"] = [{"key": key, "default_value": DEFAULTS.get(key, "unknown")} for key in metric.labels]
+        required = _required(metric, rule["when"])
+        out["attributes"] = [{"key": key} if key in required else {"key": key, "default_value": DEFAULTS.get(key, "unknown")}
+                             for key in metric.labels]
     if metric.kind == "counter":
         out["sum"] = {"value": rule["value"], "monotonic": True}
     else:
@@ -173,20 +187,25 @@ def _bound_group(ctx: str, bound: Bound, settings: Settings) -> dict:
     return {"context": ctx, "conditions": [condition], "statements": statements}
 
 
+# The priced model, as cost has it: the response model when present, else the request model.
+# Read once into the group's cache: one lookup in a small map per priced model instead of two
+# or three in the span's attributes.
+MODEL = 'span.cache["model"]'
+
+
 def _model_is(model: str, pattern: str | None) -> str:
-    """The priced model: the response model when present, else the request model (as cost)."""
-    resp, req = attr("span", k.RESPONSE_MODEL), attr("span", k.REQUEST_MODEL)
-    test = (lambda v: f"{v} == {lit(model)}") if pattern is None else (
-        lambda v: f"IsMatch({v}, {lit('^(?:' + pattern + ')$')})")
-    return f"({test(resp)} or ({resp} == nil and {test(req)}))"
+    return f"{MODEL} == {lit(model)}" if pattern is None else f"IsMatch({MODEL}, {lit('^(?:' + pattern + ')$')})"
 
 
 def _span_groups(settings: Settings) -> list[dict]:
     outcome, window = attr("span", k.OUTCOME), attr("span", k.CONTEXT_WINDOW)
+    resp, req = attr("span", k.RESPONSE_MODEL), attr("span", k.REQUEST_MODEL)
     windows = [f"set({window}, {p.context_window}) where {_model_is(p.model, None)}"
                for p in settings.pricing.models if p.context_window]
     windows += [f"set({window}, {p.context_window}) where {window} == nil and {_model_is(p.model, p.pattern)}"
                 for p in settings.pricing.models if p.context_window and p.pattern]
+    if windows:
+        windows = [f"set({MODEL}, {req})", f"set({MODEL}, {resp}) where {resp} != nil"] + windows
     buckets = [f"set({attr('span', label)}, Substring(SHA256(String({attr('span', key)})), 0, 3)) "
                f"where {attr('span', key)} != nil" for key, label in ((k.USER_ID, k.USER_BUCKET),
                                                                      (k.CONVERSATION_ID, k.SESSION_BUCKET))]

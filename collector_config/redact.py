@@ -374,6 +374,37 @@ def _gate_flags(ctx: str, text: str, gates: dict[str, str], flag: dict[str, str]
     return out
 
 
+# Contexts whose key rewrite is also gated on the key list itself (long key lists: spans, logs).
+KEY_GATED = ("span", "log")
+BACKSLASH = r"\\"
+
+
+def _key_flag(ctx: str, keys: str, hit: str, nested: str, gates: dict[str, str], flag: dict[str, str],
+              by_key: bool) -> list[str]:
+    """`keys` := the key rewrite must run. It changes a key only where a detector matches it, and
+    then one of that detector's gates matches the key (gates are necessary on any string) and,
+    the key being in the record's text, the text: so besides a key list that is not PLAIN_KEYS,
+    a gate whose flag is set must match the key list. That holds where each key is in the JSON
+    key list as it is (no backslash: JSON escapes every character that would change) and in
+    the text (not flattened since; the keys the content policy added since, a content key and a
+    fixed suffix, match no detector: tests/test_redaction_cost.py). A telemetrygen span, whose
+    IPv4 value passed its gate, then skips PLAIN_KEYS (~30 µs on 20 keys) for one literal-led
+    match of that gate on its key list."""
+    targets = [(attrs(ctx), None)] + ([("log.body", "IsMap(log.body)")] if ctx == "log" else [])
+    out, tests = [], []
+    for n, (target, only) in enumerate(targets):
+        key_list = f'{ctx}.cache["key_list{n or ""}"]'
+        if not by_key:
+            tests.append(f"{only + ' and ' if only else ''}not IsMatch(String(Keys({target})), {lit(PLAIN_KEYS)})")
+            continue
+        out.append(f"set({key_list}, String(Keys({target}))){_where(f'{hit} == true', only)}")
+        in_keys = " or ".join([f"{nested} == true", f"IsMatch({key_list}, {lit(BACKSLASH)})"]
+                              + [f"({flag[g]} == true and IsMatch({key_list}, {lit(g)}))" for g in gates])
+        tests.append(f"{only + ' and ' if only else ''}({in_keys}) and not IsMatch({key_list}, {lit(PLAIN_KEYS)})")
+    tests = [f"({t})" if len(tests) > 1 else t for t in tests]
+    return out + [f"set({keys}, true) where {hit} == true and (" + " or ".join(tests) + ")"]
+
+
 def _detect(ctx: str, settings: Settings) -> list[str]:
     """Each detector's gates are checked once on the record's text; a detector runs only
     where one of its gates matched, so a clean record pays a few cheap scans instead of a
@@ -399,15 +430,12 @@ def _detect(ctx: str, settings: Settings) -> list[str]:
     out.append(f"flatten({attrs(ctx)}) where {nested} == true")
     if ctx == "log":
         out.append(f"flatten(log.body) where {nested} == true and IsMap(log.body)")
-    key_lists = [f"not IsMatch(String(Keys({attrs(ctx)})), {lit(PLAIN_KEYS)})"]
-    if ctx == "log":
-        key_lists.append(f"(IsMap(log.body) and not IsMatch(String(Keys(log.body)), {lit(PLAIN_KEYS)}))")
-    out.append(f"set({keys}, true) where {hit} == true and (" + " or ".join(key_lists) + ")")
+    always = not all(gated(d) for d in found)   # an anchored custom pattern runs on every record
+    out += _key_flag(ctx, keys, hit, nested, gates, flag, by_key=ctx in KEY_GATED and not always)
 
     def when(d: Detector) -> str | None:
         return "(" + " or ".join(f"{flag[g]} == true" for g in d.checks) + ")" if gated(d) else None
 
-    always = not all(gated(d) for d in found)   # an anchored custom pattern runs on every record
     park, restore = _park(ctx, None if always else f"{hit} == true")
     out += park + [line for d in found for line in _replace(ctx, d, when(d))] + restore
     # A key is cut at its first match: detectors overlap (a key name, then a PEM block), and one

@@ -116,3 +116,31 @@ def test_other_content_gates_are_necessary():
         assert re.fullmatch(redact.content_key_regex(), key)
         text = gateway_text({"a": 1, key: "x", "z": "y"})
         assert any(re.search(g, text) for g in gates), (key, text)
+
+
+def test_keys_the_content_policy_adds_pass_the_key_gate():
+    """The key rewrite runs where a gate whose flag the record's text set also matches the key
+    list (redact._key_flag). The keys added after the text was built are the content policy's: a
+    content key (or a flattened item of one, any index) with a fixed suffix, and the body's
+    hashes. Wherever a detector matches one, a gate of it matches the text (which holds the key
+    without the suffix) and the key list (which holds it with)."""
+    import telemetry.keys as k
+    rnd = random.Random(11)
+    digits = lambda: str(rnd.randint(0, 10 ** rnd.randint(1, 20)))  # noqa: E731
+    added = [("llmobs.body.sha256", "llmobs.body.sha256"), ("llmobs.body.length", "llmobs.body.length")]
+    added += [(f"llmobs.body.{field}.sha256",) * 2 for field in redact.BODY_FIELDS]
+    for key in redact.CONTENT_KEYS:
+        for field in k.CONTENT_FIELDS:
+            for _ in range(8):
+                for item in (key, f"{key}.{digits()}.{field}", f"{key}.{digits()}.{field}.{digits()}"):
+                    assert re.fullmatch(redact.content_key_regex(), item)
+                    added += [(item, item + suffix) for suffix in (".length", ".sha256", ".preview")]
+    matched = 0
+    for item, key in added:
+        text = gateway_text({"a": 1, item: "x"})
+        key_list = json.dumps(["a", key], separators=(",", ":"))
+        for d in DETECTORS:
+            if _search(d.regex, key):
+                matched += 1
+                assert any(_search(g, text) and _search(g, key_list) for g in d.checks), (d.name, key)
+    assert matched, "no added key exercises a detector"

@@ -30,9 +30,13 @@ def _arg(name: str) -> str:
     return next(v.split("=", 1)[1] for op, v in _instructions() if op == "ARG" and v.startswith(name + "="))
 
 
+LOCAL = ["./llmredactprocessor", "./spanlogsconnector"]   # in manifest order
+
+
 @pytest.mark.skipif(shutil.which("go") is None, reason="needs Go (scripts/setup.sh builds the collector with it)")
-def test_spanlogs_connector_go_tests_pass():
-    result = subprocess.run(["go", "test", "-count=1", "./..."], cwd=DIST / "spanlogsconnector", capture_output=True,
+@pytest.mark.parametrize("component", LOCAL)
+def test_local_component_go_tests_pass(component):
+    result = subprocess.run(["go", "test", "-count=1", "./..."], cwd=DIST / component, capture_output=True,
                             text=True, timeout=600, env={**os.environ, "GOFLAGS": "-mod=mod"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok" in result.stdout
@@ -41,7 +45,7 @@ def test_spanlogs_connector_go_tests_pass():
 def test_every_local_component_is_in_the_image_and_the_cache_key():
     local = [entry["path"] for kind in ("receivers", "processors", "exporters", "connectors", "extensions")
              for entry in MANIFEST.get(kind, []) if "path" in entry]
-    assert local == ["./spanlogsconnector"]
+    assert local == LOCAL
     copied = [v.split()[0] for op, v in _instructions() if op == "COPY" and "--from" not in v]
     for path in local:
         assert path.removeprefix("./") + "/" in copied, copied
@@ -55,10 +59,11 @@ def test_image_pins_follow_the_versions_file():
     assert _arg("GO_IMAGE") == VERSIONS["tools"]["go_image"]
     tag = VERSIONS["tools"]["go_image"].split(":", 1)[1]
     assert re.match(r"^1\.[0-9]+\.[0-9]+-", tag), tag   # a patch release, never a moving tag
-    go_mod = (DIST / "spanlogsconnector" / "go.mod").read_text()
-    needed = re.search(r"^go ([0-9.]+)$", go_mod, re.M).group(1)
     as_tuple = lambda v: tuple(int(x) for x in v.split("."))   # noqa: E731
-    assert as_tuple(tag.split("-")[0]) >= as_tuple(needed)
+    for component in LOCAL:
+        go_mod = (DIST / component / "go.mod").read_text()
+        needed = re.search(r"^go ([0-9.]+)$", go_mod, re.M).group(1)
+        assert as_tuple(tag.split("-")[0]) >= as_tuple(needed), component
 
 
 def test_image_runs_the_binary_the_targets_expect_as_a_non_root_user():

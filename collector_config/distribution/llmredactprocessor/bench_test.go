@@ -1,0 +1,50 @@
+package llmredactprocessor
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// BenchmarkSpan runs the detectors of a rendered config (LLMREDACT_CONFIG, JSON of
+// redact.native()) on a telemetrygen-like span: go test -bench Span (scripts/bench measures the gateway).
+func BenchmarkSpan(b *testing.B) {
+	path := os.Getenv("LLMREDACT_CONFIG")
+	if path == "" {
+		b.Skip("LLMREDACT_CONFIG not set")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cfg Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		b.Fatal(err)
+	}
+	r := newRedactor(&cfg)
+	td := ptrace.NewTraces()
+	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	span.SetName("okey-dokey-0")
+	a := span.Attributes()
+	for k, v := range map[string]string{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+		"gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+		"gen_ai.request.temperature": "0.2", "gen_ai.response.finish_reasons": "stop",
+		"gen_ai.response.id": "chatcmpl-8f3a2c1d9e", "llmobs.tenant": "acme", "llmobs.feature": "chat",
+		"llmobs.prompt.version": "support-v12", "user.id": "u-48213", "gen_ai.conversation.id": "c-9912",
+		"server.address": "api.openai.com", "llmobs.request.id": "r-5521", "network.peer.address": "1.2.3.4",
+		"peer.service":                  "telemetrygen-server",
+		"gen_ai.input.messages.length":  "How do I reset the router in the living room?",
+		"gen_ai.output.messages.length": "Hold the reset button for ten seconds, then wait for the light to turn green."} {
+		a.PutStr(k, v)
+	}
+	a.PutInt("gen_ai.usage.input_tokens", 812)
+	a.PutInt("gen_ai.usage.output_tokens", 164)
+	a.PutInt("server.port", 443)
+	s := &scan{r: r}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.record(s, span.Attributes(), nil, text{span.Name, span.SetName})
+	}
+}

@@ -1,0 +1,173 @@
+package llmredactprocessor
+
+import (
+	"regexp/syntax"
+	"unicode"
+)
+
+// A gate's first few characters, as byte sets, give a cheaper necessary condition than the
+// gate itself: each pair of neighbours must occur as two adjacent bytes of the text. One
+// pass over the text marks every adjacent byte pair it holds (a 64 Ki-bit table); a gate
+// whose pairs are not all marked cannot match, and its regexp (which steps from one
+// occurrence of its first byte to the next, slow where that byte is common) does not run.
+
+type byteSet [4]uint64
+
+func (s *byteSet) add(b byte)      { s[b>>6] |= 1 << (b & 63) }
+func (s *byteSet) has(b byte) bool { return s[b>>6]&(1<<(b&63)) != 0 }
+
+type pairs struct {
+	bits  [1 << 10]uint64
+	ascii bool // the text has no byte above 0x7f
+}
+
+func (p *pairs) fill(text []byte, lower bool) {
+	p.bits, p.ascii = [1 << 10]uint64{}, true
+	for i := 0; i < len(text); i++ {
+		if text[i] > unicode.MaxASCII {
+			p.ascii = false
+		}
+		if i+1 < len(text) {
+			a, b := text[i], text[i+1]
+			p.mark(a, b)
+			if lower {
+				p.mark(lowerASCII(a), lowerASCII(b))
+			}
+		}
+	}
+}
+
+func (p *pairs) mark(a, b byte) {
+	i := uint32(a)<<8 | uint32(b)
+	p.bits[i>>6] |= 1 << (i & 63)
+}
+
+// pairCheck: some byte of first followed by some byte of next.
+type pairCheck struct {
+	first []byte
+	next  byteSet
+}
+
+func (p *pairs) any(c *pairCheck) bool {
+	for _, a := range c.first {
+		for w, word := range c.next {
+			i := uint32(a)<<8 | uint32(w)<<6
+			if p.bits[i>>6]&word != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checks of a gate: one per pair of neighbouring leading positions.
+func checks(re string) []pairCheck {
+	lead := leading(re)
+	var out []pairCheck
+	for i := 0; i+1 < len(lead); i++ {
+		c := pairCheck{next: lead[i+1]}
+		for b := 0; b < 256; b++ {
+			if lead[i].has(byte(b)) {
+				c.first = append(c.first, byte(b))
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+// leading returns the byte sets of the first characters every match of re starts with, as
+// far as they are certain and ASCII (a non-ASCII or case-folded s/k, which Unicode folds with
+// other runes, ends them).
+func leading(re string) []byteSet {
+	parsed, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	out, _ := positions(parsed.Simplify(), nil)
+	return out
+}
+
+// positions appends re's certain leading positions; more is false where what follows is unknown.
+func positions(re *syntax.Regexp, out []byteSet) (_ []byteSet, more bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			set, ok := runeSet(r, re.Flags&syntax.FoldCase != 0)
+			if !ok {
+				return out, false
+			}
+			out = append(out, set)
+		}
+		return out, true
+	case syntax.OpCharClass:
+		var set byteSet
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1] > unicode.MaxASCII {
+				return out, false
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				set.add(byte(r))
+			}
+		}
+		return append(out, set), true
+	case syntax.OpCapture:
+		return positions(re.Sub[0], out)
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			var ok bool
+			if out, ok = positions(sub, out); !ok {
+				return out, false
+			}
+		}
+		return out, true
+	case syntax.OpPlus:
+		out, _ = positions(re.Sub[0], out)
+		return out, false
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			out, _ = positions(re.Sub[0], out)
+		}
+		return out, false
+	case syntax.OpAlternate:
+		// Only the first position: the union of the alternatives' first sets.
+		var set byteSet
+		for _, sub := range re.Sub {
+			first, _ := positions(sub, nil)
+			if len(first) == 0 {
+				return out, false
+			}
+			for w := range set {
+				set[w] |= first[0][w]
+			}
+		}
+		return append(out, set), false
+	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return out, true
+	}
+	return out, false
+}
+
+func runeSet(r rune, fold bool) (byteSet, bool) {
+	var set byteSet
+	if r > unicode.MaxASCII {
+		return set, false
+	}
+	set.add(byte(r))
+	if fold {
+		l := unicode.ToLower(r)
+		if l == 's' || l == 'k' { // folded with U+017F and U+212A
+			return set, false
+		}
+		set.add(byte(l))
+		set.add(byte(unicode.ToUpper(r)))
+	}
+	return set, true
+}

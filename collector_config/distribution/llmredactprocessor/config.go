@@ -1,0 +1,62 @@
+package llmredactprocessor // import "github.com/llm-observability-stack/otelcol-llmobs/llmredactprocessor"
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// Gate is a cheap necessary condition of a detector (RE2), checked once on the text of all of
+// a record's strings before the detector runs on any of them.
+type Gate struct {
+	Regex string `mapstructure:"regex"`
+	// Lower: Regex is the case-sensitive body of a (?i) gate, checked on the lowercased text.
+	// Go's regexp skips to a literal prefix, and a (?i) pattern has none.
+	Lower bool `mapstructure:"lower"`
+}
+
+// Detector rewrites every match of Regex in a string by Replacement (Go's regexp expansion:
+// ${1} keeps a group).
+type Detector struct {
+	Name        string `mapstructure:"name"`
+	Regex       string `mapstructure:"regex"`
+	Replacement string `mapstructure:"replacement"`
+	// Gates: empty means the detector runs on every string.
+	Gates []Gate `mapstructure:"gates"`
+}
+
+// Config of the processor. The gateway renders it from telemetry/detectors.py.
+type Config struct {
+	// DecodeBytes turns every bytes value into UTF-8 text (each invalid byte as U+FFFD), so
+	// the content policy and the detectors see it as a string.
+	DecodeBytes bool `mapstructure:"decode_bytes"`
+	// Detectors run in this order on every string value, key and free-text field.
+	Detectors []Detector `mapstructure:"detectors"`
+	// KeyReplacement: a key a detector matches is cut at the first match and this appended.
+	KeyReplacement string `mapstructure:"key_replacement"`
+	// FlagAttribute is set to true on a span or log record a detector changed (empty: none).
+	FlagAttribute string `mapstructure:"flag_attribute"`
+	// DropLinks removes span links and counts them in dropped_links_count.
+	DropLinks bool `mapstructure:"drop_links"`
+}
+
+// Validate compiles every pattern, so a bad one fails at start-up, naming the detector.
+func (c *Config) Validate() error {
+	if len(c.Detectors) > 0 && c.KeyReplacement == "" {
+		return errors.New("key_replacement is required with detectors")
+	}
+	for _, d := range c.Detectors {
+		if d.Name == "" {
+			return errors.New("every detector needs a name")
+		}
+		if _, err := regexp.Compile(d.Regex); err != nil {
+			return fmt.Errorf("detector %q: regex: %w", d.Name, err)
+		}
+		for _, g := range d.Gates {
+			if _, err := regexp.Compile(g.Regex); err != nil {
+				return fmt.Errorf("detector %q: gate %q: %w", d.Name, g.Regex, err)
+			}
+		}
+	}
+	return nil
+}

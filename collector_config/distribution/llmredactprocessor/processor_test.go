@@ -1,0 +1,310 @@
+package llmredactprocessor
+
+import (
+	"context"
+	"regexp"
+	"testing"
+
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+)
+
+func testConfig() *Config {
+	return &Config{
+		KeyReplacement: "[REDACTED:key]",
+		FlagAttribute:  "llmobs.redacted",
+		Detectors: []Detector{
+			{Name: "sk_key", Regex: `\bsk-[A-Za-z0-9_-]{20,}`, Replacement: "[REDACTED:sk_key]",
+				Gates: []Gate{{Regex: `sk-[A-Za-z0-9_-]{20}`}}},
+			{Name: "bearer_token", Regex: `(?i)\b(bearer)\s+[A-Za-z0-9._~+/-]{8,}=*`, Replacement: "${1} [REDACTED:bearer_token]",
+				Gates: []Gate{{Regex: `bearer\s`, Lower: true}}},
+			{Name: "email", Regex: `\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b`,
+				Replacement: "[REDACTED:email]", Gates: []Gate{{Regex: `@[A-Za-z0-9-]+\.`}}},
+			{Name: "ungated", Regex: `^secret-[0-9]+$`, Replacement: "[REDACTED:ungated]"},
+		},
+	}
+}
+
+const key = "sk-abcdefghijklmnopqrstuvwx"
+
+func TestConfigValidate(t *testing.T) {
+	if err := testConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := testConfig()
+	bad.Detectors[0].Gates[0].Regex = "("
+	if err := bad.Validate(); err == nil {
+		t.Fatal("a bad gate must fail validation")
+	}
+	bad = testConfig()
+	bad.KeyReplacement = ""
+	if err := bad.Validate(); err == nil {
+		t.Fatal("detectors without key_replacement must fail validation")
+	}
+}
+
+func runTraces(t *testing.T, cfg *Config, td ptrace.Traces) ptrace.Traces {
+	t.Helper()
+	sink := new(consumertest.TracesSink)
+	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(typ), cfg, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ConsumeTraces(context.Background(), td); err != nil {
+		t.Fatal(err)
+	}
+	return sink.AllTraces()[0]
+}
+
+func TestSpanEveryPosition(t *testing.T) {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("host.note", "mail ops@example.com")
+	span := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	span.SetName("call " + key)
+	span.Status().SetMessage("denied: BEARER abcdefghijk")
+	a := span.Attributes()
+	a.PutStr("plain", "nothing here")
+	a.PutStr("v", "key="+key+" and "+key)
+	a.PutStr("k "+key, "x")
+	a.PutStr("exact", "secret-42")
+	a.PutStr("broken", "a\xffb")
+	nested := a.PutEmptyMap("nested")
+	nested.PutEmptySlice("list").AppendEmpty().SetStr("to ops@example.com")
+	nested.PutStr("inner", "Bearer abcdefghijk")
+	ev := span.Events().AppendEmpty()
+	ev.SetName(key)
+	ev.Attributes().PutStr("e", "ops@example.com")
+	span.Links().AppendEmpty().Attributes().PutStr("l", key)
+
+	out := runTraces(t, testConfig(), td)
+	ors := out.ResourceSpans().At(0)
+	got := ors.ScopeSpans().At(0).Spans().At(0)
+	want := map[string]string{
+		"resource": "mail [REDACTED:email]",
+		"name":     "call [REDACTED:sk_key]",
+		"status":   "denied: BEARER [REDACTED:bearer_token]",
+		"v":        "key=[REDACTED:sk_key] and [REDACTED:sk_key]",
+		"plain":    "nothing here",
+		"exact":    "[REDACTED:ungated]",
+		"broken":   "a\ufffdb",
+		"list":     "to [REDACTED:email]",
+		"inner":    "Bearer [REDACTED:bearer_token]",
+		"event":    "[REDACTED:sk_key]",
+		"event.e":  "[REDACTED:email]",
+		"link.l":   "[REDACTED:sk_key]",
+	}
+	oa := got.Attributes()
+	gotten := map[string]string{
+		"resource": mustStr(t, ors.Resource().Attributes(), "host.note"),
+		"name":     got.Name(), "status": got.Status().Message(),
+		"v": mustStr(t, oa, "v"), "plain": mustStr(t, oa, "plain"), "exact": mustStr(t, oa, "exact"),
+		"broken": mustStr(t, oa, "broken"),
+		"event":  got.Events().At(0).Name(), "event.e": mustStr(t, got.Events().At(0).Attributes(), "e"),
+		"link.l": mustStr(t, got.Links().At(0).Attributes(), "l"),
+	}
+	nm, _ := oa.Get("nested")
+	l, _ := nm.Map().Get("list")
+	gotten["list"] = l.Slice().At(0).Str()
+	gotten["inner"] = mustStr(t, nm.Map(), "inner")
+	for k, w := range want {
+		if gotten[k] != w {
+			t.Errorf("%s: got %q, want %q", k, gotten[k], w)
+		}
+	}
+	if _, ok := oa.Get("k " + key); ok {
+		t.Error("a key holding a secret must be rewritten")
+	}
+	if mustStr(t, oa, "k [REDACTED:key]") != "x" {
+		t.Error("the rewritten key keeps its value")
+	}
+	if f, ok := oa.Get("llmobs.redacted"); !ok || !f.Bool() {
+		t.Error("a redacted span is flagged")
+	}
+}
+
+func mustStr(t *testing.T, m pcommon.Map, k string) string {
+	t.Helper()
+	v, ok := m.Get(k)
+	if !ok {
+		t.Fatalf("no %q in %v", k, m.AsRaw())
+	}
+	return v.Str()
+}
+
+func TestCleanSpanIsUntouchedAndUnflagged(t *testing.T) {
+	td := ptrace.NewTraces()
+	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	span.SetName("chat gpt-4o")
+	span.Attributes().PutStr("gen_ai.request.model", "gpt-4o")
+	span.Attributes().PutInt("gen_ai.usage.input_tokens", 812)
+	span.Links().AppendEmpty()
+	before := span.Attributes().AsRaw()
+	out := runTraces(t, testConfig(), td).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	if len(out.Attributes().AsRaw()) != len(before) || mustStr(t, out.Attributes(), "gen_ai.request.model") != "gpt-4o" {
+		t.Errorf("clean span changed: %v", out.Attributes().AsRaw())
+	}
+	if out.Links().Len() != 1 {
+		t.Error("links stay without drop_links")
+	}
+}
+
+func TestGateFoldsLongS(t *testing.T) {
+	// (?i)bearer matches "bearer" with U+017F for s? No: there is no s in bearer. Use a gate
+	// with an s: the lowered text keeps U+017F, so the gate must count as passed.
+	cfg := &Config{KeyReplacement: "[REDACTED:key]", Detectors: []Detector{{
+		Name: "pass", Regex: `(?i)\bpass=[a-z]+`, Replacement: "[REDACTED:pass]", Gates: []Gate{{Regex: `pass=`, Lower: true}}}}}
+	td := ptrace.NewTraces()
+	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	span.Attributes().PutStr("a", "pa\u017fs=hunter")
+	out := runTraces(t, cfg, td).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	if got := mustStr(t, out.Attributes(), "a"); got != "[REDACTED:pass]" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestDropLinksAndDecodeBytes(t *testing.T) {
+	cfg := &Config{DecodeBytes: true, DropLinks: true}
+	td := ptrace.NewTraces()
+	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	span.SetDroppedLinksCount(2)
+	span.Links().AppendEmpty()
+	span.Links().AppendEmpty()
+	span.Attributes().PutEmptyBytes("b").FromRaw([]byte("hi\xff"))
+	span.Attributes().PutEmptySlice("s").AppendEmpty().SetEmptyBytes().FromRaw([]byte("deep"))
+	out := runTraces(t, cfg, td).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	if out.Links().Len() != 0 || out.DroppedLinksCount() != 4 {
+		t.Errorf("links %d, dropped %d", out.Links().Len(), out.DroppedLinksCount())
+	}
+	if got := mustStr(t, out.Attributes(), "b"); got != "hi\ufffd" {
+		t.Errorf("bytes: %q", got)
+	}
+	s, _ := out.Attributes().Get("s")
+	if s.Slice().At(0).Str() != "deep" {
+		t.Error("nested bytes decoded too")
+	}
+}
+
+func TestLogsBodyAndMetrics(t *testing.T) {
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	body := lr.Body().SetEmptyMap()
+	body.PutStr("content", "write to ops@example.com")
+	body.PutStr("k "+key, "v")
+	sink := new(consumertest.LogsSink)
+	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(typ), testConfig(), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ConsumeLogs(context.Background(), ld); err != nil {
+		t.Fatal(err)
+	}
+	olr := sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	if got := mustStr(t, olr.Body().Map(), "content"); got != "write to [REDACTED:email]" {
+		t.Errorf("body: %q", got)
+	}
+	if _, ok := olr.Body().Map().Get("k [REDACTED:key]"); !ok {
+		t.Error("a body key holding a secret is rewritten")
+	}
+	if f, ok := olr.Attributes().Get("llmobs.redacted"); !ok || !f.Bool() {
+		t.Error("a redacted log record is flagged")
+	}
+
+	md := pmetric.NewMetrics()
+	g := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetEmptyGauge()
+	dp := g.DataPoints().AppendEmpty()
+	dp.Attributes().PutStr("who", "ops@example.com")
+	dp.Exemplars().AppendEmpty().FilteredAttributes().PutStr("k", key)
+	msink := new(consumertest.MetricsSink)
+	mp, err := NewFactory().CreateMetrics(context.Background(), processortest.NewNopSettings(typ), testConfig(), msink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mp.ConsumeMetrics(context.Background(), md); err != nil {
+		t.Fatal(err)
+	}
+	odp := msink.AllMetrics()[0].ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Gauge().DataPoints().At(0)
+	if mustStr(t, odp.Attributes(), "who") != "[REDACTED:email]" || mustStr(t, odp.Exemplars().At(0).FilteredAttributes(), "k") != "[REDACTED:sk_key]" {
+		t.Errorf("metrics: %v %v", odp.Attributes().AsRaw(), odp.Exemplars().At(0).FilteredAttributes().AsRaw())
+	}
+	if _, ok := odp.Attributes().Get("llmobs.redacted"); ok {
+		t.Error("data points are not flagged")
+	}
+}
+
+func TestLeadingPositions(t *testing.T) {
+	digits := "0123456789"
+	for _, c := range []struct {
+		re   string
+		want []string // the bytes of each leading position
+	}{
+		{`\.[0-9]{1,3}\.[0-9]`, []string{".", digits}},
+		{`sk-[a-c]{2}`, []string{"s", "k", "-", "abc", "abc"}},
+		{`\bsk-ant`, []string{"s", "k", "-", "a", "n", "t"}},
+		{`A(?:KIA|SIA)x`, []string{"A", "KS"}},
+		{`(?i)ab`, []string{"Aa", "Bb"}},
+		{`(?i)as`, []string{"Aa"}}, // s folds with U+017F: no byte set
+		{`x[^a]`, []string{"x"}},   // a negated class holds non-ASCII runes
+		{`ab?c`, []string{"a"}},
+		{`é`, nil},
+	} {
+		got := leading(c.re)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: %d positions, want %d", c.re, len(got), len(c.want))
+			continue
+		}
+		for i, set := range got {
+			var members []byte
+			for b := 0; b < 256; b++ {
+				if set.has(byte(b)) {
+					members = append(members, byte(b))
+				}
+			}
+			if string(members) != sortString(c.want[i]) {
+				t.Errorf("%s: position %d is %q, want %q", c.re, i, members, c.want[i])
+			}
+		}
+	}
+}
+
+func sortString(s string) string {
+	b := []byte(s)
+	for i := range b {
+		for j := i + 1; j < len(b); j++ {
+			if b[j] < b[i] {
+				b[i], b[j] = b[j], b[i]
+			}
+		}
+	}
+	return string(b)
+}
+
+// The pair check never rejects a text a gate matches.
+func TestPairChecksAreNecessary(t *testing.T) {
+	gates := []string{`\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]`, `sk-[A-Za-z0-9_-]{20}`, `-[0-9]{2}-[0-9]{4}`,
+		`A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}`, `@[A-Za-z0-9-]+\.`, ` [2-9][0-9]{2}[ .-][0-9]{4}`}
+	texts := []string{"ip 10.0.0.1 ok", "key sk-abcdefghijklmnopqrstuvwxyz", "ssn 123-45-6789", "AKIAABCDEFGHIJKLMNOP",
+		"mail a@b.co", "call 555 555-1234", "none of them"}
+	for _, g := range gates {
+		re := regexp.MustCompile(g)
+		cs := checks(g)
+		for _, text := range texts {
+			var p pairs
+			p.fill([]byte(text), false)
+			all := true
+			for i := range cs {
+				all = all && p.any(&cs[i])
+			}
+			if re.MatchString(text) && !all {
+				t.Errorf("gate %s matches %q but its pairs were rejected", g, text)
+			}
+			if text == "none of them" && all {
+				t.Errorf("gate %s: pairs pass a text without them", g)
+			}
+		}
+	}
+}

@@ -108,7 +108,7 @@ def _pipeline(receivers, processors, exporters_):
 
 def _retained(settings: Settings, signal: str, processors: dict) -> list[str]:
     """The redaction steps of the gateway's own pipeline: redaction, then the never-retain policy."""
-    steps = [f"transform/redact_{signal}"]
+    steps = redact.stage_names(f"transform/redact_{signal}", signal, settings)
     if signal == "logs" and settings.content.never_retain.tenants and settings.content.mode == "preview":
         processors["transform/retain_pre_logs"] = policy.pre_logs(settings)
         steps.insert(0, "transform/retain_pre_logs")
@@ -145,7 +145,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     if front:
         for signal in ("traces", "logs", "metrics"):
             processors[f"transform/normalize_{signal}"] = normalize.processor(signal)
-            processors[f"transform/redact_{signal}"] = redact.processor(signal, settings)
+            processors.update(redact.stage(f"transform/redact_{signal}", signal, settings))
         processors["transform/bound_logs"] = metrics.bound_processor("logs", settings)
         connectors["forward/logs"] = {}
         redact_logs = _retained(settings, "logs", processors)
@@ -155,7 +155,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
             pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs"], ["forward/logs_in"])
             pipelines["logs/main"] = _pipeline(["forward/logs_in"], redact_logs, ["forward/logs"])
             processors.update(debug.processors(settings))
-            pipelines["logs/debug"] = _pipeline(["forward/logs_in"], debug.PIPELINE, [debug.exporter_name(logs_file)])
+            pipelines["logs/debug"] = _pipeline(["forward/logs_in"], debug.steps(settings), [debug.exporter_name(logs_file)])
             extra_exporters[debug.exporter_name(logs_file)] = debug.exporter(
                 settings, exporters.endpoints(settings)["logs"], logs_file)
         else:
@@ -163,7 +163,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["file/logs" if logs_file else "otlp_http/logs"])
         pipelines["logs/derive"] = _pipeline(["forward/logs"], ["transform/bound_logs"], ["signal_to_metrics"])
         processors["transform/bound_metrics"] = metrics.app_metrics_processor(settings)
-        pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics", "transform/redact_metrics",
+        pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics",
+                                                    *redact.stage_names("transform/redact_metrics", "metrics", settings),
                                                     "transform/bound_metrics",
                                                     "delta_to_cumulative", "batch"], ["prometheus_remote_write"])
     # Forwarders and the debug store's span records fork off the normalized spans, before the

@@ -94,7 +94,7 @@ def build_spans(settings: Settings, receiver: str, processors: dict, connectors:
     pipelines["traces/debug_spans"] = pipeline([receiver], ["filter/debug_spans"], [SPAN_CONNECTOR])
     pipelines["traces/debug_span_events"] = pipeline([receiver], ["filter/debug_span_events"], [EVENTS_CONNECTOR])
     pipelines["logs/debug_spans"] = pipeline([SPAN_CONNECTOR, EVENTS_CONNECTOR],
-                                             [p for p in PIPELINE if p != "filter/debug"], [exporter])
+                                             [p for p in steps(settings) if p != "filter/debug"], [exporter])
 
 
 def processors(settings: Settings) -> dict:
@@ -105,7 +105,7 @@ def processors(settings: Settings) -> dict:
         "probabilistic_sampler/debug": {"mode": "hash_seed", "hash_seed": HASH_SEED, "attribute_source": "traceID",
                                         "sampling_percentage": round(settings.debug.sample_rate * 100, 6),
                                         "fail_closed": True},
-        "transform/redact_logs_debug": redact.processor("logs", settings, keep_content=True),
+        **redact.stage(REDACT, "logs", settings, keep_content=True),
         "transform/debug_preview": {"error_mode": "ignore", "log_statements": [
             {"context": "log", "statements": [
                 f"set(log.body, Substring(log.body, 0, {n})) where IsString(log.body) and Len(log.body) > {n}",
@@ -118,8 +118,14 @@ def processors(settings: Settings) -> dict:
     }
 
 
-PIPELINE = ["filter/debug", "probabilistic_sampler/debug", "transform/redact_logs_debug", "transform/debug_preview",
-            "batch"]
+REDACT = "transform/redact_logs_debug"
+
+
+def steps(settings: Settings) -> list[str]:
+    """The debug store's logs pipeline: select, sample, redact (every detector, no content
+    policy), cut."""
+    return ["filter/debug", "probabilistic_sampler/debug",
+            *redact.stage_names(REDACT, "logs", settings, keep_content=True), "transform/debug_preview", "batch"]
 
 
 def exporter_name(logs_file: str | None) -> str:

@@ -73,9 +73,10 @@ def build(settings: Settings, processors: dict, pipelines: dict, exporters: dict
                                                          "trace_conditions": [tenant_in("span", tenants)]}
             steps.append(f"filter/forward_{fwd.name}")
         name = redaction_name(settings, fwd.content, fwd.preview_chars)
+        own = content_settings(settings, fwd.content, fwd.preview_chars)
         if name not in processors:
-            processors[name] = redact.processor("traces", content_settings(settings, fwd.content, fwd.preview_chars))
-        steps.append(name)
+            processors.update(redact.stage(name, "traces", own))
+        steps += redact.stage_names(name, "traces", own)
         if policy.needed(settings, fwd.content):
             retain = f"transform/retain_traces_{fwd.content}"
             processors.setdefault(retain, policy.processor("traces", settings, fwd.content))

@@ -553,3 +553,85 @@ def processor(signal: str, settings: Settings, keep_content: bool = False) -> di
         groups.append({"context": ctx, "statements": statements})
     key = {"traces": "trace_statements", "logs": "log_statements", "metrics": "metric_statements"}[signal]
     return {"error_mode": "ignore", key: groups}
+
+
+# redaction.engine native: the detectors (and the bytes, UTF-8 and span-link steps) run in the
+# project's llmredact processor; the content policy, the preview cut and the guard stay OTTL, in
+# two transform processors around it (the content policy hashes what the app sent, first).
+def _native_gate(gate: str) -> dict:
+    body = lowered(gate)
+    return {"regex": body, "lower": True} if body is not None else {"regex": gate}
+
+
+def native(settings: Settings, decode: bool, detect: bool, drop_links: bool = False) -> dict:
+    """The llmredact processor's config: the same detectors, in the same order, with the same gates."""
+    out: dict = {"decode_bytes": decode}
+    if detect:
+        out["detectors"] = [{"name": d.name, "regex": d.regex, "replacement": d.replacement,
+                             "gates": [_native_gate(g) for g in d.checks] if gated(d) else []}
+                            for d in detectors(settings)]
+        out.update(key_replacement=TAG.format("key"), flag_attribute=k.REDACTED)
+    if drop_links:
+        out["drop_links"] = True
+    return out
+
+
+def _policy_on(signal: str, keep_content: bool) -> bool:
+    return signal != "metrics" and not keep_content
+
+
+def stage_names(name: str, signal: str, settings: Settings, keep_content: bool = False) -> list[str]:
+    """The processors, in pipeline order, that redact `signal` where one `name` does with OTTL."""
+    if settings.redaction.engine != "native":
+        return [name]
+    base = "llmredact/" + name.split("/", 1)[1]
+    if not _policy_on(signal, keep_content):
+        return [base]
+    return [f"{base}_decode", name, base] + ([f"{name}_after"] if _after_groups(signal, settings) else [])
+
+
+def stage(name: str, signal: str, settings: Settings, keep_content: bool = False) -> dict[str, dict]:
+    """{processor name: config} for stage_names."""
+    names = stage_names(name, signal, settings, keep_content)
+    if len(names) == 1 and names[0] == name:
+        return {name: processor(signal, settings, keep_content)}
+    drop = signal == "traces" and settings.redaction.span_links == "drop"
+    if len(names) == 1:
+        return {names[0]: native(settings, decode=True, detect=True, drop_links=drop)}
+    key = {"traces": "trace_statements", "logs": "log_statements"}[signal]
+    out = {names[0]: native(settings, decode=True, detect=False), name: {"error_mode": "ignore", key: _policy_groups(signal, settings)},
+           names[2]: native(settings, decode=False, detect=True, drop_links=drop)}
+    if len(names) == 4:
+        out[names[3]] = {"error_mode": "ignore", key: _after_groups(signal, settings)}
+    return out
+
+
+_POLICY_CONTEXTS = {"traces": ("resource", "scope", "span", "spanevent"), "logs": ("resource", "scope", "log")}
+
+
+def _policy_groups(signal: str, settings: Settings) -> list[dict]:
+    """The content policy alone. Its gates look for key names, which the attributes' JSON holds
+    as they are: no joined, unescaped text is needed."""
+    groups = []
+    for ctx in _POLICY_CONTEXTS[signal]:
+        statements = [f'set({ctx}.cache["text"], String({attrs(ctx)}))'] if ctx in ("span", "spanevent", "log") else []
+        statements += _content(ctx, settings) + (_log_body(settings) if ctx == "log" else [])
+        if ctx == "spanevent":
+            groups += event_content(settings)
+        groups.append({"context": ctx, "statements": statements})
+    return groups
+
+
+def _after_groups(signal: str, settings: Settings) -> list[dict]:
+    """After the detectors: the preview cut and the guard (which reads the record's text as the
+    detectors left it)."""
+    groups = []
+    for ctx in _POLICY_CONTEXTS[signal]:
+        statements = []
+        if ctx in ("span", "log") and settings.content.guard.enabled:
+            current = 'Concat([String(log.attributes), String(log.body)], " ")' if ctx == "log" else f"String({ctx}.attributes)"
+            statements.append(f"set({NOW.format(ctx)}, {current}) where {_llm_record(ctx)}")
+        statements += _cut_previews(ctx, settings) + _guard(ctx, settings)
+        if statements:
+            groups.append({"context": ctx, "statements": statements})
+    return groups

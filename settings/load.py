@@ -209,6 +209,10 @@ def _check_debug_and_forwarding(data: dict) -> None:
     if debug["enabled"] and _as_hours(data["retention"]["debug_logs"]) < 24:
         raise SettingsError(f"{_key(['retention', 'debug_logs'])}: {data['retention']['debug_logs']!r} is below "
                             "24h, the shortest per-tenant retention Loki applies; use 1d or more")
+    if data["redaction"]["engine"] == "native" and not data["collector"].get("image"):
+        raise SettingsError(f"{_key(['collector', 'image'])}: redaction.engine native needs the gateway built from "
+                            "collector_config/distribution (its Dockerfile): the contrib image has no llmredact "
+                            "processor")
     if debug["span_content"] and not data["collector"].get("image"):
         raise SettingsError(f"{_key(['collector', 'image'])}: debug.span_content needs the gateway built from "
                             "collector_config/distribution (its Dockerfile): the contrib image has no span-to-log "

@@ -88,6 +88,7 @@ class Redaction:
     disabled_detectors: tuple[str, ...]
     extra_patterns: tuple[ExtraPattern, ...]
     span_links: str
+    engine: str = "ottl"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gateway_run import gateway, wait
+from gateway_run import ENGINES, gateway, wait
 from loadgen.secrets import samples
 from otlp_json import NOW, TRACE_ID, kv, post
 from telemetry.detectors import DETECTORS
@@ -92,9 +92,9 @@ def _requests(texts: list[tuple[str, str, str]], example: int) -> dict[str, dict
             "metrics": {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"scope": scope, "metrics": metrics}]}]}}
 
 
-@pytest.fixture(scope="module")
-def gw():
-    with gateway() as g:
+@pytest.fixture(scope="module", params=list(ENGINES))
+def gw(request):
+    with gateway(**ENGINES[request.param]) as g:
         yield g
 
 

@@ -54,16 +54,30 @@ def test_every_local_component_is_in_the_image_and_the_cache_key():
     assert "-name '*.go'" in script and "-name go.sum" in script
 
 
+# name:tag of a Go patch release, optionally @sha256 (scripts/refresh-digests.py adds it): never a
+# moving tag (latest, 1.26-bookworm) and never an image without a tag.
+GO_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*:(?P<go>1\.[0-9]+\.[0-9]+)-[a-z0-9.]+(?:@sha256:[a-f0-9]{64})?$")
+
+
+@pytest.mark.parametrize("ref, pinned", [
+    ("golang:1.26.8-bookworm", True), ("golang:1.26.8-bookworm@sha256:" + "a" * 64, True),
+    ("golang:latest", False), ("golang", False), ("golang@sha256:" + "a" * 64, False),
+    ("golang:1.26-bookworm", False), ("golang:1.26.8-bookworm@sha256:abc", False),
+    ("golang:latest@sha256:" + "a" * 64, False)])
+def test_go_image_form(ref, pinned):
+    assert bool(GO_IMAGE.match(ref)) == pinned
+
+
 def test_image_pins_follow_the_versions_file():
     assert _arg("OCB_VERSION") == VERSIONS["tools"]["ocb"] == f"v{MANIFEST['dist']['version']}"
     assert _arg("GO_IMAGE") == VERSIONS["tools"]["go_image"]
-    tag = VERSIONS["tools"]["go_image"].split(":", 1)[1]
-    assert re.match(r"^1\.[0-9]+\.[0-9]+-", tag), tag   # a patch release, never a moving tag
+    m = GO_IMAGE.match(VERSIONS["tools"]["go_image"])
+    assert m, VERSIONS["tools"]["go_image"]   # a patch release, never a moving tag
     as_tuple = lambda v: tuple(int(x) for x in v.split("."))   # noqa: E731
     for component in LOCAL:
         go_mod = (DIST / component / "go.mod").read_text()
         needed = re.search(r"^go ([0-9.]+)$", go_mod, re.M).group(1)
-        assert as_tuple(tag.split("-")[0]) >= as_tuple(needed), component
+        assert as_tuple(m["go"]) >= as_tuple(needed), component
 
 
 def test_image_runs_the_binary_the_targets_expect_as_a_non_root_user():

@@ -65,12 +65,16 @@ def report(name: str, figures: dict) -> None:
     print(f"\nFAULTS REPORT {json.dumps({'test': name, **figures}, sort_keys=True)}")
 
 
-def sustained_spans_per_s() -> float:
-    """The benchmark's latest sustained rate (docs/benchmarks.md, written by scripts/bench)."""
-    text = (ROOT / "docs/benchmarks.md").read_text()
-    found = re.findall(r"Sustained:\s*([0-9][0-9,]*(?:\.[0-9]+)?) spans/s", text)
-    assert found and float(found[-1].replace(",", "")) > 0, "docs/benchmarks.md states no sustained rate"
-    return float(found[-1].replace(",", ""))
+BENCH_RESULTS = ROOT / "docs" / "benchmarks.json"   # written by `scripts/bench --save`
+
+
+def sustained_spans_per_s(path: Path = BENCH_RESULTS) -> float:
+    """The benchmark's latest sustained rate, from the file `scripts/bench --save` writes."""
+    assert path.is_file(), f"{path} is missing: run `python3 scripts/bench --save` and commit it"
+    rate = json.loads(path.read_text()).get("sustained_spans_per_s")
+    assert isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0, \
+        f"{path}: sustained_spans_per_s is {rate!r}, not a positive number of spans/s"
+    return float(rate)
 
 
 @pytest.fixture(scope="module")

@@ -141,12 +141,22 @@ class FakeRegistry(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
+def _ref_digest(script, ref: str) -> tuple[str, str]:
+    """(registry path:tag, the fake registry's digest for it)."""
+    repository, tag, _ = script.parse_ref(ref)
+    _, path = script.split(repository, None)
+    return f"{path}:{tag}", "sha256:" + hashlib.sha256(f"{path}:{tag}".encode()).hexdigest()
+
+
 def test_refresh_script_against_a_fake_registry(tmp_path):
     script = _load_script()
     text = (ROOT / "settings" / "versions.yaml").read_text()
-    versions = tmp_path / "versions.yaml"
+    real_dockerfile = script.DOCKERFILE.read_text()
+    versions, dockerfile = tmp_path / "versions.yaml", tmp_path / "Dockerfile"
     versions.write_text(text)
-    fresh = {}
+    dockerfile.write_text(real_dockerfile)
+    go_image = yaml.safe_load(text)["tools"]["go_image"]
+    fresh = dict([_ref_digest(script, go_image)])
     for pin in PINS.values():
         _, path = script.split(pin["repository"], None)
         fresh[f"{path}:{pin['tag']}"] = "sha256:" + hashlib.sha256(path.encode()).hexdigest()
@@ -156,13 +166,17 @@ def test_refresh_script_against_a_fake_registry(tmp_path):
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        assert script.main(["--registry", url, "--file", str(versions), "--check"]) == 1
+        files = ["--file", str(versions), "--dockerfile", str(dockerfile)]
+        assert script.main(["--registry", url, *files, "--check"]) == 1
         assert versions.read_text() == text                                   # --check writes nothing
-        assert script.main(["--registry", url, "--file", str(versions), "--only", "tempo"]) == 0
+        assert dockerfile.read_text() == real_dockerfile
+        assert script.main(["--registry", url, *files, "--only", "tempo"]) == 0
         assert yaml.safe_load(versions.read_text())["images"]["tempo"]["digest"] == fresh[f"grafana/tempo:{PINS['tempo']['tag']}"]
         assert yaml.safe_load(versions.read_text())["images"]["grafana"].get("digest") == PINS["grafana"]["digest"]
-        assert script.main(["--registry", url, "--file", str(versions)]) == 0
-        assert script.main(["--registry", url, "--file", str(versions), "--check"]) == 0
+        assert yaml.safe_load(versions.read_text())["tools"]["go_image"] == go_image
+        assert dockerfile.read_text() == real_dockerfile                      # go_image was not asked for
+        assert script.main(["--registry", url, *files]) == 0
+        assert script.main(["--registry", url, *files, "--check"]) == 0
     finally:
         server.shutdown()
         server.server_close()
@@ -171,11 +185,61 @@ def test_refresh_script_against_a_fake_registry(tmp_path):
     for name, pin in new["images"].items():
         _, path = script.split(pin["repository"], None)
         assert pin["digest"] == fresh[f"{path}:{pin['tag']}"], name
+    # The build stage's image: tag and digest, in versions.yaml and as the Dockerfile's default.
+    pinned = f"{go_image}@{_ref_digest(script, go_image)[1]}"
+    assert new["tools"]["go_image"] == pinned
+    assert f"\nARG GO_IMAGE={pinned}\n" in dockerfile.read_text()
+    assert dockerfile.read_text().replace(pinned, go_image) == real_dockerfile
+    assert script.DOCKERFILE.read_text() == real_dockerfile                   # the real one untouched
     # Only the digest fields changed: comments, tools and the other fields stay.
     old_lines, new_lines = text.splitlines(), versions.read_text().splitlines()
     assert len(old_lines) == len(new_lines)
+    unpin = lambda line: re.sub(r', digest: "[^"]*"|@sha256:[a-f0-9]{64}', "", line)  # noqa: E731
     for a, b in zip(old_lines, new_lines):
-        assert re.sub(r', digest: "[^"]*"', "", a) == re.sub(r', digest: "[^"]*"', "", b)
+        assert unpin(a) == unpin(b)
+    assert sum(a != b for a, b in zip(old_lines, new_lines)) == len(PINS) + 1   # every image, and go_image
+
+
+GO_LINE = "tools:\n  ocb: v0.161.0\n  go_image: golang:1.26.8-bookworm   # build stage\n"
+
+
+def test_refresh_pins_the_go_image_with_a_fake_lookup():
+    script = _load_script()
+    asked = []
+    digests = iter(["sha256:" + "a" * 64, "sha256:" + "b" * 64])
+
+    def lookup(repository, tag):
+        asked.append((repository, tag))
+        return next(digests)
+
+    once, changes = script.refresh(GO_LINE, lookup)
+    assert asked == [("golang", "1.26.8-bookworm")]
+    assert once == GO_LINE.replace("bookworm ", f"bookworm@sha256:{'a' * 64} ")   # the comment stays
+    assert changes == {"go_image": (None, "sha256:" + "a" * 64)}
+    # Refreshed again: the digest is replaced (looked up by the tag), not appended.
+    twice, changes = script.refresh(once, lookup)
+    assert asked[-1] == ("golang", "1.26.8-bookworm")
+    assert twice == GO_LINE.replace("bookworm ", f"bookworm@sha256:{'b' * 64} ")
+    assert changes == {"go_image": ("sha256:" + "a" * 64, "sha256:" + "b" * 64)}
+    assert script.refresh(twice, lookup, only={"tempo"}) == (twice, {})
+    assert script.tool_ref(twice, "go_image") == f"golang:1.26.8-bookworm@sha256:{'b' * 64}"
+    # A registry with a port in the name keeps it in the repository.
+    assert script.parse_ref("localhost:5000/golang:1.26.8-bookworm") == ("localhost:5000/golang", "1.26.8-bookworm", None)
+    for bad in ("golang", "golang@sha256:" + "a" * 64, "golang:1.26.8@sha256:abc", "localhost:5000/golang"):
+        with pytest.raises(SystemExit, match="not repository:tag"):
+            script.parse_ref(bad)
+
+
+def test_the_dockerfile_go_image_follows_only_from_the_value_it_agrees_with():
+    script = _load_script()
+    before, after = "golang:1.26.8-bookworm", "golang:1.26.8-bookworm@sha256:" + "a" * 64
+    dockerfile = f"# build\nARG GO_IMAGE={before}\nFROM ${{GO_IMAGE}} AS build\n"
+    assert script.pin_go_image(dockerfile, before, after) == dockerfile.replace(before, after)
+    assert script.pin_go_image(dockerfile.replace(before, after), before, after) == dockerfile.replace(before, after)
+    with pytest.raises(SystemExit, match="make them agree"):
+        script.pin_go_image(dockerfile.replace("1.26.8", "1.26.7"), before, after)
+    with pytest.raises(SystemExit, match="no ARG GO_IMAGE"):
+        script.pin_go_image("FROM golang:1.26.8-bookworm\n", before, after)
 
 
 def test_refresh_script_fails_on_a_missing_tag(tmp_path):

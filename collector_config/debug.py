@@ -57,7 +57,7 @@ def has_content(ctx: str = "span") -> str:
     """A canonical content key by lookup, else an instrumentation's own (or a flattened item)
     in the key list (`["a","b"]`)."""
     keys = normalize.any_present(ctx, list(k.CONTENT_KEYS))[0]
-    others = '"' + redact.content_key_regex(False).removeprefix('"').removesuffix('":') + '"'
+    others = f'"{redact.content_key_body()}"'
     return f"({keys} or IsMatch(String(Keys({ctx}.attributes)), {lit(others)}))"
 
 

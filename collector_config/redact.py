@@ -39,10 +39,15 @@ def detectors(settings: Settings) -> list[Detector]:
 CONTENT_KEYS = k.CONTENT_KEYS + tuple(c.key for c in aliases.CONTENT_KEYS)
 
 
-def content_key_regex(anchored: bool = True) -> str:
+def content_key_body() -> str:
+    """A content key or a flattened item of one, unanchored."""
     keys = "|".join(re_escape(key) for key in CONTENT_KEYS)
     fields = "|".join(re_escape(f) for f in k.CONTENT_FIELDS)
-    body = rf"(?:{keys})(?:\.[0-9]+\.(?:{fields})(?:\.[0-9]+)?)?"
+    return rf"(?:{keys})(?:\.[0-9]+\.(?:{fields})(?:\.[0-9]+)?)?"
+
+
+def content_key_regex(anchored: bool = True) -> str:
+    body = content_key_body()
     # Unanchored: the key as it appears in the record's JSON text, `"key":`.
     return f"^{body}$" if anchored else f'"{body}":'
 

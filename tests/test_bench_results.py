@@ -24,10 +24,11 @@ def _row(case: str, items: int, cpu_s: float) -> dict:
             "per_cpu_s": items / cpu_s, "cpu_per_100k": cpu_s / items * 100_000}
 
 
-# Two traffics, as `table` returns them: bare first, then the gateway, then the stage rows.
+# Two traffics, as `table` returns them: bare first, then the gateway, the native-engine gateway
+# (where measured), then the stage rows.
 RESULTS = {
     "telemetrygen traces": [_row("bare", 20000, 1.0), _row("gateway", 5000, 3.0),
-                            _row("gateway without cost", 5000, 2.5)],
+                            _row("gateway, native redaction", 5000, 1.5), _row("gateway without cost", 5000, 2.5)],
     "telemetrygen logs": [_row("bare", 20000, 0.8), _row("gateway", 5000, 2.0)],
 }
 SIZES = [("single", 607_744, 2843), ("agent", 561_152, 2706), ("sampler", 48_333, 137)]
@@ -45,7 +46,8 @@ def test_save_writes_the_figures_the_fault_tests_read(tmp_path):
     # gateway/bare per traffic: (5000 / 3.0) / (20000 / 1.0), (5000 / 2.0) / (20000 / 0.8)
     assert data["traffic"] == {
         "telemetrygen traces": {"gateway_over_bare": 0.083, "gateway_cpu_s_per_100k": 60.0,
-                                "bare_cpu_s_per_100k": 5.0},
+                                "bare_cpu_s_per_100k": 5.0, "native_over_bare": 0.167,
+                                "native_cpu_s_per_100k": 30.0},
         "telemetrygen logs": {"gateway_over_bare": 0.1, "gateway_cpu_s_per_100k": 40.0,
                               "bare_cpu_s_per_100k": 4.0}}
     assert data["config"] == {"single": {"kib": 593.5, "statements": 2843},

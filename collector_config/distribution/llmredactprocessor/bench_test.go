@@ -35,8 +35,8 @@ func BenchmarkSpan(b *testing.B) {
 		"llmobs.prompt.version": "support-v12", "user.id": "u-48213", "gen_ai.conversation.id": "c-9912",
 		"server.address": "api.openai.com", "llmobs.request.id": "r-5521", "network.peer.address": "1.2.3.4",
 		"peer.service":                  "telemetrygen-server",
-		"gen_ai.input.messages.length":  "How do I reset the router in the living room?",
-		"gen_ai.output.messages.length": "Hold the reset button for ten seconds, then wait for the light to turn green."} {
+		"gen_ai.input.messages":  "How do I reset the router in the living room?",
+		"gen_ai.output.messages": "Hold the reset button for ten seconds, then wait for the light to turn green."} {
 		a.PutStr(k, v)
 	}
 	a.PutInt("gen_ai.usage.input_tokens", 812)

@@ -474,13 +474,18 @@ def _llm_record(ctx: str) -> str:
     return f"({any_present('span', list(LLM_SPAN_KEYS))[0]})"
 
 
+def _current_text(ctx: str) -> str:
+    """The record's attributes (and a log's body) as text, as they are now."""
+    return 'Concat([String(log.attributes), String(log.body)], " ")' if ctx == "log" else f"String({ctx}.attributes)"
+
+
 def _now(ctx: str, settings: Settings, policy: bool) -> list[str]:
     """The record's text after the detectors, built once for the redacted flag and the guard."""
     if ctx not in ("span", "log"):
         return []
     flag = None if not all(gated(d) for d in detectors(settings)) else f'{ctx}.cache["hit"] == true'
     guard = _llm_record(ctx) if policy and settings.content.guard.enabled else None
-    current = 'Concat([String(log.attributes), String(log.body)], " ")' if ctx == "log" else f"String({ctx}.attributes)"
+    current = _current_text(ctx)
     when = None if flag is None else f"{flag} or {guard}" if guard else flag
     return [f"set({NOW.format(ctx)}, {current}){_where(when)}"]
 
@@ -536,13 +541,16 @@ def _cut_previews(ctx: str, settings: Settings) -> list[str]:
     return out
 
 
+CONTEXTS = {"traces": ("resource", "scope", "span", "spanevent"), "logs": ("resource", "scope", "log"),
+            "metrics": ("resource", "scope", "datapoint", "exemplar")}
+
+
 def processor(signal: str, settings: Settings, keep_content: bool = False) -> dict:
     """`keep_content`: every detector runs, the content policy does not (content stays, secret-
     redacted): for the debug sample store, which cuts the content itself afterwards."""
     # Span links are out of OTTL's reach in v0.161: dropped or kept (README).
-    contexts = {"traces": ("resource", "scope", "span", "spanevent"), "logs": ("resource", "scope", "log"),
-                "metrics": ("resource", "scope", "datapoint", "exemplar")}[signal]
-    policy = signal != "metrics" and not keep_content
+    contexts = CONTEXTS[signal]
+    policy = _policy_on(signal, keep_content)
     groups = []
     for ctx in contexts:
         statements = _bytes(ctx) + _unescaped(ctx, f'{ctx}.cache["text"]')
@@ -611,14 +619,11 @@ def stage(name: str, signal: str, settings: Settings, keep_content: bool = False
     return out
 
 
-_POLICY_CONTEXTS = {"traces": ("resource", "scope", "span", "spanevent"), "logs": ("resource", "scope", "log")}
-
-
 def _policy_groups(signal: str, settings: Settings) -> list[dict]:
     """The content policy alone. Its gates look for key names, which the attributes' JSON holds
     as they are: no joined, unescaped text is needed."""
     groups = []
-    for ctx in _POLICY_CONTEXTS[signal]:
+    for ctx in CONTEXTS[signal]:
         statements = [f'set({ctx}.cache["text"], String({attrs(ctx)}))'] if ctx in ("span", "spanevent", "log") else []
         statements += _content(ctx, settings) + (_log_body(settings) if ctx == "log" else [])
         if ctx == "spanevent":
@@ -631,11 +636,10 @@ def _after_groups(signal: str, settings: Settings) -> list[dict]:
     """After the detectors: the preview cut and the guard (which reads the record's text as the
     detectors left it)."""
     groups = []
-    for ctx in _POLICY_CONTEXTS[signal]:
+    for ctx in CONTEXTS[signal]:
         statements = []
         if ctx in ("span", "log") and settings.content.guard.enabled:
-            current = 'Concat([String(log.attributes), String(log.body)], " ")' if ctx == "log" else f"String({ctx}.attributes)"
-            statements.append(f"set({NOW.format(ctx)}, {current}) where {_llm_record(ctx)}")
+            statements.append(f"set({NOW.format(ctx)}, {_current_text(ctx)}) where {_llm_record(ctx)}")
         statements += _cut_previews(ctx, settings) + _guard(ctx, settings)
         if statements:
             groups.append({"context": ctx, "statements": statements})

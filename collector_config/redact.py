@@ -568,16 +568,17 @@ def processor(signal: str, settings: Settings, keep_content: bool = False) -> di
     return {"error_mode": "ignore", key: groups}
 
 
-# redaction.engine native: the detectors (and the bytes, UTF-8 and span-link steps) run in the
-# project's llmredact processor; the content policy, the preview cut and the guard stay OTTL, in
-# two transform processors around it (the content policy hashes what the app sent, first).
+# redaction.engine native: the detectors (and the bytes, UTF-8 and span-link steps), the preview
+# cut and the guard run in the project's llmredact processor; the content policy stays OTTL before
+# it (it hashes what the app sent, first), and a GenAI event body's preview cut after it.
 def _native_gate(gate: str) -> dict:
     body = lowered(gate)
     return {"regex": body, "lower": True} if body is not None else {"regex": gate}
 
 
-def native(settings: Settings, decode: bool, detect: bool, drop_links: bool = False) -> dict:
-    """The llmredact processor's config: the same detectors, in the same order, with the same gates."""
+def native(settings: Settings, decode: bool, detect: bool, drop_links: bool = False, after: bool = False) -> dict:
+    """The llmredact processor's config: the same detectors, in the same order, with the same
+    gates; `after`: then the preview cut and the guard, as _cut_previews and _guard do."""
     out: dict = {"decode_bytes": decode}
     if detect:
         out["detectors"] = [{"name": d.name, "regex": d.regex, "replacement": d.replacement,
@@ -586,6 +587,13 @@ def native(settings: Settings, decode: bool, detect: bool, drop_links: bool = Fa
         out.update(key_replacement=TAG.format("key"), flag_attribute=k.REDACTED)
     if drop_links:
         out["drop_links"] = True
+    content = settings.content
+    if after and content.mode == "preview":
+        out["preview_cut"] = content.preview_chars
+    if after and content.guard.enabled:
+        out["guard"] = {"min_chars": content.guard.min_chars, "mode": content.mode, "preview_chars": content.preview_chars,
+                        "exempt": _guard_exempt(settings), "body_exempt": list(BODY_FIELDS),
+                        "span_keys": list(LLM_SPAN_KEYS), "event_name": "^gen_ai[.]", "attribute": k.CONTENT_GUARDED}
     return out
 
 
@@ -593,30 +601,27 @@ def _policy_on(signal: str, keep_content: bool) -> bool:
     return signal != "metrics" and not keep_content
 
 
-def stage_names(name: str, signal: str, settings: Settings, keep_content: bool = False) -> list[str]:
-    """The processors, in pipeline order, that redact `signal` where one `name` does with OTTL."""
-    if settings.redaction.engine != "native":
-        return [name]
-    base = "llmredact/" + name.split("/", 1)[1]
-    if not _policy_on(signal, keep_content):
-        return [base]
-    return [f"{base}_decode", name, base] + ([f"{name}_after"] if _after_groups(signal, settings) else [])
-
-
 def stage(name: str, signal: str, settings: Settings, keep_content: bool = False) -> dict[str, dict]:
-    """{processor name: config} for stage_names."""
-    names = stage_names(name, signal, settings, keep_content)
-    if len(names) == 1 and names[0] == name:
+    """{processor name: config}, in pipeline order, that redact `signal` where the one OTTL
+    processor `name` does."""
+    if settings.redaction.engine != "native":
         return {name: processor(signal, settings, keep_content)}
+    base = "llmredact/" + name.split("/", 1)[1]
     drop = signal == "traces" and settings.redaction.span_links == "drop"
-    if len(names) == 1:
-        return {names[0]: native(settings, decode=True, detect=True, drop_links=drop)}
+    if not _policy_on(signal, keep_content):
+        return {base: native(settings, decode=True, detect=True, drop_links=drop)}
     key = {"traces": "trace_statements", "logs": "log_statements"}[signal]
-    out = {names[0]: native(settings, decode=True, detect=False), name: {"error_mode": "ignore", key: _policy_groups(signal, settings)},
-           names[2]: native(settings, decode=False, detect=True, drop_links=drop)}
-    if len(names) == 4:
-        out[names[3]] = {"error_mode": "ignore", key: _after_groups(signal, settings)}
+    out = {f"{base}_decode": native(settings, decode=True, detect=False),
+           name: {"error_mode": "ignore", key: _policy_groups(signal, settings)},
+           base: native(settings, decode=False, detect=True, drop_links=drop, after=True)}
+    if signal == "logs" and settings.content.mode == "preview":
+        n = settings.content.preview_chars
+        out[f"{name}_after"] = {"error_mode": "ignore", key: [{"context": "log", "statements": list(_body_cuts(n).values())}]}
     return out
+
+
+def stage_names(name: str, signal: str, settings: Settings, keep_content: bool = False) -> list[str]:
+    return list(stage(name, signal, settings, keep_content))
 
 
 def _policy_groups(signal: str, settings: Settings) -> list[dict]:
@@ -629,18 +634,4 @@ def _policy_groups(signal: str, settings: Settings) -> list[dict]:
         if ctx == "spanevent":
             groups += event_content(settings)
         groups.append({"context": ctx, "statements": statements})
-    return groups
-
-
-def _after_groups(signal: str, settings: Settings) -> list[dict]:
-    """After the detectors: the preview cut and the guard (which reads the record's text as the
-    detectors left it)."""
-    groups = []
-    for ctx in CONTEXTS[signal]:
-        statements = []
-        if ctx in ("span", "log") and settings.content.guard.enabled:
-            statements.append(f"set({NOW.format(ctx)}, {_current_text(ctx)}) where {_llm_record(ctx)}")
-        statements += _cut_previews(ctx, settings) + _guard(ctx, settings)
-        if statements:
-            groups.append({"context": ctx, "statements": statements})
     return groups

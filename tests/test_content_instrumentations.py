@@ -1,6 +1,7 @@
 """Prompt and completion text under the keys of instrumentations the alias table does not rename
 (telemetry/aliases.py CONTENT_KEYS and EVENT_CONTENT, checked in ALIAS_SOURCES.md) under each
-content mode, and the unknown-key guard on and off, through the real gateway."""
+content mode, and the unknown-key guard on and off, through the real gateway, with both redaction
+engines (the native one cuts previews and guards in the llmredact processor)."""
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +9,7 @@ import json
 
 import pytest
 
-from gateway_run import gateway, wait
+from gateway_run import ENGINES, gateway, wait
 from otlp_json import NOW, kv, logs, post, span, traces
 from telemetry import aliases, keys as k
 from telemetry.catalog import BY_NAME
@@ -47,11 +48,13 @@ def _send(gw) -> None:
     assert wait(lambda: len(gw.traces.spans()) >= len(spans) and gw.logs.logs())
 
 
-@pytest.fixture(scope="module", params=["hash", "preview", "drop"])
+@pytest.fixture(scope="module", params=[(m, e) for e in ENGINES for m in ("hash", "preview", "drop")],
+                ids=lambda p: "-".join(p))
 def run(request):
-    with gateway(content={"mode": request.param, "preview_chars": PREVIEW}) as gw:
+    mode, engine = request.param
+    with gateway(content={"mode": mode, "preview_chars": PREVIEW}, **ENGINES[engine]) as gw:
         _send(gw)
-        yield request.param, gw
+        yield mode, gw
 
 
 def _span(gw, name: str) -> dict:
@@ -68,7 +71,7 @@ def test_instrumentation_content_keys_follow_the_mode(run):
         assert a[c.key + ".length"] == len(value)
         assert (a.get(c.key + ".sha256") == _sha(value)) is (mode != "drop"), c.key
         if mode == "preview":
-            assert a[c.key + ".preview"].startswith(PROMPT[:20]), c.key
+            assert a[c.key + ".preview"] == value[:PREVIEW], c.key   # cut to preview_chars after the detectors
         else:
             assert c.key + ".preview" not in a
 
@@ -111,8 +114,9 @@ def test_guard_on_genai_log_events(run):
     assert wait(lambda: gw.sum_of(prom) == 1)
 
 
-def test_guard_off_leaves_unknown_keys_to_the_detectors():
-    with gateway(content={"guard": {"enabled": False}}) as gw:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_guard_off_leaves_unknown_keys_to_the_detectors(engine):
+    with gateway(content={"guard": {"enabled": False}}, **ENGINES[engine]) as gw:
         _send(gw)
         a = _span(gw, "logfire")
         assert a["response_data"] == LOGFIRE["response_data"]
@@ -121,8 +125,9 @@ def test_guard_off_leaves_unknown_keys_to_the_detectors():
         assert not gw.metrics.latest(BY_NAME["llm.content.guarded"].prometheus)
 
 
-def test_guard_allowlist_and_threshold_are_settings():
-    with gateway(content={"guard": {"allowlist": ["response_data"], "min_chars": 200}}) as gw:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_guard_allowlist_and_threshold_are_settings(engine):
+    with gateway(content={"guard": {"allowlist": ["response_data"], "min_chars": 200}}, **ENGINES[engine]) as gw:
         _send(gw)
         a = _span(gw, "logfire")
         assert a["response_data"] == LOGFIRE["response_data"]          # allowlisted

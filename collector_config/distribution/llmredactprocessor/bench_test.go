@@ -34,7 +34,7 @@ func BenchmarkSpan(b *testing.B) {
 		"gen_ai.response.id": "chatcmpl-8f3a2c1d9e", "llmobs.tenant": "acme", "llmobs.feature": "chat",
 		"llmobs.prompt.version": "support-v12", "user.id": "u-48213", "gen_ai.conversation.id": "c-9912",
 		"server.address": "api.openai.com", "llmobs.request.id": "r-5521", "network.peer.address": "1.2.3.4",
-		"peer.service":                  "telemetrygen-server",
+		"peer.service":           "telemetrygen-server",
 		"gen_ai.input.messages":  "How do I reset the router in the living room?",
 		"gen_ai.output.messages": "Hold the reset button for ten seconds, then wait for the light to turn green."} {
 		a.PutStr(k, v)

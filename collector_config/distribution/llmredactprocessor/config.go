@@ -38,12 +38,47 @@ type Config struct {
 	FlagAttribute string `mapstructure:"flag_attribute"`
 	// DropLinks removes span links and counts them in dropped_links_count.
 	DropLinks bool `mapstructure:"drop_links"`
+	// PreviewCut: after the detectors, every top-level `*.preview` string of a span, span
+	// event or log record is cut to this many bytes (0: none).
+	PreviewCut int `mapstructure:"preview_cut"`
+	// Guard: after the cut, free text under keys no table knows becomes content.
+	Guard *Guard `mapstructure:"guard"`
+}
+
+// Guard: on LLM spans and GenAI log events, a top-level string of at least MinChars runes with
+// whitespace between two words, under a key Exempt does not match, is hashed, dropped or
+// previewed (Mode); Attribute names the first such key, in key order.
+type Guard struct {
+	MinChars     int    `mapstructure:"min_chars"`
+	Mode         string `mapstructure:"mode"`
+	PreviewChars int    `mapstructure:"preview_chars"`
+	Exempt       string `mapstructure:"exempt"`
+	// BodyExempt: a map body's own content fields, which the body policy handles.
+	BodyExempt []string `mapstructure:"body_exempt"`
+	// SpanKeys: an LLM span has one of these attributes.
+	SpanKeys []string `mapstructure:"span_keys"`
+	// EventName matches a GenAI log event's event_name.
+	EventName string `mapstructure:"event_name"`
+	Attribute string `mapstructure:"attribute"`
 }
 
 // Validate compiles every pattern, so a bad one fails at start-up, naming the detector.
 func (c *Config) Validate() error {
 	if len(c.Detectors) > 0 && c.KeyReplacement == "" {
 		return errors.New("key_replacement is required with detectors")
+	}
+	if g := c.Guard; g != nil {
+		if g.MinChars < 1 {
+			return errors.New("guard: min_chars must be at least 1")
+		}
+		if g.Mode != "hash" && g.Mode != "drop" && g.Mode != "preview" {
+			return fmt.Errorf("guard: mode %q: want hash, drop or preview", g.Mode)
+		}
+		for name, re := range map[string]string{"exempt": g.Exempt, "event_name": g.EventName} {
+			if _, err := regexp.Compile(re); err != nil {
+				return fmt.Errorf("guard: %s: %w", name, err)
+			}
+		}
 	}
 	for _, d := range c.Detectors {
 		if d.Name == "" {

@@ -2,7 +2,8 @@
 // string value (at any depth), key and free-text field of every record (resource, scope,
 // span, span event, span link, log record and its body, metric data point, exemplar). Each
 // record's strings are joined once and every distinct gate is checked on that text; a
-// detector runs only on the strings one of its gates that passed also matches. It is the
+// detector runs only on the strings one of its gates that passed also matches. After the
+// detectors it can cut previews and guard unknown free text (guard.go). It is the
 // `redaction.engine: native` form of the transform statements in collector_config/redact.py,
 // which stay the form the contrib image runs.
 package llmredactprocessor // import "github.com/llm-observability-stack/otelcol-llmobs/llmredactprocessor"
@@ -111,8 +112,13 @@ func (r *redactor) traces(td ptrace.Traces) {
 				changed := r.record(s, span.Attributes(), nil, text{span.Name, span.SetName},
 					text{st.Message, st.SetMessage})
 				r.flagged(span.Attributes(), changed)
+				cutPreviews(span.Attributes(), r.cut)
+				if r.guard != nil {
+					r.guard.span(span.Attributes())
+				}
 				for _, ev := range span.Events().All() {
 					r.record(s, ev.Attributes(), nil, text{ev.Name, ev.SetName})
+					cutPreviews(ev.Attributes(), r.cut)
 				}
 				if r.dropLinks && span.Links().Len() > 0 {
 					span.SetDroppedLinksCount(span.DroppedLinksCount() + uint32(span.Links().Len()))
@@ -135,6 +141,10 @@ func (r *redactor) logs(ld plog.Logs) {
 			for _, lr := range sl.LogRecords().All() {
 				body := lr.Body()
 				r.flagged(lr.Attributes(), r.record(s, lr.Attributes(), &body))
+				cutPreviews(lr.Attributes(), r.cut)
+				if r.guard != nil {
+					r.guard.log(lr.Attributes(), lr.EventName(), body)
+				}
 			}
 		}
 	}

@@ -2,7 +2,10 @@ package llmredactprocessor
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -307,4 +310,121 @@ func TestPairChecksAreNecessary(t *testing.T) {
 			}
 		}
 	}
+}
+
+func guardConfig(mode string) *Config {
+	cfg := testConfig()
+	cfg.PreviewCut = 10
+	cfg.Guard = &Guard{MinChars: 20, Mode: mode, PreviewChars: 5, Exempt: `^(?:gen_ai\.|llmobs\.)|^(?:error\.message)$`,
+		BodyExempt: []string{"content"}, SpanKeys: []string{"gen_ai.operation.name"}, EventName: `^gen_ai[.]`,
+		Attribute: "llmobs.content.guarded"}
+	return cfg
+}
+
+const story = "this is a long story with many words in it"
+
+func TestGuardRewritesUnknownFreeTextOnLLMSpans(t *testing.T) {
+	for mode, want := range map[string]string{
+		"hash":    "[CONTENT:sha256:" + sha(story) + "]",
+		"drop":    "[CONTENT:dropped]",
+		"preview": "[CONTENT:preview] this ",
+	} {
+		td := ptrace.NewTraces()
+		spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+		llm, other := spans.AppendEmpty().Attributes(), spans.AppendEmpty().Attributes()
+		for _, a := range []pcommon.Map{llm, other} {
+			a.PutStr("z.note", story)
+			a.PutStr("b.note", story)
+			a.PutStr("error.message", story)                // exempt
+			a.PutStr("gen_ai.input.messages", story)        // exempt prefix
+			a.PutStr("app.single", strings.Repeat("x", 40)) // one word
+			a.PutStr("app.short", "two words")
+			a.PutStr("app.preview", "héllo wörld, and more")
+		}
+		llm.PutStr("gen_ai.operation.name", "chat")
+		got := runTraces(t, guardConfig(mode), td).ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+		a, o := got.At(0).Attributes(), got.At(1).Attributes()
+		for _, k := range []string{"z.note", "b.note"} {
+			if v, _ := a.Get(k); v.Str() != want {
+				t.Errorf("%s: %s = %q, want %q", mode, k, v.Str(), want)
+			}
+			if v, _ := o.Get(k); v.Str() != story {
+				t.Errorf("%s: a span that is not an LLM call was guarded: %s = %q", mode, k, v.Str())
+			}
+		}
+		for k, want := range map[string]string{"error.message": story, "gen_ai.input.messages": story,
+			"app.single": strings.Repeat("x", 40), "app.short": "two words", "llmobs.content.guarded": "b.note",
+			"app.preview": "héllo wö"} { // 10 bytes, backed up to a rune start
+			if v, _ := a.Get(k); v.Str() != want {
+				t.Errorf("%s: %s = %q, want %q", mode, k, v.Str(), want)
+			}
+		}
+		if _, ok := o.Get("llmobs.content.guarded"); ok {
+			t.Errorf("%s: a span that is not an LLM call is named guarded", mode)
+		}
+	}
+}
+
+func TestGuardOnGenAIEventsSkipsTheBodyContentFields(t *testing.T) {
+	ld := plog.NewLogs()
+	logs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	for _, name := range []string{"gen_ai.user.message", "app.event"} {
+		lr := logs.AppendEmpty()
+		lr.SetEventName(name)
+		body := lr.Body().SetEmptyMap()
+		body.PutStr("content", story)
+		body.PutStr("app.extra", story)
+	}
+	sink := new(consumertest.LogsSink)
+	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(typ), guardConfig("drop"), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ConsumeLogs(context.Background(), ld); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	event, other := got.At(0), got.At(1)
+	if v, _ := event.Body().Map().Get("app.extra"); v.Str() != "[CONTENT:dropped]" {
+		t.Errorf("body app.extra = %q", v.Str())
+	}
+	if v, _ := event.Body().Map().Get("content"); v.Str() != story {
+		t.Errorf("the body's content field is the body policy's, got %q", v.Str())
+	}
+	if v, _ := event.Attributes().Get("llmobs.content.guarded"); v.Str() != "app.extra" {
+		t.Errorf("guarded = %q", v.Str())
+	}
+	if v, _ := other.Body().Map().Get("app.extra"); v.Str() != story {
+		t.Errorf("an event that is not GenAI was guarded: %q", v.Str())
+	}
+}
+
+func TestMultiWordIsRE2(t *testing.T) {
+	re := regexp.MustCompile(`\S\s+\S`)
+	for _, s := range []string{"", "a", "a b", " a", "a ", "a\u00a0b", "a\vb", "a\tb", "  a  ", "é é", "a\n\nb", "ab cd"} {
+		if got, want := multiWord(s), re.MatchString(s); got != want {
+			t.Errorf("multiWord(%q) = %v, RE2 says %v", s, got, want)
+		}
+	}
+}
+
+func TestGuardConfigValidate(t *testing.T) {
+	cfg := guardConfig("hash")
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Guard.Mode = "keep"
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("an unknown guard mode must fail validation")
+	}
+	cfg = guardConfig("hash")
+	cfg.Guard.Exempt = "("
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("a bad exempt pattern must fail validation")
+	}
+}
+
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

@@ -35,10 +35,13 @@ type redactor struct {
 	flag      string
 	decode    bool
 	dropLinks bool
+	cut       int
+	guard     *guard // nil: none
 }
 
 func newRedactor(cfg *Config) *redactor {
-	r := &redactor{keyRepl: cfg.KeyReplacement, flag: cfg.FlagAttribute, decode: cfg.DecodeBytes, dropLinks: cfg.DropLinks}
+	r := &redactor{keyRepl: cfg.KeyReplacement, flag: cfg.FlagAttribute, decode: cfg.DecodeBytes, dropLinks: cfg.DropLinks,
+		cut: cfg.PreviewCut, guard: newGuard(cfg.Guard)}
 	index := map[Gate]int{}
 	for _, d := range cfg.Detectors {
 		det := detector{re: regexp.MustCompile(d.Regex), repl: d.Replacement}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from corpus import SECRETS
 from collector_config import debug
-from gateway_run import wait
+from gateway_run import ENGINES, wait
 from telemetry import keys as k
 from test_debug_and_forwarding import MARK, _app, _by_tenant_header, _texts, run, tolerance
 
@@ -33,8 +35,9 @@ def _call(app, tenant: str, feature: str, text: str, key: str = k.INPUT_MESSAGES
                                 attributes={k.TENANT: tenant, k.FEATURE: feature})
 
 
-def test_span_content_sampled_once_per_span_opted_in_redacted_linked_and_only_in_the_debug_tenant():
-    with run(collector=OWN_IMAGE,
+@pytest.mark.parametrize("engine", ENGINES)
+def test_span_content_sampled_once_per_span_opted_in_redacted_linked_and_only_in_the_debug_tenant(engine):
+    with run(collector=OWN_IMAGE, redaction=ENGINES[engine].get("redaction", {}),
              content={"never_retain": {"tenants": ["initech"], "keep": "hash"}},
              debug={"enabled": True, "tenants": ["acme", "initech"], "features": ["chat"], "sample_rate": RATE,
                     "preview_chars": PREVIEW, "span_content": True}) as (collector, traces, logs):

@@ -25,10 +25,11 @@ def _row(case: str, items: int, cpu_s: float) -> dict:
 
 
 # Two traffics, as `table` returns them: bare first, then the gateway, the native-engine gateway
-# (where measured), then the stage rows.
+# (where measured), then the stage rows; the floor row last, on telemetrygen traces only.
 RESULTS = {
     "telemetrygen traces": [_row("bare", 20000, 1.0), _row("gateway", 5000, 3.0),
-                            _row("gateway, native redaction", 5000, 1.5), _row("gateway without cost", 5000, 2.5)],
+                            _row("gateway, native redaction", 5000, 1.5), _row("gateway without cost", 5000, 2.5),
+                            _row("floor: no transforms, final attributes sent", 5000, 0.75)],
     "telemetrygen logs": [_row("bare", 20000, 0.8), _row("gateway", 5000, 2.0)],
 }
 SIZES = [("single", 607_744, 2843), ("agent", 561_152, 2706), ("sampler", 48_333, 137)]
@@ -47,7 +48,8 @@ def test_save_writes_the_figures_the_fault_tests_read(tmp_path):
     assert data["traffic"] == {
         "telemetrygen traces": {"gateway_over_bare": 0.083, "gateway_cpu_s_per_100k": 60.0,
                                 "bare_cpu_s_per_100k": 5.0, "native_over_bare": 0.167,
-                                "native_cpu_s_per_100k": 30.0},
+                                "native_cpu_s_per_100k": 30.0, "floor_over_bare": 0.333,
+                                "floor_cpu_s_per_100k": 15.0},
         "telemetrygen logs": {"gateway_over_bare": 0.1, "gateway_cpu_s_per_100k": 40.0,
                               "bare_cpu_s_per_100k": 4.0}}
     assert data["config"] == {"single": {"kib": 593.5, "statements": 2843},
@@ -79,8 +81,9 @@ def test_the_committed_file_is_in_the_format_the_bench_writes(tmp_path):
     written = _load_bench().save(tmp_path / "b.json", RESULTS, SIZES, 1, 1.0, 1.0, stack="s", quick=False,
                                  load_start=0.0)
     assert set(written) <= set(committed), set(written) - set(committed)
-    for traffic in committed["traffic"].values():
-        assert set(traffic) == set(written["traffic"]["telemetrygen traces"])
+    traces = set(written["traffic"]["telemetrygen traces"])
+    for title, traffic in committed["traffic"].items():   # the floor is measured on telemetrygen traces only
+        assert set(traffic) == (traces if title == "telemetrygen traces" else traces - {"floor_over_bare", "floor_cpu_s_per_100k"})
     assert set(committed["traffic"]) == {"telemetrygen traces", "telemetrygen logs", "loadgen traces+logs"}
     assert set(committed["config"]) == {"single", "agent", "sampler"}
     assert sustained_spans_per_s() == committed["sustained_spans_per_s"] > 0

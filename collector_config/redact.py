@@ -6,6 +6,7 @@ app sent), then the detectors over every string value that remains, previews inc
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from collector_config.normalize import any_present
 from collector_config.ottl import attr, lit, re_escape
@@ -200,6 +201,12 @@ def _guard_exempt(settings: Settings) -> str:
     return f"^(?:{prefixes})|^(?:" + "|".join(re_escape(key) for key in exact) + ")$"
 
 
+def _guard_keep(settings: Settings) -> int:
+    """Characters a guarded value keeps in preview mode. RE2 repeats stop at 1000: a longer
+    preview setting keeps 1000 here (on either engine)."""
+    return min(settings.content.preview_chars, 1000)
+
+
 def _guard_rewrite(work: str, settings: Settings) -> list[str]:
     """Statements over `work` (a map of unknown keys): long values, then multi-word ones among
     them, become content per mode; every other value is restored."""
@@ -208,8 +215,7 @@ def _guard_rewrite(work: str, settings: Settings) -> list[str]:
     final = {
         "hash": (f"^{words}({_ANY_TEXT})$", "${1}", ', SHA256, "[CONTENT:sha256:%s]"'),
         "drop": (f"^{words}{_ANY_TEXT}$", "[CONTENT:dropped]", ""),
-        # RE2 repeats stop at 1000: a longer preview setting keeps 1000 characters here.
-        "preview": (f"^{words}([\\s\\S]{{0,{min(settings.content.preview_chars, 1000)}}}){_ANY_TEXT}$",
+        "preview": (f"^{words}([\\s\\S]{{0,{_guard_keep(settings)}}}){_ANY_TEXT}$",
                     "[CONTENT:preview] ${1}", ""),
     }[mode]
     at_least = "^[\\s\\S]{%d,}$" % guard.min_chars
@@ -467,10 +473,13 @@ def _flag(ctx: str, settings: Settings) -> list[str]:
 NOW = '{}.cache["now"]'
 
 
+GENAI_EVENT_NAME = "^gen_ai[.]"
+
+
 def _llm_record(ctx: str) -> str:
     """An LLM span (it names an operation, model or provider: exact-key lookups) or GenAI event."""
     if ctx == "log":
-        return f'IsMatch(log.event_name, {lit("^gen_ai[.]")})'
+        return f"IsMatch(log.event_name, {lit(GENAI_EVENT_NAME)})"
     return f"({any_present('span', list(LLM_SPAN_KEYS))[0]})"
 
 
@@ -591,9 +600,9 @@ def native(settings: Settings, decode: bool, detect: bool, drop_links: bool = Fa
     if after and content.mode == "preview":
         out["preview_cut"] = content.preview_chars
     if after and content.guard.enabled:
-        out["guard"] = {"min_chars": content.guard.min_chars, "mode": content.mode, "preview_chars": content.preview_chars,
+        out["guard"] = {"min_chars": content.guard.min_chars, "mode": content.mode, "preview_chars": _guard_keep(settings),
                         "exempt": _guard_exempt(settings), "body_exempt": list(BODY_FIELDS),
-                        "span_keys": list(LLM_SPAN_KEYS), "event_name": "^gen_ai[.]", "attribute": k.CONTENT_GUARDED}
+                        "span_keys": list(LLM_SPAN_KEYS), "event_name": GENAI_EVENT_NAME, "attribute": k.CONTENT_GUARDED}
     return out
 
 
@@ -601,27 +610,31 @@ def _policy_on(signal: str, keep_content: bool) -> bool:
     return signal != "metrics" and not keep_content
 
 
-def stage(name: str, signal: str, settings: Settings, keep_content: bool = False) -> dict[str, dict]:
-    """{processor name: config}, in pipeline order, that redact `signal` where the one OTTL
-    processor `name` does."""
+def _stage(name: str, signal: str, settings: Settings, keep_content: bool) -> dict[str, Callable[[], dict]]:
+    """{processor name: its config, built on call}, in pipeline order, that redact `signal` where
+    the one OTTL processor `name` does."""
     if settings.redaction.engine != "native":
-        return {name: processor(signal, settings, keep_content)}
+        return {name: lambda: processor(signal, settings, keep_content)}
     base = "llmredact/" + name.split("/", 1)[1]
     drop = signal == "traces" and settings.redaction.span_links == "drop"
     if not _policy_on(signal, keep_content):
-        return {base: native(settings, decode=True, detect=True, drop_links=drop)}
+        return {base: lambda: native(settings, decode=True, detect=True, drop_links=drop)}
     key = {"traces": "trace_statements", "logs": "log_statements"}[signal]
-    out = {f"{base}_decode": native(settings, decode=True, detect=False),
-           name: {"error_mode": "ignore", key: _policy_groups(signal, settings)},
-           base: native(settings, decode=False, detect=True, drop_links=drop, after=True)}
+    out = {f"{base}_decode": lambda: native(settings, decode=True, detect=False),
+           name: lambda: {"error_mode": "ignore", key: _policy_groups(signal, settings)},
+           base: lambda: native(settings, decode=False, detect=True, drop_links=drop, after=True)}
     if signal == "logs" and settings.content.mode == "preview":
-        n = settings.content.preview_chars
-        out[f"{name}_after"] = {"error_mode": "ignore", key: [{"context": "log", "statements": list(_body_cuts(n).values())}]}
+        cuts = [{"context": "log", "statements": list(_body_cuts(settings.content.preview_chars).values())}]
+        out[f"{name}_after"] = lambda: {"error_mode": "ignore", key: cuts}
     return out
 
 
+def stage(name: str, signal: str, settings: Settings, keep_content: bool = False) -> dict[str, dict]:
+    return {n: build() for n, build in _stage(name, signal, settings, keep_content).items()}
+
+
 def stage_names(name: str, signal: str, settings: Settings, keep_content: bool = False) -> list[str]:
-    return list(stage(name, signal, settings, keep_content))
+    return list(_stage(name, signal, settings, keep_content))
 
 
 def _policy_groups(signal: str, settings: Settings) -> list[dict]:

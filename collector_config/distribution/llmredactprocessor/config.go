@@ -49,8 +49,9 @@ type Config struct {
 // whitespace between two words, under a key Exempt does not match, is hashed, dropped or
 // previewed (Mode); Attribute names the first such key, in key order.
 type Guard struct {
-	MinChars     int    `mapstructure:"min_chars"`
-	Mode         string `mapstructure:"mode"`
+	MinChars int    `mapstructure:"min_chars"`
+	Mode     string `mapstructure:"mode"`
+	// PreviewChars: runes a guarded value keeps in preview mode.
 	PreviewChars int    `mapstructure:"preview_chars"`
 	Exempt       string `mapstructure:"exempt"`
 	// BodyExempt: a map body's own content fields, which the body policy handles.

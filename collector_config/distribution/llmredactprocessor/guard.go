@@ -30,7 +30,7 @@ func newGuard(cfg *Guard) *guard {
 	if cfg == nil || cfg.MinChars == 0 {
 		return nil
 	}
-	g := &guard{minChars: cfg.MinChars, mode: cfg.Mode, keep: min(cfg.PreviewChars, 1000),
+	g := &guard{minChars: cfg.MinChars, mode: cfg.Mode, keep: cfg.PreviewChars,
 		exempt: regexp.MustCompile(cfg.Exempt), bodyExempt: map[string]bool{}, spanKeys: cfg.SpanKeys,
 		event: regexp.MustCompile(cfg.EventName), attribute: cfg.Attribute}
 	for _, f := range cfg.BodyExempt {

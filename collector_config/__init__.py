@@ -134,12 +134,15 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     processors = {
         "memory_limiter": memory_limiter(settings),
         "batch": {"send_batch_size": 8192, "timeout": "1s"},
-        "delta_to_cumulative": {},  # signal_to_metrics emits deltas; remote write needs cumulative
+        "delta_to_cumulative": {},  # the metrics connector emits deltas; remote write needs cumulative
     }
     front = tier in ("single", "agent")   # receive, normalize, redact; logs and app metrics
     back = tier in ("single", "sampler")   # cost, span metrics, tail sampling
-    connectors: dict = {"signal_to_metrics": metrics.connector(spans=back, logs=front)}
-    pipelines: dict = {"metrics/derived": _pipeline(["signal_to_metrics"], ["delta_to_cumulative", "batch"],
+    engine = settings.collector.metrics_engine
+    derive = metrics.NATIVE if engine == "native" else "signal_to_metrics"
+    connectors: dict = {derive: metrics.connector(spans=back, logs=front, engine=engine)}
+    processors["transform/instance"] = metrics.instance_processor()
+    pipelines: dict = {"metrics/derived": _pipeline([derive], ["transform/instance", "delta_to_cumulative", "batch"],
                                                     ["prometheus_remote_write"])}
     extra_exporters: dict = {}
     if front:
@@ -161,7 +164,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         else:
             pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs"] + redact_logs, ["forward/logs"])
         pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["file/logs" if logs_file else "otlp_http/logs"])
-        pipelines["logs/derive"] = _pipeline(["forward/logs"], ["transform/bound_logs"], ["signal_to_metrics"])
+        pipelines["logs/derive"] = _pipeline(["forward/logs"], ["transform/bound_logs"], [derive])
         processors["transform/bound_metrics"] = metrics.app_metrics_processor(settings)
         pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics",
                                                     *redact.stage_names("transform/redact_metrics", "metrics", settings),
@@ -188,7 +191,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         processors["tail_sampling"] = sampling.processor(settings)
         connectors["forward/traces"] = {}
         pipelines["traces/in"] = _pipeline(traces_in, front_traces + ["transform/cost"], ["forward/traces"])
-        pipelines["traces/derive"] = _pipeline(["forward/traces"], ["transform/bound_traces"], ["signal_to_metrics"])
+        pipelines["traces/derive"] = _pipeline(["forward/traces"], ["transform/bound_traces"], [derive])
         pipelines["traces/sampled"] = _pipeline(["forward/traces"], ["tail_sampling", "batch"], ["otlp_grpc/traces"])
     else:
         # Agent tier: route whole traces by trace id to the sampler tier.

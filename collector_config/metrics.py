@@ -17,83 +17,148 @@ ITERATION_BUCKETS = [1, 2, 3, 5, 8, 12, 16, 20, 25, 50]
 TRUNCATED = r'(?:^|")length(?:"|$)'
 
 
-def _op(ctx: str, op: str) -> str:
-    return f"{attr(ctx, k.OPERATION)} == {lit(op)}"
+# A rule's condition is a list of tests, all of which must hold; its value is what a matching
+# record adds. Both are a small vocabulary that renders to OTTL (signal_to_metrics) and to the
+# llmmetrics connector's config (collector.metrics_engine native), so the two engines derive
+# from one definition.
+def present(key: str) -> dict:
+    return {"op": "present", "key": key}
 
 
-def _has(ctx: str, key: str) -> str:
-    return f"{attr(ctx, key)} != nil"
+def is_true(key: str) -> dict:
+    return {"op": "true", "key": key}
+
+
+def equals(key: str, value: str) -> dict:
+    return {"op": "eq", "key": key, "string": value}
+
+
+def int_above(key: str, number: int) -> dict:
+    return {"op": "int_gt", "key": key, "number": number}
+
+
+def int_equals(key: str, number: int) -> dict:
+    return {"op": "int_eq", "key": key, "number": number}
+
+
+def double_above(key: str, number: float) -> dict:
+    return {"op": "double_gt", "key": key, "number": float(number)}
+
+
+def matches(key: str, regex: str) -> dict:
+    return {"op": "match", "key": key, "regex": regex}
+
+
+def nonempty_list(key: str) -> dict:
+    return {"op": "nonempty_list", "key": key}
+
+
+ERROR_STATUS = {"op": "error_status"}
+ONE = {"from": "one"}
+DURATION = {"from": "duration"}
+
+
+def as_int(key: str) -> dict:
+    return {"from": "int", "key": key}
+
+
+def as_double(key: str, per: str | None = None) -> dict:
+    return {"from": "double", "key": key, **({"per": per} if per else {})}
+
+
+def first(key: str) -> dict:
+    return {"from": "first", "key": key}
+
+
+def ottl_test(ctx: str, test: dict) -> str:
+    a = attr(ctx, test.get("key", ""))
+    return {
+        "present": lambda: f"{a} != nil",
+        "true": lambda: f"{a} == true",
+        "eq": lambda: f"{a} == {lit(test.get('string', ''))}",
+        "int_gt": lambda: f"Int({a}) > {test.get('number')}",
+        "int_eq": lambda: f"Int({a}) == {test.get('number')}",
+        "double_gt": lambda: f"Double({a}) > {test.get('number')}",
+        "match": lambda: f"IsMatch(String({a}), {lit(test.get('regex', ''))})",
+        "nonempty_list": lambda: f"IsList({a}) and Len({a}) > 0",
+        "error_status": lambda: "span.status.code == STATUS_CODE_ERROR",
+    }[test["op"]]()
+
+
+def ottl_when(ctx: str, tests: list[dict]) -> str:
+    return " and ".join(ottl_test(ctx, t) for t in tests)
+
+
+def ottl_value(ctx: str, value: dict) -> str:
+    a = attr(ctx, value.get("key", ""))
+    return {
+        "one": lambda: "1",
+        "duration": lambda: "Seconds(span.end_time - span.start_time)",
+        "int": lambda: f"Int({a})",
+        "double": lambda: f"Double({a}) / Double({attr(ctx, value['per'])})" if "per" in value else f"Double({a})",
+        "first": lambda: f"Double({a}[0])",
+    }[value["from"]]()
 
 
 def _rules() -> dict[str, dict]:
-    """Metric name -> condition and value (OTTL) and, for histograms, buckets."""
-    llm = f"{attr('span', LLM)} == true"   # set once by bound_processor: cheaper than a regex per definition
-    duration = "Seconds(span.end_time - span.start_time)"
-    root = f"{attr('span', ROOT)} == true"  # IsRootSpan() is not available to signal_to_metrics
-    tool, retrieval = _op("span", k.TOOL_OPERATION), _op("span", k.RETRIEVAL_OPERATION)
-    span = lambda key: attr("span", key)  # noqa: E731
-    log = lambda key: attr("log", key)  # noqa: E731
+    """Metric name -> condition (tests), value and, for histograms, buckets."""
+    llm = is_true(LLM)    # set once by bound_processor: cheaper than a regex per definition
+    root = is_true(ROOT)  # IsRootSpan() is not available to signal_to_metrics
+    tool, retrieval = equals(k.OPERATION, k.TOOL_OPERATION), equals(k.OPERATION, k.RETRIEVAL_OPERATION)
+    counted = lambda *when: {"when": list(when), "value": ONE}  # noqa: E731
     return {
-        "llm.requests": {"when": llm, "value": "1"},
-        "llm.errors": {"when": f"{llm} and span.status.code == STATUS_CODE_ERROR", "value": "1"},
-        "gen_ai.client.operation.duration": {"when": llm, "value": duration, "buckets": LATENCY_BUCKETS},
-        "llm.time_to_first_token": {"when": f"{llm} and {_has('span', k.TTFT)}",
-                                    "value": f"Double({span(k.TTFT)})", "buckets": TTFT_BUCKETS},
-        "llm.tokens.input": {"when": f"{llm} and {_has('span', k.INPUT_TOKENS)}", "value": f"Int({span(k.INPUT_TOKENS)})"},
-        "llm.tokens.output": {"when": f"{llm} and {_has('span', k.OUTPUT_TOKENS)}", "value": f"Int({span(k.OUTPUT_TOKENS)})"},
-        "llm.tokens.cached_input": {"when": f"{llm} and {_has('span', k.CACHED_INPUT_TOKENS)}",
-                                    "value": f"Int({span(k.CACHED_INPUT_TOKENS)})"},
-        "llm.tokens.cache_write": {"when": f"{llm} and {_has('span', k.CACHE_WRITE_TOKENS)}",
-                                   "value": f"Int({span(k.CACHE_WRITE_TOKENS)})"},
-        "llm.cost": {"when": _has("span", k.COST), "value": f"Double({span(k.COST)})"},
-        "llm.unpriced.requests": {"when": f"{span(k.UNPRICED)} == true", "value": "1"},
-        "llm.retries": {"when": f"{llm} and {_has('span', k.RETRY_ATTEMPT)} and Int({span(k.RETRY_ATTEMPT)}) > 0",
-                        "value": "1"},
-        "llm.fallbacks": {"when": f"{llm} and {span(k.FALLBACK)} == true", "value": "1"},
-        "llm.truncated": {"when": f"{llm} and {_has('span', k.FINISH_REASONS)} and "
-                                  f"IsMatch(String({span(k.FINISH_REASONS)}), {lit(TRUNCATED)})", "value": "1"},
-        "llm.context.utilization": {"when": f"{llm} and {_has('span', k.INPUT_TOKENS)} and {_has('span', k.CONTEXT_WINDOW)} "
-                                            f"and Double({span(k.CONTEXT_WINDOW)}) > 0.0",
-                                    "value": f"Double({span(k.INPUT_TOKENS)}) / Double({span(k.CONTEXT_WINDOW)})",
+        "llm.requests": counted(llm),
+        "llm.errors": counted(llm, ERROR_STATUS),
+        "gen_ai.client.operation.duration": {"when": [llm], "value": DURATION, "buckets": LATENCY_BUCKETS},
+        "llm.time_to_first_token": {"when": [llm, present(k.TTFT)], "value": as_double(k.TTFT), "buckets": TTFT_BUCKETS},
+        "llm.tokens.input": {"when": [llm, present(k.INPUT_TOKENS)], "value": as_int(k.INPUT_TOKENS)},
+        "llm.tokens.output": {"when": [llm, present(k.OUTPUT_TOKENS)], "value": as_int(k.OUTPUT_TOKENS)},
+        "llm.tokens.cached_input": {"when": [llm, present(k.CACHED_INPUT_TOKENS)], "value": as_int(k.CACHED_INPUT_TOKENS)},
+        "llm.tokens.cache_write": {"when": [llm, present(k.CACHE_WRITE_TOKENS)], "value": as_int(k.CACHE_WRITE_TOKENS)},
+        "llm.cost": {"when": [present(k.COST)], "value": as_double(k.COST)},
+        "llm.unpriced.requests": counted(is_true(k.UNPRICED)),
+        "llm.retries": counted(llm, present(k.RETRY_ATTEMPT), int_above(k.RETRY_ATTEMPT, 0)),
+        "llm.fallbacks": counted(llm, is_true(k.FALLBACK)),
+        "llm.truncated": counted(llm, present(k.FINISH_REASONS), matches(k.FINISH_REASONS, TRUNCATED)),
+        "llm.context.utilization": {"when": [llm, present(k.INPUT_TOKENS), present(k.CONTEXT_WINDOW),
+                                             double_above(k.CONTEXT_WINDOW, 0)],
+                                    "value": as_double(k.INPUT_TOKENS, per=k.CONTEXT_WINDOW),
                                     "buckets": UTILIZATION_BUCKETS},
-        "llm.app.requests": {"when": root, "value": "1"},
-        "llm.app.request.duration": {"when": root, "value": duration, "buckets": LATENCY_BUCKETS},
-        "llm.agent.iterations": {"when": f"{root} and {_has('span', k.AGENT_ITERATIONS)}",
-                                 "value": f"Double({span(k.AGENT_ITERATIONS)})", "buckets": ITERATION_BUCKETS},
-        "llm.users.activity": {"when": _has("span", k.USER_BUCKET), "value": "1"},
-        "llm.sessions.activity": {"when": _has("span", k.SESSION_BUCKET), "value": "1"},
-        "llm.tool.calls": {"when": tool, "value": "1"},
-        "llm.tool.duration": {"when": tool, "value": duration, "buckets": LATENCY_BUCKETS},
-        "llm.tool.approvals": {"when": f"{tool} and {span(k.TOOL_APPROVAL_REQUIRED)} == true", "value": "1"},
-        "llm.retrieval.duration": {"when": retrieval, "value": duration, "buckets": LATENCY_BUCKETS},
-        "llm.retrieval.step.duration": {"when": _has("span", k.RETRIEVAL_METHOD), "value": duration,
+        "llm.app.requests": counted(root),
+        "llm.app.request.duration": {"when": [root], "value": DURATION, "buckets": LATENCY_BUCKETS},
+        "llm.agent.iterations": {"when": [root, present(k.AGENT_ITERATIONS)], "value": as_double(k.AGENT_ITERATIONS),
+                                 "buckets": ITERATION_BUCKETS},
+        "llm.users.activity": counted(present(k.USER_BUCKET)),
+        "llm.sessions.activity": counted(present(k.SESSION_BUCKET)),
+        "llm.tool.calls": counted(tool),
+        "llm.tool.duration": {"when": [tool], "value": DURATION, "buckets": LATENCY_BUCKETS},
+        "llm.tool.approvals": counted(tool, is_true(k.TOOL_APPROVAL_REQUIRED)),
+        "llm.retrieval.duration": {"when": [retrieval], "value": DURATION, "buckets": LATENCY_BUCKETS},
+        "llm.retrieval.step.duration": {"when": [present(k.RETRIEVAL_METHOD)], "value": DURATION,
                                         "buckets": LATENCY_BUCKETS},
-        "llm.retrieval.documents": {"when": f"{retrieval} and {_has('span', k.RETRIEVAL_RETURNED)}",
-                                    "value": f"Double({span(k.RETRIEVAL_RETURNED)})", "buckets": DOC_BUCKETS},
-        "llm.retrieval.requested": {"when": f"{retrieval} and {_has('span', k.RETRIEVAL_TOP_K)}",
-                                    "value": f"Int({span(k.RETRIEVAL_TOP_K)})"},
-        "llm.retrieval.returned": {"when": f"{retrieval} and {_has('span', k.RETRIEVAL_RETURNED)}",
-                                   "value": f"Int({span(k.RETRIEVAL_RETURNED)})"},
-        "llm.retrieval.empty": {"when": f"{retrieval} and {_has('span', k.RETRIEVAL_RETURNED)} and "
-                                        f"Int({span(k.RETRIEVAL_RETURNED)}) == 0", "value": "1"},
-        "llm.retrieval.score": {"when": f"{retrieval} and IsList({span(k.RETRIEVAL_SCORES)}) and "
-                                        f"Len({span(k.RETRIEVAL_SCORES)}) > 0",
-                                "value": f"Double({span(k.RETRIEVAL_SCORES)}[0])", "buckets": SCORE_BUCKETS},
-        "llm.safety.checks": {"when": _has("span", k.SAFETY_BLOCKED), "value": "1"},
-        "llm.safety.blocks": {"when": f"{span(k.SAFETY_BLOCKED)} == true", "value": "1"},
-        "llm.eval.score": {"when": f"{_has('span', k.EVAL_NAME)} and {_has('span', k.EVAL_SCORE)}",
-                           "value": f"Double({span(k.EVAL_SCORE)})", "buckets": SCORE_BUCKETS},
-        "llm.eval.score.events": {"when": f"{_has('log', k.EVAL_NAME)} and {_has('log', k.EVAL_SCORE)}",
-                                  "value": f"Double({log(k.EVAL_SCORE)})", "buckets": SCORE_BUCKETS},
-        "llm.eval.results": {"when": f"{_has('span', k.EVAL_NAME)} and {_has('span', k.EVAL_LABEL)}", "value": "1"},
-        "llm.eval.results.events": {"when": f"{_has('log', k.EVAL_NAME)} and {_has('log', k.EVAL_LABEL)}", "value": "1"},
-        "llm.feedback": {"when": _has("log", k.FEEDBACK), "value": "1"},
-        "llm.redacted.spans": {"when": f"{span(k.REDACTED)} == true", "value": "1"},
-        "llm.redacted.logs": {"when": f"{log(k.REDACTED)} == true", "value": "1"},
-        "llm.invalid.values": {"when": _has("span", k.INVALID), "value": "1"},
-        "llm.invalid.values.logs": {"when": _has("log", k.INVALID), "value": "1"},
-        "llm.content.guarded": {"when": _has("span", k.CONTENT_GUARDED), "value": "1"},
-        "llm.content.guarded.logs": {"when": _has("log", k.CONTENT_GUARDED), "value": "1"},
+        "llm.retrieval.documents": {"when": [retrieval, present(k.RETRIEVAL_RETURNED)],
+                                    "value": as_double(k.RETRIEVAL_RETURNED), "buckets": DOC_BUCKETS},
+        "llm.retrieval.requested": {"when": [retrieval, present(k.RETRIEVAL_TOP_K)], "value": as_int(k.RETRIEVAL_TOP_K)},
+        "llm.retrieval.returned": {"when": [retrieval, present(k.RETRIEVAL_RETURNED)],
+                                   "value": as_int(k.RETRIEVAL_RETURNED)},
+        "llm.retrieval.empty": counted(retrieval, present(k.RETRIEVAL_RETURNED), int_equals(k.RETRIEVAL_RETURNED, 0)),
+        "llm.retrieval.score": {"when": [retrieval, nonempty_list(k.RETRIEVAL_SCORES)],
+                                "value": first(k.RETRIEVAL_SCORES), "buckets": SCORE_BUCKETS},
+        "llm.safety.checks": counted(present(k.SAFETY_BLOCKED)),
+        "llm.safety.blocks": counted(is_true(k.SAFETY_BLOCKED)),
+        "llm.eval.score": {"when": [present(k.EVAL_NAME), present(k.EVAL_SCORE)], "value": as_double(k.EVAL_SCORE),
+                           "buckets": SCORE_BUCKETS},
+        "llm.eval.score.events": {"when": [present(k.EVAL_NAME), present(k.EVAL_SCORE)],
+                                  "value": as_double(k.EVAL_SCORE), "buckets": SCORE_BUCKETS},
+        "llm.eval.results": counted(present(k.EVAL_NAME), present(k.EVAL_LABEL)),
+        "llm.eval.results.events": counted(present(k.EVAL_NAME), present(k.EVAL_LABEL)),
+        "llm.feedback": counted(present(k.FEEDBACK)),
+        "llm.redacted.spans": counted(is_true(k.REDACTED)),
+        "llm.redacted.logs": counted(is_true(k.REDACTED)),
+        "llm.invalid.values": counted(present(k.INVALID)),
+        "llm.invalid.values.logs": counted(present(k.INVALID)),
+        "llm.content.guarded": counted(present(k.CONTENT_GUARDED)),
+        "llm.content.guarded.logs": counted(present(k.CONTENT_GUARDED)),
     }
 
 
@@ -107,60 +172,89 @@ def overflow_marker(bound: Bound) -> str:
     return f"llmobs.overflow.{bound.setting}"
 
 
-def _required(metric: Metric, when: str) -> set[str]:
-    """Labels the condition requires present (a top-level `key != nil`): without a default, the
-    connector skips a record lacking one by a map lookup, before it builds a context, hashes the
-    labels and runs the condition. Where the key is present the label is its value either way,
-    so the series are the same."""
-    if " or " in when:
-        return set()
-    ctx = "span" if metric.signal == "spans" else "log"
-    conjuncts = set(when.split(" and "))
-    return {key for key in metric.labels if f"{attr(ctx, key)} != nil" in conjuncts}
+def _ctx(metric: Metric) -> str:
+    return "span" if metric.signal == "spans" else "log"
+
+
+def _labels(metric: Metric, rule: dict, default: str) -> list[dict]:
+    """Labels the condition requires present get no default: the connector skips a record
+    lacking one by a lookup, before it hashes the labels and runs the condition. Where the key
+    is present the label is its value either way, so the series are the same."""
+    required = {t["key"] for t in rule["when"] if t["op"] == "present"}
+    return [{"key": key} if key in required else {"key": key, default: DEFAULTS.get(key, "unknown")}
+            for key in metric.labels]
 
 
 def _definition(metric: Metric, rule: dict) -> dict:
+    ctx = _ctx(metric)
     out: dict = {
         "name": metric.name,
         "description": metric.description,
         "unit": metric.unit,
-        "conditions": [rule["when"]],
+        "conditions": [ottl_when(ctx, rule["when"])],
         "include_resource_attributes": [{"key": key, "default_value": "unknown"} for key in RESOURCE_LABELS],
     }
     if metric.labels:
-        required = _required(metric, rule["when"])
-        out["attributes"] = [{"key": key} if key in required else {"key": key, "default_value": DEFAULTS.get(key, "unknown")}
-                             for key in metric.labels]
+        out["attributes"] = _labels(metric, rule, "default_value")
     if metric.kind == "counter":
-        out["sum"] = {"value": rule["value"], "monotonic": True}
+        out["sum"] = {"value": ottl_value(ctx, rule["value"]), "monotonic": True}
     else:
-        out["histogram"] = {"value": rule["value"], "buckets": rule["buckets"]}
+        out["histogram"] = {"value": ottl_value(ctx, rule["value"]), "buckets": rule["buckets"]}
     return out
 
 
-def _overflow(metric: Metric, ctx: str) -> list[dict]:
+def _native_definition(metric: Metric, rule: dict) -> dict:
+    out: dict = {"name": metric.name, "description": metric.description, "unit": metric.unit, "kind": metric.kind,
+                 "when": rule["when"], "value": rule["value"],
+                 "resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS]}
+    if metric.labels:
+        out["labels"] = _labels(metric, rule, "default")
+    if metric.kind == "histogram":
+        out["buckets"] = rule["buckets"]
+    return out
+
+
+def _overflow(metric: Metric, make) -> list[dict]:
     """One definition per bound, merged into one metric (same name, unit, description): the
     `llmobs.label` label is the definition's default, since no record carries that key."""
     out = []
     for bound in BOUNDS:
-        d = _definition(metric, {"when": f"{attr(ctx, overflow_marker(bound))} == true", "value": "1"})
-        d["attributes"] = [{"key": k.OVERFLOW_LABEL, "default_value": bound.setting}]
+        d = make(metric, {"when": [is_true(overflow_marker(bound))], "value": ONE})
+        default = "default_value" if make is _definition else "default"
+        d["labels" if make is _native_definition else "attributes"] = [{"key": k.OVERFLOW_LABEL, default: bound.setting}]
         out.append(d)
     return out
 
 
-def connector(spans: bool = True, logs: bool = True) -> dict:
-    """Metric definitions for the signals this collector tier derives from."""
+NATIVE = "llmmetrics"  # the connector of collector.metrics_engine native
+# Where each connector puts the collector's service.instance.id: on the resource, which remote
+# write drops (target_info is off), so replicas of a gateway would write the same series.
+INSTANCE_KEYS = ("signal_to_metrics.service.instance.id", "llmmetrics.service.instance.id")
+
+
+def instance_processor() -> dict:
+    """The gateway's instance id as a label of every derived point: two replicas' counters are
+    two series (Prometheus refuses or garbles one series written by two counters); queries sum
+    it away."""
+    label = attr("datapoint", k.GATEWAY_INSTANCE)
+    return {"error_mode": "ignore", "metric_statements": [{"context": "datapoint", "statements": [
+        f"set({label}, {attr('resource', key)}) where {attr('resource', key)} != nil" for key in INSTANCE_KEYS]}]}
+
+
+def connector(spans: bool = True, logs: bool = True, engine: str = "ottl") -> dict:
+    """Metric definitions for the signals this collector tier derives from: signal_to_metrics'
+    config (engine ottl) or llmmetrics' (native), from the same rules."""
     rules = _rules()
+    make = _native_definition if engine == "native" else _definition
     wanted = {"spans": spans, "logs": logs}
-    out: dict = {"error_mode": "ignore", "spans": [], "logs": []}
+    out: dict = {"spans": [], "logs": []} if engine == "native" else {"error_mode": "ignore", "spans": [], "logs": []}
     for metric in CATALOG:
         if not wanted[metric.signal]:
             continue
         if metric.name == OVERFLOW[metric.signal]:
-            out[metric.signal] += _overflow(metric, "span" if metric.signal == "spans" else "log")
+            out[metric.signal] += _overflow(metric, make)
         else:
-            out[metric.signal].append(_definition(metric, rules[metric.name]))
+            out[metric.signal].append(make(metric, rules[metric.name]))
     return out
 
 

@@ -56,6 +56,7 @@ class Collector:
     memory_limit_mib: int
     persistent_queue: bool
     image: Image | None = None   # None: the contrib release pinned in settings/versions.yaml
+    metrics_engine: str = "ottl"  # ottl: signal_to_metrics; native: the project's llmmetrics connector
 
 
 @dataclass(frozen=True)

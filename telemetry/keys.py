@@ -72,6 +72,7 @@ INVALID = "llmobs.invalid"                    # set by the gateway: the numeric 
 TENANT_LABEL = "llmobs.tenant_bounded"
 FEATURE_LABEL = "llmobs.feature_bounded"
 # Set by the gateway on the metric path only (never on exported traces or logs).
+GATEWAY_INSTANCE = "llmobs.gateway.instance"   # the gateway process that derived the point (its service.instance.id)
 OVERFLOW_LABEL = "llmobs.label"                # which bounded label folded a value into `other`
 USER_BUCKET = "llmobs.user_bucket"            # 3 hex digits of sha256(user.id): 4096 buckets
 SESSION_BUCKET = "llmobs.session_bucket"      # the same of gen_ai.conversation.id

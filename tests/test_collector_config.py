@@ -56,14 +56,15 @@ def _configs():
     for tier in collector_config.TIERS:   # the debug store's span records (the project's own connector)
         yield f"span-content-{tier}", render_yaml(validate(span_content), tier=tier)
     yield "span-content-no-forwarders", render_yaml(validate({**span_content, "forwarding": []}))
-    native = {**OPT_IN, "collector": own, "redaction": {"engine": "native", "extra_patterns": [
+    native = {**OPT_IN, "collector": {**own, "metrics_engine": "native"}, "redaction": {"engine": "native", "extra_patterns": [
         {"name": "order_id", "regex": "^ORD-[0-9]{6}$"}]}}
-    for mode in ("preview", "hash", "drop"):   # the project's llmredact processor, every content mode
+    # the project's llmredact processor, every content mode, and its llmmetrics connector
+    for mode in ("preview", "hash", "drop"):
         for tier in collector_config.TIERS:
             yield f"native-{mode}-{tier}", render_yaml(validate({**native, "content": {**OPT_IN["content"], "mode": mode}}),
                                                        tier=tier)
     yield "native-no-guard-keep-links", render_yaml(validate({
-        **native, "redaction": {"engine": "native", "span_links": "keep"},
+        **native, "collector": own, "redaction": {"engine": "native", "span_links": "keep"},
         "content": {**OPT_IN["content"], "guard": {"enabled": False}}, "debug": {"enabled": False}, "forwarding": []}))
     for tier in collector_config.TIERS:   # every exporter's queue on disk, forwarders and debug store too
         yield f"persistent-queue-{tier}", render_yaml(validate({**OPT_IN, "collector": {"persistent_queue": True}}),
@@ -104,6 +105,7 @@ TYPE_OF_MODULE = {
     "fileexporter": "file", "bearertokenauthextension": "bearertokenauth", "healthcheckextension": "health_check",
     "filterprocessor": "filter", "probabilisticsamplerprocessor": "probabilistic_sampler",
     "filestorage": "file_storage", "spanlogsconnector": "spanlogs", "llmredactprocessor": "llmredact",
+    "llmmetricsconnector": "llmmetrics",
 }
 
 

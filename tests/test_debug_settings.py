@@ -31,6 +31,10 @@ def test_defaults_are_off():
     ({"collector": {"image": {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "latest"}}},
      "llmobs:collector.image.tag: 'latest' is not allowed"),
     ({"collector": {"image": {"repository": "ghcr.io/acme/otelcol-llmobs"}}}, "llmobs:collector.image"),
+    ({"redaction": {"engine": "native"}}, "llmobs:collector.image: redaction.engine native needs the gateway built"),
+    ({"collector": {"metrics_engine": "native"}},
+     "llmobs:collector.image: collector.metrics_engine native needs the gateway built from collector_config/distribution"),
+    ({"collector": {"metrics_engine": "otel"}}, "llmobs:collector.metrics_engine"),
 ])
 def test_errors_name_the_key(config, message):
     with pytest.raises(SettingsError) as err:

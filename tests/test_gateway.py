@@ -278,7 +278,7 @@ DEFAULT_BOUNDED = {"llmobs_prompt_version": {"other", "unknown"},
 # gateway_run's llmobs:labels; `unknown` where a span (a root span here) has no value
 COUNTER_ONLY_LABELS = {"llmobs_tenant_bounded": {"acme", "globex", "other", "unknown"},
                        "llmobs_feature_bounded": {"chat", "search", "other", "unknown"}}
-PLUMBING_LABELS = {"__name__", "job", "instance", "le", "service_name", "signal_to_metrics_service_instance_id",
+PLUMBING_LABELS = {"__name__", "job", "instance", "le", "service_name", "llmobs_gateway_instance",
                    "otel_scope_name", "otel_scope_version", "otel_scope_schema_url"}
 
 

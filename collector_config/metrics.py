@@ -179,7 +179,10 @@ def _ctx(metric: Metric) -> str:
 def _labels(metric: Metric, rule: dict, default: str) -> list[dict]:
     """Labels the condition requires present get no default: the connector skips a record
     lacking one by a lookup, before it hashes the labels and runs the condition. Where the key
-    is present the label is its value either way, so the series are the same."""
+    is present the label is its value either way, so the series are the same. A rule's own
+    `labels` (key -> default) replace the metric's."""
+    if "labels" in rule:
+        return [{"key": key, default: value} for key, value in rule["labels"].items()]
     required = {t["key"] for t in rule["when"] if t["op"] == "present"}
     return [{"key": key} if key in required else {"key": key, default: DEFAULTS.get(key, "unknown")}
             for key in metric.labels]
@@ -205,8 +208,7 @@ def _definition(metric: Metric, rule: dict) -> dict:
 
 def _native_definition(metric: Metric, rule: dict) -> dict:
     out: dict = {"name": metric.name, "description": metric.description, "unit": metric.unit, "kind": metric.kind,
-                 "when": rule["when"], "value": rule["value"],
-                 "resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS]}
+                 "when": rule["when"], "value": rule["value"]}
     if metric.labels:
         out["labels"] = _labels(metric, rule, "default")
     if metric.kind == "histogram":
@@ -214,16 +216,11 @@ def _native_definition(metric: Metric, rule: dict) -> dict:
     return out
 
 
-def _overflow(metric: Metric, make) -> list[dict]:
-    """One definition per bound, merged into one metric (same name, unit, description): the
-    `llmobs.label` label is the definition's default, since no record carries that key."""
-    out = []
-    for bound in BOUNDS:
-        d = make(metric, {"when": [is_true(overflow_marker(bound))], "value": ONE})
-        default = "default_value" if make is _definition else "default"
-        d["labels" if make is _native_definition else "attributes"] = [{"key": k.OVERFLOW_LABEL, default: bound.setting}]
-        out.append(d)
-    return out
+def _overflow_rules() -> list[dict]:
+    """One rule per bound, merged into one metric (same name, unit, description): the
+    `llmobs.label` label is the rule's default, since no record carries that key."""
+    return [{"when": [is_true(overflow_marker(bound))], "value": ONE, "labels": {k.OVERFLOW_LABEL: bound.setting}}
+            for bound in BOUNDS]
 
 
 NATIVE = "llmmetrics"  # the connector of collector.metrics_engine native
@@ -247,14 +244,13 @@ def connector(spans: bool = True, logs: bool = True, engine: str = "ottl") -> di
     rules = _rules()
     make = _native_definition if engine == "native" else _definition
     wanted = {"spans": spans, "logs": logs}
-    out: dict = {"spans": [], "logs": []} if engine == "native" else {"error_mode": "ignore", "spans": [], "logs": []}
+    out: dict = {"error_mode": "ignore", "spans": [], "logs": []}
+    if engine == "native":
+        out = {"resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS], "spans": [], "logs": []}
     for metric in CATALOG:
-        if not wanted[metric.signal]:
-            continue
-        if metric.name == OVERFLOW[metric.signal]:
-            out[metric.signal] += _overflow(metric, make)
-        else:
-            out[metric.signal].append(make(metric, rules[metric.name]))
+        if wanted[metric.signal]:
+            chosen = _overflow_rules() if metric.name == OVERFLOW[metric.signal] else [rules[metric.name]]
+            out[metric.signal] += [make(metric, rule) for rule in chosen]
     return out
 
 

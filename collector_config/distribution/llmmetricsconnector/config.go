@@ -39,8 +39,8 @@ type Value struct {
 	Per  string `mapstructure:"per"`
 }
 
-// Label is a data-point attribute copied from the record (or the resource); without Default a
-// record that lacks it adds nothing to the definition.
+// Label is an attribute copied from the record (or the resource); without Default a record
+// that lacks it adds nothing to the definition.
 type Label struct {
 	Key     string  `mapstructure:"key"`
 	Default *string `mapstructure:"default"`
@@ -49,21 +49,22 @@ type Label struct {
 // Definition of one metric. Definitions of the same Name merge into one metric (the same unit,
 // description and kind), as signal_to_metrics does.
 type Definition struct {
-	Name           string    `mapstructure:"name"`
-	Description    string    `mapstructure:"description"`
-	Unit           string    `mapstructure:"unit"`
-	Kind           string    `mapstructure:"kind"` // counter | histogram
-	When           []Test    `mapstructure:"when"`
-	Value          Value     `mapstructure:"value"`
-	Labels         []Label   `mapstructure:"labels"`
-	ResourceLabels []Label   `mapstructure:"resource_labels"`
-	Buckets        []float64 `mapstructure:"buckets"`
+	Name        string    `mapstructure:"name"`
+	Description string    `mapstructure:"description"`
+	Unit        string    `mapstructure:"unit"`
+	Kind        string    `mapstructure:"kind"` // counter | histogram
+	When        []Test    `mapstructure:"when"`
+	Value       Value     `mapstructure:"value"`
+	Labels      []Label   `mapstructure:"labels"`
+	Buckets     []float64 `mapstructure:"buckets"`
 }
 
 // Config of the connector. The gateway renders it from telemetry/catalog.py.
 type Config struct {
-	Spans []Definition `mapstructure:"spans"`
-	Logs  []Definition `mapstructure:"logs"`
+	// ResourceLabels: the resource attributes every metric's resource keeps (with their defaults).
+	ResourceLabels []Label      `mapstructure:"resource_labels"`
+	Spans          []Definition `mapstructure:"spans"`
+	Logs           []Definition `mapstructure:"logs"`
 }
 
 var ops = map[string]bool{"present": true, "true": true, "eq": true, "int_gt": true, "int_eq": true,
@@ -72,6 +73,11 @@ var ops = map[string]bool{"present": true, "true": true, "eq": true, "int_gt": t
 // Validate checks every definition before the collector starts.
 func (c *Config) Validate() error {
 	var errs []error
+	for _, l := range c.ResourceLabels {
+		if l.Key == "" {
+			errs = append(errs, errors.New("resource_labels: a label has no key"))
+		}
+	}
 	for signal, defs := range map[string][]Definition{"spans": c.Spans, "logs": c.Logs} {
 		kinds := map[string]string{}
 		for i, d := range defs {
@@ -138,7 +144,7 @@ func (d Definition) validate(signal string) error {
 			}
 		}
 	}
-	for _, l := range append(append([]Label{}, d.Labels...), d.ResourceLabels...) {
+	for _, l := range d.Labels {
 		if l.Key == "" {
 			return errors.New("a label has no key")
 		}

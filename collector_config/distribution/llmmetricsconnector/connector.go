@@ -42,11 +42,13 @@ func instanceID(set connector.Settings) string {
 }
 
 func createTraces(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Traces, error) {
-	return &llmMetrics{deriver: compile(cfg.(*Config).Spans, instanceID(set)), next: next}, nil
+	c := cfg.(*Config)
+	return &llmMetrics{deriver: compile(c.Spans, c.ResourceLabels, instanceID(set)), next: next}, nil
 }
 
 func createLogs(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Logs, error) {
-	return &llmMetrics{deriver: compile(cfg.(*Config).Logs, instanceID(set)), next: next}, nil
+	c := cfg.(*Config)
+	return &llmMetrics{deriver: compile(c.Logs, c.ResourceLabels, instanceID(set)), next: next}, nil
 }
 
 type llmMetrics struct {

@@ -21,7 +21,7 @@ var unknown = str("unknown")
 var resource = []Label{{Key: "service.name", Default: unknown}}
 
 func counter(name string, v Value, when ...Test) Definition {
-	return Definition{Name: name, Kind: "counter", Unit: "{request}", Value: v, When: when, ResourceLabels: resource,
+	return Definition{Name: name, Kind: "counter", Unit: "{request}", Value: v, When: when,
 		Labels: []Label{{Key: "model", Default: unknown}}}
 }
 
@@ -130,7 +130,7 @@ func TestConditionsFollowOTTL(t *testing.T) {
 		{"max_length", false, []string{"present"}},
 		{map[string]any{"a": 1}, false, []string{"present"}},
 	}
-	d := compile(defs, "")
+	d := compile(defs, resource, "")
 	for _, c := range cases {
 		attrs := map[string]any{}
 		if c.value != nil {
@@ -154,17 +154,17 @@ func TestValuesLabelsAndMerging(t *testing.T) {
 		counter("tokens", Value{From: "int", Key: "tokens"}, Test{Op: "present", Key: "tokens"}),
 		counter("cost", Value{From: "double", Key: "cost"}, Test{Op: "present", Key: "cost"}),
 		{Name: "ratio", Kind: "histogram", Value: Value{From: "double", Key: "in", Per: "window"}, Buckets: []float64{0.5, 1},
-			When: []Test{{Op: "present", Key: "in"}, {Op: "double_gt", Key: "window", Number: 0}}, ResourceLabels: resource},
-		{Name: "latency", Kind: "histogram", Value: Value{From: "duration"}, Buckets: []float64{0.1, 1}, ResourceLabels: resource},
+			When: []Test{{Op: "present", Key: "in"}, {Op: "double_gt", Key: "window", Number: 0}}},
+		{Name: "latency", Kind: "histogram", Value: Value{From: "duration"}, Buckets: []float64{0.1, 1}},
 		{Name: "score", Kind: "histogram", Value: Value{From: "first", Key: "scores"}, Buckets: []float64{0.5, 1},
-			When: []Test{{Op: "nonempty_list", Key: "scores"}}, ResourceLabels: resource},
+			When: []Test{{Op: "nonempty_list", Key: "scores"}}},
 		// a label without default: a record lacking it adds nothing
-		{Name: "by_tool", Kind: "counter", Value: Value{From: "one"}, ResourceLabels: resource, Labels: []Label{{Key: "tool"}}},
+		{Name: "by_tool", Kind: "counter", Value: Value{From: "one"}, Labels: []Label{{Key: "tool"}}},
 		// two definitions of one name: one metric, the default telling them apart
 		{Name: "overflow", Kind: "counter", Value: Value{From: "one"}, When: []Test{{Op: "true", Key: "o.tenant"}},
-			ResourceLabels: resource, Labels: []Label{{Key: "label", Default: str("tenant")}}},
+			Labels: []Label{{Key: "label", Default: str("tenant")}}},
 		{Name: "overflow", Kind: "counter", Value: Value{From: "one"}, When: []Test{{Op: "true", Key: "o.feature"}},
-			ResourceLabels: resource, Labels: []Label{{Key: "label", Default: str("feature")}}},
+			Labels: []Label{{Key: "label", Default: str("feature")}}},
 	}
 	td := traces("svc",
 		spanSpec{attrs: map[string]any{"tokens": 10, "model": "a", "cost": 0.25, "in": 300, "window": 1000, "o.tenant": true}, millis: 50},
@@ -174,7 +174,7 @@ func TestValuesLabelsAndMerging(t *testing.T) {
 	)
 	// a second resource without service.name: the default
 	traces("", spanSpec{attrs: map[string]any{"tokens": 2}}).ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
-	out := compile(defs, "gw-1").Traces(td, time.Now())
+	out := compile(defs, resource, "gw-1").Traces(td, time.Now())
 	got := points(out)
 	want := map[string]map[string]float64{
 		"tokens":   {"svc=svc,model=a": 15, "svc=svc,model=7": 1, "svc=unknown,model=unknown": 2}, // "x" is no integer
@@ -229,7 +229,7 @@ func TestValuesLabelsAndMerging(t *testing.T) {
 }
 
 func TestLogsAndTheConnector(t *testing.T) {
-	cfg := &Config{Logs: []Definition{{Name: "feedback", Kind: "counter", Value: Value{From: "one"}, ResourceLabels: resource,
+	cfg := &Config{ResourceLabels: resource, Logs: []Definition{{Name: "feedback", Kind: "counter", Value: Value{From: "one"},
 		When: []Test{{Op: "present", Key: "feedback"}}, Labels: []Label{{Key: "feedback"}}}}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -290,7 +290,10 @@ func TestValidate(t *testing.T) {
 	if mixed == nil || !strings.Contains(mixed.Error(), "differs") {
 		t.Errorf("one name, two kinds: %v", mixed)
 	}
-	if err := (&Config{Spans: []Definition{good}}).Validate(); err != nil {
+	if err := (&Config{ResourceLabels: []Label{{}}}).Validate(); err == nil || !strings.Contains(err.Error(), "resource_labels") {
+		t.Errorf("a resource label without key: %v", err)
+	}
+	if err := (&Config{ResourceLabels: resource, Spans: []Definition{good}}).Validate(); err != nil {
 		t.Error(err)
 	}
 }

@@ -40,12 +40,12 @@ type deriver struct {
 	metrics  []metricInfo
 	slots    map[string]int
 	nslots   int
-	resource []Label // the resource labels (the first definition's: the gateway renders one set)
+	resource []Label
 	instance string
 }
 
-func compile(defs []Definition, instance string) *deriver {
-	d := &deriver{slots: map[string]int{}, instance: instance}
+func compile(defs []Definition, resource []Label, instance string) *deriver {
+	d := &deriver{slots: map[string]int{}, resource: resource, instance: instance}
 	slot := func(key string) int {
 		if key == "" {
 			return -1
@@ -79,9 +79,6 @@ func compile(defs []Definition, instance string) *deriver {
 			if l.Default == nil {
 				c.required = append(c.required, s)
 			}
-		}
-		if d.resource == nil {
-			d.resource = def.ResourceLabels
 		}
 		d.defs = append(d.defs, c)
 	}

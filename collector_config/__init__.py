@@ -140,7 +140,10 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     back = tier in ("single", "sampler")   # cost, span metrics, tail sampling
     engine = settings.collector.metrics_engine
     derive = metrics.NATIVE if engine == "native" else "signal_to_metrics"
-    connectors: dict = {derive: metrics.connector(spans=back, logs=front, engine=engine)}
+    connectors: dict = {derive: metrics.connector(settings, spans=back, logs=front)}
+    # llmmetrics bounds labels on its own view of each record; the OTTL engine needs a
+    # transform on a copy of each record (the forward connector's fork).
+    bound = {signal: [] if engine == "native" else [f"transform/bound_{signal}"] for signal in ("traces", "logs")}
     processors["transform/instance"] = metrics.instance_processor()
     pipelines: dict = {"metrics/derived": _pipeline([derive], ["transform/instance", "delta_to_cumulative", "batch"],
                                                     ["prometheus_remote_write"])}
@@ -149,7 +152,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         for signal in ("traces", "logs", "metrics"):
             processors[f"transform/normalize_{signal}"] = normalize.processor(signal)
             processors.update(redact.stage(f"transform/redact_{signal}", signal, settings))
-        processors["transform/bound_logs"] = metrics.bound_processor("logs", settings)
+        if bound["logs"]:
+            processors["transform/bound_logs"] = metrics.bound_processor("logs", settings)
         connectors["forward/logs"] = {}
         redact_logs = _retained(settings, "logs", processors)
         if settings.debug.enabled:
@@ -164,7 +168,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         else:
             pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs"] + redact_logs, ["forward/logs"])
         pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["file/logs" if logs_file else "otlp_http/logs"])
-        pipelines["logs/derive"] = _pipeline(["forward/logs"], ["transform/bound_logs"], [derive])
+        pipelines["logs/derive"] = _pipeline(["forward/logs"], bound["logs"], [derive])
         processors["transform/bound_metrics"] = metrics.app_metrics_processor(settings)
         pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics",
                                                     *redact.stage_names("transform/redact_metrics", "metrics", settings),
@@ -187,11 +191,12 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     traces_in = ["forward/traces_in"] if fork else ["otlp"]
     if back:
         processors["transform/cost"] = cost.processor(settings)
-        processors["transform/bound_traces"] = metrics.bound_processor("traces", settings)
+        if bound["traces"]:
+            processors["transform/bound_traces"] = metrics.bound_processor("traces", settings)
         processors["tail_sampling"] = sampling.processor(settings)
         connectors["forward/traces"] = {}
         pipelines["traces/in"] = _pipeline(traces_in, front_traces + ["transform/cost"], ["forward/traces"])
-        pipelines["traces/derive"] = _pipeline(["forward/traces"], ["transform/bound_traces"], [derive])
+        pipelines["traces/derive"] = _pipeline(["forward/traces"], bound["traces"], [derive])
         pipelines["traces/sampled"] = _pipeline(["forward/traces"], ["tail_sampling", "batch"], ["otlp_grpc/traces"])
     else:
         # Agent tier: route whole traces by trace id to the sampler tier.

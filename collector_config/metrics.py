@@ -238,15 +238,18 @@ def instance_processor() -> dict:
         f"set({label}, {attr('resource', key)}) where {attr('resource', key)} != nil" for key in INSTANCE_KEYS]}]}
 
 
-def connector(spans: bool = True, logs: bool = True, engine: str = "ottl") -> dict:
+def connector(settings: Settings, spans: bool = True, logs: bool = True) -> dict:
     """Metric definitions for the signals this collector tier derives from: signal_to_metrics'
-    config (engine ottl) or llmmetrics' (native), from the same rules."""
+    config (engine ottl) or llmmetrics' (native, with its own bound_processor steps), from the
+    same rules."""
+    engine = settings.collector.metrics_engine
     rules = _rules()
     make = _native_definition if engine == "native" else _definition
     wanted = {"spans": spans, "logs": logs}
     out: dict = {"error_mode": "ignore", "spans": [], "logs": []}
     if engine == "native":
-        out = {"resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS], "spans": [], "logs": []}
+        out = {"resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS], "spans": [], "logs": [],
+               "prepare": {signal: native_prepare(signal, settings) for signal, on in wanted.items() if on}}
     for metric in CATALOG:
         if wanted[metric.signal]:
             chosen = _overflow_rules() if metric.name == OVERFLOW[metric.signal] else [rules[metric.name]]
@@ -266,12 +269,11 @@ def _bound_group(ctx: str, bound: Bound, settings: Settings) -> dict:
     src = attr("resource", bound.source) if bound.resource else attr(ctx, bound.source)
     dst, marker = attr(ctx, bound.label), attr(ctx, overflow_marker(bound))
     statements, condition = [], f"{src} != nil"
-    if bound.resource:
-        # The resource's value wins; a record attribute of the same name is bounded all the same.
+    if bound.resource or bound.label != bound.source:
+        # The source's value wins; a label the record carries itself is bounded all the same
+        # (else a client could set the label key directly and write unbounded series).
         statements.append(f"set({dst}, String({src})) where {src} != nil")
         condition = f"{src} != nil or {dst} != nil"
-    elif bound.label != bound.source:
-        statements.append(f"set({dst}, String({src}))")
     statements += [f'set({marker}, true) where {dst} != "other" and not IsMatch(String({dst}), {lit(_bound_regex(bound, settings))})',
                    f'set({dst}, "other") where {marker} == true']
     return {"context": ctx, "conditions": [condition], "statements": statements}
@@ -329,6 +331,32 @@ def app_metrics_processor(settings: Settings) -> dict:
     groups.append({"context": "datapoint", "statements": [
         f"delete_key(datapoint.attributes, {lit(key)})" for key in ID_KEYS]})
     return {"error_mode": "ignore", "metric_statements": groups}
+
+
+def native_prepare(signal: str, settings: Settings) -> dict:
+    """The same steps as bound_processor, for llmmetrics: it adds them to its own view of each
+    record, so the metric path needs neither the transform nor a copy of every record."""
+    bounds = [{"label": b.label, "source": b.source, "resource": b.resource, "allow": _bound_regex(b, settings),
+               "marker": overflow_marker(b)} for b in BOUNDS]
+    if signal == "logs":
+        return {"bounds": bounds}
+    models = [p for p in settings.pricing.models if p.context_window]
+    root = [is_true(ROOT)]
+    out: dict = {
+        "flags": [{"key": LLM, "when": [matches(k.OPERATION, any_of(k.LLM_OPERATIONS))]},
+                  {"key": ROOT, "when": [{"op": "root"}]}],
+        "defaults": [{"key": k.OUTCOME, "string": "error", "when": root + [ERROR_STATUS]},
+                     {"key": k.OUTCOME, "string": "unknown", "when": root}],
+        "hashes": [{"key": label, "from": key, "chars": 3}
+                   for key, label in ((k.USER_ID, k.USER_BUCKET), (k.CONVERSATION_ID, k.SESSION_BUCKET))],
+        "bounds": bounds,
+    }
+    if models:
+        out["windows"] = {"key": k.CONTEXT_WINDOW, "models": [k.RESPONSE_MODEL, k.REQUEST_MODEL], "when": [is_true(LLM)],
+                          "exact": [{"model": p.model, "tokens": p.context_window} for p in models],
+                          "patterns": [{"regex": "^(?:" + p.pattern + ")$", "tokens": p.context_window}
+                                       for p in models if p.pattern]}
+    return out
 
 
 def bound_processor(signal: str, settings: Settings) -> dict:

@@ -60,6 +60,15 @@ def _edges(app) -> None:
         ({k.EVAL_NAME: "faithfulness", k.EVAL_SCORE: 0.35, k.EVAL_LABEL: "fail"}, 1, False),
         ({k.EVAL_NAME: "faithfulness", k.EVAL_SCORE: "high"}, 1, False),
         ({"app.note": "card 4111 1111 1111 1111", "app.summary": "a long free text answer " * 6}, 1, False),
+        # context windows: a dated name by pattern, the response model first, a model that is a number
+        ({**llm, k.REQUEST_MODEL: "gpt-4o-2024-08-06", k.INPUT_TOKENS: 500}, 80, False),
+        ({**llm, k.RESPONSE_MODEL: "gpt-4o-mini-2024-07-18", k.INPUT_TOKENS: 700}, 80, False),
+        ({**llm, k.OPERATION: "embeddings", k.REQUEST_MODEL: 7, k.INPUT_TOKENS: 3}, 8, False),
+        # bounded labels: set directly without their source, a number, on the record beside the resource
+        ({**llm, k.TENANT_LABEL: "sneaky", k.FEATURE_LABEL: "chat", k.INPUT_TOKENS: 1}, 9, False),
+        ({**llm, k.TENANT: 3, k.PROMPT_VERSION: 2, k.INPUT_TOKENS: 1}, 9, False),
+        ({**llm, k.ENVIRONMENT: "production", k.USER_ID: 12345, k.INPUT_TOKENS: 1}, 9, False),
+        ({k.ENVIRONMENT: "qa", k.OUTCOME: "answered", k.RETRIEVAL_INDEX: "other"}, 9, True),
     ]
     for i in range(3):
         root, end = _span(tracer, "request", {k.TENANT: ["acme", "globex", "initech"][i], k.FEATURE: "chat",
@@ -114,9 +123,10 @@ def stored():
                                                          "prompt_version": {"allowed": ["v1", "v2"]}}, **o))
                for name, o in engines.items()}
         for gw in gws.values():
-            app = gw.app({k.ENVIRONMENT: "staging"})
-            _edges(app)
-            app.close()
+            for resource in ({k.ENVIRONMENT: "staging"}, {k.ENVIRONMENT: "qa-7"}, {}):
+                app = gw.app(resource)
+                _edges(app)
+                app.close()
             for scenario, flavor, seed in LOADGEN:
                 summary = loadgen_run(gw.collector.grpc_endpoint, scenario=scenario, flavor=flavor, seed=seed,
                                       rate=10_000, duration=0.006, token=TOKEN)
@@ -155,3 +165,11 @@ def test_each_engine_names_itself_and_its_replica(stored):
         instances[engine] = {labels.get("llmobs_gateway_instance") for labels in derived}
         assert len(instances[engine]) == 1 and None not in instances[engine], (engine, instances[engine])
     assert instances["ottl"] != instances["native"]
+
+
+def test_labels_set_directly_are_bounded_too(stored):
+    """A client that sets a bounded label's key itself (not its source) writes no new series."""
+    for engine in ("ottl", "native"):
+        values = {value for key in stored[engine] for _, value in key}
+        assert values.isdisjoint({"sneaky", "qa", "qa-7"}), engine
+        assert "other" in values, engine

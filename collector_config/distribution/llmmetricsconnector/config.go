@@ -18,6 +18,7 @@ import (
 //	match          the value as text (OTTL String) matches the RE2 Regex
 //	nonempty_list  the value is a list with an element
 //	error_status   the span's status code is ERROR
+//	root           the span has no parent
 type Test struct {
 	Op     string  `mapstructure:"op"`
 	Key    string  `mapstructure:"key"`
@@ -65,10 +66,16 @@ type Config struct {
 	ResourceLabels []Label      `mapstructure:"resource_labels"`
 	Spans          []Definition `mapstructure:"spans"`
 	Logs           []Definition `mapstructure:"logs"`
+	// Prepare: the attributes each signal's records get on the metric path before the
+	// definitions read them (bounded labels, defaults, flags).
+	Prepare struct {
+		Spans *Prepare `mapstructure:"spans"`
+		Logs  *Prepare `mapstructure:"logs"`
+	} `mapstructure:"prepare"`
 }
 
 var ops = map[string]bool{"present": true, "true": true, "eq": true, "int_gt": true, "int_eq": true,
-	"double_gt": true, "match": true, "nonempty_list": true, "error_status": true}
+	"double_gt": true, "match": true, "nonempty_list": true, "error_status": true, "root": true}
 
 // Validate checks every definition before the collector starts.
 func (c *Config) Validate() error {
@@ -88,6 +95,11 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("%s[%d] (%s): kind %s differs from an earlier definition's %s", signal, i, d.Name, d.Kind, k))
 			}
 			kinds[d.Name] = d.Kind
+		}
+	}
+	for signal, p := range map[string]*Prepare{"spans": c.Prepare.Spans, "logs": c.Prepare.Logs} {
+		if err := p.validate(signal); err != nil {
+			errs = append(errs, fmt.Errorf("prepare.%s: %w", signal, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -126,27 +138,34 @@ func (d Definition) validate(signal string) error {
 		return errors.New("per is only for a double value")
 	}
 	for j, t := range d.When {
-		if !ops[t.Op] {
-			return fmt.Errorf("when[%d]: op %q is unknown", j, t.Op)
-		}
-		if t.Op == "error_status" {
-			if signal != "spans" {
-				return fmt.Errorf("when[%d]: error_status is only for spans", j)
-			}
-			continue
-		}
-		if t.Key == "" {
-			return fmt.Errorf("when[%d]: op %s needs a key", j, t.Op)
-		}
-		if t.Op == "match" {
-			if _, err := regexp.Compile(t.Regex); err != nil {
-				return fmt.Errorf("when[%d]: %w", j, err)
-			}
+		if err := t.validate(signal); err != nil {
+			return fmt.Errorf("when[%d]: %w", j, err)
 		}
 	}
 	for _, l := range d.Labels {
 		if l.Key == "" {
 			return errors.New("a label has no key")
+		}
+	}
+	return nil
+}
+
+func (t Test) validate(signal string) error {
+	if !ops[t.Op] {
+		return fmt.Errorf("op %q is unknown", t.Op)
+	}
+	if t.Op == "error_status" || t.Op == "root" {
+		if signal != "spans" {
+			return fmt.Errorf("%s is only for spans", t.Op)
+		}
+		return nil
+	}
+	if t.Key == "" {
+		return fmt.Errorf("op %s needs a key", t.Op)
+	}
+	if t.Op == "match" {
+		if _, err := regexp.Compile(t.Regex); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -43,12 +43,12 @@ func instanceID(set connector.Settings) string {
 
 func createTraces(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Traces, error) {
 	c := cfg.(*Config)
-	return &llmMetrics{deriver: compile(c.Spans, c.ResourceLabels, instanceID(set)), next: next}, nil
+	return &llmMetrics{deriver: compile(c.Spans, c.Prepare.Spans, c.ResourceLabels, instanceID(set)), next: next}, nil
 }
 
 func createLogs(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Logs, error) {
 	c := cfg.(*Config)
-	return &llmMetrics{deriver: compile(c.Logs, c.ResourceLabels, instanceID(set)), next: next}, nil
+	return &llmMetrics{deriver: compile(c.Logs, c.Prepare.Logs, c.ResourceLabels, instanceID(set)), next: next}, nil
 }
 
 type llmMetrics struct {

@@ -130,7 +130,7 @@ func TestConditionsFollowOTTL(t *testing.T) {
 		{"max_length", false, []string{"present"}},
 		{map[string]any{"a": 1}, false, []string{"present"}},
 	}
-	d := compile(defs, resource, "")
+	d := compile(defs, nil, resource, "")
 	for _, c := range cases {
 		attrs := map[string]any{}
 		if c.value != nil {
@@ -174,7 +174,7 @@ func TestValuesLabelsAndMerging(t *testing.T) {
 	)
 	// a second resource without service.name: the default
 	traces("", spanSpec{attrs: map[string]any{"tokens": 2}}).ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
-	out := compile(defs, resource, "gw-1").Traces(td, time.Now())
+	out := compile(defs, nil, resource, "gw-1").Traces(td, time.Now())
 	got := points(out)
 	want := map[string]map[string]float64{
 		"tokens":   {"svc=svc,model=a": 15, "svc=svc,model=7": 1, "svc=unknown,model=unknown": 2}, // "x" is no integer

@@ -42,9 +42,18 @@ type deriver struct {
 	nslots   int
 	resource []Label
 	instance string
+	prepare  *prepared
 }
 
-func compile(defs []Definition, resource []Label, instance string) *deriver {
+func compileTest(t Test, slot func(string) int) test {
+	ct := test{Test: t, slot: slot(t.Key)}
+	if t.Op == "match" {
+		ct.re = regexp.MustCompile(t.Regex) // Validate compiled it already
+	}
+	return ct
+}
+
+func compile(defs []Definition, prepare *Prepare, resource []Label, instance string) *deriver {
 	d := &deriver{slots: map[string]int{}, resource: resource, instance: instance}
 	slot := func(key string) int {
 		if key == "" {
@@ -67,11 +76,7 @@ func compile(defs []Definition, resource []Label, instance string) *deriver {
 		}
 		c.metric = m
 		for _, t := range def.When {
-			ct := test{Test: t, slot: slot(t.Key)}
-			if t.Op == "match" {
-				ct.re = regexp.MustCompile(t.Regex) // Validate compiled it already
-			}
-			c.when = append(c.when, ct)
+			c.when = append(c.when, compileTest(t, slot))
 		}
 		for _, l := range def.Labels {
 			s := slot(l.Key)
@@ -82,6 +87,7 @@ func compile(defs []Definition, resource []Label, instance string) *deriver {
 		}
 		d.defs = append(d.defs, c)
 	}
+	d.compilePrepare(prepare, slot)
 	d.nslots = len(d.slots)
 	return d
 }
@@ -106,6 +112,7 @@ type batch struct {
 	vals      []pcommon.Value
 	has       []bool
 	resources []pcommon.Map
+	resAttrs  pcommon.Map // the current resource's attributes
 	byRes     map[string]int
 	res       int
 	points    map[series]*point
@@ -120,6 +127,7 @@ func (d *deriver) newBatch() *batch {
 
 // resource sets the resource of the records that follow: its labels, with their defaults.
 func (b *batch) resource(attrs pcommon.Map) {
+	b.resAttrs = attrs
 	b.key = b.key[:0]
 	for _, l := range b.deriver.resource {
 		v, ok := attrs.Get(l.Key)
@@ -154,6 +162,7 @@ func (b *batch) record(attrs pcommon.Map, span *ptrace.Span) {
 			b.vals[s], b.has[s] = v, true
 		}
 	}
+	b.prepareRecord(span)
 	for i := range b.defs {
 		b.apply(&b.defs[i], span)
 	}
@@ -247,8 +256,11 @@ func (b *batch) apply(c *compiled, span *ptrace.Span) {
 }
 
 func (b *batch) holds(t *test, span *ptrace.Span) bool {
-	if t.Op == "error_status" {
+	switch t.Op {
+	case "error_status":
 		return span != nil && span.Status().Code() == ptrace.StatusCodeError
+	case "root":
+		return span != nil && span.ParentSpanID().IsEmpty()
 	}
 	if !b.has[t.slot] {
 		return false
@@ -274,7 +286,7 @@ func (b *batch) holds(t *test, span *ptrace.Span) bool {
 		f, ok := toDouble(v)
 		return ok && f > t.Number
 	case "match":
-		return t.re.MatchString(v.AsString())
+		return t.re.MatchString(text(v))
 	case "nonempty_list":
 		return v.Type() == pcommon.ValueTypeSlice && v.Slice().Len() > 0
 	}

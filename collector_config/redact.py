@@ -70,6 +70,7 @@ def _content(ctx: str, settings: Settings) -> list[str]:
         out.append(f"set({attr(ctx, key + '.length')}, Len(String({v}))) where {v} != nil")
     if cache is None:
         return out + [f"delete_matching_keys({target}, {lit(content_key_regex())})"]
+    out += _content_as_text(ctx, mode)
     if mode != "preview":
         return out + _exact_content(ctx, mode) + _other_content(ctx, mode)
     # Previews: every content key through the cache (copy, cut, rename, merge back), only on
@@ -86,6 +87,22 @@ def _content(ctx: str, settings: Settings) -> list[str]:
              f'merge_maps({target}, {cache}, "upsert")',
              f"delete_matching_keys({target}, {lit(content_key_regex())})"]
     return out + [f"{step} where {has} == true" for step in steps]
+
+
+def _content_as_text(ctx: str, mode: str) -> list[str]:
+    """A list or map under a content key becomes its JSON text first: the hash and the preview
+    steps below rewrite string values only, and kept a structured value whole (as `.sha256`,
+    `.preview`). Gated by the record's text showing a structured value at all."""
+    if mode == "drop":
+        return []
+    nested = f'{ctx}.cache["content_nested"]'
+    exact = () if mode == "preview" else k.CONTENT_KEYS   # hash mode hashes String() of these already
+    out = [f'set({nested}, true) where IsMatch({ctx}.cache["text"], {lit(NESTED_VALUE)})']
+    for key in CONTENT_KEYS:
+        if key not in exact:
+            v = attr(ctx, key)
+            out.append(f"set({v}, String({v})) where {nested} == true and (IsMap({v}) or IsList({v}))")
+    return out
 
 
 def _exact_content(ctx: str, mode: str) -> list[str]:

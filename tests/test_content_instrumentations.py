@@ -30,6 +30,19 @@ EVENTS = [  # (event name, field, value): semconv message events (Strands legacy
 BENIGN_LONG = "this is a long sentence under a key the operator allowlisted on purpose"
 
 
+# Lists and maps under content keys (the conventions allow structured values): a canonical key,
+# an instrumentation's exact key, a map.
+STRUCTURED = {"gen_ai.input.messages": ["hello there, this is a long enough prompt", SECRET],
+              "llm.prompts": ["a prompt that is long enough to be cut", "and a second"],
+              "ai.prompt": {"text": "a prompt in a map, long enough to be cut " + SECRET}}
+
+
+def _otlp(value) -> dict:
+    if isinstance(value, list):
+        return {"arrayValue": {"values": [{"stringValue": v} for v in value]}}
+    return {"kvlistValue": {"values": [kv(key, v) for key, v in value.items()]}}
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -40,6 +53,7 @@ def _send(gw) -> None:
     spans.append(span("logfire", {**LLM, **LOGFIRE, "exception.message": BENIGN_LONG, "app.short": "ok then",
                                   "app.single": "x" * 80}, 901))
     spans.append(span("not llm", {"app.story": BENIGN_LONG}, 902))
+    spans.append(span("structured", {**LLM, **{key: _otlp(v) for key, v in STRUCTURED.items()}}, 903))
     record = {"timeUnixNano": str(NOW), "eventName": "gen_ai.user.message",
               "body": {"kvlistValue": {"values": [kv("content", "hi"), kv("app.extra", LOGFIRE["response_data"])]}},
               "attributes": [kv("app.note", LOGFIRE["request_data"])]}
@@ -133,3 +147,16 @@ def test_guard_allowlist_and_threshold_are_settings(engine):
         assert a["response_data"] == LOGFIRE["response_data"]          # allowlisted
         assert a["events"] == LOGFIRE["events"]                          # shorter than 200 characters
         assert a["request_data"].startswith("[CONTENT:sha256:") is (len(LOGFIRE["request_data"]) >= 200)
+
+
+def test_structured_content_follows_the_mode_as_json_text(run):
+    """A list or map is content as much as a string: hashed, cut or dropped as its JSON text,
+    never kept whole under `.sha256` or `.preview`."""
+    mode, gw = run
+    a = _span(gw, "structured")
+    assert "4111" not in str(a) and "second" not in str(a), a
+    for key, value in STRUCTURED.items():
+        text = json.dumps(value, separators=(",", ":"))
+        assert key not in a and a[key + ".length"] == len(text), (key, a)
+        assert (a.get(key + ".sha256") == _sha(text)) is (mode != "drop"), (key, a)
+        assert (a.get(key + ".preview") == text[:PREVIEW]) is (mode == "preview"), (key, a)

@@ -594,18 +594,31 @@ def processor(signal: str, settings: Settings, keep_content: bool = False) -> di
     return {"error_mode": "ignore", key: groups}
 
 
-# redaction.engine native: the detectors (and the bytes, UTF-8 and span-link steps), the preview
-# cut and the guard run in the project's llmredact processor; the content policy stays OTTL before
-# it (it hashes what the app sent, first), and a GenAI event body's preview cut after it.
+# redaction.engine native: the content policy (first: it hashes what the app sent), the detectors
+# (and the bytes, UTF-8 and span-link steps), the preview cuts and the guard run in one pass of the
+# project's llmredact processor.
 def _native_gate(gate: str) -> dict:
     body = lowered(gate)
     return {"regex": body, "lower": True} if body is not None else {"regex": gate}
 
 
-def native(settings: Settings, decode: bool, detect: bool, drop_links: bool = False, after: bool = False) -> dict:
+def native_content(settings: Settings) -> dict:
+    """The content policy for llmredact: the keys, modes and cuts of _content, _log_body and
+    event_content."""
+    return {"mode": settings.content.mode, "cut": settings.content.preview_chars + PREVIEW_MARGIN,
+            "keys": list(CONTENT_KEYS), "key_regex": content_key_regex(),
+            "events": [{"name": e.event, "fields": list(e.fields)} for e in aliases.EVENT_CONTENT],
+            "event_name": GENAI_EVENT_NAME, "body_fields": list(BODY_FIELDS), "body_key": "llmobs.body"}
+
+
+def native(settings: Settings, decode: bool, detect: bool, drop_links: bool = False, after: bool = False,
+           content: bool = False) -> dict:
     """The llmredact processor's config: the same detectors, in the same order, with the same
-    gates; `after`: then the preview cut and the guard, as _cut_previews and _guard do."""
+    gates; `content`: the content policy first; `after`: then the preview cut and the guard, as
+    _cut_previews and _guard do."""
     out: dict = {"decode_bytes": decode}
+    if content:
+        out["content"] = native_content(settings)
     if detect:
         out["detectors"] = [{"name": d.name, "regex": d.regex, "replacement": d.replacement,
                              "gates": [_native_gate(g) for g in d.checks] if gated(d) else []}
@@ -636,14 +649,7 @@ def _stage(name: str, signal: str, settings: Settings, keep_content: bool) -> di
     drop = signal == "traces" and settings.redaction.span_links == "drop"
     if not _policy_on(signal, keep_content):
         return {base: lambda: native(settings, decode=True, detect=True, drop_links=drop)}
-    key = {"traces": "trace_statements", "logs": "log_statements"}[signal]
-    out = {f"{base}_decode": lambda: native(settings, decode=True, detect=False),
-           name: lambda: {"error_mode": "ignore", key: _policy_groups(signal, settings)},
-           base: lambda: native(settings, decode=False, detect=True, drop_links=drop, after=True)}
-    if signal == "logs" and settings.content.mode == "preview":
-        cuts = [{"context": "log", "statements": list(_body_cuts(settings.content.preview_chars).values())}]
-        out[f"{name}_after"] = lambda: {"error_mode": "ignore", key: cuts}
-    return out
+    return {base: lambda: native(settings, decode=True, detect=True, drop_links=drop, after=True, content=True)}
 
 
 def stage(name: str, signal: str, settings: Settings, keep_content: bool = False) -> dict[str, dict]:
@@ -652,16 +658,3 @@ def stage(name: str, signal: str, settings: Settings, keep_content: bool = False
 
 def stage_names(name: str, signal: str, settings: Settings, keep_content: bool = False) -> list[str]:
     return list(_stage(name, signal, settings, keep_content))
-
-
-def _policy_groups(signal: str, settings: Settings) -> list[dict]:
-    """The content policy alone. Its gates look for key names, which the attributes' JSON holds
-    as they are: no joined, unescaped text is needed."""
-    groups = []
-    for ctx in CONTEXTS[signal]:
-        statements = [f'set({ctx}.cache["text"], String({attrs(ctx)}))'] if ctx in ("span", "spanevent", "log") else []
-        statements += _content(ctx, settings) + (_log_body(settings) if ctx == "log" else [])
-        if ctx == "spanevent":
-            groups += event_content(settings)
-        groups.append({"context": ctx, "statements": statements})
-    return groups

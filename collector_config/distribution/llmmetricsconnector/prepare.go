@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -308,14 +307,12 @@ func (b *batch) bound(s *boundStep) {
 	b.set(s.slot, valueOther)
 }
 
-// text is OTTL's String() of a value: a float in the shortest decimal form, bytes in hex, the
-// rest as pcommon renders them (maps and lists as JSON).
+// text is OTTL's String() of a value: bytes in hex, the rest as pcommon renders them (a float
+// as JSON does, maps and lists as JSON).
 func text(v pcommon.Value) string {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
 		return v.Str()
-	case pcommon.ValueTypeDouble:
-		return strconv.FormatFloat(v.Double(), 'f', -1, 64)
 	case pcommon.ValueTypeBytes:
 		return hex.EncodeToString(v.Bytes().AsRaw())
 	}

@@ -43,6 +43,9 @@ type Config struct {
 	PreviewCut int `mapstructure:"preview_cut"`
 	// Guard: after the cut, free text under keys no table knows becomes content.
 	Guard *Guard `mapstructure:"guard"`
+	// Content: the content policy, after decoding and before the detectors (policy.go); in
+	// preview mode a GenAI log event's body is cut to PreviewCut after the detectors too.
+	Content *Content `mapstructure:"content"`
 }
 
 // Guard: on LLM spans and GenAI log events, a top-level string of at least MinChars runes with
@@ -67,6 +70,11 @@ type Guard struct {
 func (c *Config) Validate() error {
 	if len(c.Detectors) > 0 && c.KeyReplacement == "" {
 		return errors.New("key_replacement is required with detectors")
+	}
+	if c.Content != nil {
+		if err := c.Content.validate(); err != nil {
+			return err
+		}
 	}
 	if g := c.Guard; g != nil {
 		if g.MinChars < 1 {

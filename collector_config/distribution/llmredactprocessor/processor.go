@@ -62,15 +62,24 @@ type text struct {
 	set func(string)
 }
 
-// record redacts one record: its attributes, an optional body and free-text fields. It
-// returns whether a detector changed any of them.
-func (r *redactor) record(s *scan, attrs pcommon.Map, body *pcommon.Value, fields ...text) bool {
+func (r *redactor) decoded(attrs pcommon.Map, body *pcommon.Value) {
 	if r.decode {
 		decodeMap(attrs)
 		if body != nil {
 			decode(*body)
 		}
 	}
+}
+
+// record redacts one record: its attributes, an optional body and free-text fields. It
+// returns whether a detector changed any of them.
+func (r *redactor) record(s *scan, attrs pcommon.Map, body *pcommon.Value, fields ...text) bool {
+	r.decoded(attrs, body)
+	return r.detect(s, attrs, body, fields...)
+}
+
+// detect runs the detectors on a record whose bytes are decoded (and content policy applied).
+func (r *redactor) detect(s *scan, attrs pcommon.Map, body *pcommon.Value, fields ...text) bool {
 	if len(r.dets) == 0 {
 		return false
 	}
@@ -95,6 +104,13 @@ func (r *redactor) record(s *scan, attrs pcommon.Map, body *pcommon.Value, field
 	return s.changed
 }
 
+// plain: a resource's or scope's attributes.
+func (r *redactor) plain(s *scan, attrs pcommon.Map) {
+	r.decoded(attrs, nil)
+	r.content.plain(attrs)
+	r.detect(s, attrs, nil)
+}
+
 func (r *redactor) flagged(attrs pcommon.Map, changed bool) {
 	if changed && r.flag != "" {
 		attrs.PutBool(r.flag, true)
@@ -104,12 +120,14 @@ func (r *redactor) flagged(attrs pcommon.Map, changed bool) {
 func (r *redactor) traces(td ptrace.Traces) {
 	s := &scan{r: r}
 	for _, rs := range td.ResourceSpans().All() {
-		r.record(s, rs.Resource().Attributes(), nil)
+		r.plain(s, rs.Resource().Attributes())
 		for _, ss := range rs.ScopeSpans().All() {
-			r.record(s, ss.Scope().Attributes(), nil)
+			r.plain(s, ss.Scope().Attributes())
 			for _, span := range ss.Spans().All() {
 				st := span.Status()
-				changed := r.record(s, span.Attributes(), nil, text{span.Name, span.SetName},
+				r.decoded(span.Attributes(), nil)
+				r.content.attributes(span.Attributes())
+				changed := r.detect(s, span.Attributes(), nil, text{span.Name, span.SetName},
 					text{st.Message, st.SetMessage})
 				r.flagged(span.Attributes(), changed)
 				cutPreviews(span.Attributes(), r.cut)
@@ -117,7 +135,9 @@ func (r *redactor) traces(td ptrace.Traces) {
 					r.guard.span(span.Attributes())
 				}
 				for _, ev := range span.Events().All() {
-					r.record(s, ev.Attributes(), nil, text{ev.Name, ev.SetName})
+					r.decoded(ev.Attributes(), nil)
+					r.content.event(ev)
+					r.detect(s, ev.Attributes(), nil, text{ev.Name, ev.SetName})
 					cutPreviews(ev.Attributes(), r.cut)
 				}
 				if r.dropLinks && span.Links().Len() > 0 {
@@ -135,13 +155,16 @@ func (r *redactor) traces(td ptrace.Traces) {
 func (r *redactor) logs(ld plog.Logs) {
 	s := &scan{r: r}
 	for _, rl := range ld.ResourceLogs().All() {
-		r.record(s, rl.Resource().Attributes(), nil)
+		r.plain(s, rl.Resource().Attributes())
 		for _, sl := range rl.ScopeLogs().All() {
-			r.record(s, sl.Scope().Attributes(), nil)
+			r.plain(s, sl.Scope().Attributes())
 			for _, lr := range sl.LogRecords().All() {
 				body := lr.Body()
-				r.flagged(lr.Attributes(), r.record(s, lr.Attributes(), &body))
+				r.decoded(lr.Attributes(), &body)
+				r.content.log(lr)
+				r.flagged(lr.Attributes(), r.detect(s, lr.Attributes(), &body))
 				cutPreviews(lr.Attributes(), r.cut)
+				r.content.cutBody(lr, r.cut)
 				if r.guard != nil {
 					r.guard.log(lr.Attributes(), lr.EventName(), body)
 				}

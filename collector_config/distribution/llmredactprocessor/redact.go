@@ -36,12 +36,13 @@ type redactor struct {
 	decode    bool
 	dropLinks bool
 	cut       int
-	guard     *guard // nil: none
+	guard     *guard  // nil: none
+	content   *policy // nil: none
 }
 
 func newRedactor(cfg *Config) *redactor {
 	r := &redactor{keyRepl: cfg.KeyReplacement, flag: cfg.FlagAttribute, decode: cfg.DecodeBytes, dropLinks: cfg.DropLinks,
-		cut: cfg.PreviewCut, guard: newGuard(cfg.Guard)}
+		cut: cfg.PreviewCut, guard: newGuard(cfg.Guard), content: newPolicy(cfg.Content)}
 	index := map[Gate]int{}
 	for _, d := range cfg.Detectors {
 		det := detector{re: regexp.MustCompile(d.Regex), repl: d.Replacement}

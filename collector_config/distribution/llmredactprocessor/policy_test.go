@@ -1,0 +1,165 @@
+package llmredactprocessor
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+)
+
+func contentConfig(mode string) *Config {
+	cfg := testConfig()
+	cfg.PreviewCut = 8
+	cfg.Content = &Content{Mode: mode, Cut: 40, Keys: []string{"gen_ai.input.messages", "llm.prompts"},
+		KeyRegex:  `^(?:gen_ai\.input\.messages|llm\.prompts)(?:\.[0-9]+\.(?:content|role)(?:\.[0-9]+)?)?$`,
+		Events:    []EventContent{{Name: `^gen_ai\.user\.message$`, Fields: []string{"content"}}},
+		EventName: `^gen_ai[.]`, BodyFields: []string{"content", "message"}, BodyKey: "llmobs.body"}
+	return cfg
+}
+
+const prompt = "please mail ops@example.com the report" // 38 bytes
+
+func TestContentPolicyOnSpansEventsAndResources(t *testing.T) {
+	list := `["a prompt","` + prompt + `"]`
+	for _, mode := range []string{"hash", "drop", "preview"} {
+		td := ptrace.NewTraces()
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("gen_ai.input.messages", prompt)
+		span := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		a := span.Attributes()
+		a.PutStr("gen_ai.input.messages", prompt)
+		l := a.PutEmptySlice("llm.prompts")
+		l.AppendEmpty().SetStr("a prompt")
+		l.AppendEmpty().SetStr(prompt)
+		a.PutInt("gen_ai.input.messages.0.content", 42) // a per-item key: no length, hashed as text
+		a.PutStr("gen_ai.input.messages.x", "not content")
+		a.PutInt("gen_ai.usage.input_tokens", 7)
+		ev := span.Events().AppendEmpty()
+		ev.SetName("gen_ai.user.message")
+		ev.Attributes().PutStr("content", prompt)
+		other := span.Events().AppendEmpty()
+		other.SetName("exception")
+		other.Attributes().PutStr("content", "stays")
+
+		out := runTraces(t, contentConfig(mode), td).ResourceSpans().At(0)
+		got := out.ScopeSpans().At(0).Spans().At(0).Attributes().AsRaw()
+		want := map[string]any{"gen_ai.input.messages.length": int64(38), "llm.prompts.length": int64(len(list)),
+			"gen_ai.input.messages.x": "not content", "gen_ai.usage.input_tokens": int64(7), "llmobs.redacted": true}
+		if mode != "drop" {
+			want["gen_ai.input.messages.sha256"] = sha(prompt) // of what the app sent: before the detectors
+			want["llm.prompts.sha256"] = sha(list)
+			want["gen_ai.input.messages.0.content.sha256"] = sha("42")
+		}
+		if mode == "preview" { // cut to 40 bytes, redacted, then cut to PreviewCut
+			want["gen_ai.input.messages.preview"] = "please m"
+			want["llm.prompts.preview"] = `["a prom`
+			want["gen_ai.input.messages.0.content.preview"] = "42"
+		} else {
+			delete(want, "llmobs.redacted") // nothing left to redact
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: span\n got %v\nwant %v", mode, got, want)
+		}
+		res := out.Resource().Attributes().AsRaw()
+		if !reflect.DeepEqual(res, map[string]any{"gen_ai.input.messages.length": int64(38)}) {
+			t.Errorf("%s: resource %v", mode, res)
+		}
+		evs := out.ScopeSpans().At(0).Spans().At(0).Events()
+		e := evs.At(0).Attributes().AsRaw()
+		if e["content.length"] != int64(38) || e["content"] != nil || (e["content.sha256"] == sha(prompt)) != (mode != "drop") ||
+			(e["content.preview"] == "please m") != (mode == "preview") {
+			t.Errorf("%s: event %v", mode, e)
+		}
+		if s := evs.At(1).Attributes().AsRaw(); !reflect.DeepEqual(s, map[string]any{"content": "stays"}) {
+			t.Errorf("%s: another event %v", mode, s)
+		}
+	}
+}
+
+func runLogs(t *testing.T, cfg *Config, ld plog.Logs) plog.LogRecordSlice {
+	t.Helper()
+	sink := new(consumertest.LogsSink)
+	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(typ), cfg, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ConsumeLogs(context.Background(), ld); err != nil {
+		t.Fatal(err)
+	}
+	return sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+}
+
+func TestContentPolicyOnGenAIEventBodies(t *testing.T) {
+	for _, mode := range []string{"hash", "drop", "preview"} {
+		ld := plog.NewLogs()
+		records := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+		str := records.AppendEmpty()
+		str.SetEventName("gen_ai.user.message")
+		str.Body().SetStr(prompt)
+		m := records.AppendEmpty()
+		m.SetEventName("gen_ai.choice")
+		body := m.Body().SetEmptyMap()
+		body.PutStr("content", prompt)
+		body.PutEmptySlice("message").AppendEmpty().SetStr("x")
+		body.PutStr("role", "assistant")
+		plain := records.AppendEmpty()
+		plain.Body().SetStr(prompt)
+
+		out := runLogs(t, contentConfig(mode), ld)
+		s, mb := out.At(0), out.At(1)
+		switch mode {
+		case "preview":
+			if s.Body().Str() != "please m" || mb.Body().Map().AsRaw()["content"] != "please m" {
+				t.Errorf("preview: %q %v", s.Body().Str(), mb.Body().Map().AsRaw())
+			}
+		default:
+			if s.Body().Str() != "[CONTENT:"+mode+"]" || s.Attributes().AsRaw()["llmobs.body.sha256"] != sha(prompt) ||
+				s.Attributes().AsRaw()["llmobs.body.length"] != int64(38) {
+				t.Errorf("%s: string body %q %v", mode, s.Body().Str(), s.Attributes().AsRaw())
+			}
+			if !reflect.DeepEqual(mb.Body().Map().AsRaw(), map[string]any{"role": "assistant"}) {
+				t.Errorf("%s: map body %v", mode, mb.Body().Map().AsRaw())
+			}
+		}
+		a := mb.Attributes().AsRaw()
+		if a["llmobs.body.content.sha256"] != sha(prompt) || a["llmobs.body.message.sha256"] != sha(`["x"]`) {
+			t.Errorf("%s: body field hashes %v", mode, a)
+		}
+		if got := out.At(2).Body().Str(); got != "please mail [REDACTED:email] the report" {
+			t.Errorf("%s: a log that is no GenAI event keeps its body (redacted): %q", mode, got)
+		}
+	}
+}
+
+func TestContentCutKeepsRunes(t *testing.T) {
+	if got := cut("añb", 2); got != "a" {
+		t.Errorf("cut inside a rune: %q", got)
+	}
+	if got := cut("ab", 5); got != "ab" {
+		t.Errorf("%q", got)
+	}
+}
+
+func TestContentConfigValidate(t *testing.T) {
+	for want, edit := range map[string]func(*Content){
+		"mode \"keep\"": func(c *Content) { c.Mode = "keep" },
+		"cut must be":   func(c *Content) { c.Cut = 0 },
+		"keys and":      func(c *Content) { c.Keys = nil },
+		"key_regex":     func(c *Content) { c.KeyRegex = "(" },
+		"events[0]":     func(c *Content) { c.Events[0].Name = "(" },
+	} {
+		cfg := contentConfig("preview")
+		edit(cfg.Content)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", want, err)
+		}
+	}
+	if err := contentConfig("hash").Validate(); err != nil {
+		t.Error(err)
+	}
+}

@@ -36,8 +36,10 @@ LOCAL = ["./llmredactprocessor", "./spanlogsconnector", "./llmmetricsconnector"]
 @pytest.mark.skipif(shutil.which("go") is None, reason="needs Go (scripts/setup.sh builds the collector with it)")
 @pytest.mark.parametrize("component", LOCAL)
 def test_local_component_go_tests_pass(component):
-    result = subprocess.run(["go", "test", "-count=1", "./..."], cwd=DIST / component, capture_output=True,
-                            text=True, timeout=600, env={**os.environ, "GOFLAGS": "-mod=mod"})
+    # -race: a component serves concurrent batches (one per receiver connection); state shared
+    # between them crashed the collector once, and the race detector names it.
+    result = subprocess.run(["go", "test", "-race", "-count=1", "./..."], cwd=DIST / component, capture_output=True,
+                            text=True, timeout=900, env={**os.environ, "GOFLAGS": "-mod=mod", "CGO_ENABLED": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok" in result.stdout
 

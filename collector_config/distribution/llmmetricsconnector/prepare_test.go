@@ -3,6 +3,7 @@ package llmmetricsconnector
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,30 @@ func TestValidatePrepare(t *testing.T) {
 	cfg.Prepare.Spans = spanPrepare
 	if err := cfg.Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// Batches arrive concurrently: the deriver and its prepared steps are shared, read-only.
+func TestConcurrentBatches(t *testing.T) {
+	def := Definition{Name: "seen", Kind: "counter", Value: Value{From: "one"}, Labels: []Label{{Key: "tenant_b"}, {Key: "window"}}}
+	d := compile([]Definition{def}, spanPrepare, resource, "")
+	errs := make(chan string, 4)
+	for w := 0; w < 4; w++ {
+		go func() {
+			for i := 0; i < 200; i++ {
+				td := traces("svc", spanSpec{attrs: map[string]any{"op": "chat", "req": "m-2030", "tenant": "initech"}})
+				got := points(d.Traces(td, time.Now()))["seen"]
+				if len(got) != 1 || got["svc=svc,tenant_b=other,window=400"] != 1 {
+					errs <- fmt.Sprint(got)
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		if e := <-errs; e != "" {
+			t.Fatal(e)
+		}
 	}
 }

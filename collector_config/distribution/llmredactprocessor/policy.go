@@ -73,7 +73,6 @@ type policy struct {
 	key    *regexp.Regexp
 	events []eventContent
 	genai  *regexp.Regexp
-	found  []string
 }
 
 func newPolicy(c *Content) *policy {
@@ -136,14 +135,15 @@ func (p *policy) lengths(m pcommon.Map) {
 	}
 }
 
+// matching: the content keys of m. The policy is shared by concurrent batches: no state of its own.
 func (p *policy) matching(m pcommon.Map) []string {
-	p.found = p.found[:0]
+	var found []string
 	for k := range m.All() {
 		if p.content(k) {
-			p.found = append(p.found, k)
+			found = append(found, k)
 		}
 	}
-	return p.found
+	return found
 }
 
 // plain: resource and scope attributes keep only the lengths.
@@ -169,7 +169,10 @@ func (p *policy) attributes(m pcommon.Map) {
 	}
 	p.lengths(m)
 	for _, k := range found {
-		v, _ := m.Get(k)
+		v, ok := m.Get(k)
+		if !ok {
+			continue
+		}
 		t := valueText(v)
 		if p.Mode == "preview" {
 			m.PutStr(k+".preview", cut(t, p.Cut))

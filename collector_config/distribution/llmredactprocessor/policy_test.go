@@ -2,6 +2,7 @@ package llmredactprocessor
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -161,5 +162,43 @@ func TestContentConfigValidate(t *testing.T) {
 	}
 	if err := contentConfig("hash").Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// The processor gets batches from concurrent receivers: the policy must keep no per-call state.
+func TestContentPolicyUnderConcurrentBatches(t *testing.T) {
+	sink := new(consumertest.LogsSink)
+	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(typ), contentConfig("hash"), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		go func() {
+			for i := 0; i < 200; i++ {
+				ld := plog.NewLogs()
+				lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+				for j := 0; j < 20; j++ {
+					lr.Attributes().PutStr("app.k"+string(rune('a'+j)), "v")
+				}
+				lr.Attributes().PutStr("gen_ai.input.messages", prompt)
+				lr.Attributes().PutStr("llm.prompts", "p")
+				if err := p.ConsumeLogs(context.Background(), ld); err != nil {
+					errs <- err
+					return
+				}
+				a := lr.Attributes().AsRaw()
+				if a["gen_ai.input.messages.sha256"] != sha(prompt) || a["llm.prompts.sha256"] != sha("p") || a["gen_ai.input.messages"] != nil {
+					errs <- fmt.Errorf("batch %d: %v", i, a)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < 8; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -246,10 +246,12 @@ def connector(settings: Settings, spans: bool = True, logs: bool = True) -> dict
     rules = _rules()
     make = _native_definition if engine == "native" else _definition
     wanted = {"spans": spans, "logs": logs}
-    out: dict = {"error_mode": "ignore", "spans": [], "logs": []}
+    out: dict = {"spans": [], "logs": []}
     if engine == "native":
-        out = {"resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS], "spans": [], "logs": [],
-               "prepare": {signal: native_prepare(signal, settings) for signal, on in wanted.items() if on}}
+        out |= {"resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS],
+                "prepare": {signal: native_prepare(signal, settings) for signal, on in wanted.items() if on}}
+    else:
+        out["error_mode"] = "ignore"
     for metric in CATALOG:
         if wanted[metric.signal]:
             chosen = _overflow_rules() if metric.name == OVERFLOW[metric.signal] else [rules[metric.name]]

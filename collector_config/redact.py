@@ -611,25 +611,24 @@ def native_content(settings: Settings) -> dict:
             "event_name": GENAI_EVENT_NAME, "body_fields": list(BODY_FIELDS), "body_key": "llmobs.body"}
 
 
-def native(settings: Settings, decode: bool, detect: bool, drop_links: bool = False, after: bool = False,
-           content: bool = False) -> dict:
+def native(settings: Settings, drop_links: bool = False, policy: bool = False) -> dict:
     """The llmredact processor's config: the same detectors, in the same order, with the same
-    gates; `content`: the content policy first; `after`: then the preview cut and the guard, as
-    _cut_previews and _guard do."""
-    out: dict = {"decode_bytes": decode}
-    if content:
-        out["content"] = native_content(settings)
-    if detect:
-        out["detectors"] = [{"name": d.name, "regex": d.regex, "replacement": d.replacement,
-                             "gates": [_native_gate(g) for g in d.checks] if gated(d) else []}
-                            for d in detectors(settings)]
-        out.update(key_replacement=TAG.format("key"), flag_attribute=k.REDACTED)
+    gates; with `policy`, the content policy before them and the preview cut and the guard after
+    them, as _content, _cut_previews and _guard do."""
+    out: dict = {"decode_bytes": True,
+                 "detectors": [{"name": d.name, "regex": d.regex, "replacement": d.replacement,
+                                "gates": [_native_gate(g) for g in d.checks] if gated(d) else []}
+                               for d in detectors(settings)],
+                 "key_replacement": TAG.format("key"), "flag_attribute": k.REDACTED}
     if drop_links:
         out["drop_links"] = True
+    if not policy:
+        return out
     content = settings.content
-    if after and content.mode == "preview":
+    out["content"] = native_content(settings)
+    if content.mode == "preview":
         out["preview_cut"] = content.preview_chars
-    if after and content.guard.enabled:
+    if content.guard.enabled:
         out["guard"] = {"min_chars": content.guard.min_chars, "mode": content.mode, "preview_chars": _guard_keep(settings),
                         "exempt": _guard_exempt(settings), "body_exempt": list(BODY_FIELDS),
                         "span_keys": list(LLM_SPAN_KEYS), "event_name": GENAI_EVENT_NAME, "attribute": k.CONTENT_GUARDED}
@@ -647,9 +646,7 @@ def _stage(name: str, signal: str, settings: Settings, keep_content: bool) -> di
         return {name: lambda: processor(signal, settings, keep_content)}
     base = "llmredact/" + name.split("/", 1)[1]
     drop = signal == "traces" and settings.redaction.span_links == "drop"
-    if not _policy_on(signal, keep_content):
-        return {base: lambda: native(settings, decode=True, detect=True, drop_links=drop)}
-    return {base: lambda: native(settings, decode=True, detect=True, drop_links=drop, after=True, content=True)}
+    return {base: lambda: native(settings, drop_links=drop, policy=_policy_on(signal, keep_content))}
 
 
 def stage(name: str, signal: str, settings: Settings, keep_content: bool = False) -> dict[str, dict]:

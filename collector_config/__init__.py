@@ -148,9 +148,11 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     pipelines: dict = {"metrics/derived": _pipeline([derive], ["transform/instance", "delta_to_cumulative", "batch"],
                                                     ["prometheus_remote_write"])}
     extra_exporters: dict = {}
+    norm = {signal: normalize.name(signal, settings.collector.normalize_engine) for signal in ("traces", "logs", "metrics")}
     if front:
         for signal in ("traces", "logs", "metrics"):
-            processors[f"transform/normalize_{signal}"] = normalize.processor(signal)
+            processors[norm[signal]] = (normalize.native() if settings.collector.normalize_engine == "native"
+                                        else normalize.processor(signal))
             processors.update(redact.stage(f"transform/redact_{signal}", signal, settings))
         if bound["logs"]:
             processors["transform/bound_logs"] = metrics.bound_processor("logs", settings)
@@ -159,18 +161,18 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         if settings.debug.enabled:
             # Fork before the content policy: the debug branch sees redacted content, not hashes.
             connectors["forward/logs_in"] = {}
-            pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs"], ["forward/logs_in"])
+            pipelines["logs/in"] = _pipeline(["otlp"], [norm["logs"]], ["forward/logs_in"])
             pipelines["logs/main"] = _pipeline(["forward/logs_in"], redact_logs, ["forward/logs"])
             processors.update(debug.processors(settings))
             pipelines["logs/debug"] = _pipeline(["forward/logs_in"], debug.steps(settings), [debug.exporter_name(logs_file)])
             extra_exporters[debug.exporter_name(logs_file)] = debug.exporter(
                 settings, exporters.endpoints(settings)["logs"], logs_file)
         else:
-            pipelines["logs/in"] = _pipeline(["otlp"], ["transform/normalize_logs"] + redact_logs, ["forward/logs"])
+            pipelines["logs/in"] = _pipeline(["otlp"], [norm["logs"]] + redact_logs, ["forward/logs"])
         pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["file/logs" if logs_file else "otlp_http/logs"])
         pipelines["logs/derive"] = _pipeline(["forward/logs"], bound["logs"], [derive])
         processors["transform/bound_metrics"] = metrics.app_metrics_processor(settings)
-        pipelines["metrics"] = _pipeline(["otlp"], ["transform/normalize_metrics",
+        pipelines["metrics"] = _pipeline(["otlp"], [norm["metrics"],
                                                     *redact.stage_names("transform/redact_metrics", "metrics", settings),
                                                     "transform/bound_metrics",
                                                     "delta_to_cumulative", "batch"], ["prometheus_remote_write"])
@@ -181,10 +183,10 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     front_traces = _retained(settings, "traces", processors) if front else []
     if fork:
         connectors["forward/traces_in"] = {}
-        pipelines["traces/fork"] = _pipeline(["otlp"], ["transform/normalize_traces"], ["forward/traces_in"])
+        pipelines["traces/fork"] = _pipeline(["otlp"], [norm["traces"]], ["forward/traces_in"])
         forwarding.build(settings, processors, pipelines, extra_exporters, "forward/traces_in", _pipeline)
     elif front:
-        front_traces.insert(0, "transform/normalize_traces")
+        front_traces.insert(0, norm["traces"])
     if span_debug:
         debug.build_spans(settings, "forward/traces_in", processors, connectors, pipelines, _pipeline,
                           debug.exporter_name(logs_file))

@@ -48,6 +48,12 @@ def indexed_gate() -> str:
 RESOURCE_KEYS = frozenset({k.ENVIRONMENT})
 
 
+def _target(item: aliases.IndexedAlias) -> str:
+    """gen_ai.prompt.3.content -> gen_ai.input.messages.3.content (flattened canonical form);
+    a second index (tool call, content part) follows the field."""
+    return item.canonical + ".${1}." + item.field + (".${2}" if re.compile(item.pattern).groups > 1 else "")
+
+
 def groups(ctx: str) -> list[dict]:
     """Statement groups for one context. Most records carry no alias: each group's condition
     (one match over the record's key list) skips the whole group for them."""
@@ -58,12 +64,8 @@ def groups(ctx: str) -> list[dict]:
                  "statements": [line for a in renames for line in _rename(ctx, a.key, a.canonical)]}]
     out = [{"context": ctx, "conditions": any_present(ctx, [a.key for a in renames]),
             "statements": [line for a in renames for line in _rename(ctx, a.key, a.canonical)]}]
-    indexed = []
-    for item in aliases.INDEXED:
-        # gen_ai.prompt.3.content -> gen_ai.input.messages.3.content (flattened canonical form);
-        # a second index (tool call, content part) follows the field.
-        target = item.canonical + ".${1}." + item.field + (".${2}" if re.compile(item.pattern).groups > 1 else "")
-        indexed.append(f'replace_all_patterns({ctx}.attributes, "key", {lit(item.pattern)}, {lit(target)})')
+    indexed = [f'replace_all_patterns({ctx}.attributes, "key", {lit(item.pattern)}, {lit(_target(item))})'
+               for item in aliases.INDEXED]
     # `.<digit>` first: a literal-led scan that fails fast on most key lists, where the gate's
     # alternation is tried at every `"` (~3x the cost of the whole rename group's lookups).
     out.append({"context": ctx, "conditions": [" and ".join(_keys_match(ctx, [r"\.[0-9]", indexed_gate()]))],
@@ -83,6 +85,7 @@ NUMERIC = {"span": (k.INPUT_TOKENS, k.OUTPUT_TOKENS, k.CACHED_INPUT_TOKENS, k.CA
                   k.RETRIEVAL_RETURNED, k.RETRIEVAL_TOP_K, k.CONTEXT_WINDOW, k.AGENT_ITERATIONS, k.RETRY_ATTEMPT),
            "log": (k.EVAL_SCORE,)}
 NUMBER = r"^[0-9]{1,9}(?:\.[0-9]+)?$"
+MAX_NUMBER = 1e9
 
 
 def numeric_guard(ctx: str) -> list[dict]:
@@ -93,9 +96,11 @@ def numeric_guard(ctx: str) -> list[dict]:
     for key in NUMERIC.get(ctx, ()):
         v, statements = attr(ctx, key), []
         # A string must look like a number (Double() of "lots" fails, and a failed condition
-        # skips its statement); any other value must be a number in [0, 1e9).
+        # skips its statement); any other value must be a number in [0, 1e9): a bool, map, list
+        # or bytes value is bad (IsInt/IsDouble first: Double() of a map fails, as above).
+        in_range = f"Double({v}) >= 0.0 and Double({v}) < {MAX_NUMBER:.1f}"
         for bad in (f"IsString({v}) and not IsMatch({v}, {lit(NUMBER)})",
-                    f"{v} != nil and not IsString({v}) and not (Double({v}) >= 0.0 and Double({v}) < 1000000000.0)"):
+                    f"{v} != nil and not IsString({v}) and not ((IsInt({v}) or IsDouble({v})) and {in_range})"):
             statements += [f"set({attr(ctx, k.INVALID)}, {lit(key)}) where {bad}",
                            f"delete_key({ctx}.attributes, {lit(key)}) where {bad}"]
         groups.append({"context": ctx, "conditions": [f"{v} != nil"], "statements": statements})
@@ -103,8 +108,31 @@ def numeric_guard(ctx: str) -> list[dict]:
 
 
 def processor(signal: str) -> dict:
+    """The transform processor (`collector.normalize_engine: ottl`, the contrib image)."""
     key = {"traces": "trace_statements", "logs": "log_statements", "metrics": "metric_statements"}[signal]
     return {"error_mode": "ignore", key: [g for ctx in CONTEXTS[signal] for g in groups(ctx) + numeric_guard(ctx)]}
+
+
+NATIVE = "llmnormalize"
+
+
+def name(signal: str, engine: str) -> str:
+    return f"{NATIVE}/{signal}" if engine == "native" else f"transform/normalize_{signal}"
+
+
+def native() -> dict:
+    """The same tables for the project's llmnormalize processor (`collector.normalize_engine:
+    native`): one config for every signal, in the order of the statements above."""
+    renames = [a for a in aliases.ALIASES if a.key != a.canonical]
+    return {
+        "renames": [{"from": a.key, "to": a.canonical} for a in renames],
+        "resource_renames": [{"from": a.key, "to": a.canonical} for a in renames if a.canonical in RESOURCE_KEYS],
+        "indexed": [{"pattern": item.pattern, "replacement": _target(item)} for item in aliases.INDEXED],
+        "values": [{"key": v.canonical, "values": [{"from": old, "to": new} for old, new in v.values]}
+                   for v in aliases.VALUE_MAPS],
+        "numeric": {"spans": list(NUMERIC["span"]), "logs": list(NUMERIC["log"]), "pattern": NUMBER,
+                    "max": MAX_NUMBER, "attribute": k.INVALID},
+    }
 
 
 def llm_condition(ctx: str = "span") -> str:

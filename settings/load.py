@@ -217,6 +217,10 @@ def _check_debug_and_forwarding(data: dict) -> None:
         raise SettingsError(f"{_key(['collector', 'image'])}: collector.metrics_engine native needs the gateway built "
                             "from collector_config/distribution (its Dockerfile): the contrib image has no llmmetrics "
                             "connector")
+    if data["collector"]["normalize_engine"] == "native" and not data["collector"].get("image"):
+        raise SettingsError(f"{_key(['collector', 'image'])}: collector.normalize_engine native needs the gateway "
+                            "built from collector_config/distribution (its Dockerfile): the contrib image has no "
+                            "llmnormalize processor")
     if debug["span_content"] and not data["collector"].get("image"):
         raise SettingsError(f"{_key(['collector', 'image'])}: debug.span_content needs the gateway built from "
                             "collector_config/distribution (its Dockerfile): the contrib image has no span-to-log "

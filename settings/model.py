@@ -57,6 +57,7 @@ class Collector:
     persistent_queue: bool
     image: Image | None = None   # None: the contrib release pinned in settings/versions.yaml
     metrics_engine: str = "ottl"  # ottl: signal_to_metrics; native: the project's llmmetrics connector
+    normalize_engine: str = "ottl"  # ottl: transform statements; native: the project's llmnormalize processor
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,10 @@ def _configs():
     for tier in collector_config.TIERS:   # the debug store's span records (the project's own connector)
         yield f"span-content-{tier}", render_yaml(validate(span_content), tier=tier)
     yield "span-content-no-forwarders", render_yaml(validate({**span_content, "forwarding": []}))
-    native = {**OPT_IN, "collector": {**own, "metrics_engine": "native"}, "redaction": {"engine": "native", "extra_patterns": [
+    native = {**OPT_IN, "collector": {**own, "metrics_engine": "native", "normalize_engine": "native"},
+              "redaction": {"engine": "native", "extra_patterns": [
         {"name": "order_id", "regex": "^ORD-[0-9]{6}$"}]}}
-    # the project's llmredact processor, every content mode, and its llmmetrics connector
+    # the project's llmredact and llmnormalize processors, every content mode, and its llmmetrics connector
     for mode in ("preview", "hash", "drop"):
         for tier in collector_config.TIERS:
             yield f"native-{mode}-{tier}", render_yaml(validate({**native, "content": {**OPT_IN["content"], "mode": mode}}),
@@ -105,7 +106,7 @@ TYPE_OF_MODULE = {
     "fileexporter": "file", "bearertokenauthextension": "bearertokenauth", "healthcheckextension": "health_check",
     "filterprocessor": "filter", "probabilisticsamplerprocessor": "probabilistic_sampler",
     "filestorage": "file_storage", "spanlogsconnector": "spanlogs", "llmredactprocessor": "llmredact",
-    "llmmetricsconnector": "llmmetrics",
+    "llmnormalizeprocessor": "llmnormalize", "llmmetricsconnector": "llmmetrics",
 }
 
 

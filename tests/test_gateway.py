@@ -9,7 +9,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from collector_config.normalize import NUMERIC
 from corpus import SECRETS, benign
-from gateway_run import gateway, wait
+from gateway_run import ENGINES, gateway, wait
 from telemetry import aliases, keys as k
 from telemetry.catalog import BY_NAME
 
@@ -46,9 +46,9 @@ def _index_example(pattern: str) -> str:
     return key
 
 
-@pytest.fixture(scope="module")
-def run():
-    with gateway() as gw:
+@pytest.fixture(scope="module", params=list(ENGINES))
+def run(request):
+    with gateway(**ENGINES[request.param]) as gw:
         app = gw.app({"deployment.note": "owner " + SECRETS[17][1]})
         sent = _send_everything(app)
         app.close()

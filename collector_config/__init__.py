@@ -148,11 +148,10 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     pipelines: dict = {"metrics/derived": _pipeline([derive], ["transform/instance", "delta_to_cumulative", "batch"],
                                                     ["prometheus_remote_write"])}
     extra_exporters: dict = {}
-    norm = {signal: normalize.name(signal, settings.collector.normalize_engine) for signal in ("traces", "logs", "metrics")}
+    norm: dict[str, str] = {}
     if front:
         for signal in ("traces", "logs", "metrics"):
-            processors[norm[signal]] = (normalize.native() if settings.collector.normalize_engine == "native"
-                                        else normalize.processor(signal))
+            norm[signal], processors[norm[signal]] = normalize.stage(signal, settings.collector.normalize_engine)
             processors.update(redact.stage(f"transform/redact_{signal}", signal, settings))
         if bound["logs"]:
             processors["transform/bound_logs"] = metrics.bound_processor("logs", settings)

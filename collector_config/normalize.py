@@ -54,10 +54,14 @@ def _target(item: aliases.IndexedAlias) -> str:
     return item.canonical + ".${1}." + item.field + (".${2}" if re.compile(item.pattern).groups > 1 else "")
 
 
+def _renames() -> list[aliases.Alias]:
+    return [a for a in aliases.ALIASES if a.key != a.canonical]
+
+
 def groups(ctx: str) -> list[dict]:
     """Statement groups for one context. Most records carry no alias: each group's condition
     (one match over the record's key list) skips the whole group for them."""
-    renames = [a for a in aliases.ALIASES if a.key != a.canonical]
+    renames = _renames()
     if ctx == "resource":
         renames = [a for a in renames if a.canonical in RESOURCE_KEYS]
         return [{"context": ctx, "conditions": any_present(ctx, [a.key for a in renames]),
@@ -107,23 +111,15 @@ def numeric_guard(ctx: str) -> list[dict]:
     return groups
 
 
-def processor(signal: str) -> dict:
-    """The transform processor (`collector.normalize_engine: ottl`, the contrib image)."""
+def _transform(signal: str) -> dict:
     key = {"traces": "trace_statements", "logs": "log_statements", "metrics": "metric_statements"}[signal]
     return {"error_mode": "ignore", key: [g for ctx in CONTEXTS[signal] for g in groups(ctx) + numeric_guard(ctx)]}
 
 
-NATIVE = "llmnormalize"
-
-
-def name(signal: str, engine: str) -> str:
-    return f"{NATIVE}/{signal}" if engine == "native" else f"transform/normalize_{signal}"
-
-
-def native() -> dict:
-    """The same tables for the project's llmnormalize processor (`collector.normalize_engine:
-    native`): one config for every signal, in the order of the statements above."""
-    renames = [a for a in aliases.ALIASES if a.key != a.canonical]
+def _native() -> dict:
+    """The same tables for the project's llmnormalize processor: one config for every signal,
+    in the order of the statements above."""
+    renames = _renames()
     return {
         "renames": [{"from": a.key, "to": a.canonical} for a in renames],
         "resource_renames": [{"from": a.key, "to": a.canonical} for a in renames if a.canonical in RESOURCE_KEYS],
@@ -133,6 +129,14 @@ def native() -> dict:
         "numeric": {"spans": list(NUMERIC["span"]), "logs": list(NUMERIC["log"]), "pattern": NUMBER,
                     "max": MAX_NUMBER, "attribute": k.INVALID},
     }
+
+
+def stage(signal: str, engine: str) -> tuple[str, dict]:
+    """The normalize processor's name and config: transform statements (`collector.normalize_engine:
+    ottl`, the contrib image) or the project's llmnormalize processor (native)."""
+    if engine == "native":
+        return f"llmnormalize/{signal}", _native()
+    return f"transform/normalize_{signal}", _transform(signal)
 
 
 def llm_condition(ctx: str = "span") -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import uuid
 
 # (detector, text as an app would log it, the sensitive part that must never leave the gateway)
@@ -176,3 +177,12 @@ def benign() -> list[str]:
         generated.append(f"span {rng.getrandbits(64):016x} finished")
         generated.append(f"commit {hashlib.sha1(str(rng.random()).encode()).hexdigest()}")
     return sentences + generated
+
+
+def index_example(pattern: str, index: int = 0) -> str:
+    """A key an indexed alias pattern (telemetry/aliases.py) matches: its first alternative, with
+    `index` for every item index."""
+    key = re.sub(r"\(\?:([^|)]*)(\|[^)]*)?\)", r"\1", pattern.strip("^$"))
+    key = key.replace("(\\d+)", str(index)).replace("([0-9]+)", str(index)).replace("\\.", ".")
+    assert re.fullmatch(pattern, key), (pattern, key)
+    return key

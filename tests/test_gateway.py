@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 
 import pytest
 from opentelemetry.trace import Status, StatusCode
 
 from collector_config.normalize import NUMERIC
-from corpus import SECRETS, benign
+from corpus import SECRETS, benign, index_example
 from gateway_run import ENGINES, gateway, wait
 from telemetry import aliases, keys as k
 from telemetry.catalog import BY_NAME
@@ -36,14 +35,6 @@ EXPECTED_COST = {
     "gemini-2.5-flash": 0.0004038,       # (321*0.30 + 123*2.50) / 1e6
 }
 TENANTS = ["acme", "globex", "hooli"]  # hooli is outside the bound -> other
-
-
-def _index_example(pattern: str) -> str:
-    """A key the pattern matches: first alternative, index 0."""
-    key = re.sub(r"\(\?:([^|)]*)(\|[^)]*)?\)", r"\1", pattern.strip("^$"))
-    key = key.replace("(\\d+)", "0").replace("([0-9]+)", "0").replace("\\.", ".")
-    assert re.fullmatch(pattern, key), (pattern, key)
-    return key
 
 
 @pytest.fixture(scope="module", params=list(ENGINES))
@@ -134,7 +125,7 @@ def _send_everything(app) -> dict:
         spans += 1
     for indexed in aliases.INDEXED:
         with tracer.start_as_current_span(f"indexed {indexed.pattern}") as span:
-            span.set_attribute(_index_example(indexed.pattern), "indexed value 42")
+            span.set_attribute(index_example(indexed.pattern), "indexed value 42")
         spans += 1
     app.flush()
     return {"spans": spans, "logs": logs}
@@ -210,7 +201,7 @@ def test_aliases_arrive_canonical(run):
     for indexed in aliases.INDEXED:
         (span,) = [s for s in gw.traces.spans() if s["name"] == f"indexed {indexed.pattern}"]
         keys = set(span["attributes"])
-        assert _index_example(indexed.pattern) not in keys
+        assert index_example(indexed.pattern) not in keys
         assert any(key.startswith(indexed.canonical + ".0.") for key in keys), (indexed, keys)
 
 

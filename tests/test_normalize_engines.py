@@ -8,11 +8,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import re
 
 import pytest
 
 from collector_config.normalize import NUMERIC
+from corpus import index_example
 from gateway_run import OWN_IMAGE, gateway, wait
 from telemetry import aliases, keys as k
 
@@ -22,19 +22,19 @@ GOOD_NUMBERS = (0, 7, 12.5, "12", "12.5", 999_999_999)
 RESOURCE = {"deployment.environment": "staging", "llm.system": "openai"}   # one resource alias, one not
 
 
-def _example(pattern: str) -> str:
-    key = re.sub(r"\(\?:([^|)]*)(\|[^)]*)?\)", r"\1", pattern.strip("^$"))
-    return key.replace("(\\d+)", "3").replace("\\.", ".")
-
-
 def _value(canonical: str):
     return 7 if canonical in NUMERIC["span"] or "tokens" in canonical else f"v-{canonical}"
 
 
-def _send(app) -> int:
+def _send(app) -> tuple[int, int]:
+    """Sends the corpus; returns how many spans and log records."""
     tracer, logger = app.tracer, app.logger
     renames = [a for a in aliases.ALIASES if a.key != a.canonical]
-    names = []
+    names, bodies = [], []
+
+    def log(body: str, attributes: dict):
+        logger.emit(body=body, attributes=attributes)
+        bodies.append(body)
 
     def span(name: str, attributes: dict, events: tuple = ()):
         with tracer.start_as_current_span(name) as s:
@@ -47,7 +47,7 @@ def _send(app) -> int:
     for a in renames:
         span(f"alias {a.key}", {a.key: _value(a.canonical)}, events=({a.key: "in an event"},))
         span(f"alias beside canonical {a.key}", {a.key: _value(a.canonical), a.canonical: _value(a.canonical)})
-        logger.emit(body=f"log alias {a.key}", attributes={a.key: _value(a.canonical)})
+        log(f"log alias {a.key}", {a.key: _value(a.canonical)})
     by_canonical = {}
     for a in renames:
         by_canonical.setdefault(a.canonical, []).append(a.key)
@@ -55,29 +55,28 @@ def _send(app) -> int:
         for first, second in itertools.permutations(keys[:3], 2):   # the first listed must win, whatever the order sent
             span(f"two aliases {first} {second}", {first: "a", second: "b"})
     for item in aliases.INDEXED:
-        key = _example(item.pattern)
-        assert re.fullmatch(item.pattern, key), (item.pattern, key)
+        key = index_example(item.pattern, 3)
         span(f"indexed {item.pattern}", {key: "indexed value", "unrelated.0.key": "kept"}, events=({key: "event"},))
-        logger.emit(body=f"log indexed {item.pattern}", attributes={key: "log value"})
+        log(f"log indexed {item.pattern}", {key: "log value"})
     first = aliases.INDEXED[0]
-    span("indexed collision", {f"{first.canonical}.3.{first.field}": "canonical", _example(first.pattern): "alias"})
+    span("indexed collision", {f"{first.canonical}.3.{first.field}": "canonical", index_example(first.pattern, 3): "alias"})
     for vmap in aliases.VALUE_MAPS:
         for old, _new in vmap.values:
             for value in (old, old.upper(), old.title(), old + "x"):
                 span(f"value {vmap.canonical} {value}", {vmap.canonical: value})
-                logger.emit(body=f"log value {vmap.canonical} {value}", attributes={vmap.canonical: value})
+                log(f"log value {vmap.canonical} {value}", {vmap.canonical: value})
     for key in NUMERIC["span"]:
         for i, value in enumerate(BAD_NUMBERS + GOOD_NUMBERS):
             span(f"number {key} {i}", {key: value, k.OPERATION: "chat"}, events=({key: value},))
     for key in NUMERIC["log"]:
         for i, value in enumerate(BAD_NUMBERS + GOOD_NUMBERS):
-            logger.emit(body=f"log number {key} {i}", attributes={key: value})
+            log(f"log number {key} {i}", {key: value})
     span("two bad numbers", {k.INPUT_TOKENS: -1, k.OUTPUT_TOKENS: "x"})
     counter = app.meter.create_counter("app.normalized")
     for a in renames:
         counter.add(1, {a.key: f"m-{a.key}", "series": a.key})
     app.flush()
-    return len(names)
+    return len(names), len(bodies)
 
 
 def _view(gw) -> dict:
@@ -87,9 +86,9 @@ def _view(gw) -> dict:
     spans = {s["name"]: (clean(s["attributes"]), [clean(e["attributes"]) for e in s["events"]], s["resource"])
              for s in gw.traces.spans()}
     logs = {r["body"]: (clean(r["attributes"]), r["resource"]) for r in gw.logs.logs()}
-    series = sorted(tuple(sorted(s["labels"].items())) for s in gw.metrics.series()
-                    if s["labels"].get("__name__") == "app_normalized_total")
-    return {"spans": spans, "logs": logs, "series": sorted(set(series))}
+    series = sorted({tuple(sorted(s["labels"].items())) for s in gw.metrics.series()
+                     if s["labels"].get("__name__") == "app_normalized_total"})
+    return {"spans": spans, "logs": logs, "series": series}
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +98,12 @@ def views():
         gws = {engine: stack.enter_context(gateway(**overrides)) for engine, overrides in ENGINES.items()}
         for engine, gw in gws.items():
             app = gw.app(RESOURCE)
-            sent = _send(app)
+            spans, logs = _send(app)
             app.close()
-            assert wait(lambda: len({s["name"] for s in gw.traces.spans()}) >= sent, timeout=60), engine
-            assert wait(lambda: any(s["labels"].get("__name__") == "app_normalized_total"
-                                    for s in gw.metrics.series()), timeout=60), engine
-        for engine, gw in gws.items():
-            wait(lambda: False, timeout=2)   # the last log and metric batches
+            assert wait(lambda: len({s["name"] for s in gw.traces.spans()}) >= spans, timeout=60), engine
+            assert wait(lambda: len({r["body"] for r in gw.logs.logs()}) >= logs, timeout=60), engine
+            series = len([a for a in aliases.ALIASES if a.key != a.canonical])   # one per rename (its `series` label)
+            assert wait(lambda: len(_view(gw)["series"]) >= series, timeout=60), engine
             out[engine] = {**_view(gw), "config": gw.collector.config_text}
     return out
 

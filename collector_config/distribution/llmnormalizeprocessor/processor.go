@@ -145,14 +145,14 @@ func dotDigit(key string) bool {
 // reindex renames the keys of each pattern in turn, rebuilding the map in its order (a later
 // key wins a collision), as replace_all_patterns does in key mode.
 func (n *normalizer) reindex(m pcommon.Map) {
-	any := false
+	digits := false
 	for key := range m.All() {
 		if dotDigit(key) {
-			any = true
+			digits = true
 			break
 		}
 	}
-	if !any {
+	if !digits {
 		return
 	}
 	for _, ix := range n.indexed {

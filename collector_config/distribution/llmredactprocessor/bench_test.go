@@ -11,6 +11,37 @@ import (
 // BenchmarkSpan runs the detectors of a rendered config (LLMREDACT_CONFIG, JSON of
 // redact.native()) on a telemetrygen-like span: go test -bench Span (scripts/bench measures the gateway).
 func BenchmarkSpan(b *testing.B) {
+	r := newRedactor(benchConfig(b))
+	td := ptrace.NewTraces()
+	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	benchSpan(span)
+	s := &scan{r: r}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.record(s, span.Attributes(), nil, text{span.Name, span.SetName})
+	}
+}
+
+// BenchmarkTraces runs the whole processor (decode, content policy, detectors, previews,
+// guard) on batches of 100 such spans, each a fresh copy; ns/op is per batch.
+func BenchmarkTraces(b *testing.B) {
+	r := newRedactor(benchConfig(b))
+	batch := ptrace.NewTraces()
+	spans := batch.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	for i := 0; i < 100; i++ {
+		benchSpan(spans.AppendEmpty())
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		td := ptrace.NewTraces()
+		batch.CopyTo(td)
+		b.StartTimer()
+		r.traces(td)
+	}
+}
+
+func benchConfig(b *testing.B) *Config {
 	path := os.Getenv("LLMREDACT_CONFIG")
 	if path == "" {
 		b.Skip("LLMREDACT_CONFIG not set")
@@ -23,9 +54,11 @@ func BenchmarkSpan(b *testing.B) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		b.Fatal(err)
 	}
-	r := newRedactor(&cfg)
-	td := ptrace.NewTraces()
-	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	return &cfg
+}
+
+// benchSpan: a span as scripts/bench sends it (telemetrygen, 20 LLM-like attributes).
+func benchSpan(span ptrace.Span) {
 	span.SetName("okey-dokey-0")
 	a := span.Attributes()
 	for k, v := range map[string]string{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
@@ -42,9 +75,4 @@ func BenchmarkSpan(b *testing.B) {
 	a.PutInt("gen_ai.usage.input_tokens", 812)
 	a.PutInt("gen_ai.usage.output_tokens", 164)
 	a.PutInt("server.port", 443)
-	s := &scan{r: r}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		r.record(s, span.Attributes(), nil, text{span.Name, span.SetName})
-	}
 }

@@ -167,6 +167,15 @@ func (p *policy) attributes(m pcommon.Map) {
 	if len(found) == 0 {
 		return
 	}
+	// Room for what is added (a length, a hash, a preview per key) at once, not by doubling.
+	per := 1
+	if p.Mode != "drop" {
+		per++
+	}
+	if p.Mode == "preview" {
+		per++
+	}
+	m.EnsureCapacity(m.Len() + per*len(found))
 	p.lengths(m)
 	for _, k := range found {
 		v, ok := m.Get(k)

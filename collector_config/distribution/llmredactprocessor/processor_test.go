@@ -1,6 +1,7 @@
 package llmredactprocessor
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -427,4 +428,15 @@ func TestGuardConfigValidate(t *testing.T) {
 func sha(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// The gates' lowercased text, written into a buffer kept between records, is bytes.ToLower's.
+func TestLowerIntoIsToLower(t *testing.T) {
+	buf := []byte("LEFTOVER FROM A LONGER RECORD")
+	for _, text := range []string{"Bearer ABC-xyz", "", "x", "ÀB Kelvin \u212a and long \u017f", "PASSWORD="} {
+		buf = lowerInto(buf[:0], []byte(text))
+		if want := string(bytes.ToLower([]byte(text))); string(buf) != want {
+			t.Errorf("lowerInto(%q) = %q, want %q", text, buf, want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -101,6 +102,7 @@ func (g *gate) matchString(s string) bool {
 type scan struct {
 	r       *redactor
 	text    []byte
+	lower   []byte // text lowercased, the buffer kept from record to record
 	hit     []bool // per gate, on the record's text
 	seen    *pairs
 	active  []int // detectors whose gate passed (or that have none)
@@ -145,7 +147,8 @@ func (s *scan) gate() bool {
 	var lower []byte
 	folded := false
 	if s.r.anyLower {
-		lower = bytes.ToLower(s.text)
+		s.lower = lowerInto(s.lower[:0], s.text)
+		lower = s.lower
 		folded = bytes.Contains(s.text, []byte(longS))
 	}
 	if s.seen == nil {
@@ -166,6 +169,19 @@ func (s *scan) gate() bool {
 		}
 	}
 	return len(s.active) > 0 || s.invalid
+}
+
+// lowerInto is bytes.ToLower(text) written into buf when text is ASCII (the usual case).
+func lowerInto(buf, text []byte) []byte {
+	for _, b := range text {
+		if b > unicode.MaxASCII {
+			return bytes.ToLower(text)
+		}
+	}
+	for _, b := range text {
+		buf = append(buf, lowerASCII(b))
+	}
+	return buf
 }
 
 // runs: detector i may match str (one of its gates that passed on the text matches str).

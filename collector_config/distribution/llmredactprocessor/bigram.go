@@ -1,6 +1,7 @@
 package llmredactprocessor
 
 import (
+	"bytes"
 	"regexp/syntax"
 	"unicode"
 )
@@ -55,6 +56,27 @@ func (p *pairs) any(c *pairCheck) bool {
 			if p.bits[i>>6]&word != 0 {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// sequenceIn: every leading position at one place in text, found from each occurrence of the
+// first position's byte (the pairs say only that each neighbouring pair is somewhere: a gate
+// such as -[0-9]{2}-[0-9]{4} passes them on any text with a date in it).
+func sequenceIn(lead []byteSet, first byte, text []byte) bool {
+	for p := 0; p+len(lead) <= len(text); p++ {
+		i := bytes.IndexByte(text[p:], first)
+		if i < 0 {
+			return false
+		}
+		p += i
+		j := 1
+		for j < len(lead) && p+j < len(text) && lead[j].has(text[p+j]) {
+			j++
+		}
+		if j == len(lead) {
+			return true
 		}
 	}
 	return false

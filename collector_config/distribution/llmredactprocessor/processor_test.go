@@ -287,16 +287,20 @@ func sortString(s string) string {
 	return string(b)
 }
 
-// The pair check never rejects a text a gate matches.
+// The pair and sequence checks never reject a text a gate matches.
 func TestPairChecksAreNecessary(t *testing.T) {
 	gates := []string{`\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]`, `sk-[A-Za-z0-9_-]{20}`, `-[0-9]{2}-[0-9]{4}`,
 		`A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}`, `@[A-Za-z0-9-]+\.`, ` [2-9][0-9]{2}[ .-][0-9]{4}`}
 	texts := []string{"ip 10.0.0.1 ok", "key sk-abcdefghijklmnopqrstuvwxyz", "ssn 123-45-6789", "AKIAABCDEFGHIJKLMNOP",
-		"mail a@b.co", "call 555 555-1234", "none of them"}
+		"mail a@b.co", "call 555 555-1234", "none of them", "shipped 2024-07-18, ssn 12-3456"}
 	for _, g := range gates {
 		re := regexp.MustCompile(g)
 		cs := checks(g)
+		lead := leading(g)
 		for _, text := range texts {
+			if re.MatchString(text) && !sequenceIn(lead, lead0(lead), []byte(text)) {
+				t.Errorf("gate %s matches %q but its sequence was rejected", g, text)
+			}
 			var p pairs
 			p.fill([]byte(text), false)
 			all := true
@@ -310,6 +314,33 @@ func TestPairChecksAreNecessary(t *testing.T) {
 				t.Errorf("gate %s: pairs pass a text without them", g)
 			}
 		}
+	}
+}
+
+func lead0(lead []byteSet) byte {
+	for b := 0; b < 256; b++ {
+		if lead[0].has(byte(b)) {
+			return byte(b)
+		}
+	}
+	return 0
+}
+
+// Where the pairs pass a text the gate cannot match, the sequence check rejects it.
+func TestSequenceRejectsWhatThePairsPass(t *testing.T) {
+	g, text := `-[0-9]{2}-[0-9]{4}`, []byte("shipped 2024-07-18, ssn 12-3456")
+	var p pairs
+	p.fill(text, false)
+	for _, c := range checks(g) {
+		if !p.any(&c) {
+			t.Fatalf("the pairs reject %q already", text)
+		}
+	}
+	if regexp.MustCompile(g).Match(text) || sequenceIn(leading(g), '-', text) {
+		t.Errorf("gate %s: sequence passes %q", g, text)
+	}
+	if !sequenceIn(leading(g), '-', []byte("ssn 123-45-6789")) {
+		t.Errorf("gate %s: sequence rejects a match", g)
 	}
 }
 

@@ -17,6 +17,7 @@ const longS = "\u017f"
 type gate struct {
 	re     *regexp.Regexp
 	pairs  []pairCheck // necessary: each pair occurs in the text (bigram.go)
+	lead   []byteSet   // necessary: all of them at one place, from an occurrence of prefix[0]
 	prefix string      // the literal every match starts with ("" if none)
 	whole  bool        // the gate is that literal
 	lower  bool
@@ -54,7 +55,11 @@ func newRedactor(cfg *Config) *redactor {
 				prefix, whole := re.LiteralPrefix()
 				i = len(r.gates)
 				index[g] = i
-				r.gates = append(r.gates, gate{re: re, pairs: checks(g.Regex), prefix: prefix, whole: whole, lower: g.Lower})
+				gt := gate{re: re, pairs: checks(g.Regex), prefix: prefix, whole: whole, lower: g.Lower}
+				if lead := leading(g.Regex); prefix != "" && len(lead) > len(prefix) {
+					gt.lead = lead
+				}
+				r.gates = append(r.gates, gt)
 				r.anyLower = r.anyLower || g.Lower
 			}
 			det.gates = append(det.gates, i)
@@ -79,6 +84,9 @@ func (g *gate) match(text, lower []byte, folded bool, seen *pairs) bool {
 		}
 	}
 	if g.prefix != "" && !bytes.Contains(text, []byte(g.prefix)) {
+		return false
+	}
+	if g.lead != nil && !sequenceIn(g.lead, g.prefix[0], text) {
 		return false
 	}
 	return g.whole || g.re.Match(text)

@@ -19,6 +19,7 @@ from backends import prometheus as prometheus_backend
 from backends.common import (CONTAINER, FORWARD_TOKENS, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN,
                              REMOTE_WRITE_PASSWORD, ROOT, Placement, secret_path)
 from collector_config.exporters import SAMPLER_SERVICE
+from collector_config.image import LOCAL_REPOSITORY, content_tag
 from settings import Settings
 
 ALERTMANAGER_PORT = 9093
@@ -82,14 +83,22 @@ def reference(repository: str, tag: str, digest: str | None = None) -> str:
     return f"{repository}:{tag}@{digest}"
 
 
+def collector_image(settings: Settings) -> str:
+    """The gateway's image, the project's distribution: collector.image as given; else the image
+    `pulumi up` builds, tagged by the distribution's content hash, in collector.registry
+    (Kubernetes: the shell deploys the pushed digest instead) or locally (Docker)."""
+    own, registry = settings.collector.image, settings.collector.registry
+    if own:
+        return f"{own.repository}@{own.digest}" if not own.tag else reference(own.repository, own.tag, own.digest)
+    return f"{registry.repository if registry else LOCAL_REPOSITORY}:{content_tag()}"
+
+
 def image(settings: Settings, name: str) -> str:
     """repository:tag@digest from settings/versions.yaml. A tag overridden by
     settings.versions drops the pinned digest (it belongs to the pinned tag) unless the
-    override brings its own (`2.9.0@sha256:...`). The collector's may be replaced whole by
-    settings.collector.image (the project's own distribution)."""
-    if name == "collector" and settings.collector.image:
-        own = settings.collector.image
-        return reference(own.repository, own.tag, own.digest)
+    override brings its own (`2.9.0@sha256:...`). The collector's is collector_image()."""
+    if name == "collector":
+        return collector_image(settings)
     pins = _pins()
     if name not in pins:
         raise KeyError(f"no image pinned for {name!r} in settings/versions.yaml; known: {', '.join(sorted(pins))}")

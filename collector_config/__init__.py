@@ -21,13 +21,11 @@ TOKEN_ENV = "LLMOBS_INGEST_TOKEN"  # where clients (loadgen, up-local) read the 
 # token can be rotated by adding the new one first): never from env or config text.
 TOKEN_FILE = "/etc/llmobs/secrets/ingest_token"
 TIERS = ("single", "agent", "sampler")
-# OTTL lambdas (alpha in v0.161): the only way to reach bytes values by type (redact._bytes).
-FEATURE_GATES = ("ottl.functions.enableLambda",)
 
 
 def argv(config_path: str) -> list[str]:
     """The collector's arguments, wherever it runs (pods, containers, up-local, tests, bench)."""
-    return [f"--config={config_path}", "--feature-gates=" + ",".join(FEATURE_GATES)]
+    return [f"--config={config_path}"]
 # The gateway's certificate and key (a kubernetes.io/tls Secret), when llmobs:ingest.tls is on.
 TLS_DIR = "/etc/llmobs/tls"
 # The persistent sending queue (llmobs:collector.persistent_queue): a volume on each collector.
@@ -108,7 +106,7 @@ def _pipeline(receivers, processors, exporters_):
 
 def _retained(settings: Settings, signal: str, processors: dict) -> list[str]:
     """The redaction steps of the gateway's own pipeline: redaction, then the never-retain policy."""
-    steps = redact.stage_names(f"transform/redact_{signal}", signal, settings)
+    steps = [redact.stage_name(f"redact_{signal}")]
     if signal == "logs" and settings.content.never_retain.tenants and settings.content.mode == "preview":
         processors["transform/retain_pre_logs"] = policy.pre_logs(settings)
         steps.insert(0, "transform/retain_pre_logs")
@@ -138,12 +136,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     }
     front = tier in ("single", "agent")   # receive, normalize, redact; logs and app metrics
     back = tier in ("single", "sampler")   # cost, span metrics, tail sampling
-    engine = settings.collector.metrics_engine
-    derive = metrics.NATIVE if engine == "native" else "signal_to_metrics"
+    derive = metrics.NAME
     connectors: dict = {derive: metrics.connector(settings, spans=back, logs=front)}
-    # llmmetrics bounds labels on its own view of each record; the OTTL engine needs a
-    # transform on a copy of each record (the forward connector's fork).
-    bound = {signal: [] if engine == "native" else [f"transform/bound_{signal}"] for signal in ("traces", "logs")}
     processors["transform/instance"] = metrics.instance_processor()
     pipelines: dict = {"metrics/derived": _pipeline([derive], ["transform/instance", "delta_to_cumulative", "batch"],
                                                     ["prometheus_remote_write"])}
@@ -151,10 +145,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     norm: dict[str, str] = {}
     if front:
         for signal in ("traces", "logs", "metrics"):
-            norm[signal], processors[norm[signal]] = normalize.stage(signal, settings.collector.normalize_engine)
-            processors.update(redact.stage(f"transform/redact_{signal}", signal, settings))
-        if bound["logs"]:
-            processors["transform/bound_logs"] = metrics.bound_processor("logs", settings)
+            norm[signal], processors[norm[signal]] = normalize.stage(signal)
+            processors.update(redact.stage(f"redact_{signal}", signal, settings))
         connectors["forward/logs"] = {}
         redact_logs = _retained(settings, "logs", processors)
         if settings.debug.enabled:
@@ -169,10 +161,10 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         else:
             pipelines["logs/in"] = _pipeline(["otlp"], [norm["logs"]] + redact_logs, ["forward/logs"])
         pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["file/logs" if logs_file else "otlp_http/logs"])
-        pipelines["logs/derive"] = _pipeline(["forward/logs"], bound["logs"], [derive])
+        pipelines["logs/derive"] = _pipeline(["forward/logs"], [], [derive])
         processors["transform/bound_metrics"] = metrics.app_metrics_processor(settings)
         pipelines["metrics"] = _pipeline(["otlp"], [norm["metrics"],
-                                                    *redact.stage_names("transform/redact_metrics", "metrics", settings),
+                                                    redact.stage_name("redact_metrics"),
                                                     "transform/bound_metrics",
                                                     "delta_to_cumulative", "batch"], ["prometheus_remote_write"])
     # Forwarders and the debug store's span records fork off the normalized spans, before the
@@ -192,12 +184,10 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     traces_in = ["forward/traces_in"] if fork else ["otlp"]
     if back:
         processors["transform/cost"] = cost.processor(settings)
-        if bound["traces"]:
-            processors["transform/bound_traces"] = metrics.bound_processor("traces", settings)
         processors["tail_sampling"] = sampling.processor(settings)
         connectors["forward/traces"] = {}
         pipelines["traces/in"] = _pipeline(traces_in, front_traces + ["transform/cost"], ["forward/traces"])
-        pipelines["traces/derive"] = _pipeline(["forward/traces"], bound["traces"], [derive])
+        pipelines["traces/derive"] = _pipeline(["forward/traces"], [], [derive])
         pipelines["traces/sampled"] = _pipeline(["forward/traces"], ["tail_sampling", "batch"], ["otlp_grpc/traces"])
     else:
         # Agent tier: route whole traces by trace id to the sampler tier.

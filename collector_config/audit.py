@@ -31,7 +31,7 @@ from telemetry.catalog import DEBUG_STORE_ACCESSES as METRIC
 DEBUG_ORG_ID = 2                  # the debug organization (backends/debug_access.py creates it)
 DEBUG_DATASOURCE_UID = "debug-logs"
 RECEIVER = "otlp/grafana"
-CONNECTOR = "signal_to_metrics/debug_access"
+CONNECTOR = "llmmetrics/debug_access"
 MARK = "llmobs.debug.access"       # set on the span that reached a data source of the debug org
 LOGIN, ENDPOINT = METRIC.labels   # Grafana's own key for the login; the span name (PluginClient.queryData, ...)
 PROM_METRIC = METRIC.prometheus
@@ -69,13 +69,11 @@ def fields_processor(settings: Settings) -> dict:
 
 
 def connector() -> dict:
-    return {"error_mode": "ignore", "spans": [{
-        "name": METRIC.name, "unit": METRIC.unit, "description": METRIC.description,
-        "conditions": [f"{attr('span', MARK)} == true"],
-        "include_resource_attributes": [{"key": "service.name", "default_value": "unknown"}],
-        "attributes": [{"key": LOGIN, "default_value": "unknown"}, {"key": ENDPOINT, "default_value": "unknown"}],
-        "sum": {"value": "1", "monotonic": True},
-    }]}
+    """The count of debug-store accesses by login and endpoint (the project's llmmetrics connector)."""
+    return {"resource_labels": [{"key": "service.name", "default": "unknown"}], "spans": [{
+        "name": METRIC.name, "unit": METRIC.unit, "description": METRIC.description, "kind": "counter",
+        "when": [{"op": "true", "key": MARK}], "value": {"from": "one"},
+        "labels": [{"key": LOGIN, "default": "unknown"}, {"key": ENDPOINT, "default": "unknown"}]}]}
 
 
 def sampler(settings: Settings) -> dict:

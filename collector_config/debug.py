@@ -118,14 +118,14 @@ def processors(settings: Settings) -> dict:
     }
 
 
-REDACT = "transform/redact_logs_debug"
+REDACT = "redact_logs_debug"
 
 
 def steps(settings: Settings) -> list[str]:
     """The debug store's logs pipeline: select, sample, redact (every detector, no content
     policy), cut."""
     return ["filter/debug", "probabilistic_sampler/debug",
-            *redact.stage_names(REDACT, "logs", settings, keep_content=True), "transform/debug_preview", "batch"]
+            redact.stage_name(REDACT), "transform/debug_preview", "batch"]
 
 
 def exporter_name(logs_file: str | None) -> str:

@@ -37,8 +37,8 @@ def redaction_name(settings: Settings, mode: str, preview_chars: int) -> str:
     """One processor per distinct content mode; the gateway's own when the mode is the same."""
     c = settings.content
     if mode == c.mode and (mode != "preview" or preview_chars == c.preview_chars):
-        return "transform/redact_traces"
-    return f"transform/redact_traces_{mode}" + (str(preview_chars) if mode == "preview" else "")
+        return "redact_traces"
+    return f"redact_traces_{mode}" + (str(preview_chars) if mode == "preview" else "")
 
 
 def exporter_name(fwd: Forwarder) -> str:
@@ -74,9 +74,8 @@ def build(settings: Settings, processors: dict, pipelines: dict, exporters: dict
             steps.append(f"filter/forward_{fwd.name}")
         name = redaction_name(settings, fwd.content, fwd.preview_chars)
         own = content_settings(settings, fwd.content, fwd.preview_chars)
-        if name not in processors:
-            processors.update(redact.stage(name, "traces", own))
-        steps += redact.stage_names(name, "traces", own)
+        processors.update(redact.stage(name, "traces", own))
+        steps.append(redact.stage_name(name))
         if policy.needed(settings, fwd.content):
             retain = f"transform/retain_traces_{fwd.content}"
             processors.setdefault(retain, policy.processor("traces", settings, fwd.content))

@@ -1,7 +1,6 @@
-"""LLM metrics derived from spans and log events (signal_to_metrics), on all traffic."""
+"""LLM metrics derived from spans and log events (the project's llmmetrics connector), on all traffic."""
 from __future__ import annotations
 
-from collector_config.normalize import llm_condition
 from collector_config.ottl import any_of, attr, lit
 from settings import Settings
 from telemetry import keys as k
@@ -18,9 +17,7 @@ TRUNCATED = r'(?:^|")length(?:"|$)'
 
 
 # A rule's condition is a list of tests, all of which must hold; its value is what a matching
-# record adds. Both are a small vocabulary that renders to OTTL (signal_to_metrics) and to the
-# llmmetrics connector's config (collector.metrics_engine native), so the two engines derive
-# from one definition.
+# record adds: a small typed vocabulary that llmmetrics reads from its config.
 def present(key: str) -> dict:
     return {"op": "present", "key": key}
 
@@ -70,40 +67,10 @@ def first(key: str) -> dict:
     return {"from": "first", "key": key}
 
 
-def ottl_test(ctx: str, test: dict) -> str:
-    a = attr(ctx, test.get("key", ""))
-    return {
-        "present": lambda: f"{a} != nil",
-        "true": lambda: f"{a} == true",
-        "eq": lambda: f"{a} == {lit(test.get('string', ''))}",
-        "int_gt": lambda: f"Int({a}) > {test.get('number')}",
-        "int_eq": lambda: f"Int({a}) == {test.get('number')}",
-        "double_gt": lambda: f"Double({a}) > {test.get('number')}",
-        "match": lambda: f"IsMatch(String({a}), {lit(test.get('regex', ''))})",
-        "nonempty_list": lambda: f"IsList({a}) and Len({a}) > 0",
-        "error_status": lambda: "span.status.code == STATUS_CODE_ERROR",
-    }[test["op"]]()
-
-
-def ottl_when(ctx: str, tests: list[dict]) -> str:
-    return " and ".join(ottl_test(ctx, t) for t in tests)
-
-
-def ottl_value(ctx: str, value: dict) -> str:
-    a = attr(ctx, value.get("key", ""))
-    return {
-        "one": lambda: "1",
-        "duration": lambda: "Seconds(span.end_time - span.start_time)",
-        "int": lambda: f"Int({a})",
-        "double": lambda: f"Double({a}) / Double({attr(ctx, value['per'])})" if "per" in value else f"Double({a})",
-        "first": lambda: f"Double({a}[0])",
-    }[value["from"]]()
-
-
 def _rules() -> dict[str, dict]:
     """Metric name -> condition (tests), value and, for histograms, buckets."""
-    llm = is_true(LLM)    # set once by bound_processor: cheaper than a regex per definition
-    root = is_true(ROOT)  # IsRootSpan() is not available to signal_to_metrics
+    llm = is_true(LLM)    # set once per span by the connector's prepare step
+    root = is_true(ROOT)
     tool, retrieval = equals(k.OPERATION, k.TOOL_OPERATION), equals(k.OPERATION, k.RETRIEVAL_OPERATION)
     counted = lambda *when: {"when": list(when), "value": ONE}  # noqa: E731
     return {
@@ -172,45 +139,23 @@ def overflow_marker(bound: Bound) -> str:
     return f"llmobs.overflow.{bound.setting}"
 
 
-def _ctx(metric: Metric) -> str:
-    return "span" if metric.signal == "spans" else "log"
-
-
-def _labels(metric: Metric, rule: dict, default: str) -> list[dict]:
+def _labels(metric: Metric, rule: dict) -> list[dict]:
     """Labels the condition requires present get no default: the connector skips a record
     lacking one by a lookup, before it hashes the labels and runs the condition. Where the key
     is present the label is its value either way, so the series are the same. A rule's own
     `labels` (key -> default) replace the metric's."""
     if "labels" in rule:
-        return [{"key": key, default: value} for key, value in rule["labels"].items()]
+        return [{"key": key, "default": value} for key, value in rule["labels"].items()]
     required = {t["key"] for t in rule["when"] if t["op"] == "present"}
-    return [{"key": key} if key in required else {"key": key, default: DEFAULTS.get(key, "unknown")}
+    return [{"key": key} if key in required else {"key": key, "default": DEFAULTS.get(key, "unknown")}
             for key in metric.labels]
 
 
 def _definition(metric: Metric, rule: dict) -> dict:
-    ctx = _ctx(metric)
-    out: dict = {
-        "name": metric.name,
-        "description": metric.description,
-        "unit": metric.unit,
-        "conditions": [ottl_when(ctx, rule["when"])],
-        "include_resource_attributes": [{"key": key, "default_value": "unknown"} for key in RESOURCE_LABELS],
-    }
-    if metric.labels:
-        out["attributes"] = _labels(metric, rule, "default_value")
-    if metric.kind == "counter":
-        out["sum"] = {"value": ottl_value(ctx, rule["value"]), "monotonic": True}
-    else:
-        out["histogram"] = {"value": ottl_value(ctx, rule["value"]), "buckets": rule["buckets"]}
-    return out
-
-
-def _native_definition(metric: Metric, rule: dict) -> dict:
     out: dict = {"name": metric.name, "description": metric.description, "unit": metric.unit, "kind": metric.kind,
                  "when": rule["when"], "value": rule["value"]}
     if metric.labels:
-        out["labels"] = _labels(metric, rule, "default")
+        out["labels"] = _labels(metric, rule)
     if metric.kind == "histogram":
         out["buckets"] = rule["buckets"]
     return out
@@ -223,10 +168,10 @@ def _overflow_rules() -> list[dict]:
             for bound in BOUNDS]
 
 
-NATIVE = "llmmetrics"  # the connector of collector.metrics_engine native
-# Where each connector puts the collector's service.instance.id: on the resource, which remote
+NAME = "llmmetrics"
+# Where the connector puts the collector's service.instance.id: on the resource, which remote
 # write drops (target_info is off), so replicas of a gateway would write the same series.
-INSTANCE_KEYS = ("signal_to_metrics.service.instance.id", "llmmetrics.service.instance.id")
+INSTANCE_KEY = "llmmetrics.service.instance.id"
 
 
 def instance_processor() -> dict:
@@ -234,28 +179,24 @@ def instance_processor() -> dict:
     two series (Prometheus refuses or garbles one series written by two counters); queries sum
     it away."""
     label = attr("datapoint", k.GATEWAY_INSTANCE)
+    source = attr("resource", INSTANCE_KEY)
     return {"error_mode": "ignore", "metric_statements": [{"context": "datapoint", "statements": [
-        f"set({label}, {attr('resource', key)}) where {attr('resource', key)} != nil" for key in INSTANCE_KEYS]}]}
+        f"set({label}, {source}) where {source} != nil"]}]}
 
 
 def connector(settings: Settings, spans: bool = True, logs: bool = True) -> dict:
-    """Metric definitions for the signals this collector tier derives from: signal_to_metrics'
-    config (engine ottl) or llmmetrics' (native, with its own bound_processor steps), from the
-    same rules."""
-    engine = settings.collector.metrics_engine
+    """llmmetrics' config for the signals this collector tier derives from: every catalog metric
+    with its rule, and the prepare steps (flags, defaults, buckets, bounded labels) that the
+    connector adds to its own view of each record."""
     rules = _rules()
-    make = _native_definition if engine == "native" else _definition
     wanted = {"spans": spans, "logs": logs}
-    out: dict = {"spans": [], "logs": []}
-    if engine == "native":
-        out |= {"resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS],
-                "prepare": {signal: native_prepare(signal, settings) for signal, on in wanted.items() if on}}
-    else:
-        out["error_mode"] = "ignore"
+    out: dict = {"spans": [], "logs": [],
+                 "resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS],
+                 "prepare": {signal: prepare(signal, settings) for signal, on in wanted.items() if on}}
     for metric in CATALOG:
         if wanted[metric.signal]:
             chosen = _overflow_rules() if metric.name == OVERFLOW[metric.signal] else [rules[metric.name]]
-            out[metric.signal] += [make(metric, rule) for rule in chosen]
+            out[metric.signal] += [_definition(metric, rule) for rule in chosen]
     return out
 
 
@@ -264,56 +205,6 @@ def _bound_regex(bound: Bound, settings: Settings) -> str:
         return any_of(bound.values)
     limit: LabelBound = getattr(settings.labels, bound.setting)
     return "|".join([any_of(limit.allowed)] + [f"^(?:{p})$" for p in limit.patterns])
-
-
-def _bound_group(ctx: str, bound: Bound, settings: Settings) -> dict:
-    """Copy (or take in place) the value, mark it when outside the bound, then fold it."""
-    src = attr("resource", bound.source) if bound.resource else attr(ctx, bound.source)
-    dst, marker = attr(ctx, bound.label), attr(ctx, overflow_marker(bound))
-    statements, condition = [], f"{src} != nil"
-    if bound.resource or bound.label != bound.source:
-        # The source's value wins; a label the record carries itself is bounded all the same
-        # (else a client could set the label key directly and write unbounded series).
-        statements.append(f"set({dst}, String({src})) where {src} != nil")
-        condition = f"{src} != nil or {dst} != nil"
-    statements += [f'set({marker}, true) where {dst} != "other" and not IsMatch(String({dst}), {lit(_bound_regex(bound, settings))})',
-                   f'set({dst}, "other") where {marker} == true']
-    return {"context": ctx, "conditions": [condition], "statements": statements}
-
-
-# The priced model, as cost has it: the response model when present, else the request model.
-# Read once into the group's cache: one lookup in a small map per priced model instead of two
-# or three in the span's attributes.
-MODEL = 'span.cache["model"]'
-
-
-def _model_is(model: str, pattern: str | None) -> str:
-    return f"{MODEL} == {lit(model)}" if pattern is None else f"IsMatch({MODEL}, {lit('^(?:' + pattern + ')$')})"
-
-
-def _span_groups(settings: Settings) -> list[dict]:
-    outcome, window = attr("span", k.OUTCOME), attr("span", k.CONTEXT_WINDOW)
-    resp, req = attr("span", k.RESPONSE_MODEL), attr("span", k.REQUEST_MODEL)
-    windows = [f"set({window}, {p.context_window}) where {_model_is(p.model, None)}"
-               for p in settings.pricing.models if p.context_window]
-    windows += [f"set({window}, {p.context_window}) where {window} == nil and {_model_is(p.model, p.pattern)}"
-                for p in settings.pricing.models if p.context_window and p.pattern]
-    if windows:
-        windows = [f"set({MODEL}, {req})", f"set({MODEL}, {resp}) where {resp} != nil"] + windows
-    buckets = [f"set({attr('span', label)}, Substring(SHA256(String({attr('span', key)})), 0, 3)) "
-               f"where {attr('span', key)} != nil" for key, label in ((k.USER_ID, k.USER_BUCKET),
-                                                                     (k.CONVERSATION_ID, k.SESSION_BUCKET))]
-    llm = attr("span", LLM)
-    return [
-        {"context": "span", "statements": [f"set({llm}, true) where {llm_condition()}"]},
-        {"context": "span", "conditions": ["IsRootSpan()"], "statements": [
-            f"set({attr('span', ROOT)}, true)",
-            f'set({outcome}, "error") where {outcome} == nil and span.status.code == STATUS_CODE_ERROR',
-            f'set({outcome}, "unknown") where {outcome} == nil']},
-        {"context": "span", "conditions": [f"{llm} == true and {window} == nil"], "statements": windows},
-        {"context": "span", "conditions": [f"{attr('span', k.USER_ID)} != nil or {attr('span', k.CONVERSATION_ID)} != nil"],
-         "statements": buckets},
-    ]
 
 
 # Ids that must never become labels of application metrics either.
@@ -335,9 +226,11 @@ def app_metrics_processor(settings: Settings) -> dict:
     return {"error_mode": "ignore", "metric_statements": groups}
 
 
-def native_prepare(signal: str, settings: Settings) -> dict:
-    """The same steps as bound_processor, for llmmetrics: it adds them to its own view of each
-    record, so the metric path needs neither the transform nor a copy of every record."""
+def prepare(signal: str, settings: Settings) -> dict:
+    """What llmmetrics adds to its own view of each record before the rules run (exported data
+    never sees it): bounded labels (an out-of-bound value becomes "other" and marks the overflow),
+    and on spans the LLM and root flags, outcome defaults, user and session buckets and the
+    priced models' context windows."""
     bounds = [{"label": b.label, "source": b.source, "resource": b.resource, "allow": _bound_regex(b, settings),
                "marker": overflow_marker(b)} for b in BOUNDS]
     if signal == "logs":
@@ -359,13 +252,3 @@ def native_prepare(signal: str, settings: Settings) -> dict:
                           "patterns": [{"regex": "^(?:" + p.pattern + ")$", "tokens": p.context_window}
                                        for p in models if p.pattern]}
     return out
-
-
-def bound_processor(signal: str, settings: Settings) -> dict:
-    """The metric path's own copy of each record (a fork of the pipeline): bounded labels,
-    outcome defaults, user and session buckets, context windows. Exported data never sees these."""
-    ctx, key = ("span", "trace_statements") if signal == "traces" else ("log", "log_statements")
-    groups = [_bound_group(ctx, b, settings) for b in BOUNDS]
-    if signal == "traces":
-        groups = _span_groups(settings) + groups
-    return {"error_mode": "ignore", key: groups}

@@ -22,6 +22,8 @@ class StackArgs(TypedDict, total=False):
     grafana_secret_key: pulumi.Input[str] | None      # secret; generated when absent (keep it: it encrypts
                                                       # Grafana's stored data-source secrets)
     forward_tokens: pulumi.Input[str] | None          # secret; JSON object {forwarder name: token}
+    registry_password: pulumi.Input[str] | None       # secret; collector.registry's password or token
+    collector_image: pulumi.Input[str] | None         # set by KubernetesStack: the pushed image, by digest
 
 
 def forward_token_inputs(settings: Any, given: dict[str, Any]) -> dict[str, pulumi.Output[str]]:

@@ -9,7 +9,8 @@ grafanalib 0.7.1 gaps, worked around here and only here:
 
 Exemplars exist only on histograms an application's SDK records inside a sampled span
 (`APP_HISTOGRAMS`, through the gateway's metrics pipeline and remote write). The gateway's
-derived metrics come from the signal_to_metrics connector, which (v0.161) writes none, so
+derived metrics come from the llmmetrics connector, which writes none (it aggregates before
+tail sampling, so most of the traces an exemplar would name are not kept), so
 `target(exemplar=True)` refuses them and the lint fails on a hand-edited one
 (tests/test_dashboard_signals.py proves both against the real collector and Prometheus).
 """

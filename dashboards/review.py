@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 import dashboards
-from settings import Settings, validate
+from settings import REFERENCE_CONFIG, Settings, validate
 
 GENERATED = Path(__file__).resolve().parent / "generated"
 
 
 def reference_settings() -> Settings:
-    return validate({"target": "kubernetes"})
+    return validate(REFERENCE_CONFIG)
 
 
 def fresh() -> dict[str, dict]:

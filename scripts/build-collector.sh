@@ -9,8 +9,7 @@ dist="$root/collector_config/distribution"
 manifest="$dist/manifest.yaml"
 cache="${LLMOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmobs}"
 builder_version=$(python3 -c 'import yaml,sys; print(yaml.safe_load(open(sys.argv[1]))["dist"]["version"])' "$manifest")
-key=$(cd "$dist" && find . -type f \( -name manifest.yaml -o -name '*.go' -o -name go.mod -o -name go.sum \) \
-  -not -path './_build/*' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+key=$(cd "$root" && python3 -m collector_config.image --binary-key)
 out="$cache/otelcol-llmobs-$key"
 bin="$out/otelcol-llmobs"
 mkdir -p "$root/.bin"

@@ -21,7 +21,18 @@ HERE = Path(__file__).parent
 PREFIX = "llmobs:"
 # Secrets live in Pulumi secret config only; the schema never sees them.
 SECRET_KEYS = ("grafana_admin_password", "ingest_token", "alert_webhook_url", "remote_write_password",
-               "grafana_secret_key", "forward_tokens", "alert_pagerduty_routing_key", "alert_email_password")
+               "grafana_secret_key", "forward_tokens", "alert_pagerduty_routing_key", "alert_email_password",
+               "registry_password")
+# Keys that once existed: a stack file that still sets one is told why it went, never ignored.
+_GATEWAY = "collector_config/distribution is the only gateway now"
+REMOVED_KEYS = {
+    ("redaction", "engine"): f"removed: {_GATEWAY}, and its llmredact processor the only redaction engine",
+    ("collector", "metrics_engine"): f"removed: {_GATEWAY}, and its llmmetrics connector the only metrics engine",
+    ("collector", "normalize_engine"): f"removed: {_GATEWAY}, and its llmnormalize processor the only normalization "
+                                       "engine",
+    ("versions", "collector"): f"removed: {_GATEWAY}; set the image with collector.image (or collector.registry)",
+}
+BUILD_COMMAND = "docker build -t <registry>/otelcol-llmobs:<tag> collector_config/distribution"
 
 
 class SettingsError(ValueError):
@@ -158,12 +169,43 @@ def _check_collector(data: dict) -> None:
             f"{_key(['kubernetes', 'two_tier', 'enabled'])}: false with {_key(['collector', 'replicas_max'])} = "
             f"{col['replicas_max']}: tail sampling behind several replicas splits traces (errors and slow traces "
             "would be kept partially); enable two_tier, or set collector.replicas_min and replicas_max to 1")
-    if col.get("image") and "collector" in data["versions"]:
-        raise SettingsError(f"{_key(['versions', 'collector'])}: a tag for the contrib image, but "
-                            "collector.image replaces that image; set the tag there")
+    _check_image(data)
     if col["replicas_min"] > col["replicas_max"]:
         raise SettingsError(f"{_key(['collector', 'replicas_min'])}: {col['replicas_min']} is above "
                             f"collector.replicas_max ({col['replicas_max']})")
+
+
+def _check_image(data: dict) -> None:
+    """The gateway runs the project's distribution: prebuilt (collector.image) or, on Kubernetes,
+    built and pushed by `pulumi up` (collector.registry); on Docker `pulumi up` builds it locally."""
+    col, image, registry = data["collector"], _key(["collector", "image"]), _key(["collector", "registry"])
+    if col.get("image") and col.get("registry"):
+        raise SettingsError(f"{registry}: set either collector.image (a prebuilt image) or collector.registry "
+                            "(build and push), not both")
+    if data["target"] == "docker" and col.get("registry"):
+        raise SettingsError(f"{registry}: for the Kubernetes target; the docker target builds the image locally "
+                            "(or runs collector.image)")
+    if data["target"] != "kubernetes" or col.get("registry"):
+        return
+    if not col.get("image"):
+        raise SettingsError(f"{image} or {registry}: the Kubernetes target needs the gateway image built from "
+                            "collector_config/distribution: set collector.image to the published repository and "
+                            "digest, or collector.registry for `pulumi up` to build and push it; build it yourself "
+                            f"with `{BUILD_COMMAND}`")
+    if not col["image"].get("digest"):
+        raise SettingsError(f"{image}.digest: required on Kubernetes (a tag can move): the digest the push printed, "
+                            "or the collector-image workflow's")
+
+
+def _removed(raw: dict) -> None:
+    for path, why in REMOVED_KEYS.items():
+        node: Any = raw
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                break
+        else:
+            raise SettingsError(f"{_key(path)}: {why}; delete the key")
 
 
 def _check_storage(storage: dict) -> None:
@@ -209,22 +251,6 @@ def _check_debug_and_forwarding(data: dict) -> None:
     if debug["enabled"] and _as_hours(data["retention"]["debug_logs"]) < 24:
         raise SettingsError(f"{_key(['retention', 'debug_logs'])}: {data['retention']['debug_logs']!r} is below "
                             "24h, the shortest per-tenant retention Loki applies; use 1d or more")
-    if data["redaction"]["engine"] == "native" and not data["collector"].get("image"):
-        raise SettingsError(f"{_key(['collector', 'image'])}: redaction.engine native needs the gateway built from "
-                            "collector_config/distribution (its Dockerfile): the contrib image has no llmredact "
-                            "processor")
-    if data["collector"]["metrics_engine"] == "native" and not data["collector"].get("image"):
-        raise SettingsError(f"{_key(['collector', 'image'])}: collector.metrics_engine native needs the gateway built "
-                            "from collector_config/distribution (its Dockerfile): the contrib image has no llmmetrics "
-                            "connector")
-    if data["collector"]["normalize_engine"] == "native" and not data["collector"].get("image"):
-        raise SettingsError(f"{_key(['collector', 'image'])}: collector.normalize_engine native needs the gateway "
-                            "built from collector_config/distribution (its Dockerfile): the contrib image has no "
-                            "llmnormalize processor")
-    if debug["span_content"] and not data["collector"].get("image"):
-        raise SettingsError(f"{_key(['collector', 'image'])}: debug.span_content needs the gateway built from "
-                            "collector_config/distribution (its Dockerfile): the contrib image has no span-to-log "
-                            "connector")
     _unique(data["forwarding"], ["forwarding"], "name", "forwarder name")
     for i, fwd in enumerate(data["forwarding"]):
         http = fwd["endpoint"].startswith(("http://", "https://"))
@@ -294,6 +320,7 @@ def validate(config: Mapping[str, Any]) -> model.Settings:
     if not isinstance(config, Mapping):
         raise SettingsError(f"llmobs: the stack config must be a mapping of llmobs:* keys, got {type(config).__name__}")
     raw = copy.deepcopy(dict(config))
+    _removed(raw)
     errors = sorted(_VALIDATOR.iter_errors(raw), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         raise SettingsError(_describe(jsonschema.exceptions.best_match(errors)))

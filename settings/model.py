@@ -45,8 +45,14 @@ class Kubernetes:
 @dataclass(frozen=True)
 class Image:
     repository: str
-    tag: str
+    tag: str | None = None
     digest: str | None = None
+
+
+@dataclass(frozen=True)
+class Registry:
+    repository: str   # host/path: where `pulumi up` pushes the image it builds
+    username: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,8 @@ class Collector:
     replicas_max: int
     memory_limit_mib: int
     persistent_queue: bool
-    image: Image | None = None   # None: the contrib release pinned in settings/versions.yaml
-    metrics_engine: str = "ottl"  # ottl: signal_to_metrics; native: the project's llmmetrics connector
-    normalize_engine: str = "ottl"  # ottl: transform statements; native: the project's llmnormalize processor
+    image: Image | None = None        # None: built from collector_config/distribution (docker) or pushed (registry)
+    registry: Registry | None = None  # Kubernetes: build, push to it, deploy by digest
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,6 @@ class Redaction:
     disabled_detectors: tuple[str, ...]
     extra_patterns: tuple[ExtraPattern, ...]
     span_links: str
-    engine: str = "ottl"
 
 
 @dataclass(frozen=True)

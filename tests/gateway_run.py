@@ -96,10 +96,3 @@ def wait(predicate, timeout: float = 30.0, interval: float = 0.2) -> bool:
             pass
         time.sleep(interval)
     return False
-
-
-# The native engines need the project's own image; tests run the local build of it. "native"
-# is the front stage in Go: the llmnormalize and llmredact processors.
-OWN_IMAGE = {"repository": "ghcr.io/llm-observability-stack/otelcol-llmobs", "tag": "0.161.0-1"}
-ENGINES = {"ottl": {}, "native": {"redaction": {"engine": "native"},
-                                  "collector": {"image": OWN_IMAGE, "normalize_engine": "native"}}}

@@ -19,6 +19,7 @@ from binaries import amtool
 from collector_harness import free_port
 from settings import SettingsError, validate
 from settings.load import SECRET_KEYS
+from stacks import KUBE
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = validate({"target": "docker"})
@@ -218,7 +219,7 @@ def test_both_targets_mount_the_receivers_secrets():
     from backends import services
     receivers = {"critical": "pagerduty", "warning": "email", "email": {**EMAIL, "auth_username": "alerts"}}
     for engine, grafana_files in (("prometheus", set()), ("grafana", {"alert_pagerduty_routing_key", "alert_email_password"})):
-        stack = validate({"target": "kubernetes", "alerts": {"engine": engine, "receivers": receivers}})
+        stack = validate({**KUBE, "alerts": {"engine": engine, "receivers": receivers}})
         by_name = {s.name: s for s in services.services(stack)}
         assert {f for f, _ in by_name["alertmanager"].secret_files} == {"alert_pagerduty_routing_key", "alert_email_password"}
         assert {f for f, _ in by_name["grafana"].secret_files} - {"grafana_admin_password", "grafana_secret_key"} == grafana_files

@@ -13,8 +13,9 @@ import alerts
 from alerts import grafana
 from alerts.prometheus import render_rules
 from settings import validate
+from stacks import KUBE
 
-SETTINGS = validate({"target": "kubernetes", "alerts": {"engine": "grafana", "receivers": {"kind": "webhook"}}})
+SETTINGS = validate({**KUBE, "alerts": {"engine": "grafana", "receivers": {"kind": "webhook"}}})
 
 
 def grafana_expand(text: str, env: dict[str, str] | None = None) -> str:
@@ -92,7 +93,7 @@ def test_notification_policies_follow_the_alertmanager_routes(name, tmp_path):
     """Same settings, same destination: Grafana's policy tree against the real amtool's answer."""
     from test_alert_routing import RECEIVER_SETTINGS, ROUTES, _config, _route
     receivers = RECEIVER_SETTINGS[name]
-    settings = validate({"target": "kubernetes", "alerts": {"engine": "grafana", "receivers": receivers}})
+    settings = validate({**KUBE, "alerts": {"engine": "grafana", "receivers": receivers}})
     doc = yaml.safe_load(alerts.render(settings)[grafana.PROVISIONING_FILE])
     config = _config(tmp_path, receivers)
     points = {p["name"]: p for p in doc["contactPoints"]}
@@ -115,7 +116,7 @@ def test_contact_point_credentials_are_files():
     receivers = {"critical": "pagerduty", "warning": "email", "info": "slack",
                  "email": {"to": "a@example.invalid, b@example.invalid", "from_address": "al@example.invalid",
                            "smarthost": "smtp.example.invalid:465", "auth_username": "al"}}
-    settings = validate({"target": "kubernetes", "alerts": {"engine": "grafana", "receivers": receivers}})
+    settings = validate({**KUBE, "alerts": {"engine": "grafana", "receivers": receivers}})
     doc = yaml.safe_load(alerts.render(settings)[grafana.PROVISIONING_FILE])
     points = {p["receivers"][0]["type"]: p["receivers"][0]["settings"] for p in doc["contactPoints"]}
     assert points == {"slack": {"url": "$__file{/etc/llmobs/secrets/alert_webhook_url}"},
@@ -126,7 +127,7 @@ def test_contact_point_credentials_are_files():
     assert "[smtp]\nenabled = true\nhost = smtp.example.invalid:465" in ini
     assert "password = $__file{/etc/llmobs/secrets/alert_email_password}" in ini
     # Without the Grafana engine Grafana sends nothing, so it gets no SMTP section.
-    assert "[smtp]" not in grafana_backend.render(validate({"target": "kubernetes", "alerts": {"receivers": receivers}}))[
+    assert "[smtp]" not in grafana_backend.render(validate({**KUBE, "alerts": {"receivers": receivers}}))[
         "grafana/grafana.ini"]
 
 

@@ -20,12 +20,13 @@ from settings.load import SECRET_KEYS
 import artifacts
 from telemetry import keys as k
 from telemetry.catalog import CATALOG, RESOURCE_LABELS
+from stacks import KUBE
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # A stack with every credential-bearing feature switched on.
 SECRETS_CONFIG = {
-    "target": "kubernetes",
+    **KUBE,
     "alerts": {"receivers": {"kind": "webhook"}},
     "prometheus": {"remote_write": [{"url": "https://mimir.example.com/api/v1/push", "username": "tenant-a"},
                                     {"url": "https://backup.example.com/api/v1/write"}]},
@@ -37,7 +38,7 @@ def _stacks() -> dict:
         "dev": load_stack_file(ROOT / "Pulumi.dev.yaml"),
         "prod": load_stack_file(ROOT / "Pulumi.prod.yaml"),
         "secrets": validate(SECRETS_CONFIG),
-        "slack-jaeger-gcs": validate({"target": "kubernetes", "traces": {"backend": "jaeger"},
+        "slack-jaeger-gcs": validate({**KUBE, "traces": {"backend": "jaeger"},
                                       "alerts": {"receivers": {"kind": "slack"}},
                                       "storage": {"loki": {"type": "gcs", "bucket": "logs-b"}}}),
         "azure-noauth": validate({"target": "docker", "ingest": {"auth": False}, "storage": {
@@ -225,10 +226,9 @@ def test_collector_service_follows_settings():
     assert auth.secret_files == ((common.INGEST_TOKEN, common.INGEST_TOKEN),)
     assert common.secret_path(common.INGEST_TOKEN) == collector_config.TOKEN_FILE
     assert auth.memory_limit == f"{STACKS['prod'].collector.memory_limit_mib}Mi"
-    gates = "--feature-gates=ottl.functions.enableLambda"   # the bytes conversion's lambdas need it
-    assert auth.args == (f"--config={common.ROOT}/collector/agent.yaml", gates)  # prod is two-tier
+    assert auth.args == (f"--config={common.ROOT}/collector/agent.yaml",)  # prod is two-tier
     noauth = next(s for s in svc.services(STACKS["azure-noauth"]) if s.name == "collector")
-    assert noauth.secret_files == () and noauth.args == (f"--config={common.ROOT}/collector/config.yaml", gates)
+    assert noauth.secret_files == () and noauth.args == (f"--config={common.ROOT}/collector/config.yaml",)
     assert {p.port for p in noauth.ports} >= {4317, 4318, 13133, 8888}
 
 

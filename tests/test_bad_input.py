@@ -12,7 +12,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from collector_harness import TOKEN
-from gateway_run import ENGINES, gateway, wait
+from gateway_run import gateway, wait
 from telemetry import keys as k
 from telemetry.catalog import BY_NAME
 
@@ -62,11 +62,11 @@ def _deep_request(depth: int) -> bytes:
     return _field(1, _field(2, _field(2, span)))                               # request{rs{scope_spans{spans}}}
 
 
-@pytest.fixture(params=list(ENGINES))
+@pytest.fixture
 def gw(request):
     """One gateway per test: a batch the Python test sink cannot parse (64 nesting levels)
     would keep being retried and hold up the next test's spans."""
-    with gateway(**ENGINES[request.param]) as g:
+    with gateway() as g:
         yield g
 
 

@@ -24,16 +24,16 @@ def _row(case: str, items: int, cpu_s: float) -> dict:
             "per_cpu_s": items / cpu_s, "cpu_per_100k": cpu_s / items * 100_000}
 
 
-# Two traffics, as `table` returns them: bare first, then the gateway, the native-engine gateway
-# (where measured), then the stage rows; the floor rows last, on telemetrygen traces only.
+# Two traffics, as `table` returns them: bare first, then the gateway, then the stage rows; the
+# floor row last, on telemetrygen traces only.
 RESULTS = {
     "telemetrygen traces": [_row("bare", 20000, 1.0), _row("gateway", 5000, 3.0),
-                            _row("gateway, native engines", 5000, 1.5), _row("gateway without cost", 5000, 2.5),
-                            _row("floor: no transforms, final attributes sent", 5000, 0.75),
-                            _row("floor, native metrics", 5000, 0.5)],
+                            _row("gateway without cost", 5000, 2.5),
+                            _row("floor: no normalize, redact or transform, final attributes sent", 5000, 0.75)],
     "telemetrygen logs": [_row("bare", 20000, 0.8), _row("gateway", 5000, 2.0)],
 }
-SIZES = [("single", 607_744, 2843), ("agent", 561_152, 2706), ("sampler", 48_333, 137)]
+SIZES = [("Pulumi.dev.yaml: single", 130_512, 56), ("Pulumi.prod.yaml: agent", 94_800, 26),
+         ("Pulumi.prod.yaml: sampler", 38_000, 32)]
 
 
 def test_save_writes_the_figures_the_fault_tests_read(tmp_path):
@@ -48,15 +48,13 @@ def test_save_writes_the_figures_the_fault_tests_read(tmp_path):
     # gateway/bare per traffic: (5000 / 3.0) / (20000 / 1.0), (5000 / 2.0) / (20000 / 0.8)
     assert data["traffic"] == {
         "telemetrygen traces": {"gateway_over_bare": 0.083, "gateway_cpu_s_per_100k": 60.0,
-                                "bare_cpu_s_per_100k": 5.0, "native_over_bare": 0.167,
-                                "native_cpu_s_per_100k": 30.0, "floor_over_bare": 0.333,
-                                "floor_cpu_s_per_100k": 15.0, "floor_native_over_bare": 0.5,
-                                "floor_native_cpu_s_per_100k": 10.0},
+                                "bare_cpu_s_per_100k": 5.0, "floor_over_bare": 0.333,
+                                "floor_cpu_s_per_100k": 15.0},
         "telemetrygen logs": {"gateway_over_bare": 0.1, "gateway_cpu_s_per_100k": 40.0,
                               "bare_cpu_s_per_100k": 4.0}}
-    assert data["config"] == {"single": {"kib": 593.5, "statements": 2843},
-                              "agent": {"kib": 548.0, "statements": 2706},
-                              "sampler": {"kib": 47.2, "statements": 137}}
+    assert data["config"] == {"Pulumi.dev.yaml: single": {"kb": 130.5, "statements": 56},
+                              "Pulumi.prod.yaml: agent": {"kb": 94.8, "statements": 26},
+                              "Pulumi.prod.yaml: sampler": {"kb": 38.0, "statements": 32}}
     assert data["render_s"] == 2.21 and data["load_average"]["start"] == 0.57
     assert isinstance(data["load_average"]["end"], float)
     assert (data["stack"], data["quick"]) == ("Pulumi.dev.yaml", True)
@@ -88,5 +86,6 @@ def test_the_committed_file_is_in_the_format_the_bench_writes(tmp_path):
         floor = {key for key in traces if key.startswith("floor_")}
         assert set(traffic) == (traces if title == "telemetrygen traces" else traces - floor)
     assert set(committed["traffic"]) == {"telemetrygen traces", "telemetrygen logs", "loadgen traces+logs"}
-    assert set(committed["config"]) == {"single", "agent", "sampler"}
+    assert set(committed["config"]) == {"Pulumi.dev.yaml: single", "Pulumi.prod.yaml: agent",
+                                        "Pulumi.prod.yaml: sampler"}
     assert sustained_spans_per_s() == committed["sustained_spans_per_s"] > 0

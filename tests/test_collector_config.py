@@ -12,11 +12,12 @@ from collector_config import render, render_yaml
 from collector_harness import validate as otelcol_validate
 from settings import load_stack_file, validate
 from artifacts import render_all
+from stacks import KUBE
 
 MANIFEST = yaml.safe_load(open("collector_config/distribution/manifest.yaml"))
 VERSIONS = yaml.safe_load(open("settings/versions.yaml"))
 MATRIX = [
-    {"target": "kubernetes", "traces": {"backend": backend}, "ingest": {"auth": auth}, "content": {"mode": mode},
+    {**KUBE, "traces": {"backend": backend}, "ingest": {"auth": auth}, "content": {"mode": mode},
      "sampling": {"keep_fraction": keep, "llm_keep_fraction": llm_keep}}
     for (backend, auth, mode), (keep, llm_keep) in zip(
         itertools.product(("tempo", "jaeger"), (True, False), ("hash", "preview", "drop")),
@@ -25,7 +26,7 @@ MATRIX = [
 
 
 OPT_IN = {
-    "target": "kubernetes",
+    **KUBE,
     "content": {"never_retain": {"tenants": ["initech"], "keep": "drop"}, "never_forward": ["umbrella"]},
     "debug": {"enabled": True, "tenants": ["acme"], "features": ["chat"], "sample_rate": 0.05},
     "forwarding": [{"name": "langfuse", "endpoint": "https://cloud.langfuse.com/api/public/otel", "auth": "basic",
@@ -51,24 +52,20 @@ def _configs():
         for tier in collector_config.TIERS:
             yield f"opt-in-{mode}-{tier}", render_yaml(opted_in, tier=tier)
     yield "opt-in-local-logs-file", render_yaml(validate({**OPT_IN, "target": "docker"}), logs_file="/tmp/llmobs-logs.json")
-    own = {"image": {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "0.161.0-1"}}
-    span_content = {**OPT_IN, "collector": own, "debug": {**OPT_IN["debug"], "span_content": True}}
+    span_content = {**OPT_IN, "debug": {**OPT_IN["debug"], "span_content": True}}
     for tier in collector_config.TIERS:   # the debug store's span records (the project's own connector)
         yield f"span-content-{tier}", render_yaml(validate(span_content), tier=tier)
     yield "span-content-no-forwarders", render_yaml(validate({**span_content, "forwarding": []}))
-    native = {**OPT_IN, "collector": {**own, "metrics_engine": "native", "normalize_engine": "native"},
-              "redaction": {"engine": "native", "extra_patterns": [
-        {"name": "order_id", "regex": "^ORD-[0-9]{6}$"}]}}
-    # the project's llmredact and llmnormalize processors, every content mode, and its llmmetrics connector
-    for mode in ("preview", "hash", "drop"):
+    custom = {**OPT_IN, "redaction": {"extra_patterns": [{"name": "order_id", "regex": "^ORD-[0-9]{6}$"}]}}
+    for mode in ("preview", "hash", "drop"):   # every content mode, with a custom (anchored) detector
         for tier in collector_config.TIERS:
-            yield f"native-{mode}-{tier}", render_yaml(validate({**native, "content": {**OPT_IN["content"], "mode": mode}}),
+            yield f"custom-{mode}-{tier}", render_yaml(validate({**custom, "content": {**OPT_IN["content"], "mode": mode}}),
                                                        tier=tier)
-    yield "native-no-guard-keep-links", render_yaml(validate({
-        **native, "collector": own, "redaction": {"engine": "native", "span_links": "keep"},
+    yield "no-guard-keep-links", render_yaml(validate({
+        **custom, "redaction": {"span_links": "keep"},
         "content": {**OPT_IN["content"], "guard": {"enabled": False}}, "debug": {"enabled": False}, "forwarding": []}))
     for tier in collector_config.TIERS:   # every exporter's queue on disk, forwarders and debug store too
-        yield f"persistent-queue-{tier}", render_yaml(validate({**OPT_IN, "collector": {"persistent_queue": True}}),
+        yield f"persistent-queue-{tier}", render_yaml(validate({**OPT_IN, "collector": {**KUBE["collector"], "persistent_queue": True}}),
                                                       tier=tier)
 
 
@@ -101,7 +98,7 @@ TYPE_OF_MODULE = {
     "otlpreceiver": "otlp", "memorylimiterprocessor": "memory_limiter", "batchprocessor": "batch",
     "transformprocessor": "transform", "tailsamplingprocessor": "tail_sampling",
     "deltatocumulativeprocessor": "delta_to_cumulative", "forwardconnector": "forward",
-    "signaltometricsconnector": "signal_to_metrics", "otlpexporter": "otlp_grpc", "otlphttpexporter": "otlp_http",
+    "otlpexporter": "otlp_grpc", "otlphttpexporter": "otlp_http",
     "prometheusremotewriteexporter": "prometheus_remote_write", "loadbalancingexporter": "load_balancing",
     "fileexporter": "file", "bearertokenauthextension": "bearertokenauth", "healthcheckextension": "health_check",
     "filterprocessor": "filter", "probabilisticsamplerprocessor": "probabilistic_sampler",
@@ -125,7 +122,6 @@ def test_manifest_pins_one_release_matching_versions_file():
                 for entry in MANIFEST[kind] if "path" not in entry}
     assert versions == {f"v{release}"}
     assert MANIFEST["dist"]["version"] == release
-    assert VERSIONS["images"]["collector"]["tag"] == release
     assert VERSIONS["tools"]["ocb"] == f"v{release}"
 
 
@@ -163,8 +159,8 @@ def test_metrics_derived_before_sampling():
     assert "tail_sampling" not in pipelines["traces/in"]["processors"]
     assert pipelines["traces/in"]["exporters"] == ["forward/traces"]
     assert pipelines["traces/derive"]["receivers"] == ["forward/traces"]
-    assert "signal_to_metrics" in pipelines["traces/derive"]["exporters"]
-    # signal_to_metrics emits deltas; remote write needs cumulative.
+    assert "llmmetrics" in pipelines["traces/derive"]["exporters"]
+    # llmmetrics emits deltas; remote write needs cumulative.
     assert "delta_to_cumulative" in pipelines["metrics/derived"]["processors"]
 
 
@@ -198,7 +194,8 @@ def test_render_is_deterministic():
 def test_a_collector_config_too_large_for_a_configmap_is_refused_before_anything_is_deployed():
     from artifacts import CONFIGMAP_LIMIT, ConfigTooLarge, render_all
     from settings import validate
-    patterns = [{"name": f"p{i}", "regex": f"internal-{i:04d}-[a-z0-9]{{16}}"} for i in range(400)]
+    # Each pattern is in every redaction step's config (traces, logs, metrics): ~1.3 MiB in all.
+    patterns = [{"name": f"p{i}", "regex": f"internal-{i:04d}-" + "[a-z0-9]{16}-" * 30 + "x"} for i in range(900)]
     with pytest.raises(ConfigTooLarge, match=r"collector/config.yaml is \d+ KiB.*redaction.extra_patterns"):
         render_all(validate({"target": "docker", "redaction": {"extra_patterns": patterns}}))
     fits = render_all(validate({"target": "docker", "redaction": {"extra_patterns": patterns[:20]}}))
@@ -218,7 +215,7 @@ def _sending_queues(config: dict) -> dict[str, dict]:
 
 @pytest.mark.parametrize("tier", collector_config.TIERS)
 def test_persistent_queue_puts_every_sending_queue_on_file_storage(tier):
-    on = render(validate({**OPT_IN, "collector": {"persistent_queue": True}}), tier=tier, queue_dir="/q")
+    on = render(validate({**OPT_IN, "collector": {**KUBE["collector"], "persistent_queue": True}}), tier=tier, queue_dir="/q")
     storage = collector_config.QUEUE_STORAGE
     assert on["extensions"][storage]["directory"] == on["extensions"][storage]["compaction"]["directory"] == "/q"
     assert on["extensions"][storage]["create_directory"] is True
@@ -245,12 +242,12 @@ def test_persistent_queue_puts_every_sending_queue_on_file_storage(tier):
 
 def test_persistent_queue_directory_is_the_collectors_data_volume():
     from backends.services import collectors
-    settings = validate({"target": "kubernetes", "collector": {"persistent_queue": True}})
+    settings = validate({**KUBE, "collector": {**KUBE["collector"], "persistent_queue": True}})
     rendered = render_all(settings)
     for svc in collectors(settings, rendered):
         config = yaml.safe_load(rendered[svc.config_files[0]])
         assert svc.data_dir == collector_config.QUEUE_DIR == config["extensions"][collector_config.QUEUE_STORAGE]["directory"]
-    plain = validate({"target": "kubernetes"})
+    plain = validate({**KUBE})
     assert all(svc.data_dir is None for svc in collectors(plain, render_all(plain)))
 
 

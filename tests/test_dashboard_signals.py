@@ -4,7 +4,7 @@ Exemplars: an application's SDK records its own histograms inside a span; the re
 runs the generated config and remote-writes to a real Prometheus started with the deployed
 flags (exemplar storage on). Every dashboard target with `exemplar: true` gets exemplars that
 name the application's traces from Prometheus' query_exemplars API; every target on a
-gateway-derived histogram gets none (signal_to_metrics v0.161 writes no exemplars), which is
+gateway-derived histogram gets none (the llmmetrics connector writes no exemplars), which is
 why those targets leave the switch off.
 
 Loki cannot run here: the LLM-event log panels' LogQL is parsed by Grafana's grammar in the

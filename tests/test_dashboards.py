@@ -12,6 +12,7 @@ from backends import grafana
 from dashboards import lint, review
 from settings import validate
 from artifacts import render_all
+from stacks import KUBE
 
 SETTINGS = review.reference_settings()
 BOARDS = review.fresh()
@@ -42,7 +43,7 @@ def test_house_style(slug):
 
 
 def test_thresholds_come_from_the_alert_settings():
-    strict = validate({"target": "kubernetes", "alerts": {"provider_error_ratio": 0.02}})
+    strict = validate({**KUBE, "alerts": {"provider_error_ratio": 0.02}})
     overview = dashboards.to_json(next(e for e in dashboards.REGISTRY if e.slug == "overview"), strict)
     errors = next(p for p in overview["panels"] if p["title"].startswith("Error ratio"))
     assert [s["value"] for s in errors["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [None, 0.02]
@@ -178,7 +179,7 @@ def test_diff_names_changed_annotations():
     assert review.diff(BOARDS, BOARDS) == []
 
 
-@pytest.mark.parametrize("config", [{"target": "kubernetes"}, {"target": "docker", "traces": {"backend": "jaeger"}}])
+@pytest.mark.parametrize("config", [{**KUBE}, {"target": "docker", "traces": {"backend": "jaeger"}}])
 def test_providers_cover_every_dashboard_file(config):
     settings = validate(config)
     files = render_all(settings)

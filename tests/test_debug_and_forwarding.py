@@ -1,5 +1,4 @@
-"""The debug sample store, the never-retain tenant policy and forwarding, through the real gateway
-(the debug store and forwarding with both redaction engines)."""
+"""The debug sample store, the never-retain tenant policy and forwarding, through the real gateway."""
 from __future__ import annotations
 
 import contextlib
@@ -12,7 +11,7 @@ from opentelemetry.sdk.resources import Resource
 
 from corpus import SECRETS
 from collector_harness import TOKEN, RunningCollector
-from gateway_run import ENGINES, App, settings_for, wait
+from gateway_run import App, settings_for, wait
 from collector_config import debug
 from sinks import OtlpGrpcSink, OtlpHttpSink, RemoteWriteSink
 from telemetry import keys as k
@@ -75,9 +74,8 @@ ACME_CALLS, OTHER_CALLS = 600, 60
 MARK = "initech-private-marker"
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_debug_samples_only_opted_in_sampled_redacted_linked_and_separate(engine):
-    with run(**ENGINES[engine], content={"mode": "preview", "preview_chars": 40,
+def test_debug_samples_only_opted_in_sampled_redacted_linked_and_separate():
+    with run(content={"mode": "preview", "preview_chars": 40,
                       "never_retain": {"tenants": ["initech"], "keep": "hash"}},
              debug={"enabled": True, "tenants": ["acme", "initech"], "features": ["chat"],
                     "sample_rate": SAMPLED_RATE, "preview_chars": 300}) as (collector, traces, logs):
@@ -154,11 +152,10 @@ def test_debug_store_off_writes_no_debug_record():
 PREVIEW = 80
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_forwarding_reaches_the_vendor_normalized_redacted_in_its_mode_without_excluded_tenants(engine):
+def test_forwarding_reaches_the_vendor_normalized_redacted_in_its_mode_without_excluded_tenants():
     secret = SECRETS[0]
     with OtlpHttpSink(token=VENDOR_TOKEN) as vendor:
-        with run(**ENGINES[engine], content={"never_retain": {"tenants": ["initech"], "keep": "hash"}, "never_forward": ["umbrella"]},
+        with run(content={"never_retain": {"tenants": ["initech"], "keep": "hash"}, "never_forward": ["umbrella"]},
                  forwarding=[{"name": "vendor", "endpoint": vendor.endpoint, "auth": "bearer", "content": "preview",
                               "preview_chars": PREVIEW, "exclude_tenants": ["globex"]}]) as (collector, traces, logs):
             app, globex = _app(collector), _app(collector, {k.TENANT: "globex"})   # globex on the resource

@@ -51,6 +51,7 @@ from collector_config import audit
 from dashboards import lint
 from gateway_run import gateway, wait
 from settings import validate
+from stacks import KUBE
 
 DEBUG = {"enabled": True, "tenants": ["acme"], "viewers": ["alice@example.com"]}
 SECRET = "sk-proj-" + "a1B2c3D4e5F6g7H8i9J0kLmN"
@@ -160,9 +161,9 @@ def test_the_audit_receiver_exists_only_with_the_debug_store():
     # It is its own pipeline: the LLM pipelines never see Grafana's spans.
     llm = [p for name, p in on["service"]["pipelines"].items() if name.startswith("traces/") and "audit" not in name]
     assert all(audit.RECEIVER not in p["receivers"] and "forward/audit" not in p["receivers"] for p in llm)
-    assert on["service"]["pipelines"]["metrics/derived"]["receivers"] == ["signal_to_metrics", audit.CONNECTOR]
+    assert on["service"]["pipelines"]["metrics/derived"]["receivers"] == ["llmmetrics", audit.CONNECTOR]
     # Two tiers: the agent runs it (the tier Grafana reaches), the sampler does not.
-    two = validate({"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": True}}, "debug": DEBUG})
+    two = validate({**KUBE, "kubernetes": {"two_tier": {"enabled": True}}, "debug": DEBUG})
     assert audit.RECEIVER in collector_config.render(two, tier="agent")["receivers"]
     assert audit.RECEIVER not in collector_config.render(two, tier="sampler")["receivers"]
     ports = {s.name: [p.name for p in s.ports] for s in services.collectors(two, render_all(two))}
@@ -237,8 +238,8 @@ def _ports_of(rule: dict) -> set[int]:
 def test_kubernetes_lets_only_grafana_reach_the_audit_receiver(two_tier):
     import test_kubernetes as k8s_t   # installs the Kubernetes mocks
     k8s_t.install_mocks()
-    config = {"target": "kubernetes", "debug": DEBUG, "kubernetes": {"two_tier": {"enabled": two_tier}},
-              **({} if two_tier else {"collector": {"replicas_min": 1, "replicas_max": 1}})}
+    config = {**KUBE, "debug": DEBUG, "kubernetes": {"two_tier": {"enabled": two_tier}},
+              **({} if two_tier else {"collector": {**KUBE["collector"], "replicas_min": 1, "replicas_max": 1}})}
     g = k8s_t.build(config, k8s_t.SECRETS)
     objects = g.objects()
     assert k8s_t.check_schema(objects, "1.33") == []

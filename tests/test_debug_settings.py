@@ -24,17 +24,10 @@ def test_defaults_are_off():
     ({"forwarding": [{"name": "a", "endpoint": "https://x", "auth": "bearer", "auth_header": "api_key"}]},
      "llmobs:forwarding[0].auth_header: auth bearer is sent in Authorization"),
     ({"content": {"never_retain": {"keep": "preview"}}}, "llmobs:content.never_retain.keep"),
-    ({"debug": {"enabled": True, "tenants": ["*"], "span_content": True}},
-     "llmobs:collector.image: debug.span_content needs the gateway built from collector_config/distribution"),
-    ({"collector": {"image": {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "1"}}, "versions": {"collector": "2"}},
-     "llmobs:versions.collector: a tag for the contrib image, but collector.image replaces that image"),
     ({"collector": {"image": {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "latest"}}},
      "llmobs:collector.image.tag: 'latest' is not allowed"),
     ({"collector": {"image": {"repository": "ghcr.io/acme/otelcol-llmobs"}}}, "llmobs:collector.image"),
-    ({"redaction": {"engine": "native"}}, "llmobs:collector.image: redaction.engine native needs the gateway built"),
-    ({"collector": {"metrics_engine": "native"}},
-     "llmobs:collector.image: collector.metrics_engine native needs the gateway built from collector_config/distribution"),
-    ({"collector": {"metrics_engine": "otel"}}, "llmobs:collector.metrics_engine"),
+    ({"collector": {"metrics_engine": "otel"}}, "llmobs:collector.metrics_engine: removed"),
 ])
 def test_errors_name_the_key(config, message):
     with pytest.raises(SettingsError) as err:

@@ -11,6 +11,7 @@ import test_kubernetes as k8s_t        # installs the Kubernetes mocks
 from backends import debug_access
 from settings import validate
 from artifacts import render_all
+from stacks import KUBE
 
 OPT_IN = {
     "debug": {"enabled": True, "tenants": ["acme"], "viewers": ["alice"]},
@@ -23,8 +24,8 @@ TOKENS = {"langfuse": "cGstbGY6c2stbGY-secret"}
 def test_kubernetes_places_debug_access_and_forwarder_tokens():
     k8s_t.install_mocks()
     secrets = {**k8s_t.SECRETS, "forward_tokens": json.dumps(TOKENS)}
-    g = k8s_t.build({"target": "kubernetes", **OPT_IN}, secrets)
-    rendered = render_all(validate({"target": "kubernetes", **OPT_IN}))
+    g = k8s_t.build({**KUBE, **OPT_IN}, secrets)
+    rendered = render_all(validate({**KUBE, **OPT_IN}))
     assert k8s_t.check_schema(g.objects(), "1.33") == []
     assert k8s_t.check_no_secret_leaks(g.objects(), [*k8s_t.SECRETS.values(), TOKENS["langfuse"]]) == []
     # The forwarder's token reaches the agent tier as a mounted file, from its own Secret key.

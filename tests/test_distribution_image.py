@@ -51,9 +51,16 @@ def test_every_local_component_is_in_the_image_and_the_cache_key():
     copied = [v.split()[0] for op, v in _instructions() if op == "COPY" and "--from" not in v]
     for path in local:
         assert path.removeprefix("./") + "/" in copied, copied
-    # The build script hashes the Go sources beside the manifest: a change rebuilds the binary.
+    # The binary's cache key and the image's tag hash every Go source and module file beside the
+    # manifest: a change rebuilds both.
+    from collector_config import image
+    hashed = {p.relative_to(DIST).as_posix() for p in image._sources()}
+    for path in local:
+        sources = {p.relative_to(DIST).as_posix() for p in (DIST / path).rglob("*")
+                   if p.suffix == ".go" or p.name in ("go.mod", "go.sum")}
+        assert sources and sources <= hashed, path
     script = (DIST.parent.parent / "scripts" / "build-collector.sh").read_text()
-    assert "-name '*.go'" in script and "-name go.sum" in script
+    assert "python3 -m collector_config.image --binary-key" in script
 
 
 # name:tag of a Go patch release, optionally @sha256 (scripts/refresh-digests.py adds it): never a

@@ -16,6 +16,7 @@ import yaml
 SECRET_SIG = "4dabf18193072939515e22adb298388d"   # pulumi.runtime.rpc._special_secret_sig
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
+BUILT = "docker:index/image:Image"
 VOLUME = "docker:index/volume:Volume"
 NETWORK = "docker:index/network:Network"
 PASSWORD = "random:index/randomPassword:RandomPassword"
@@ -49,6 +50,7 @@ from components.docker import DockerStack  # noqa: E402
 from components.docker import plan as planning  # noqa: E402
 from settings import SettingsError  # noqa: E402
 from artifacts import render_all  # noqa: E402
+from stacks import KUBE
 
 DEFAULT = {"target": "docker"}
 JAEGER_LOADGEN = {"target": "docker", "traces": {"backend": "jaeger"},
@@ -120,7 +122,9 @@ def test_resource_graph(config, roles):
         assert set(res[STACK]) == {"llmobs"}
         assert set(res[NETWORK]) == {"llmobs-network"}
         assert set(res[CONTAINER]) == {f"llmobs-{r}" for r in roles}
-        assert set(res[IMAGE]) == {f"llmobs-{r}-image" for r in roles}
+        # Every image pulled by its pin but the gateway's, built from the distribution.
+        assert set(res[IMAGE]) == {f"llmobs-{r}-image" for r in roles - {"collector"}}
+        assert set(res[BUILT]) == {"llmobs-collector-image"}
         s = settings_of(config)
         with_data = {svc.name for svc in services(s) if svc.data_dir}
         assert set(res[VOLUME]) == {f"llmobs-{r}-data" for r in with_data}
@@ -132,7 +136,10 @@ def test_resource_graph(config, roles):
             assert c["name"] == f"llmobs-{role}" and c["hostname"] == role
             assert c["networksAdvanced"] == [{"name": "llmobs-net", "aliases": [role]}]
             assert c["restart"] == "unless-stopped"
-            assert c["image"] == f"sha256:{res[IMAGE][name + '-image']['name']}"   # the pulled image
+            if role == "collector":   # the built image, by its content tag
+                assert c["image"] == res[BUILT]["llmobs-collector-image"]["imageName"]
+            else:
+                assert c["image"] == f"sha256:{res[IMAGE][name + '-image']['name']}"   # the pulled image
     return res.apply(check)
 
 
@@ -187,6 +194,34 @@ def pinned(ref: str) -> bool:
     return bool(match) and bool(match.group(1) or match.group(2))
 
 
+@pulumi.runtime.test
+def test_the_gateway_image_is_built_from_the_distribution_tagged_by_content_and_not_pushed():
+    from collector_config import image as distribution
+    _, res = deploy(DEFAULT)
+
+    def check(res):
+        built = res[BUILT]["llmobs-collector-image"]
+        assert built["imageName"] == f"llmobs/otelcol-llmobs:{distribution.content_tag()}"
+        assert built["skipPush"] is True and "registry" not in built
+        root = distribution.DISTRIBUTION
+        assert built["build"] == {"context": str(root), "dockerfile": str(root / "Dockerfile"),
+                                  "args": {"GO_IMAGE": "golang:1.26.8-bookworm", "OCB_VERSION": "v0.161.0"}}
+        # The container starts only once the image exists: it names the Image's output.
+        assert containers(res)["llmobs-collector"]["image"] == built["imageName"]
+    return res.apply(check)
+
+
+@pulumi.runtime.test
+def test_a_given_collector_image_is_pulled_not_built():
+    own = {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "0.161.0-1", "digest": "sha256:" + "d" * 64}
+    _, res = deploy({"target": "docker", "collector": {"image": own}})
+
+    def check(res):
+        assert BUILT not in res
+        assert res[IMAGE]["llmobs-collector-image"]["name"] == f"{own['repository']}:{own['tag']}@{own['digest']}"
+    return res.apply(check)
+
+
 def test_pin_rule():
     assert pinned("grafana/loki:3.5.0") and pinned("python@sha256:" + "a" * 64)
     assert not pinned("grafana/loki") and not pinned("grafana/loki:latest")
@@ -201,6 +236,8 @@ def test_every_image_is_pinned(config):
     def check(res):
         for name, image in res[IMAGE].items():
             assert pinned(image["name"]), f"{name}: {image['name']!r} is not pinned by tag or digest"
+        for name, image in res[BUILT].items():
+            assert pinned(image["imageName"]), f"{name}: {image['imageName']!r} is not tagged"
     return res.apply(check)
 
 
@@ -382,7 +419,7 @@ def test_loadgen_runs_the_chosen_scenario_against_the_collector():
     ({"target": "docker", "sampling": {"keep_fraction": 2}}, {}, "llmobs:sampling.keep_fraction"),
     ({"target": "docker", "bogus": 1}, {}, "bogus: unknown key"),
     ({"target": "docker", "versions": {"loki": "latest"}}, {}, "latest"),
-    ({"target": "kubernetes"}, {}, "llmobs:target"),
+    ({**KUBE}, {}, "llmobs:target"),
     (WEBHOOK, {}, "llmobs:alert_webhook_url"),
 ])
 def test_bad_config_fails_before_any_resource_is_registered(config, given, message):

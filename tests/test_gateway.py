@@ -8,7 +8,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from collector_config.normalize import NUMERIC
 from corpus import SECRETS, benign, index_example
-from gateway_run import ENGINES, gateway, wait
+from gateway_run import gateway, wait
 from telemetry import aliases, keys as k
 from telemetry.catalog import BY_NAME
 
@@ -37,9 +37,9 @@ EXPECTED_COST = {
 TENANTS = ["acme", "globex", "hooli"]  # hooli is outside the bound -> other
 
 
-@pytest.fixture(scope="module", params=list(ENGINES))
+@pytest.fixture(scope="module")
 def run(request):
-    with gateway(**ENGINES[request.param]) as gw:
+    with gateway() as gw:
         app = gw.app({"deployment.note": "owner " + SECRETS[17][1]})
         sent = _send_everything(app)
         app.close()

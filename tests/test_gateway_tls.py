@@ -21,8 +21,9 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 import collector_config
 from collector_harness import TOKEN, RunningCollector
 from settings import validate
+from stacks import KUBE
 
-TLS_SETTINGS = {"target": "kubernetes", "ingest": {"tls": {"mode": "secret"}}}
+TLS_SETTINGS = {**KUBE, "ingest": {"tls": {"mode": "secret"}}}
 
 
 def _name(cn: str) -> x509.Name:
@@ -70,7 +71,7 @@ def test_receivers_get_tls_only_where_apps_connect():
             assert protocols[proto]["tls"]["min_version"] == "1.2"
     sampler = collector_config.render(settings, tier="sampler")["receivers"]["otlp"]["protocols"]
     assert "tls" not in sampler["grpc"]          # the sampler hears only the agent tier, in the namespace
-    plain = collector_config.render(validate({"target": "kubernetes"}))["receivers"]["otlp"]["protocols"]
+    plain = collector_config.render(validate({**KUBE}))["receivers"]["otlp"]["protocols"]
     assert "tls" not in plain["grpc"] and "tls" not in plain["http"]
 
 

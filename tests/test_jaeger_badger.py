@@ -21,6 +21,7 @@ from backends import jaeger
 from components.kubernetes import manifests
 from settings import validate
 from artifacts import render_all
+from stacks import KUBE
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE_ID = "5b8efff798038103d269b633813fc60c"
@@ -72,7 +73,7 @@ def _span_payload() -> bytes:
 
 
 def test_kubernetes_jaeger_config_is_badger_with_retention():
-    settings = validate({"target": "kubernetes", "traces": {"backend": "jaeger"}, "retention": {"traces": "3d"}})
+    settings = validate({**KUBE, "traces": {"backend": "jaeger"}, "retention": {"traces": "3d"}})
     config = yaml.safe_load(render_all(settings)["jaeger/config.yaml"])
     backend = config["extensions"]["jaeger_storage"]["backends"][jaeger.STORE]
     assert backend == {"badger": {"directories": {"keys": "/var/lib/jaeger/keys", "values": "/var/lib/jaeger/values"},
@@ -90,7 +91,7 @@ def test_kubernetes_jaeger_config_is_badger_with_retention():
 
 def test_real_jaeger_keeps_traces_across_a_restart(tmp_path):
     jaeger_bin = binary("jaeger")
-    settings = validate({"target": "kubernetes", "traces": {"backend": "jaeger"}})
+    settings = validate({**KUBE, "traces": {"backend": "jaeger"}})
     text, ports = _local_config(render_all(settings)["jaeger/config.yaml"], tmp_path / "data")
     (tmp_path / "data").mkdir()
     cfg = tmp_path / "jaeger.yaml"

@@ -59,6 +59,8 @@ class Mocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = f"generated-{args.name}-0123456789"
+        if args.typ == "docker:index/image:Image":   # what a push returns: the repository at the digest
+            state["repoDigest"] = args.inputs["imageName"].rsplit(":", 1)[0] + "@" + PUSHED_DIGEST
         return [f"{args.name}-id", state]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -73,6 +75,7 @@ class Monitor(MockMonitor):
 
 
 MOCKS = Mocks()
+PUSHED_DIGEST = "sha256:" + "9a" * 32
 
 
 def install_mocks() -> None:
@@ -90,6 +93,7 @@ from components.kubernetes import KubernetesStack, manifests  # noqa: E402
 from components.kubernetes.place import CUSTOM  # noqa: E402
 from settings import SettingsError, validate  # noqa: E402
 from artifacts import render_all  # noqa: E402
+from stacks import KUBE
 
 @pytest.fixture(autouse=True)
 def _our_mocks():
@@ -152,23 +156,23 @@ def build(config: dict, secrets: dict | None = None) -> Graph:
 
 
 OPTIONS = {
-    "default": {"target": "kubernetes"},
+    "default": {**KUBE},
     # Single tier: tail sampling is only correct with one replica (settings refuse more).
-    "single_tier": {"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": False}},
-                    "collector": {"replicas_min": 1, "replicas_max": 1}},
-    "jaeger": {"target": "kubernetes", "traces": {"backend": "jaeger"}},
-    "two_tier": {"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": True, "sampler_replicas": 4}}},
-    "object_storage": {"target": "kubernetes", "storage": {
+    "single_tier": {**KUBE, "kubernetes": {"two_tier": {"enabled": False}},
+                    "collector": {**KUBE["collector"], "replicas_min": 1, "replicas_max": 1}},
+    "jaeger": {**KUBE, "traces": {"backend": "jaeger"}},
+    "two_tier": {**KUBE, "kubernetes": {"two_tier": {"enabled": True, "sampler_replicas": 4}}},
+    "object_storage": {**KUBE, "storage": {
         "tempo": {"type": "s3", "bucket": "traces-bucket", "region": "eu-west-1"},
         "loki": {"type": "gcs", "bucket": "logs-bucket"}}},
-    "remote_write": {"target": "kubernetes", "prometheus": {"remote_write": [
+    "remote_write": {**KUBE, "prometheus": {"remote_write": [
         {"url": "https://mimir.example/api/v1/push", "username": "tenant-1"}]},
         "alerts": {"receivers": {"kind": "slack"}}, "kubernetes": {"storage_class": "fast-ssd"}},
-    "tls_secret": {"target": "kubernetes", "ingest": {"tls": {"mode": "secret", "secret_name": "my-gateway-tls"}}},
-    "tls_single_tier": {"target": "kubernetes", "ingest": {"tls": {"mode": "secret"}},
-                        "kubernetes": {"two_tier": {"enabled": False}}, "collector": {"replicas_min": 1, "replicas_max": 1}},
+    "tls_secret": {**KUBE, "ingest": {"tls": {"mode": "secret", "secret_name": "my-gateway-tls"}}},
+    "tls_single_tier": {**KUBE, "ingest": {"tls": {"mode": "secret"}},
+                        "kubernetes": {"two_tier": {"enabled": False}}, "collector": {**KUBE["collector"], "replicas_min": 1, "replicas_max": 1}},
     "prod": yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"],
-    "persistent_queue": {"target": "kubernetes", "collector": {"persistent_queue": True}},
+    "persistent_queue": {**KUBE, "collector": {**KUBE["collector"], "persistent_queue": True}},
 }
 OPTIONS["prod"] = {k.removeprefix("llmobs:"): v for k, v in OPTIONS["prod"].items()}
 _CACHE: dict[str, Graph] = {}
@@ -492,9 +496,8 @@ def test_two_tier_mode():
     # The agent runs the agent config, the sampler the sampler config, each from its own ConfigMap.
     agent_args = on.get("Deployment", "collector")["spec"]["template"]["spec"]["containers"][0]["args"]
     sampler_args = sampler["spec"]["template"]["spec"]["containers"][0]["args"]
-    gates = "--feature-gates=ottl.functions.enableLambda"
-    assert agent_args == ["--config=/etc/llmobs/collector/agent.yaml", gates]
-    assert sampler_args == ["--config=/etc/llmobs/collector/sampler.yaml", gates]
+    assert agent_args == ["--config=/etc/llmobs/collector/agent.yaml"]
+    assert sampler_args == ["--config=/etc/llmobs/collector/sampler.yaml"]
     maps = {o["metadata"]["name"]: sorted(o["data"]) for o in on.of_kind("ConfigMap")
             if o["metadata"]["name"] in ("collector-config", "otel-sampler-config")}
     assert maps == {"collector-config": ["collector__agent.yaml"], "otel-sampler-config": ["collector__sampler.yaml"]}
@@ -769,7 +772,7 @@ def test_probes_liveness_healthy_readiness_ready_startup_budget():
         assert c["startupProbe"]["httpGet"] == {"path": "/-/ready", "port": port}
     prom = g.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
     assert prom["periodSeconds"] * prom["failureThreshold"] == 30 * 60   # prometheus.startup_budget_minutes default
-    longer = build({"target": "kubernetes", "prometheus": {"startup_budget_minutes": 90}}, SECRETS)
+    longer = build({**KUBE, "prometheus": {"startup_budget_minutes": 90}}, SECRETS)
     prom = longer.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
     assert prom["periodSeconds"] * prom["failureThreshold"] == 90 * 60
     am = g.get("StatefulSet", "alertmanager")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
@@ -831,7 +834,7 @@ def test_default_deny_and_dns_for_every_pod():
         assert dns["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
                               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
         assert sorted((x["protocol"], x["port"]) for x in dns["ports"]) == [("TCP", 53), ("UDP", 53)]
-    custom = build({"target": "kubernetes", "kubernetes": {"network": {
+    custom = build({**KUBE, "kubernetes": {"network": {
         "dns_namespace": "dns", "dns_pod_labels": {"app": "coredns"}}}}, SECRETS)
     dns = custom.get("NetworkPolicy", "loki")["spec"]["egress"][0]["to"][0]
     assert dns == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "dns"}},
@@ -863,7 +866,7 @@ def test_egress_to_outside_targets_from_settings():
     rw = graph("remote_write")
     assert _outside(rw, "prometheus") == [(["0.0.0.0/0"], [443], [None])]
     assert _outside(rw, "alertmanager") == [(["0.0.0.0/0"], [443], [None])]   # the slack receiver
-    narrow = build({"target": "kubernetes", "kubernetes": {"network": {"external_cidrs": ["203.0.113.0/24"]}},
+    narrow = build({**KUBE, "kubernetes": {"network": {"external_cidrs": ["203.0.113.0/24"]}},
                     "storage": {"tempo": {"type": "s3", "bucket": "b1", "endpoint": "https://s3.example:9000"}},
                     "endpoints": {"metrics": "https://mimir.example/api/v1/push"}}, SECRETS)
     assert _outside(narrow, "tempo") == [(["203.0.113.0/24"], [9000], [None])]
@@ -878,7 +881,7 @@ def test_grafana_ingress_source_and_metadata_block():
     assert [[p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in r["from"]] for r in ingress] == [
         ["prometheus"]]
     assert _outside(g, "grafana") == []
-    opened = build({"target": "kubernetes", "alerts": {"engine": "grafana", "receivers": {"kind": "webhook"}},
+    opened = build({**KUBE, "alerts": {"engine": "grafana", "receivers": {"kind": "webhook"}},
                     "kubernetes": {"network": {"grafana_ingress_namespaces": ["ingress-nginx"]}}}, SECRETS)
     ingress = opened.get("NetworkPolicy", "grafana")["spec"]["ingress"]
     assert ingress[0] == {"from": [{"namespaceSelector": {"matchLabels": {
@@ -919,7 +922,7 @@ def test_labels_and_selectors():
 
 def test_checksum_rolls_only_pods_whose_config_changed():
     base = graph("default")
-    changed = build({"target": "kubernetes", "sampling": {"keep_fraction": 0.42}}, SECRETS)
+    changed = build({**KUBE, "sampling": {"keep_fraction": 0.42}}, SECRETS)
 
     def sums(g):
         return {n: p["metadata"]["annotations"][manifests.CHECKSUM_ANNOTATION] for n, p in pods(g.objects())}
@@ -985,16 +988,60 @@ def test_outputs():
     assert g.outputs["grafana_admin_password_is_secret"] is True
 
 
+# -- the gateway's image -------------------------------------------------------------
+
+REGISTRY = {"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": True}},
+            "collector": {"registry": {"repository": "registry.example.internal/llmobs/otelcol-llmobs",
+                                       "username": "ci-bot"}}}
+
+
+def test_registry_mode_builds_pushes_and_deploys_the_gateway_by_digest():
+    from collector_config import image as distribution
+    g = build(REGISTRY, {**SECRETS, "registry_password": "RegistryPw-77e1-secret"})
+    (built,) = [r for r in g.records if r.typ == "docker:index/image:Image"]
+    repository = "registry.example.internal/llmobs/otelcol-llmobs"
+    assert built.inputs["imageName"] == f"{repository}:{distribution.content_tag()}"
+    assert built.inputs["registry"] == {"server": "registry.example.internal", "username": "ci-bot",
+                                        "password": "RegistryPw-77e1-secret"}
+    assert built.secret_paths & {"registry", "registry.password"}, built.secret_paths
+    assert built.inputs["build"]["context"] == str(distribution.DISTRIBUTION)
+    assert not built.inputs.get("skipPush")
+    # Both tiers run what was pushed, by its digest; no other image changes.
+    pushed = f"{repository}@{PUSHED_DIGEST}"
+    images = {o["metadata"]["name"]: [c["image"] for c in o["spec"]["template"]["spec"]["containers"]]
+              for o in g.objects() if o["kind"] in WORKLOADS}
+    assert images["collector"] == [pushed] and images["otel-sampler"] == [pushed], images
+    assert all(pushed not in refs for name, refs in images.items() if name not in ("collector", "otel-sampler"))
+
+
+def test_registry_without_username_uses_the_engines_own_login():
+    config = {**REGISTRY, "collector": {"registry": {"repository": "ghcr.io/acme/otelcol-llmobs"}}}
+    g = build(config, SECRETS)
+    (built,) = [r for r in g.records if r.typ == "docker:index/image:Image"]
+    assert "registry" not in built.inputs
+
+
+def test_a_prebuilt_image_is_deployed_as_given_and_nothing_is_built():
+    g = build(KUBE, SECRETS)
+    assert not [r for r in g.records if r.typ.startswith("docker:")]
+    image = KUBE["collector"]["image"]
+    ref = f"{image['repository']}:{image['tag']}@{image['digest']}"
+    assert g.get("Deployment", "collector")["spec"]["template"]["spec"]["containers"][0]["image"] == ref
+
+
 # -- failures before registration --------------------------------------------------------
 
 @pytest.mark.parametrize("config, secrets, message", [
-    ({"target": "kubernetes", "traces": {"backend": "zipkin"}}, SECRETS, "llmobs:traces.backend"),
-    ({"target": "kubernetes", "versions": {"grafana": "latest"}}, SECRETS, "pin a version"),
-    ({"target": "kubernetes", "collector": {"replicas_min": 5, "replicas_max": 2}}, SECRETS, "replicas_min"),
+    ({**KUBE, "traces": {"backend": "zipkin"}}, SECRETS, "llmobs:traces.backend"),
+    ({**KUBE, "versions": {"grafana": "latest"}}, SECRETS, "pin a version"),
+    ({**KUBE, "collector": {**KUBE["collector"], "replicas_min": 5, "replicas_max": 2}}, SECRETS, "replicas_min"),
     ({"target": "docker"}, SECRETS, "llmobs:target"),
-    ({"target": "kubernetes", "alerts": {"receivers": {"kind": "webhook"}}}, {}, "llmobs:alert_webhook_url"),
-    ({"target": "kubernetes", "prometheus": {"remote_write": [{"url": "https://x.example/push", "username": "u"}]}},
+    ({**KUBE, "alerts": {"receivers": {"kind": "webhook"}}}, {}, "llmobs:alert_webhook_url"),
+    ({**KUBE, "prometheus": {"remote_write": [{"url": "https://x.example/push", "username": "u"}]}},
      {}, "llmobs:remote_write_password"),
+    ({"target": "kubernetes"}, SECRETS, "llmobs:collector.image or llmobs:collector.registry"),
+    ({"target": "kubernetes", "collector": {"registry": {"repository": "ghcr.io/acme/otelcol-llmobs",
+                                                         "username": "ci"}}}, SECRETS, "llmobs:registry_password"),
 ])
 def test_bad_config_fails_before_any_resource(config, secrets, message):
     MOCKS.records.clear()
@@ -1013,7 +1060,8 @@ def test_main_builds_the_kubernetes_stack_and_exports(monkeypatch):
     exported: dict = {}
     monkeypatch.setattr(pulumi, "export", lambda key, value: exported.__setitem__(key, value))
     config = {"llmobs:target": "kubernetes", "llmobs:namespace": "obs",
-              "llmobs:kubernetes": json.dumps({"two_tier": {"enabled": True}})}
+              "llmobs:kubernetes": json.dumps({"two_tier": {"enabled": True}}),
+              "llmobs:collector": json.dumps({"registry": {"repository": "ghcr.io/acme/otelcol-llmobs"}})}
     for key, value in config.items():
         pulumi.runtime.set_config(key, value)
     monkeypatch.setattr(pulumi.runtime.config, "_SECRET_KEYS", pulumi.runtime.config._SECRET_KEYS)
@@ -1039,6 +1087,7 @@ def test_main_builds_the_kubernetes_stack_and_exports(monkeypatch):
     assert holder["grafana_admin_password"].startswith("generated-")
     assert holder["secret"] is True
     assert any(r.name == "llmobs-collector-otel-sampler-statefulset" for r in MOCKS.records)
+    assert any(r.name == "llmobs-collector-image" and r.typ == "docker:index/image:Image" for r in MOCKS.records)
 
 
 def test_main_fails_on_bad_config_before_any_resource():
@@ -1158,7 +1207,7 @@ def test_failure_before_registration_check_catches_late_failure():
 
     @pulumi.runtime.test
     def run():
-        Late("late", {"config": {"target": "kubernetes", "traces": {"backend": "zipkin"}}})
+        Late("late", {"config": {**KUBE, "traces": {"backend": "zipkin"}}})
     with pytest.raises(SettingsError):
         run()
     assert [r.name for r in MOCKS.records] == ["late"]

@@ -12,6 +12,7 @@ from backends.common import CONTAINER, ROOT, Placement
 from settings import validate
 from stackctl.up_local import LocalStack, placements
 from up_local_run import stack_file_for_tests
+from stacks import KUBE
 
 FAKE_BINS = {name: f"/nonexistent/{name}" for name in ("prometheus", "alertmanager", "jaeger", "collector")}
 
@@ -47,7 +48,7 @@ def test_a_local_run_names_no_container_path_host_or_port(prepared):
 
 
 def test_the_default_placement_is_the_containers():
-    s = validate({"target": "kubernetes"})
+    s = validate({**KUBE})
     assert prometheus.config(s)["rule_files"] == [f"{ROOT}/prometheus/rules/*.yml"]
     assert prometheus.config(s) == prometheus.config(s, CONTAINER)
     assert jaeger.config(s)["extensions"]["jaeger_query"]["http"]["endpoint"] == f"0.0.0.0:{jaeger.QUERY_PORT}"

@@ -1,8 +1,7 @@
 """Every detector kind in every OTLP position the gateway redacts, on all three signals, sent as
 raw OTLP/JSON (positions the SDK cannot produce: scope attributes, keys, nested kvlists, exemplar
 attributes, histogram and summary points, bytes values) through the real collector; plus the
-position OTTL cannot reach in v0.161 (span-link attributes), pinned so a change shows. Both
-redaction engines (OTTL statements, the native llmredact processor) run every check."""
+span links (dropped by default, redacted when kept)."""
 from __future__ import annotations
 
 import base64
@@ -11,7 +10,7 @@ import json
 import pytest
 
 from corpus import SECRETS
-from gateway_run import ENGINES, gateway, wait
+from gateway_run import gateway, wait
 from otlp_json import NOW, TRACE_ID, kv as _kv, post as _post, s as _s
 from sinks import attrs
 
@@ -84,9 +83,9 @@ def _metrics() -> dict:
     return {"resourceMetrics": out}
 
 
-@pytest.fixture(scope="module", params=list(ENGINES))
+@pytest.fixture(scope="module")
 def run(request):
-    with gateway(**ENGINES[request.param]) as gw:
+    with gateway() as gw:
         for signal, body in (("traces", _traces()), ("logs", _logs()), ("metrics", _metrics())):
             assert _post(gw, signal, body) == 200
         n = len(SECRETS)
@@ -238,59 +237,44 @@ def _gap_span(gw, name: str, text: str) -> dict:
     return got
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_span_links_are_dropped_and_counted_by_default(engine):
-    """OTTL v0.161 cannot read or rewrite link attributes (no link context; String(span.links) is
-    `{}`): the links go, added to the count of dropped links the SDK sent."""
+def test_span_links_are_dropped_and_counted_by_default():
+    """span_links: drop (the default): the links go, added to the count of dropped links the SDK sent."""
     text = "password=hunter2-Tr0ub4dor"
-    with gateway(**ENGINES[engine]) as gw:
+    with gateway() as gw:
         got = _gap_span(gw, "links", text)
     assert got["links"] == [] and got["dropped_links_count"] == 3
     assert "hunter2" not in json.dumps(got["links"])
 
 
-def test_out_of_reach_position_is_what_the_readme_says():
-    """With `span_links: keep`, link attributes pass unscanned. The README says so; this pins it
-    through the real collector, so a fix upstream shows here."""
+def test_kept_links_are_redacted():
+    """span_links: keep: link attributes pass, redacted like the span's."""
     text = "password=hunter2-Tr0ub4dor"
     with gateway(redaction={"span_links": "keep"}) as gw:
-        got = _gap_span(gw, "gap", text)
-    assert got["links"][0]["attributes"]["note"] == text and got["dropped_links_count"] == 1
-    assert "span_links: keep" in open("README.md").read()
-
-
-def test_native_engine_redacts_kept_links():
-    """The native engine reaches link attributes: with `span_links: keep` they are redacted."""
-    text = "password=hunter2-Tr0ub4dor"
-    native = ENGINES["native"]
-    with gateway(**{**native, "redaction": {**native["redaction"], "span_links": "keep"}}) as gw:
         got = _gap_span(gw, "kept", text)
     note = got["links"][0]["attributes"]["note"]
     assert "hunter2" not in note and "[REDACTED:credential_pair]" in note and got["dropped_links_count"] == 1
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_bytes_next_to_an_empty_value_and_invalid_utf8(engine):
-    """OTTL's MapEach fails on a map holding an empty value, so the conversion filters those
-    out first (the native engine keeps them); invalid UTF-8 arrives as U+FFFD; other types keep theirs."""
+def test_bytes_next_to_an_empty_value_and_invalid_utf8():
+    """Bytes values become UTF-8 text and are redacted; an empty value beside them stays; invalid
+    UTF-8 arrives as U+FFFD; other types keep theirs."""
     text = "password=hunter2-Tr0ub4dor"
-    with gateway(**ENGINES[engine]) as gw:
+    with gateway() as gw:
         got = _gap_span(gw, "bytes", text)
     a = got["attributes"]
     assert isinstance(a["b"], str) and "hunter2" not in a["b"] and "[REDACTED:" in a["b"], a
     assert isinstance(a["bad"], str) and a["bad"].startswith("\ufffd\ufffd") and "hunter2" not in a["bad"], a
-    assert a["n"] == 3 and ("empty" in a) == (engine == "native"), a
+    assert a["n"] == 3 and "empty" in a, a
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_bytes_content_follows_the_content_mode(engine):
+def test_bytes_content_follows_the_content_mode():
     """Content sent as bytes is content: hashed under the default mode, like a string."""
     import hashlib
     text = "Summarise the contract for me, please"
     span = {"traceId": TRACE_ID, "spanId": "00000000000000bb", "name": "chat m", "startTimeUnixNano": str(NOW),
             "endTimeUnixNano": str(NOW + 1),
             "attributes": [_kv("gen_ai.operation.name", _s("chat")), _kv("gen_ai.input.messages", _b(text))]}
-    with gateway(**ENGINES[engine]) as gw:
+    with gateway() as gw:
         assert _post(gw, "traces", {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}) == 200
         assert wait(lambda: any(s["name"] == "chat m" for s in gw.traces.spans()))
         (got,) = [s for s in gw.traces.spans() if s["name"] == "chat m"]

@@ -11,7 +11,7 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gateway_run import ENGINES, gateway, wait
+from gateway_run import gateway, wait
 from loadgen.secrets import samples
 from otlp_json import NOW, TRACE_ID, kv, post
 from telemetry.detectors import DETECTORS
@@ -36,33 +36,6 @@ def test_gates_stay_necessary_on_generated_secrets(draw):
         assert _search(detector.regex, text), (name, text)
         for scanned in (text, gateway_text({"app.note": text}), gateway_text({f"k {text}": 1})):
             assert any(_search(g, scanned) for g in detector.checks), (name, scanned)
-
-
-def _go_json(value) -> str:
-    """JSON as Go's encoding/json writes it: compact, UTF-8 kept, HTML characters and the JS
-    line separators escaped."""
-    import json
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    for c in "<>&\u2028\u2029":
-        text = text.replace(c, "\\u%04x" % ord(c))
-    return text
-
-
-@settings(max_examples=300, deadline=None, database=None)
-@given(DRAWS, st.text(max_size=12))
-def test_secrets_in_keys_pass_the_key_list_gate(draw, prefix):
-    """A secret in a key is rewritten where a gate matches both the record's text and its key
-    list, or the key list holds a backslash (redact._key_flag): every generated secret, as a
-    key with random text before it, meets one of the two."""
-    seed, around = draw
-    for (name, text, _), detector in zip(_texts(seed, around), DETECTORS):
-        key = f"{prefix} {text}"
-        assert _search(detector.regex, key), (name, key)
-        key_list = _go_json(["gen_ai.request.model", key])
-        if "\\" in key_list:
-            continue
-        scanned = gateway_text({"gen_ai.request.model": "m", key: 1})
-        assert any(_search(g, scanned) and _search(g, key_list) for g in detector.checks), (name, key_list)
 
 
 def _positions(text: str) -> list[dict]:
@@ -92,9 +65,9 @@ def _requests(texts: list[tuple[str, str, str]], example: int) -> dict[str, dict
             "metrics": {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"scope": scope, "metrics": metrics}]}]}}
 
 
-@pytest.fixture(scope="module", params=list(ENGINES))
-def gw(request):
-    with gateway(**ENGINES[request.param]) as g:
+@pytest.fixture(scope="module")
+def gw():
+    with gateway() as g:
         yield g
 
 
@@ -120,19 +93,3 @@ def test_generated_secrets_never_leave_the_gateway(gw, draw):
     assert all("[REDACTED:" in s["name"] for s in redacted)
 
 
-@settings(max_examples=300, deadline=None, database=None)
-@given(st.text(min_size=1), st.text(min_size=1), st.sampled_from([" ", "\n", "\t", "  ", "\r\n"]), st.integers(8, 120))
-def test_guard_gates_are_necessary_conditions(before, after, blank, min_chars):
-    """Every value the guard rewrites (RE2: \\s is ASCII) passes both gates on the record's JSON
-    text as Go writes it (compact, UTF-8 kept, <>& escaped)."""
-    import json
-    import re as stdre
-    from collector_config import redact
-    value = before + blank + after
-    guarded = len(value) >= min_chars and stdre.search(r"[^\t\n\f\r ][\t\n\f\r ]+[^\t\n\f\r ]", value)
-    if not guarded:
-        return
-    text = json.dumps({"app.k": value, "n": 3}, separators=(",", ":"), ensure_ascii=False)
-    for c in "<>&":
-        text = text.replace(c, "\\u%04x" % ord(c))
-    assert stdre.search(redact.GUARD_BLANK, text) and stdre.search(redact.guard_long_run(min_chars), text), text

@@ -20,6 +20,7 @@ import yaml
 from components.kubernetes import manifests
 from settings import validate
 from settings.load import load_stack_file
+from stacks import KUBE
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = yaml.safe_load((ROOT / "scanners" / "allowlist.yaml").read_text())
@@ -33,10 +34,10 @@ def _stacks() -> dict[str, object]:
         settings = load_stack_file(path)
         if settings.target == "kubernetes":
             out[path.name] = settings
-    out["one-tier+jaeger"] = validate({"target": "kubernetes", "traces": {"backend": "jaeger"},
+    out["one-tier+jaeger"] = validate({**KUBE, "traces": {"backend": "jaeger"},
                                        "kubernetes": {"two_tier": {"enabled": False}},
-                                       "collector": {"replicas_min": 1, "replicas_max": 1}})
-    out["persistent-queue"] = validate({"target": "kubernetes", "collector": {"persistent_queue": True}})
+                                       "collector": {**KUBE["collector"], "replicas_min": 1, "replicas_max": 1}})
+    out["persistent-queue"] = validate({**KUBE, "collector": {**KUBE["collector"], "persistent_queue": True}})
     return out
 
 

@@ -8,13 +8,14 @@ import pytest
 from settings import SettingsError, load_stack_file, validate
 from settings.load import runtime_settings, split_stack_config
 from stackctl.__main__ import main as stackctl
+from stacks import KUBE
 
 OK = {"target": "docker"}
 BAD = [  # (config, text the error must contain)
     ({}, "llmobs: 'target' is a required property"),
     ({"target": "k8s"}, "llmobs:target: 'k8s' is not allowed; use one of: kubernetes, docker"),
     ({**OK, "loadgen": {"scenario": "cost_spike"}}, "llmobs:loadgen.scenario: 'cost_spike' is not allowed; use one of: baseline"),
-    ({"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": False}}},
+    ({**KUBE, "kubernetes": {"two_tier": {"enabled": False}}},
      "llmobs:kubernetes.two_tier.enabled: false with llmobs:collector.replicas_max = 6: tail sampling behind several"),
     ({**OK, "colour": "blue"}, "llmobs:colour: unknown key"),
     ({**OK, "sampling": {"keep_fraction": 1.5}}, "llmobs:sampling.keep_fraction: 1.5 is greater than the maximum of 1"),
@@ -53,6 +54,31 @@ BAD = [  # (config, text the error must contain)
     ({**OK, "traces": {"backend": "zipkin"}}, "llmobs:traces.backend: 'zipkin' is not allowed; use one of: tempo, jaeger"),
     ({**OK, "ingest": {"auth": "yes"}}, "llmobs:ingest.auth: 'yes' is not of type 'boolean'"),
     ({**OK, "prometheus": {"remote_write": [{"url": "ftp://x"}]}}, "llmobs:prometheus.remote_write[0].url: 'ftp://x' does not match"),
+    # The engines that once had an OTTL alternative: named, with why they went, never ignored.
+    ({**OK, "redaction": {"engine": "native"}},
+     "llmobs:redaction.engine: removed: collector_config/distribution is the only gateway now, and its llmredact"),
+    ({**OK, "redaction": {"engine": "ottl"}}, "llmobs:redaction.engine: removed:"),
+    ({**OK, "collector": {"metrics_engine": "native"}},
+     "llmobs:collector.metrics_engine: removed: collector_config/distribution is the only gateway now, and its llmmetrics"),
+    ({**OK, "collector": {"normalize_engine": "ottl"}},
+     "llmobs:collector.normalize_engine: removed: collector_config/distribution is the only gateway now, and its llmnormalize"),
+    ({**OK, "versions": {"collector": "0.161.0"}}, "llmobs:versions.collector: removed: "),
+    # The gateway's image on Kubernetes: one of two keys, and the command that builds it.
+    ({"target": "kubernetes"}, "llmobs:collector.image or llmobs:collector.registry: the Kubernetes target needs the "
+                               "gateway image built from collector_config/distribution"),
+    ({"target": "kubernetes"}, "`docker build -t <registry>/otelcol-llmobs:<tag> collector_config/distribution`"),
+    ({"target": "kubernetes", "collector": {"image": {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "1"}}},
+     "llmobs:collector.image.digest: required on Kubernetes"),
+    ({"target": "kubernetes", "collector": {"image": {"repository": "ghcr.io/acme/otelcol-llmobs"}}},
+     "llmobs:collector.image"),
+    ({**KUBE, "collector": {**KUBE["collector"], "registry": {"repository": "ghcr.io/acme/otelcol-llmobs"}}},
+     "llmobs:collector.registry: set either collector.image (a prebuilt image) or collector.registry"),
+    ({**OK, "collector": {"registry": {"repository": "ghcr.io/acme/otelcol-llmobs"}}},
+     "llmobs:collector.registry: for the Kubernetes target"),
+    ({"target": "kubernetes", "collector": {"registry": {"repository": "otelcol-llmobs"}}},
+     "llmobs:collector.registry.repository: 'otelcol-llmobs' does not match"),
+    ({**OK, "collector": {"image": {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "latest"}}},
+     "llmobs:collector.image.tag: 'latest' is not allowed"),
 ]
 
 

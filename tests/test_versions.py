@@ -7,6 +7,8 @@ import hashlib
 import http.server
 import importlib.util
 import re
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -14,13 +16,16 @@ import pytest
 import yaml
 
 from backends import services as svc
+from collector_config import image as collector_image
 from components.docker import plan as docker_plan
 from components.kubernetes import manifests
 from settings import validate
 from artifacts import render_all
+from stacks import KUBE
 
 ROOT = Path(__file__).resolve().parent.parent
-PINS = yaml.safe_load((ROOT / "settings" / "versions.yaml").read_text())["images"]
+VERSIONS = yaml.safe_load((ROOT / "settings" / "versions.yaml").read_text())
+PINS = VERSIONS["images"]
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 # Images whose digest could not be verified from public material yet (see the report of
 # issue 12): run scripts/refresh-digests.py where a registry is reachable, then empty this.
@@ -42,7 +47,7 @@ def test_every_image_has_a_digest():
             assert DIGEST.match(pin["digest"]), name
 
 
-@pytest.mark.parametrize("config", [{"target": "kubernetes"}, {"target": "kubernetes", "traces": {"backend": "jaeger"}},
+@pytest.mark.parametrize("config", [{**KUBE}, {**KUBE, "traces": {"backend": "jaeger"}},
                                     {"target": "docker", "loadgen": {"enabled": True}}])
 def test_deployed_images_are_tag_at_digest(config):
     settings = validate(config)
@@ -52,9 +57,12 @@ def test_deployed_images_are_tag_at_digest(config):
                   for c in m.body["spec"]["template"]["spec"]["containers"]}
     else:
         images = {p.role: p.image for p in docker_plan.plan(settings, svc.services(settings), render_all(settings))}
-    pin_of = {"otel-sampler": "collector"}
+    gateway = svc.collector_image(settings)
     for role, ref in images.items():
-        pin = PINS[pin_of.get(role, role)]
+        if role in ("collector", "otel-sampler"):   # the project's distribution, not a pinned release
+            assert ref == gateway, role
+            continue
+        pin = PINS[role]
         if pin.get("digest"):
             assert ref == f"{pin['repository']}:{pin['tag']}@{pin['digest']}", role
         else:
@@ -64,9 +72,9 @@ def test_deployed_images_are_tag_at_digest(config):
 OWN = {"repository": "ghcr.io/acme/otelcol-llmobs", "tag": "0.161.0-1", "digest": "sha256:" + "c" * 64}
 
 
-@pytest.mark.parametrize("config", [{"target": "kubernetes", "kubernetes": {"two_tier": {"enabled": True}}},
+@pytest.mark.parametrize("config", [{**KUBE, "kubernetes": {"two_tier": {"enabled": True}}},
                                     {"target": "docker"}])
-def test_the_collector_image_setting_replaces_the_contrib_image_on_both_targets(config):
+def test_the_collector_image_setting_names_the_gateway_on_both_targets(config):
     settings = validate({**config, "collector": {"image": OWN}})
     own = f"{OWN['repository']}:{OWN['tag']}@{OWN['digest']}"
     if settings.target == "kubernetes":
@@ -78,12 +86,54 @@ def test_the_collector_image_setting_replaces_the_contrib_image_on_both_targets(
         plans = {p.role: p for p in docker_plan.plan(settings, svc.services(settings), render_all(settings))}
         images = {role: p.image for role, p in plans.items()}
         assert images["collector"] == own, images
+        assert plans["collector"].build is None   # given: pulled, not built
         # Built FROM scratch: Docker's health check is that binary's own config validation.
         assert plans["collector"].health.test[1:3] == ("/otelcol-llmobs", "validate")
-    # Every other image keeps its pin; a tag alone (a local build) is taken as given.
+    # Every other image keeps its pin; a tag alone (a local build) or a digest alone is taken as given.
     assert images["prometheus"] == svc.image(validate({"target": "docker"}), "prometheus")
     tag_only = validate({"target": "docker", "collector": {"image": {"repository": OWN["repository"], "tag": "dev"}}})
     assert svc.image(tag_only, "collector") == f"{OWN['repository']}:dev"
+    digest_only = validate({**KUBE, "collector": {"image": {"repository": OWN["repository"], "digest": OWN["digest"]}}})
+    assert svc.image(digest_only, "collector") == f"{OWN['repository']}@{OWN['digest']}"
+
+
+def test_a_default_docker_stack_builds_the_gateway_from_the_distribution():
+    settings = validate({"target": "docker"})
+    plans = {p.role: p for p in docker_plan.plan(settings, svc.services(settings), render_all(settings))}
+    collector = plans["collector"]
+    assert collector.image == f"llmobs/otelcol-llmobs:{collector_image.content_tag()}"
+    assert collector.build == collector_image.Build(
+        context=str(ROOT / "collector_config" / "distribution"),
+        dockerfile=str(ROOT / "collector_config" / "distribution" / "Dockerfile"),
+        args=(("GO_IMAGE", VERSIONS["tools"]["go_image"]), ("OCB_VERSION", VERSIONS["tools"]["ocb"])))
+    assert collector.health.test[1:3] == ("/otelcol-llmobs", "validate")
+    assert all(p.build is None for role, p in plans.items() if role != "collector")
+
+
+def _shell_key(directory: Path, *extra: str) -> str:
+    """The key as build-collector.sh computed it in shell before it asked collector_config.image."""
+    script = ("find . -type f \\( -name manifest.yaml -o -name '*.go' -o -name go.mod -o -name go.sum "
+              + "".join(f"-o -name {name} " for name in extra) + "\\) -not -path './_build/*' "
+              "| LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16")
+    return subprocess.run(["bash", "-c", script], cwd=directory, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_gateway_image_is_tagged_by_the_distributions_content(tmp_path, monkeypatch):
+    copy = tmp_path / "distribution"
+    shutil.copytree(collector_image.DISTRIBUTION, copy, ignore=shutil.ignore_patterns("_build"))
+    monkeypatch.setattr(collector_image, "DISTRIBUTION", copy)
+    monkeypatch.setattr(collector_image, "DOCKERFILE", copy / "Dockerfile")
+    key = collector_image._key
+    before = collector_image.binary_key()
+    assert before == _shell_key(copy)
+    tag = "src-" + key(collector_image._sources() + [copy / "Dockerfile"])
+    assert tag == "src-" + _shell_key(copy, "Dockerfile")
+    (copy / "README.md").write_text("docs only\n")            # not built from: same tag
+    assert "src-" + key(collector_image._sources() + [copy / "Dockerfile"]) == tag
+    go = next(copy.rglob("*.go"))
+    go.write_text(go.read_text() + "\n// changed\n")         # a source: a new tag, a new binary key
+    assert "src-" + key(collector_image._sources() + [copy / "Dockerfile"]) != tag
+    assert collector_image.binary_key() == _shell_key(copy) != before
 
 
 def test_tag_override_drops_the_pinned_digest_unless_it_brings_one():

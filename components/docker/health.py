@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import collector_config
+from collector_config.image import BINARY
 
 # busybox `wget` exits non-zero on a connection error or an HTTP status >= 400.
 _WGET = ("wget", "-q", "-O", "/dev/null")
@@ -30,12 +31,9 @@ HTTP_CLIENTS: dict[str, tuple[str, ...]] = {
 # the service binary. For these the check runs the binary's own config validation, which
 # proves the container can start its process with the uploaded config, not that it serves.
 # The served health endpoint is published on 127.0.0.1 so `curl` from the host can ask it.
-SELF_CHECKS: dict[str, tuple[str, ...]] = {
-    "otel/opentelemetry-collector-contrib": ("/otelcol-contrib", "validate", *collector_config.argv("{config}")),
-}
-# The project's own distribution (collector_config/distribution/Dockerfile: FROM scratch too),
-# under whatever repository llmobs:collector.image names.
-OWN_COLLECTOR: tuple[str, ...] = ("/otelcol-llmobs", "validate", *collector_config.argv("{config}"))
+# The gateway is the project's own distribution (collector_config/distribution/Dockerfile),
+# under whatever repository it is built or pulled as.
+OWN_COLLECTOR: tuple[str, ...] = (BINARY, "validate", *collector_config.argv("{config}"))
 
 
 @dataclass(frozen=True)
@@ -57,9 +55,10 @@ def repository(image: str) -> str:
 def for_http(image: str, port: int, path: str, config: str | None = None,
              self_checks: dict[str, tuple[str, ...]] | None = None) -> HealthCheck:
     """The Docker health check of a service whose probe is an HTTP GET on localhost:port/path.
-    `self_checks`: more repositories built FROM scratch (the project's own collector image)."""
+    `self_checks`: repositories built FROM scratch, with the argv of their self-check (the
+    project's own collector image)."""
     repo = repository(image)
-    checks = {**SELF_CHECKS, **(self_checks or {})}
+    checks = self_checks or {}
     if repo in HTTP_CLIENTS:
         url = f"http://127.0.0.1:{port}{path if path.startswith('/') else '/' + path}"
         return HealthCheck(test=("CMD", *HTTP_CLIENTS[repo], url))
@@ -70,4 +69,4 @@ def for_http(image: str, port: int, path: str, config: str | None = None,
         # validate loads every component factory: run it rarely.
         return HealthCheck(test=("CMD", *argv), interval="60s", timeout="20s", retries=3)
     raise ValueError(f"no known health check client in image {image!r}; add its repository to "
-                     "components/docker/health.py (HTTP_CLIENTS or SELF_CHECKS)")
+                     "components/docker/health.py (HTTP_CLIENTS)")

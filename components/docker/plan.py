@@ -7,11 +7,13 @@ needs on 127.0.0.1, the in-image health check command, Docker's units for CPU an
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from backends.common import INGEST_TOKEN, ROOT, secret_path
 from backends.services import Service, image
+from collector_config import image as collector_image
 from components.docker import health, loadgen
 from settings import Settings, SettingsError
 
@@ -58,7 +60,7 @@ class Publish:
 @dataclass(frozen=True)
 class ContainerPlan:
     role: str                               # the service name: child names, alias, hostname
-    image: str                              # pinned reference, pulled as a RemoteImage
+    image: str                              # pinned reference, pulled as a RemoteImage (or built: `build`)
     command: tuple[str, ...]                # the image entrypoint's arguments ((): image default)
     ports: tuple[Publish, ...]
     uploads: tuple[Upload, ...]
@@ -70,6 +72,7 @@ class ContainerPlan:
     cpus: str | None
     health: health.HealthCheck
     entrypoint: tuple[str, ...] = ()        # (): the image's own
+    build: collector_image.Build | None = None   # the gateway's image: built, not pulled
 
     @property
     def secret_keys(self) -> set[str]:
@@ -154,9 +157,11 @@ def plan(settings: Settings, services: tuple[Service, ...], artifacts: dict[str,
     if settings.ingest.tls.mode != "none":
         raise SettingsError("llmobs:ingest.tls.mode: TLS is for the Kubernetes target; the docker target publishes "
                             "the gateway on 127.0.0.1 only, where the token never crosses a network; use none")
-    own = settings.collector.image
-    self_checks = {own.repository: health.OWN_COLLECTOR} if own else None
+    gateway = image(settings, "collector")
+    self_checks = {health.repository(gateway): health.OWN_COLLECTOR}
     plans = [from_service(svc, artifacts, self_checks) for svc in services]
+    if not settings.collector.image:   # the gateway's image is built here, tagged by content hash
+        plans = [dataclasses.replace(p, build=collector_image.build()) if p.image == gateway else p for p in plans]
     if settings.loadgen.enabled:
         plans.append(loadgen_plan(settings))
     return plans

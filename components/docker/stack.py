@@ -1,6 +1,7 @@
 """DockerStack: the docker-local preview target. A thin shell over plan.py.
 
-One network; per container a pinned RemoteImage, a named volume for its data and a
+One network; per container a pinned RemoteImage (the gateway's image built from
+collector_config/distribution instead), a named volume for its data and a
 Container with its rendered configs uploaded (no host paths), a health check, a restart
 policy, a memory limit, a non-root user and its ports published on 127.0.0.1 only.
 """
@@ -61,7 +62,7 @@ class DockerStack(pulumi.ComponentResource):
         prefix = settings.namespace
         self.network = docker.Network(f"{name}-network", name=f"{prefix}-net", driver="bridge",
                                       attachable=False, opts=child)
-        self.images: dict[str, docker.RemoteImage] = {}
+        self.images: dict[str, docker.RemoteImage | docker.Image] = {}
         self.volumes: dict[str, docker.Volume] = {}
         self.containers: dict[str, docker.Container] = {}
         for p in plans:
@@ -77,10 +78,23 @@ class DockerStack(pulumi.ComponentResource):
         self.register_outputs({key: getattr(self, key) for key in (*urls, "grafana_admin_user", "namespace",
                                                           "grafana_admin_password", "ingest_token")})
 
+    def _image(self, name: str, p: planning.ContainerPlan, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """The container's image: pulled by its pinned reference, or built (the gateway, from
+        collector_config/distribution, tagged by content hash: unchanged, it is not rebuilt)."""
+        if p.build is None:
+            pulled = docker.RemoteImage(f"{name}-{p.role}-image", name=p.image, keep_locally=True, opts=child)
+            self.images[p.role] = pulled
+            return pulled.image_id
+        built = docker.Image(f"{name}-{p.role}-image", image_name=p.image, skip_push=True,
+                             build=docker.DockerBuildArgs(context=p.build.context, dockerfile=p.build.dockerfile,
+                                                          args=dict(p.build.args)),
+                             opts=child)
+        self.images[p.role] = built
+        return built.image_name
+
     def _container(self, name: str, prefix: str, p: planning.ContainerPlan,
                    secrets: dict[str, pulumi.Output[str]], child: pulumi.ResourceOptions) -> docker.Container:
-        img = docker.RemoteImage(f"{name}-{p.role}-image", name=p.image, keep_locally=True, opts=child)
-        self.images[p.role] = img
+        image_ref = self._image(name, p, child)
         volumes = []
         if p.data_dir:
             vol = docker.Volume(f"{name}-{p.role}-data", name=f"{prefix}-{p.role}-data", opts=child)
@@ -98,7 +112,7 @@ class DockerStack(pulumi.ComponentResource):
             f"{name}-{p.role}",
             name=f"{prefix}-{p.role}",
             hostname=p.role,
-            image=img.image_id,
+            image=image_ref,
             entrypoints=list(p.entrypoint) or None,
             command=list(p.command) or None,
             envs=envs or None,

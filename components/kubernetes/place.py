@@ -47,13 +47,26 @@ def resolve_secrets(value: Any, secrets: Mapping[str, pulumi.Input[str]]) -> Any
 CUSTOM = {("cert-manager.io/v1", "Certificate")}
 
 
+def resolve_images(value: Any, images: Mapping[str, pulumi.Input[str]]) -> Any:
+    """Replace each container image the pure core names by content tag with the image the stack
+    built and pushed (its digest): the workload then depends on the push."""
+    if isinstance(value, dict):
+        return {k: images[v] if k == "image" and isinstance(v, str) and v in images else resolve_images(v, images)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_images(v, images) for v in value]
+    return value
+
+
 def place(resource_name: str, body: dict, opts: pulumi.ResourceOptions,
-          secrets: Mapping[str, pulumi.Input[str]] | None = None) -> pulumi.CustomResource:
+          secrets: Mapping[str, pulumi.Input[str]] | None = None,
+          images: Mapping[str, pulumi.Input[str]] | None = None) -> pulumi.CustomResource:
     if (body["apiVersion"], body["kind"]) in CUSTOM:
         return k8s.apiextensions.CustomResource(resource_name, api_version=body["apiVersion"], kind=body["kind"],
                                                 metadata=body["metadata"], spec=body["spec"], opts=opts)
     cls = KINDS.get((body["apiVersion"], body["kind"]))
     if cls is None:
         raise ValueError(f"no resource class for {body['apiVersion']}/{body['kind']}")
-    kwargs = {_snake(k): resolve_secrets(v, secrets or {}) for k, v in body.items() if k not in ("apiVersion", "kind")}
+    kwargs = {_snake(k): resolve_images(resolve_secrets(v, secrets or {}), images or {})
+              for k, v in body.items() if k not in ("apiVersion", "kind")}
     return cls(resource_name, **kwargs, opts=opts)

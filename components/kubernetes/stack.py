@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import pulumi
+import pulumi_docker as docker
 import pulumi_random as random
+
+from backends.services import collector_image
+from collector_config import image as distribution
 
 from components.args import StackArgs
 from components.kubernetes import manifests
 from components.kubernetes.place import place
 from components.kubernetes.workloads import COMPONENTS, secret_inputs, settings_of
-from settings import SettingsError
+from settings import Settings, SettingsError
 
 GENERATED_LENGTH = 32
 # Secrets the stack can generate when the user sets none; the others have no default.
@@ -25,6 +29,21 @@ def required_secrets(objects: dict[str, list[manifests.Manifest]]) -> set[str]:
     return out
 
 
+def build_and_push(resource_name: str, settings: Settings, secrets: dict, opts: pulumi.ResourceOptions) -> docker.Image:
+    """collector.registry: the gateway's image built from collector_config/distribution, pushed
+    under its content tag; the workloads run it by the digest the push returns."""
+    registry = settings.collector.registry
+    login = None
+    if registry.username:
+        login = docker.RegistryArgs(server=registry.repository.split("/", 1)[0], username=registry.username,
+                                    password=pulumi.Output.secret(secrets["registry_password"]))
+    build = distribution.build()
+    return docker.Image(resource_name, image_name=collector_image(settings), registry=login,
+                        build=docker.DockerBuildArgs(context=build.context, dockerfile=build.dockerfile,
+                                                     args=dict(build.args)),
+                        opts=opts)
+
+
 class KubernetesStack(pulumi.ComponentResource):
     """Everything `pulumi up` creates on a Kubernetes cluster for one stack."""
     namespace: pulumi.Output[str]
@@ -35,13 +54,16 @@ class KubernetesStack(pulumi.ComponentResource):
     grafana_admin_password: pulumi.Output[str]   # secret
     ingest_token: pulumi.Output[str] | None      # secret; None when ingest auth is off
     services: dict[str, pulumi.ComponentResource]
+    collector_image: docker.Image | None = None   # collector.registry: built and pushed by the stack
 
     def __init__(self, name: str, args: StackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Everything that can fail does so here, before any resource is registered.
         settings = settings_of(args)
         objects = manifests.stack_manifests(settings)
         given = secret_inputs(args)
-        missing = sorted(required_secrets(objects) - set(given) - set(GENERATED))
+        needed = required_secrets(objects) | ({"registry_password"} if settings.collector.registry
+                                              and settings.collector.registry.username else set())
+        missing = sorted(needed - set(given) - set(GENERATED))
         if missing:
             raise SettingsError(f"llmobs:{missing[0]}: the settings need this secret "
                                 f"(`pulumi config set --secret {missing[0]} ...`)")
@@ -58,6 +80,9 @@ class KubernetesStack(pulumi.ComponentResource):
                                                  special=False, opts=child)
                 secrets[key] = password.result
         child_args: StackArgs = {"config": args["config"], **secrets}  # type: ignore[typeddict-item]
+        if settings.collector.registry:
+            self.collector_image = build_and_push(f"{name}-collector-image", settings, secrets, child)
+            child_args["collector_image"] = self.collector_image.repo_digest
         self.services = {}
         for group in objects:
             if group == "namespace":

@@ -13,6 +13,7 @@ import pulumi
 from components.args import StackArgs, forward_token_inputs
 from components.kubernetes import manifests
 from components.kubernetes.place import place
+from backends.services import collector_image
 from settings import Settings, SettingsError, validate
 from settings.load import SECRET_KEYS
 
@@ -59,13 +60,16 @@ class ServiceComponent(pulumi.ComponentResource):
         self.settings = settings
         depends_on = list((opts.depends_on if opts and isinstance(opts.depends_on, list) else []) or [])
         secrets = secret_inputs(args)
+        built = args.get("collector_image")
+        images = {collector_image(settings): built} if built is not None else {}
         self.resources = {}
         self.bodies = {m.role: m.body for m in objects}
         placed: list[pulumi.Resource] = []
         for m in objects:
             # Pods start after their ServiceAccount, ConfigMaps and Secrets exist.
             deps = depends_on + (placed if m.body["kind"] in WORKLOAD_KINDS else [])
-            res = place(f"{name}-{m.role}", m.body, pulumi.ResourceOptions(parent=self, depends_on=deps), secrets)
+            res = place(f"{name}-{m.role}", m.body, pulumi.ResourceOptions(parent=self, depends_on=deps), secrets,
+                        images)
             self.resources[m.role] = res
             if m.body["kind"] not in WORKLOAD_KINDS:
                 placed.append(res)

@@ -5,3 +5,28 @@ ROOT = Path(__file__).resolve().parent.parent
 for path in (ROOT, ROOT / "tests"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+
+import pytest  # noqa: E402
+
+# Modules that start real servers or binaries (collector, Prometheus, Alertmanager, Jaeger,
+# kube-apiserver, promtool, scanners, Go tests): `pytest -m "not slow"` leaves them out for inner
+# loops; `.ci/run` runs everything.
+SLOW = {
+    "test_alert_routing", "test_alerts", "test_alerts_grafana", "test_alerts_up_local", "test_apiserver",
+    "test_backends", "test_bad_input", "test_collector_config", "test_concurrency", "test_content_instrumentations",
+    "test_contract", "test_dashboard_signals", "test_debug_access", "test_debug_and_forwarding", "test_debug_audit",
+    "test_debug_span_content", "test_distribution_image", "test_faults", "test_gateway", "test_gateway_tls",
+    "test_jaeger_badger", "test_loadgen", "test_metrics_oracle", "test_normalize_oracle", "test_recording_rules",
+    "test_redaction_positions", "test_redaction_properties", "test_sampling_and_content", "test_scanners",
+    "test_sinks", "test_up_local", "test_up_local_signals", "test_workflows",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: starts real servers or binaries (left out by -m 'not slow')")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW:
+            item.add_marker(pytest.mark.slow)

@@ -455,4 +455,9 @@ def test_dev_stack_file_needs_nothing_else():
     def check(res):
         assert "llmobs-loadgen" in res[CONTAINER]
         assert set(res[PASSWORD]) == {"llmobs-grafana-admin-password", "llmobs-grafana-secret-key", "llmobs-ingest-token"}
+        # The gateway's image is built from the distribution, and the collector runs it.
+        from collector_config import image as distribution
+        built = res[BUILT]["llmobs-collector-image"]
+        assert built["build"]["context"] == str(distribution.DISTRIBUTION) and built["skipPush"] is True
+        assert containers(res)["llmobs-collector"]["image"] == built["imageName"]
     return res.apply(check)

@@ -1,9 +1,9 @@
 // Package llmmetricsconnector derives the gateway's LLM metrics (telemetry/catalog.py) from spans
 // and log records: counters and explicit-bucket histograms, delta temporality, one data point
-// per distinct label set in each batch, as signal_to_metrics does with the same definitions. It
-// is the `collector.metrics_engine: native` form of the signal_to_metrics connector the contrib
-// image runs: its conditions and values are a small fixed vocabulary (config.go) evaluated on
-// one index of the record's attributes, instead of OTTL expressions run per definition.
+// per distinct label set in each batch, as the contrib signal_to_metrics connector does. It is
+// the gateway's only metrics engine: its conditions and values are a small fixed vocabulary
+// (config.go, rendered by collector_config/metrics.py) evaluated on one index of the record's
+// attributes, instead of OTTL expressions run per definition.
 package llmmetricsconnector // import "github.com/llm-observability-stack/otelcol-llmobs/llmmetricsconnector"
 
 import (

@@ -1,8 +1,7 @@
 // Package llmnormalizeprocessor renames the attribute keys instrumentation libraries emit to
-// the GenAI conventions, maps their values, and drops bad numbers: the
-// `collector.normalize_engine: native` form of the transform statements in
-// collector_config/normalize.py, with the same order and results. A record without an alias
-// costs one map lookup per attribute, instead of OTTL's group conditions.
+// the GenAI conventions, maps their values, and drops bad numbers, from the alias tables that
+// collector_config/normalize.py renders (telemetry/aliases.py). A record without an alias costs
+// one map lookup per attribute.
 package llmnormalizeprocessor // import "github.com/llm-observability-stack/otelcol-llmobs/llmnormalizeprocessor"
 
 import (
@@ -197,7 +196,7 @@ func (n *normalizer) mapValues(m pcommon.Map) {
 }
 
 // bad: not a number in [0, max) (a string must look like one). A bool, map, list or bytes
-// value is bad too; see the README for where the OTTL engine differs.
+// value is bad too.
 func (n *normalizer) bad(v pcommon.Value) bool {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:

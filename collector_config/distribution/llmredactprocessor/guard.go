@@ -11,8 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
-// After the detectors, as collector_config/redact.py's _cut_previews and _guard do in OTTL:
-// previews are cut to their final length, then free text under keys no table knows becomes
+// After the detectors: previews are cut to their final length, then free text under keys no table knows becomes
 // content on LLM records.
 
 type guard struct {

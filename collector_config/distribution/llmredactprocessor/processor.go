@@ -3,9 +3,8 @@
 // span, span event, span link, log record and its body, metric data point, exemplar). Each
 // record's strings are joined once and every distinct gate is checked on that text; a
 // detector runs only on the strings one of its gates that passed also matches. After the
-// detectors it can cut previews and guard unknown free text (guard.go). It is the
-// `redaction.engine: native` form of the transform statements in collector_config/redact.py,
-// which stay the form the contrib image runs.
+// detectors it can cut previews and guard unknown free text (guard.go). It is the gateway's
+// only redaction engine; collector_config/redact.py renders its config from telemetry/detectors.py.
 package llmredactprocessor // import "github.com/llm-observability-stack/otelcol-llmobs/llmredactprocessor"
 
 import (

@@ -3,6 +3,7 @@ package llmredactprocessor
 import (
 	"bytes"
 	"regexp/syntax"
+	"strings"
 	"unicode"
 )
 
@@ -31,8 +32,8 @@ func (p *pairs) fill(text []byte, lower bool) {
 		if i+1 < len(text) {
 			a, b := text[i], text[i+1]
 			p.mark(a, b)
-			if lower {
-				p.mark(lowerASCII(a), lowerASCII(b))
+			if la, lb := lowerASCII(a), lowerASCII(b); lower && (la != a || lb != b) {
+				p.mark(la, lb)
 			}
 		}
 	}
@@ -73,6 +74,25 @@ func sequenceIn(lead []byteSet, first byte, text []byte) bool {
 		p += i
 		j := 1
 		for j < len(lead) && p+j < len(text) && lead[j].has(text[p+j]) {
+			j++
+		}
+		if j == len(lead) {
+			return true
+		}
+	}
+	return false
+}
+
+// sequenceInString is sequenceIn on one string.
+func sequenceInString(lead []byteSet, first byte, s string) bool {
+	for p := 0; p+len(lead) <= len(s); p++ {
+		i := strings.IndexByte(s[p:], first)
+		if i < 0 {
+			return false
+		}
+		p += i
+		j := 1
+		for j < len(lead) && p+j < len(s) && lead[j].has(s[p+j]) {
 			j++
 		}
 		if j == len(lead) {
@@ -159,18 +179,32 @@ func positions(re *syntax.Regexp, out []byteSet) (_ []byteSet, more bool) {
 		}
 		return out, false
 	case syntax.OpAlternate:
-		// Only the first position: the union of the alternatives' first sets.
-		var set byteSet
+		// Every match goes through one alternative: position i is the union of the
+		// alternatives' position i, as far as all of them have one. What follows is known only
+		// where every alternative is certain to its end and all have the same length.
+		var alts [][]byteSet
+		n, more := -1, true
 		for _, sub := range re.Sub {
-			first, _ := positions(sub, nil)
-			if len(first) == 0 {
-				return out, false
+			p, all := positions(sub, nil)
+			if n < 0 || len(p) < n {
+				n = len(p)
 			}
-			for w := range set {
-				set[w] |= first[0][w]
-			}
+			more = more && all && (len(alts) == 0 || len(p) == len(alts[0]))
+			alts = append(alts, p)
 		}
-		return append(out, set), false
+		if n <= 0 {
+			return out, false
+		}
+		for i := 0; i < n; i++ {
+			var set byteSet
+			for _, p := range alts {
+				for w := range set {
+					set[w] |= p[i][w]
+				}
+			}
+			out = append(out, set)
+		}
+		return out, more
 	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
 		return out, true
 	}

@@ -102,6 +102,9 @@ func (g *gate) matchString(s string) bool {
 	if g.prefix != "" && !strings.Contains(s, g.prefix) {
 		return false
 	}
+	if g.lead != nil && !sequenceInString(g.lead, g.prefix[0], s) {
+		return false
+	}
 	return g.whole || g.re.MatchString(s)
 }
 

@@ -163,7 +163,15 @@ func positions(re *syntax.Regexp, out []byteSet) (_ []byteSet, more bool) {
 	case syntax.OpCapture:
 		return positions(re.Sub[0], out)
 	case syntax.OpConcat:
-		for _, sub := range re.Sub {
+		for i, sub := range re.Sub {
+			if sub.Op == syntax.OpQuest || sub.Op == syntax.OpStar || (sub.Op == syntax.OpRepeat && sub.Min == 0) {
+				// The next byte is the optional part's first or what follows it: one more
+				// position where something certain follows in this concatenation.
+				if set, ok := firstOf(re.Sub[i:]); ok {
+					out = append(out, set)
+				}
+				return out, false
+			}
 			var ok bool
 			if out, ok = positions(sub, out); !ok {
 				return out, false
@@ -209,6 +217,83 @@ func positions(re *syntax.Regexp, out []byteSet) (_ []byteSet, more bool) {
 		return out, true
 	}
 	return out, false
+}
+
+// firstOf is the set of bytes a match of the sequence subs starts with; false where it is
+// not known (non-ASCII, an anchor, or every element may match empty: then it depends on what
+// follows the sequence).
+func firstOf(subs []*syntax.Regexp) (byteSet, bool) {
+	var set byteSet
+	for _, sub := range subs {
+		f, empty, ok := first(sub)
+		if !ok {
+			return set, false
+		}
+		for w := range set {
+			set[w] |= f[w]
+		}
+		if !empty {
+			return set, true
+		}
+	}
+	return set, false
+}
+
+// first: the bytes a match of re starts with, and whether re matches empty.
+func first(re *syntax.Regexp) (set byteSet, empty, ok bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return set, true, true
+		}
+		set, ok = runeSet(re.Rune[0], re.Flags&syntax.FoldCase != 0)
+		return set, false, ok
+	case syntax.OpCharClass:
+		pos, _ := positions(re, nil)
+		if len(pos) != 1 {
+			return set, false, false
+		}
+		return pos[0], false, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return first(re.Sub[0])
+	case syntax.OpQuest, syntax.OpStar:
+		set, _, ok = first(re.Sub[0])
+		return set, true, ok
+	case syntax.OpRepeat:
+		set, empty, ok = first(re.Sub[0])
+		return set, empty || re.Min == 0, ok
+	case syntax.OpConcat:
+		set, ok = firstOf(re.Sub)
+		if ok {
+			return set, false, true
+		}
+		// Every element may be empty (or one is unknown): the union, if all are known.
+		for _, sub := range re.Sub {
+			f, e, k := first(sub)
+			if !k || !e {
+				return set, false, false
+			}
+			for w := range set {
+				set[w] |= f[w]
+			}
+		}
+		return set, true, true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			f, e, k := first(sub)
+			if !k {
+				return set, false, false
+			}
+			for w := range set {
+				set[w] |= f[w]
+			}
+			empty = empty || e
+		}
+		return set, empty, true
+	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return set, true, true
+	}
+	return set, false, false
 }
 
 func runeSet(r rune, fold bool) (byteSet, bool) {

@@ -103,7 +103,7 @@ TYPE_OF_MODULE = {
     "fileexporter": "file", "bearertokenauthextension": "bearertokenauth", "healthcheckextension": "health_check",
     "filterprocessor": "filter", "probabilisticsamplerprocessor": "probabilistic_sampler",
     "filestorage": "file_storage", "spanlogsconnector": "spanlogs", "llmredactprocessor": "llmredact",
-    "llmnormalizeprocessor": "llmnormalize", "llmmetricsconnector": "llmmetrics",
+    "llmnormalizeprocessor": "llmnormalize", "llmmetricsconnector": "llmmetrics", "llmcostprocessor": "llmcost",
 }
 
 

@@ -30,7 +30,8 @@ def _arg(name: str) -> str:
     return next(v.split("=", 1)[1] for op, v in _instructions() if op == "ARG" and v.startswith(name + "="))
 
 
-LOCAL = ["./llmredactprocessor", "./llmnormalizeprocessor", "./spanlogsconnector", "./llmmetricsconnector"]   # in manifest order
+LOCAL = ["./llmredactprocessor", "./llmnormalizeprocessor", "./llmcostprocessor", "./spanlogsconnector",
+         "./llmmetricsconnector"]   # in manifest order
 
 
 @pytest.mark.skipif(shutil.which("go") is None, reason="needs Go (scripts/setup.sh builds the collector with it)")

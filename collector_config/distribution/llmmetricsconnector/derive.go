@@ -1,6 +1,7 @@
 package llmmetricsconnector
 
 import (
+	"encoding/binary"
 	"regexp"
 	"sort"
 	"strconv"
@@ -93,17 +94,14 @@ func compile(defs []Definition, prepare *Prepare, resource []Label, instance str
 }
 
 type point struct {
+	metric   int // index in deriver.metrics
+	resource int // index in batch.resources
 	attrs    pcommon.Map
 	isDouble bool
 	i        int64
 	f        float64
 	count    uint64
 	counts   []uint64
-}
-
-type series struct {
-	metric, resource int
-	labels           string
 }
 
 // batch aggregates one ConsumeTraces or ConsumeLogs call.
@@ -115,14 +113,14 @@ type batch struct {
 	resAttrs  pcommon.Map // the current resource's attributes
 	byRes     map[string]int
 	res       int
-	points    map[series]*point
-	order     []series
+	points    map[string]*point // by series key: metric, resource and labels (seriesKey)
+	order     []*point
 	key       []byte
 }
 
 func (d *deriver) newBatch() *batch {
 	return &batch{deriver: d, vals: make([]pcommon.Value, d.nslots), has: make([]bool, d.nslots),
-		byRes: map[string]int{}, points: map[series]*point{}}
+		byRes: map[string]int{}, points: map[string]*point{}}
 }
 
 // resource sets the resource of the records that follow: its labels, with their defaults.
@@ -214,14 +212,16 @@ func (b *batch) apply(c *compiled, span *ptrace.Span) {
 			return
 		}
 	}
-	b.key = b.key[:0]
+	// The series key: metric and resource (each a uvarint, so the prefix ends where it
+	// should), then the labels. Looked up without a copy; copied only for a new series.
+	b.key = binary.AppendUvarint(b.key[:0], uint64(c.metric))
+	b.key = binary.AppendUvarint(b.key, uint64(b.res))
 	for j, s := range c.labels {
 		b.key = appendValue(b.key, b.vals[s], b.has[s], c.Labels[j].Default)
 	}
-	id := series{c.metric, b.res, string(b.key)}
-	p, ok := b.points[id]
+	p, ok := b.points[string(b.key)]
 	if !ok {
-		p = &point{attrs: pcommon.NewMap(), isDouble: isDouble}
+		p = &point{metric: c.metric, resource: b.res, attrs: pcommon.NewMap(), isDouble: isDouble}
 		p.attrs.EnsureCapacity(len(c.labels))
 		for j, s := range c.labels {
 			if b.has[s] {
@@ -233,8 +233,8 @@ func (b *batch) apply(c *compiled, span *ptrace.Span) {
 		if c.Kind == "histogram" {
 			p.counts = make([]uint64, len(c.Buckets)+1)
 		}
-		b.points[id] = p
-		b.order = append(b.order, id)
+		b.points[string(b.key)] = p
+		b.order = append(b.order, p)
 	}
 	if c.Kind == "histogram" {
 		if !isDouble {
@@ -371,19 +371,18 @@ func (b *batch) finish(now time.Time) pmetric.Metrics {
 	type slot struct{ res, metric int }
 	scopes := make([]pmetric.MetricSlice, len(b.resources))
 	made := map[slot]pmetric.Metric{}
-	for _, id := range b.order {
-		p := b.points[id]
-		info := b.metrics[id.metric]
-		if scopes[id.resource] == (pmetric.MetricSlice{}) { // a resource with data points only
+	for _, p := range b.order {
+		info := b.metrics[p.metric]
+		if scopes[p.resource] == (pmetric.MetricSlice{}) { // a resource with data points only
 			rm := out.ResourceMetrics().AppendEmpty()
-			b.resources[id.resource].CopyTo(rm.Resource().Attributes())
+			b.resources[p.resource].CopyTo(rm.Resource().Attributes())
 			sm := rm.ScopeMetrics().AppendEmpty()
 			sm.Scope().SetName(ScopeName)
-			scopes[id.resource] = sm.Metrics()
+			scopes[p.resource] = sm.Metrics()
 		}
-		m, ok := made[slot{id.resource, id.metric}]
+		m, ok := made[slot{p.resource, p.metric}]
 		if !ok {
-			m = scopes[id.resource].AppendEmpty()
+			m = scopes[p.resource].AppendEmpty()
 			m.SetName(info.name)
 			m.SetDescription(info.description)
 			m.SetUnit(info.unit)
@@ -394,7 +393,7 @@ func (b *batch) finish(now time.Time) pmetric.Metrics {
 				sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
 				sum.SetIsMonotonic(true)
 			}
-			made[slot{id.resource, id.metric}] = m
+			made[slot{p.resource, p.metric}] = m
 		}
 		if info.kind == "histogram" {
 			dp := m.Histogram().DataPoints().AppendEmpty()

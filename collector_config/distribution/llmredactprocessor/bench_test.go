@@ -3,6 +3,7 @@ package llmredactprocessor
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -50,11 +51,38 @@ func benchConfig(b *testing.B) *Config {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The rendered config's keys are snake_case (mapstructure); encoding/json matches a field
+	// name case-insensitively, so without the underscores every key finds its field (with them,
+	// key_replacement, the guard's min_chars and others were silently left at zero).
+	var tree any
+	if err := json.Unmarshal(raw, &tree); err != nil {
+		b.Fatal(err)
+	}
+	raw, _ = json.Marshal(plainKeys(tree))
 	var cfg Config
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		b.Fatal(err)
 	}
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
 	return &cfg
+}
+
+func plainKeys(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, x := range t {
+			out[strings.ReplaceAll(k, "_", "")] = plainKeys(x)
+		}
+		return out
+	case []any:
+		for i, x := range t {
+			t[i] = plainKeys(x)
+		}
+	}
+	return v
 }
 
 // benchSpan: a span as scripts/bench sends it (telemetrygen, 20 LLM-like attributes).

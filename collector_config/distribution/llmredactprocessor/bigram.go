@@ -3,6 +3,7 @@ package llmredactprocessor
 import (
 	"bytes"
 	"regexp/syntax"
+	"strings"
 	"unicode"
 )
 
@@ -31,8 +32,8 @@ func (p *pairs) fill(text []byte, lower bool) {
 		if i+1 < len(text) {
 			a, b := text[i], text[i+1]
 			p.mark(a, b)
-			if lower {
-				p.mark(lowerASCII(a), lowerASCII(b))
+			if la, lb := lowerASCII(a), lowerASCII(b); lower && (la != a || lb != b) {
+				p.mark(la, lb)
 			}
 		}
 	}
@@ -73,6 +74,25 @@ func sequenceIn(lead []byteSet, first byte, text []byte) bool {
 		p += i
 		j := 1
 		for j < len(lead) && p+j < len(text) && lead[j].has(text[p+j]) {
+			j++
+		}
+		if j == len(lead) {
+			return true
+		}
+	}
+	return false
+}
+
+// sequenceInString is sequenceIn on one string.
+func sequenceInString(lead []byteSet, first byte, s string) bool {
+	for p := 0; p+len(lead) <= len(s); p++ {
+		i := strings.IndexByte(s[p:], first)
+		if i < 0 {
+			return false
+		}
+		p += i
+		j := 1
+		for j < len(lead) && p+j < len(s) && lead[j].has(s[p+j]) {
 			j++
 		}
 		if j == len(lead) {
@@ -143,7 +163,15 @@ func positions(re *syntax.Regexp, out []byteSet) (_ []byteSet, more bool) {
 	case syntax.OpCapture:
 		return positions(re.Sub[0], out)
 	case syntax.OpConcat:
-		for _, sub := range re.Sub {
+		for i, sub := range re.Sub {
+			if sub.Op == syntax.OpQuest || sub.Op == syntax.OpStar || (sub.Op == syntax.OpRepeat && sub.Min == 0) {
+				// The next byte is the optional part's first or what follows it: one more
+				// position where something certain follows in this concatenation.
+				if set, ok := firstOf(re.Sub[i:]); ok {
+					out = append(out, set)
+				}
+				return out, false
+			}
 			var ok bool
 			if out, ok = positions(sub, out); !ok {
 				return out, false
@@ -159,22 +187,113 @@ func positions(re *syntax.Regexp, out []byteSet) (_ []byteSet, more bool) {
 		}
 		return out, false
 	case syntax.OpAlternate:
-		// Only the first position: the union of the alternatives' first sets.
-		var set byteSet
+		// Every match goes through one alternative: position i is the union of the
+		// alternatives' position i, as far as all of them have one. What follows is known only
+		// where every alternative is certain to its end and all have the same length.
+		var alts [][]byteSet
+		n, more := -1, true
 		for _, sub := range re.Sub {
-			first, _ := positions(sub, nil)
-			if len(first) == 0 {
-				return out, false
+			p, all := positions(sub, nil)
+			if n < 0 || len(p) < n {
+				n = len(p)
 			}
-			for w := range set {
-				set[w] |= first[0][w]
-			}
+			more = more && all && (len(alts) == 0 || len(p) == len(alts[0]))
+			alts = append(alts, p)
 		}
-		return append(out, set), false
+		if n <= 0 {
+			return out, false
+		}
+		for i := 0; i < n; i++ {
+			var set byteSet
+			for _, p := range alts {
+				for w := range set {
+					set[w] |= p[i][w]
+				}
+			}
+			out = append(out, set)
+		}
+		return out, more
 	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
 		return out, true
 	}
 	return out, false
+}
+
+// firstOf is the set of bytes a match of the sequence subs starts with; false where it is
+// not known (non-ASCII, an anchor, or every element may match empty: then it depends on what
+// follows the sequence).
+func firstOf(subs []*syntax.Regexp) (byteSet, bool) {
+	var set byteSet
+	for _, sub := range subs {
+		f, empty, ok := first(sub)
+		if !ok {
+			return set, false
+		}
+		for w := range set {
+			set[w] |= f[w]
+		}
+		if !empty {
+			return set, true
+		}
+	}
+	return set, false
+}
+
+// first: the bytes a match of re starts with, and whether re matches empty.
+func first(re *syntax.Regexp) (set byteSet, empty, ok bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return set, true, true
+		}
+		set, ok = runeSet(re.Rune[0], re.Flags&syntax.FoldCase != 0)
+		return set, false, ok
+	case syntax.OpCharClass:
+		pos, _ := positions(re, nil)
+		if len(pos) != 1 {
+			return set, false, false
+		}
+		return pos[0], false, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return first(re.Sub[0])
+	case syntax.OpQuest, syntax.OpStar:
+		set, _, ok = first(re.Sub[0])
+		return set, true, ok
+	case syntax.OpRepeat:
+		set, empty, ok = first(re.Sub[0])
+		return set, empty || re.Min == 0, ok
+	case syntax.OpConcat:
+		set, ok = firstOf(re.Sub)
+		if ok {
+			return set, false, true
+		}
+		// Every element may be empty (or one is unknown): the union, if all are known.
+		for _, sub := range re.Sub {
+			f, e, k := first(sub)
+			if !k || !e {
+				return set, false, false
+			}
+			for w := range set {
+				set[w] |= f[w]
+			}
+		}
+		return set, true, true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			f, e, k := first(sub)
+			if !k {
+				return set, false, false
+			}
+			for w := range set {
+				set[w] |= f[w]
+			}
+			empty = empty || e
+		}
+		return set, empty, true
+	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return set, true, true
+	}
+	return set, false, false
 }
 
 func runeSet(r rune, fold bool) (byteSet, bool) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -69,7 +70,7 @@ type eventContent struct {
 
 type policy struct {
 	Content
-	keys   map[string]bool
+	keys   map[string]int // index in Keys (the first, if a key is listed twice)
 	key    *regexp.Regexp
 	events []eventContent
 	genai  *regexp.Regexp
@@ -79,9 +80,11 @@ func newPolicy(c *Content) *policy {
 	if c == nil {
 		return nil
 	}
-	p := &policy{Content: *c, keys: map[string]bool{}, key: regexp.MustCompile(c.KeyRegex), genai: regexp.MustCompile(c.EventName)}
-	for _, k := range c.Keys {
-		p.keys[k] = true
+	p := &policy{Content: *c, keys: map[string]int{}, key: regexp.MustCompile(c.KeyRegex), genai: regexp.MustCompile(c.EventName)}
+	for i, k := range c.Keys {
+		if _, ok := p.keys[k]; !ok {
+			p.keys[k] = i
+		}
 	}
 	for _, e := range c.Events {
 		p.events = append(p.events, eventContent{regexp.MustCompile(e.Name), e.Fields})
@@ -92,12 +95,14 @@ func newPolicy(c *Content) *policy {
 // content: a key the key pattern matches. Most keys are neither an exact content key nor hold
 // `.<digit>` after one, so the pattern runs on few keys.
 func (p *policy) content(key string) bool {
-	if p.keys[key] {
+	if _, ok := p.keys[key]; ok {
 		return true
 	}
 	for i := 1; i+1 < len(key); i++ {
-		if key[i] == '.' && key[i+1] >= '0' && key[i+1] <= '9' && p.keys[key[:i]] {
-			return p.key.MatchString(key)
+		if key[i] == '.' && key[i+1] >= '0' && key[i+1] <= '9' {
+			if _, ok := p.keys[key[:i]]; ok {
+				return p.key.MatchString(key)
+			}
 		}
 	}
 	return false
@@ -127,8 +132,19 @@ func cut(s string, n int) string {
 	return s[:n]
 }
 
-func (p *policy) lengths(m pcommon.Map) {
-	for _, k := range p.Keys {
+// lengths puts `<key>.length` for each exact content key of m, in the order of Keys. found
+// holds every content key of m (matching), so only those are looked up.
+func (p *policy) lengths(m pcommon.Map, found []string) {
+	var at [8]int
+	idx := at[:0]
+	for _, k := range found {
+		if i, ok := p.keys[k]; ok && !slices.Contains(idx, i) { // a key can be in m twice
+			idx = append(idx, i)
+		}
+	}
+	slices.Sort(idx)
+	for _, i := range idx {
+		k := p.Keys[i]
 		if v, ok := m.Get(k); ok {
 			m.PutInt(k+".length", int64(len(valueText(v))))
 		}
@@ -151,8 +167,9 @@ func (p *policy) plain(m pcommon.Map) {
 	if p == nil {
 		return
 	}
-	p.lengths(m)
-	for _, k := range p.matching(m) {
+	found := p.matching(m)
+	p.lengths(m, found)
+	for _, k := range found {
 		m.Remove(k)
 	}
 }
@@ -176,7 +193,7 @@ func (p *policy) attributes(m pcommon.Map) {
 		per++
 	}
 	m.EnsureCapacity(m.Len() + per*len(found))
-	p.lengths(m)
+	p.lengths(m, found)
 	for _, k := range found {
 		v, ok := m.Get(k)
 		if !ok {

@@ -249,11 +249,24 @@ func TestLeadingPositions(t *testing.T) {
 		{`\.[0-9]{1,3}\.[0-9]`, []string{".", digits}},
 		{`sk-[a-c]{2}`, []string{"s", "k", "-", "abc", "abc"}},
 		{`\bsk-ant`, []string{"s", "k", "-", "a", "n", "t"}},
-		{`A(?:KIA|SIA)x`, []string{"A", "KS"}},
+		{`A(?:KIA|SIA)x`, []string{"A", "KS", "I", "A", "x"}}, // the parser makes it A[KS]IAx
+		// Alternatives of one length, each certain to its end: their positions, then what follows.
+		{`_(?:live|test)_[0-9]{2}`, []string{"_", "lt", "ie", "vs", "et", "_", digits, digits}},
+		{`(?:ab|cde)f`, []string{"ac", "bd"}}, // lengths differ: the shorter one's positions, then unknown
+		{`x(?:ab|cd?)y`, []string{"x", "ac"}}, // d? ends the second alternative's certain positions
+		{`(?:ab|)c`, nil},                     // an empty alternative: nothing certain
 		{`(?i)ab`, []string{"Aa", "Bb"}},
 		{`(?i)as`, []string{"Aa"}}, // s folds with U+017F: no byte set
 		{`x[^a]`, []string{"x"}},   // a negated class holds non-ASCII runes
-		{`ab?c`, []string{"a"}},
+		// After an optional part, one more position: its first bytes or what certainly follows.
+		{`ab?c`, []string{"a", "bc"}},
+		{`key["']?\s*[:=]`, []string{"k", "e", "y", "\"' \t\n\f\r:="}},
+		{`4[0-9]{3}[ -]?[0-9]{4}`, []string{"4", digits, digits, digits, " -" + digits}},
+		{`x(?:ab)*y`, []string{"x", "ay"}},
+		{`x[0-9]*`, []string{"x"}},   // nothing certain follows
+		{`x\s*$`, []string{"x"}},     // an anchor follows: unknown
+		{`x(?:é)?y`, []string{"x"}},  // a non-ASCII first byte: unknown
+		{`x(?i:k)?y`, []string{"x"}}, // k folds with U+212A
 		{`é`, nil},
 	} {
 		got := leading(c.re)
@@ -290,9 +303,14 @@ func sortString(s string) string {
 // The pair and sequence checks never reject a text a gate matches.
 func TestPairChecksAreNecessary(t *testing.T) {
 	gates := []string{`\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]`, `sk-[A-Za-z0-9_-]{20}`, `-[0-9]{2}-[0-9]{4}`,
-		`A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}`, `@[A-Za-z0-9-]+\.`, ` [2-9][0-9]{2}[ .-][0-9]{4}`}
+		`A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}`, `@[A-Za-z0-9-]+\.`, ` [2-9][0-9]{2}[ .-][0-9]{4}`,
+		`_(?:live|test)_[0-9A-Za-z]{16}`, `k_(?:live|test)_`, `x(?:ab|cde)f`, `key["']?\s*[:=]`, `ken["']?\s*[:=]`,
+		`4[0-9][0-9]{2}[ -]?[0-9]{4}`, `5[1-5][0-9]{2}[ -]?[0-9]{4}`}
 	texts := []string{"ip 10.0.0.1 ok", "key sk-abcdefghijklmnopqrstuvwxyz", "ssn 123-45-6789", "AKIAABCDEFGHIJKLMNOP",
-		"mail a@b.co", "call 555 555-1234", "none of them", "shipped 2024-07-18, ssn 12-3456"}
+		"mail a@b.co", "call 555 555-1234", "none of them", "shipped 2024-07-18, ssn 12-3456",
+		"stripe sk_live_0123456789abcdefXYZ", "rk_test_ and input_tokens", "xabf xcdef", "okey-dokey-0 key: v",
+		"token\n= x", "api_key'\t=x", "card 4111 1111 1111 1111", "card 4111-1111-1111-1111 5500 0000 0000 0004",
+		"u-48213 r-5521 a67b223be6f10747d0dc4ab9b22a"}
 	for _, g := range gates {
 		re := regexp.MustCompile(g)
 		cs := checks(g)
@@ -300,6 +318,9 @@ func TestPairChecksAreNecessary(t *testing.T) {
 		for _, text := range texts {
 			if re.MatchString(text) && !sequenceIn(lead, lead0(lead), []byte(text)) {
 				t.Errorf("gate %s matches %q but its sequence was rejected", g, text)
+			}
+			if sequenceInString(lead, lead0(lead), text) != sequenceIn(lead, lead0(lead), []byte(text)) {
+				t.Errorf("gate %s on %q: sequenceInString differs from sequenceIn", g, text)
 			}
 			var p pairs
 			p.fill([]byte(text), false)
@@ -341,6 +362,14 @@ func TestSequenceRejectsWhatThePairsPass(t *testing.T) {
 	}
 	if !sequenceIn(leading(g), '-', []byte("ssn 123-45-6789")) {
 		t.Errorf("gate %s: sequence rejects a match", g)
+	}
+	// Through an alternation: telemetrygen's `input_tokens` holds `_t` (the pairs pass) but no
+	// `_live_` or `_test_`.
+	g = `_(?:live|test)_[0-9A-Za-z]{16}`
+	for text, want := range map[string]bool{"gen_ai.usage.input_tokens": false, "sk_test_0123456789abcdef": true, "sk_test_0123": false, "a_lives_": false} {
+		if got := sequenceInString(leading(g), '_', text); got != want {
+			t.Errorf("gate %s on %q: sequence %v, want %v", g, text, got, want)
+		}
 	}
 }
 
@@ -468,6 +497,13 @@ func TestLowerIntoIsToLower(t *testing.T) {
 		buf = lowerInto(buf[:0], []byte(text))
 		if want := string(bytes.ToLower([]byte(text))); string(buf) != want {
 			t.Errorf("lowerInto(%q) = %q, want %q", text, buf, want)
+		}
+	}
+	// The text is its own lowercase where needsLower says so.
+	for text, want := range map[string]bool{"gen_ai.usage.input_tokens\n812": false, "": false, "@[`{~\x7f": false,
+		"okey-dokeY": true, "A": true, "Z": true, "\u017f": true, "\xff": true} {
+		if got := needsLower([]byte(text)); got != want || (!got && string(bytes.ToLower([]byte(text))) != text) {
+			t.Errorf("needsLower(%q) = %v, want %v", text, got, want)
 		}
 	}
 }

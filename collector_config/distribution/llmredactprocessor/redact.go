@@ -102,6 +102,9 @@ func (g *gate) matchString(s string) bool {
 	if g.prefix != "" && !strings.Contains(s, g.prefix) {
 		return false
 	}
+	if g.lead != nil && !sequenceInString(g.lead, g.prefix[0], s) {
+		return false
+	}
 	return g.whole || g.re.MatchString(s)
 }
 
@@ -155,8 +158,11 @@ func (s *scan) gate() bool {
 	var lower []byte
 	folded := false
 	if s.r.anyLower {
-		s.lower = lowerInto(s.lower[:0], s.text)
-		lower = s.lower
+		lower = s.text
+		if needsLower(s.text) {
+			s.lower = lowerInto(s.lower[:0], s.text)
+			lower = s.lower
+		}
 		folded = bytes.Contains(s.text, []byte(longS))
 	}
 	if s.seen == nil {
@@ -177,6 +183,16 @@ func (s *scan) gate() bool {
 		}
 	}
 	return len(s.active) > 0 || s.invalid
+}
+
+// needsLower: lowercasing may change text (an upper-case ASCII letter or a non-ASCII byte).
+func needsLower(text []byte) bool {
+	for _, b := range text {
+		if b-'A' < 26 || b > unicode.MaxASCII {
+			return true
+		}
+	}
+	return false
 }
 
 // lowerInto is bytes.ToLower(text) written into buf when text is ASCII (the usual case).

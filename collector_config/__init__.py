@@ -183,10 +183,10 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
                           debug.exporter_name(logs_file))
     traces_in = ["forward/traces_in"] if fork else ["otlp"]
     if back:
-        processors["transform/cost"] = cost.processor(settings)
+        processors[cost.NAME] = cost.processor(settings)
         processors["tail_sampling"] = sampling.processor(settings)
         connectors["forward/traces"] = {}
-        pipelines["traces/in"] = _pipeline(traces_in, front_traces + ["transform/cost"], ["forward/traces"])
+        pipelines["traces/in"] = _pipeline(traces_in, front_traces + [cost.NAME], ["forward/traces"])
         pipelines["traces/derive"] = _pipeline(["forward/traces"], [], [derive])
         pipelines["traces/sampled"] = _pipeline(["forward/traces"], ["tail_sampling", "batch"], ["otlp_grpc/traces"])
     else:

@@ -167,7 +167,7 @@ func positions(re *syntax.Regexp, out []byteSet) (_ []byteSet, more bool) {
 			if sub.Op == syntax.OpQuest || sub.Op == syntax.OpStar || (sub.Op == syntax.OpRepeat && sub.Min == 0) {
 				// The next byte is the optional part's first or what follows it: one more
 				// position where something certain follows in this concatenation.
-				if set, ok := firstOf(re.Sub[i:]); ok {
+				if set, empty, ok := firstOf(re.Sub[i:]); ok && !empty {
 					out = append(out, set)
 				}
 				return out, false
@@ -219,24 +219,23 @@ func positions(re *syntax.Regexp, out []byteSet) (_ []byteSet, more bool) {
 	return out, false
 }
 
-// firstOf is the set of bytes a match of the sequence subs starts with; false where it is
-// not known (non-ASCII, an anchor, or every element may match empty: then it depends on what
-// follows the sequence).
-func firstOf(subs []*syntax.Regexp) (byteSet, bool) {
-	var set byteSet
+// firstOf: the bytes a match of the sequence subs starts with, and whether all of subs may
+// match empty (then what follows the sequence decides); ok is false where it is not known
+// (non-ASCII, an anchor). Each element is looked at once.
+func firstOf(subs []*syntax.Regexp) (set byteSet, empty, ok bool) {
 	for _, sub := range subs {
-		f, empty, ok := first(sub)
-		if !ok {
-			return set, false
+		f, e, k := first(sub)
+		if !k {
+			return set, false, false
 		}
 		for w := range set {
 			set[w] |= f[w]
 		}
-		if !empty {
-			return set, true
+		if !e {
+			return set, false, true
 		}
 	}
-	return set, false
+	return set, true, true
 }
 
 // first: the bytes a match of re starts with, and whether re matches empty.
@@ -263,21 +262,7 @@ func first(re *syntax.Regexp) (set byteSet, empty, ok bool) {
 		set, empty, ok = first(re.Sub[0])
 		return set, empty || re.Min == 0, ok
 	case syntax.OpConcat:
-		set, ok = firstOf(re.Sub)
-		if ok {
-			return set, false, true
-		}
-		// Every element may be empty (or one is unknown): the union, if all are known.
-		for _, sub := range re.Sub {
-			f, e, k := first(sub)
-			if !k || !e {
-				return set, false, false
-			}
-			for w := range set {
-				set[w] |= f[w]
-			}
-		}
-		return set, true, true
+		return firstOf(re.Sub)
 	case syntax.OpAlternate:
 		for _, sub := range re.Sub {
 			f, e, k := first(sub)

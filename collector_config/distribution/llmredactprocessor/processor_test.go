@@ -507,3 +507,46 @@ func TestLowerIntoIsToLower(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLeadingIsNecessary: for any gate that compiles and any text it matches, the pair checks
+// and the sequence check (on the text and on the string) pass: they may only reject texts the
+// gate cannot match.
+func FuzzLeadingIsNecessary(f *testing.F) {
+	for _, seed := range [][2]string{{`key["']?\s*[:=]`, "api_key = x"}, {`_(?:live|test)_[0-9]{2}`, "sk_test_42"},
+		{`4[0-9]{3}[ -]?[0-9]{4}`, "4111 1111"}, {`x(?:ab)*y`, "xababy"}, {`(?i)bearer\s`, "BEARER x"},
+		{`a(?:b|cd?)?e`, "ace"}, {`\.[0-9]{1,3}\.[0-9]`, "1.2.3.4"}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, gate, text string) {
+		if len(gate) > 64 || len(text) > 256 { // gates come from the config: short, and trusted
+			return
+		}
+		re, err := regexp.Compile(gate)
+		if err != nil || !re.MatchString(text) {
+			return
+		}
+		var p pairs
+		p.fill([]byte(text), false)
+		for _, c := range checks(gate) {
+			if !p.any(&c) {
+				t.Fatalf("gate %q matches %q but a pair check rejects it", gate, text)
+			}
+		}
+		lead := leading(gate)
+		if len(lead) == 0 {
+			return
+		}
+		var firsts []byte
+		for b := 0; b < 256; b++ {
+			if lead[0].has(byte(b)) {
+				firsts = append(firsts, byte(b))
+			}
+		}
+		if len(firsts) != 1 { // the processor uses the sequence only behind a literal first byte
+			return
+		}
+		if !sequenceIn(lead, firsts[0], []byte(text)) || !sequenceInString(lead, firsts[0], text) {
+			t.Fatalf("gate %q matches %q but its leading positions reject it", gate, text)
+		}
+	})
+}

@@ -58,7 +58,9 @@ link kubectl "$dir/kubectl"
 
 if ! command -v etcd >/dev/null; then
   echo "etcd: apt-get install etcd-server" >&2
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >&2
+  root_do() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  root_do apt-get update -qq >&2
+  root_do env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >&2
 fi
 link etcd "$(command -v etcd)"
 

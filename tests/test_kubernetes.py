@@ -52,6 +52,7 @@ class Mocks(pulumi.runtime.Mocks):
         self.records: list[Record] = []
         self.parents: dict[str, str] = {}
         self.dependencies: dict[str, list[str]] = {}   # resource name -> URNs it depends on
+        self.replace_plans: dict[str, tuple] = {}       # resource name -> (replaceOnChanges, deleteBeforeReplace)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         secret_paths: set = set()
@@ -73,6 +74,7 @@ class Monitor(MockMonitor):
     def RegisterResource(self, request):
         self.mocks.parents[request.name] = request.parent
         self.mocks.dependencies[request.name] = list(request.dependencies)
+        self.mocks.replace_plans[request.name] = (list(request.replaceOnChanges), request.deleteBeforeReplace)
         return super().RegisterResource(request)
 
     def ReadResource(self, request):
@@ -607,6 +609,21 @@ def test_gateway_tls_from_cert_manager():
     assert _tls_items(g)[0][0] == spec["secretName"]
     # cert-manager writes the key into the Secret; the stack never creates or holds it.
     assert "collector-tls" not in [s["metadata"]["name"] for s in g.of_kind("Secret")]
+
+
+def test_statefulsets_are_replaced_when_an_immutable_field_changes():
+    """Pulumi deletes and creates again a StatefulSet whose immutable fields change (README,
+    "Settings that replace a StatefulSet"); tests/test_apiserver.py holds the field list
+    against a real server. Nothing else is replaced on a change."""
+    g = graph("default")
+    plans = {r.name: MOCKS.replace_plans[r.name] for r in g.records if r.typ.startswith(K8S)}
+    replaced = {name for name, (paths, _) in plans.items() if paths}
+    assert replaced == {f"llmobs-{group}-{svc}-statefulset" for group, svc in [
+        ("collector", "otel-sampler"), ("prometheus", "prometheus"), ("alertmanager", "alertmanager"),
+        ("tempo", "tempo"), ("loki", "loki"), ("grafana", "grafana")]}
+    assert all(plans[name] == (["spec.selector", "spec.serviceName", "spec.volumeClaimTemplates",
+                                "spec.podManagementPolicy"], True) for name in replaced)
+    assert not any(before for name, (_, before) in plans.items() if name not in replaced)
 
 
 @pytest.mark.parametrize("option", ["prod", "default", "tls_secret"])

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the tests need, on a fresh machine: Python packages, the gateway
 # collector (built from the manifest, cached per user) and the other pinned binaries
-# (Prometheus, Alertmanager, Jaeger, ... built by go install, cached per version).
+# (Prometheus, Alertmanager, Jaeger, ... built by go install, cached per version), and a
+# real API server (kube-apiserver, kubectl, etcd, CRDs).
 # Idempotent; prints how long each step took.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,5 +26,7 @@ step python3 -m pip install -q --disable-pip-version-check --root-user-action=ig
 step alias_wheels
 step bash scripts/build-collector.sh >/dev/null
 if [ -f scripts/install-binaries.sh ]; then step bash scripts/install-binaries.sh >/dev/null; fi
+# kube-apiserver, kubectl (cold: ~13 min on 2 cores), etcd and the real CRDs for tests/test_apiserver.py.
+step bash scripts/install-kube.sh >/dev/null
 # Grafana's LogQL/TraceQL grammars for the dashboard lint (versions locked in package-lock.json).
 step npm ci --prefix tools/grammars --no-audit --no-fund --loglevel=error

@@ -30,6 +30,7 @@ class Record:
     custom: bool
     inputs: dict = field(default_factory=dict)
     secret_paths: set = field(default_factory=set)   # input paths marked secret
+    read_id: str | None = None   # a read of an existing resource (`Resource.get`), by this id
 
 
 def _unwrap(value, path, secret_paths):
@@ -50,12 +51,15 @@ class Mocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.parents: dict[str, str] = {}
+        self.dependencies: dict[str, list[str]] = {}   # resource name -> URNs it depends on
+        self.replace_plans: dict[str, tuple] = {}       # resource name -> (replaceOnChanges, deleteBeforeReplace)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         secret_paths: set = set()
         inputs = _unwrap(args.inputs, "", secret_paths)
         parent = self.parents.pop(args.name, "")
-        self.records.append(Record(args.typ, args.name, parent, bool(args.custom), inputs, secret_paths))
+        self.records.append(Record(args.typ, args.name, parent, bool(args.custom), inputs, secret_paths,
+                                   args.resource_id or None))
         state = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = f"generated-{args.name}-0123456789"
@@ -71,7 +75,13 @@ class Monitor(MockMonitor):
     """Records each registration's parent URN (MockResourceArgs has none)."""
     def RegisterResource(self, request):
         self.mocks.parents[request.name] = request.parent
+        self.mocks.dependencies[request.name] = list(request.dependencies)
+        self.mocks.replace_plans[request.name] = (list(request.replaceOnChanges), request.deleteBeforeReplace)
         return super().RegisterResource(request)
+
+    def ReadResource(self, request):
+        self.mocks.parents[request.name] = request.parent
+        return super().ReadResource(request)
 
 
 MOCKS = Mocks()
@@ -116,7 +126,7 @@ class Graph:
     outputs: dict
 
     def objects(self) -> list[dict]:
-        return [r.inputs for r in self.records if r.typ.startswith(K8S)]
+        return [r.inputs for r in self.records if r.typ.startswith(K8S) and r.read_id is None]
 
     def of_kind(self, kind: str) -> list[dict]:
         return [o for o in self.objects() if o["kind"] == kind]
@@ -602,6 +612,37 @@ def test_gateway_tls_from_cert_manager():
     assert _tls_items(g)[0][0] == spec["secretName"]
     # cert-manager writes the key into the Secret; the stack never creates or holds it.
     assert "collector-tls" not in [s["metadata"]["name"] for s in g.of_kind("Secret")]
+
+
+def test_statefulsets_are_replaced_when_an_immutable_field_changes():
+    """Pulumi deletes and creates again a StatefulSet whose immutable fields change (README,
+    "Settings that replace a StatefulSet"); tests/test_apiserver.py holds the field list
+    against a real server. Nothing else is replaced on a change."""
+    g = graph("default")
+    plans = {r.name: MOCKS.replace_plans[r.name] for r in g.records if r.typ.startswith(K8S)}
+    replaced = {name for name, (paths, _) in plans.items() if paths}
+    assert replaced == {f"llmobs-{group}-{svc}-statefulset" for group, svc in [
+        ("collector", "otel-sampler"), ("prometheus", "prometheus"), ("alertmanager", "alertmanager"),
+        ("tempo", "tempo"), ("loki", "loki"), ("grafana", "grafana")]}
+    assert all(plans[name] == (["spec.selector", "spec.serviceName", "spec.volumeClaimTemplates",
+                                "spec.podManagementPolicy"], True) for name in replaced)
+    assert not any(before for name, (_, before) in plans.items() if name not in replaced)
+
+
+@pytest.mark.parametrize("option", ["prod", "default", "tls_secret"])
+def test_a_needed_crd_is_read_from_the_cluster_before_the_services(option):
+    """`pulumi preview` fails on this read when cert-manager's CRD is missing (README);
+    tests/test_apiserver.py holds required_crds against a real server with and without it."""
+    g = graph(option)
+    reads = [(r.typ, r.name, r.read_id, r.parent.rsplit("::", 1)[-1]) for r in g.records if r.read_id]
+    if option != "prod":
+        assert reads == []
+        return
+    crd = "certificates.cert-manager.io"
+    assert reads == [("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", f"llmobs-needs-crd-{crd}", crd,
+                      "llmobs")]
+    urn = next(u for u in MOCKS.dependencies["llmobs-collector"] if u.endswith(f"::llmobs-needs-crd-{crd}"))
+    assert all(urn in MOCKS.dependencies[f"llmobs-{group}"] for group in ("collector", "prometheus", "grafana"))
 
 
 def test_docker_refuses_tls():

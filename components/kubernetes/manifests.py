@@ -65,6 +65,13 @@ STARTUP_PERIOD = 10              # seconds; failureThreshold comes from the serv
 STARTUP_TIMEOUT = 5
 LIVENESS = {"periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5}
 READINESS = {"periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}
+# Custom resources the stack can create, and the CustomResourceDefinition that serves each:
+# its operator (and CRD) must be in the cluster before the stack is placed.
+CUSTOM_RESOURCES = {("cert-manager.io/v1", "Certificate"): "certificates.cert-manager.io"}
+# StatefulSet spec fields the API server refuses to change (the rest are template, replicas,
+# ordinals, updateStrategy, persistentVolumeClaimRetentionPolicy, minReadySeconds).
+STATEFULSET_IMMUTABLE = ("spec.selector", "spec.serviceName", "spec.volumeClaimTemplates",
+                         "spec.podManagementPolicy")
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,12 @@ class SecretValue:
 class Manifest:
     role: str    # the Pulumi child is named f"{component name}-{role}"
     body: dict   # the Kubernetes object
+
+
+def required_crds(objects: dict[str, list[Manifest]]) -> list[str]:
+    """Names of the CustomResourceDefinitions the objects of `stack_manifests` need, sorted."""
+    return sorted({CUSTOM_RESOURCES[(m.body["apiVersion"], m.body["kind"])] for group in objects.values()
+                   for m in group if (m.body["apiVersion"], m.body["kind"]) in CUSTOM_RESOURCES})
 
 
 # -- names, labels -----------------------------------------------------------

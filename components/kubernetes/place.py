@@ -7,7 +7,7 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.kubernetes.manifests import SecretValue
+from components.kubernetes.manifests import CUSTOM_RESOURCES, SecretValue
 
 KINDS = {
     ("v1", "Namespace"): k8s.core.v1.Namespace,
@@ -44,7 +44,7 @@ def resolve_secrets(value: Any, secrets: Mapping[str, pulumi.Input[str]]) -> Any
 
 
 # Custom resources of operators the stack can use (their CRDs must be installed).
-CUSTOM = {("cert-manager.io/v1", "Certificate")}
+CUSTOM = set(CUSTOM_RESOURCES)
 
 
 def resolve_images(value: Any, images: Mapping[str, pulumi.Input[str]]) -> Any:

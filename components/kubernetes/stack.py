@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_docker as docker
+import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from backends.services import collector_image
 from collector_config import image as distribution
-
 from components.args import StackArgs
 from components.kubernetes import manifests
 from components.kubernetes.place import place
@@ -73,6 +73,11 @@ class KubernetesStack(pulumi.ComponentResource):
         ns = place(f"{name}-namespace", objects["namespace"][0].body, child)
         for m in objects["namespace"][1:]:   # the namespace's default-deny NetworkPolicy
             place(f"{name}-{m.role}", m.body, pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+        # Each CRD the objects need (cert-manager's, for TLS mode cert-manager) is read from the
+        # cluster first: when it is missing, `pulumi preview` fails on this read of the resource
+        # `<name>-needs-crd-<crd name>` before anything changes (install the operator first).
+        crds = [k8s.apiextensions.v1.CustomResourceDefinition.get(f"{name}-needs-crd-{crd}", crd, opts=child)
+                for crd in manifests.required_crds(objects)]
         secrets = dict(given)
         for key in GENERATED:
             if key not in secrets and key in required_secrets(objects):
@@ -88,7 +93,7 @@ class KubernetesStack(pulumi.ComponentResource):
             if group == "namespace":
                 continue
             self.services[group] = COMPONENTS[group](
-                f"{name}-{group}", child_args, pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+                f"{name}-{group}", child_args, pulumi.ResourceOptions(parent=self, depends_on=[ns, *crds]))
 
         collector = self.services["collector"]
         grafana = self.services["grafana"]

@@ -20,6 +20,17 @@ from settings.load import SECRET_KEYS
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
 
+def replace_plan(body: dict) -> dict:
+    """ResourceOptions for an object whose immutable fields a setting can change: a StatefulSet
+    is deleted and created again when one of them changes (kubernetes.storage_class,
+    prometheus.storage_gib, storage.tempo/loki change its volumeClaimTemplates; the API server
+    refuses such an update). Its claims are retained and the new StatefulSet adopts them, at their
+    old size: grow one with `kubectl patch pvc` where the storage class allows expansion (README)."""
+    if body["kind"] != "StatefulSet":
+        return {}
+    return {"replace_on_changes": list(manifests.STATEFULSET_IMMUTABLE), "delete_before_replace": True}
+
+
 def settings_of(args: StackArgs) -> Settings:
     if not isinstance(args, dict) or "config" not in args:
         raise SettingsError("llmobs: the component needs args {'config': {...llmobs:* keys...}}")
@@ -68,8 +79,8 @@ class ServiceComponent(pulumi.ComponentResource):
         for m in objects:
             # Pods start after their ServiceAccount, ConfigMaps and Secrets exist.
             deps = depends_on + (placed if m.body["kind"] in WORKLOAD_KINDS else [])
-            res = place(f"{name}-{m.role}", m.body, pulumi.ResourceOptions(parent=self, depends_on=deps), secrets,
-                        images)
+            res = place(f"{name}-{m.role}", m.body,
+                        pulumi.ResourceOptions(parent=self, depends_on=deps, **replace_plan(m.body)), secrets, images)
             self.resources[m.role] = res
             if m.body["kind"] not in WORKLOAD_KINDS:
                 placed.append(res)

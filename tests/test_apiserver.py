@@ -1,0 +1,341 @@
+"""The Kubernetes target against a real kube-apiserver (tests/kube_apiserver.py): for each
+stack variant, every object of the pure core (`manifests.stack_manifests`, the dicts the
+Pulumi shell places; test_kubernetes checks that under mocks) is server-side applied in the
+variant's own namespace, which the stack labels PodSecurity `restricted` (enforce).
+
+Checks: accepted without warnings; every pod template accepted as a Pod (dry run: no kubelet);
+`kubectl auth can-i` per service account against LEAST_PRIVILEGE; a second apply changes
+nothing; immutable StatefulSet fields and the replace plan (workloads.replace_plan); the CRDs
+the objects need (manifests.required_crds), against a server with and one without them.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+import kube_apiserver
+from components.kubernetes import manifests
+from components.kubernetes.workloads import replace_plan
+from settings import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+FIELD_MANAGER = "--field-manager=llmobs-test"
+# The project's own collector image, as a Kubernetes stack must name it (with a digest).
+IMAGE = {"repository": "ghcr.io/example/llmobs-collector", "tag": "0.161.0-llmobs",
+         "digest": "sha256:" + "5e1f" * 16}
+ONE_TIER = {"kubernetes": {"two_tier": {"enabled": False}}, "collector": {"replicas_min": 1, "replicas_max": 1}}
+
+
+def _prod() -> dict:
+    config = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    return {k.removeprefix("llmobs:"): v for k, v in config.items()}
+
+
+def _variant(name: str, config: dict, namespace: str | None = None) -> dict:
+    """Each variant in a namespace of its own, with the project's collector image."""
+    out = copy.deepcopy(config)
+    out.update(target="kubernetes", namespace=namespace or f"v-{name}")
+    out.setdefault("collector", {})["image"] = IMAGE
+    return out
+
+
+VARIANTS = {name: _variant(name, config) for name, config in {
+    # two tier, tempo, TLS by cert-manager, object storage, remote write
+    "prod": _prod(),
+    # two tier, tempo, no TLS, no persistent queue, no debug store (the defaults)
+    "two-tier": {},
+    "one-tier-jaeger": {**ONE_TIER, "traces": {"backend": "jaeger"}},
+    "one-tier-tls-secret-queue": {**copy.deepcopy(ONE_TIER), "ingest": {"tls": {"mode": "secret"}},
+                                  "collector": {"replicas_min": 1, "replicas_max": 1, "persistent_queue": True}},
+    "two-tier-jaeger-queue-debug": {"traces": {"backend": "jaeger"}, "collector": {"persistent_queue": True},
+                                    "debug": {"enabled": True, "tenants": ["acme"], "span_content": True}},
+}.items()}
+
+
+def plain(value):
+    """Secret markers -> a placeholder (the Pulumi shell puts the secret inputs there)."""
+    if isinstance(value, manifests.SecretValue):
+        return "placeholder"
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def objects(config: dict) -> list[dict]:
+    return [plain(m.body) for group in manifests.stack_manifests(validate(config)).values() for m in group]
+
+
+def dump(docs: list[dict]) -> str:
+    return yaml.safe_dump_all(docs, sort_keys=False)
+
+
+def apply(server: kube_apiserver.ApiServer, docs: list[dict], *extra: str, check: bool = False):
+    return server.kubectl("apply", "--server-side", FIELD_MANAGER, "--warnings-as-errors", *extra, "-f", "-",
+                          stdin=dump(docs), check=check)
+
+
+@pytest.fixture(scope="module")
+def apiserver(tmp_path_factory):
+    server = kube_apiserver.start(tmp_path_factory.mktemp("apiserver"))
+    try:
+        server.install_crds()
+        yield server
+    finally:
+        server.stop()
+
+
+_APPLIED: dict[str, object] = {}
+
+
+@pytest.fixture
+def applied(apiserver, request):
+    """(objects, first apply) of the variant, applied once per module."""
+    name = request.param
+    if name not in _APPLIED:
+        docs = objects(VARIANTS[name])
+        _APPLIED[name] = (docs, apply(apiserver, docs))
+    docs, run = _APPLIED[name]
+    assert run.returncode == 0 and not run.stderr, f"{name}: apply failed:\n{run.stderr}"
+    return name, docs
+
+
+def by_variant(test):
+    return pytest.mark.parametrize("applied", list(VARIANTS), indirect=True)(test)
+
+
+@by_variant
+def test_every_object_is_accepted_without_warnings_in_a_restricted_namespace(apiserver, applied):
+    name, docs = applied
+    ns = f"v-{name}"
+    labels = yaml.safe_load(apiserver.kubectl("get", "namespace", ns, "-o", "yaml").stdout)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    stored = apiserver.kubectl("get", "-f", "-", "-o", "name", stdin=dump(docs)).stdout.split()
+    assert len(stored) == len(docs)
+
+
+def pod_of(workload: dict) -> dict:
+    """The Pod its controller would create (a StatefulSet's claims as that pod's claims)."""
+    name, template = workload["metadata"]["name"], copy.deepcopy(workload["spec"]["template"])
+    spec = template["spec"]
+    for claim in workload["spec"].get("volumeClaimTemplates", []):
+        claim_name = claim["metadata"]["name"]
+        spec["volumes"].append({"name": claim_name, "persistentVolumeClaim": {"claimName": f"{claim_name}-{name}-0"}})
+    metadata = {**template["metadata"], "name": f"{name}-0", "namespace": workload["metadata"]["namespace"]}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+@by_variant
+def test_every_pod_template_is_accepted_as_a_pod(apiserver, applied):
+    name, docs = applied
+    pods = [pod_of(o) for o in docs if o["kind"] in ("Deployment", "StatefulSet")]
+    assert len(pods) >= 5
+    run = apiserver.kubectl("create", "--dry-run=server", "--warnings-as-errors", "-o", "name", "-f", "-",
+                            stdin=dump(pods), check=False)
+    assert run.returncode == 0 and not run.stderr, run.stderr
+    assert len(run.stdout.split()) == len(pods)
+    # The namespace enforces `restricted`: a pod that breaks it is refused there.
+    bad = copy.deepcopy(pods[0])
+    bad["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
+    run = apiserver.kubectl("create", "--dry-run=server", "-f", "-", stdin=dump([bad]), check=False)
+    assert run.returncode != 0 and 'violates PodSecurity "restricted' in run.stderr, run.stderr
+
+
+# (verb, resource, namespace: None = the stack's, "" = cluster scope, else that one)
+PROBES = [(verb, res, None) for verb in ("get", "list", "watch")
+          for res in ("endpoints", "endpointslices.discovery.k8s.io")]
+PROBES += [("get", "secrets", None), ("list", "secrets", None), ("get", "configmaps", None),
+           ("update", "configmaps", None), ("list", "pods", None), ("create", "pods", None),
+           ("create", "pods/exec", None), ("patch", "deployments.apps", None),
+           ("create", "serviceaccounts/token", None), ("list", "endpoints", "default"),
+           ("list", "nodes", ""), ("list", "namespaces", "")]
+# What each service account may do, written by hand; every other probe must be refused.
+# Only the two-tier agents read endpoints (the load_balancing exporter's k8s resolver), in
+# their own namespace; endpointslices get/list/watch too.
+RESOLVER = {("get", "endpoints", None), ("list", "endpoints", None), ("watch", "endpoints", None),
+            ("get", "endpointslices.discovery.k8s.io", None), ("list", "endpointslices.discovery.k8s.io", None),
+            ("watch", "endpointslices.discovery.k8s.io", None)}
+LEAST_PRIVILEGE = {("collector", True): RESOLVER}
+
+
+@by_variant
+def test_service_accounts_have_least_privilege(apiserver, applied):
+    name, docs = applied
+    ns, two_tier = f"v-{name}", validate(VARIANTS[name]).two_tier
+    accounts = sorted(o["metadata"]["name"] for o in docs if o["kind"] == "ServiceAccount")
+    assert "collector" in accounts and "prometheus" in accounts
+
+    def can(account: str, probe) -> bool:
+        verb, resource, where = probe
+        scope = ["-n", ns if where is None else where] if where != "" else []
+        run = apiserver.kubectl("auth", "can-i", verb, resource, *scope, f"--as=system:serviceaccount:{ns}:{account}",
+                                "--as-group=system:serviceaccounts", f"--as-group=system:serviceaccounts:{ns}",
+                                check=False)
+        answer = run.stdout.split()[:1]   # "yes", or "no" and maybe " - <reason>"
+        assert answer in (["yes"], ["no"]), (run.stdout, run.stderr)
+        return answer == ["yes"]
+
+    cases = [(a, p) for a in accounts for p in PROBES]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda case: can(*case), cases))
+    allowed = {a: {p for (acc, p), yes in zip(cases, answers) if yes and acc == a} for a in accounts}
+    assert allowed == {a: LEAST_PRIVILEGE.get((a, two_tier), set()) for a in accounts}
+
+
+@by_variant
+def test_a_second_apply_changes_nothing(apiserver, applied):
+    name, _ = applied
+    # A second render (past stack_manifests' cache), as the next `pulumi up` makes.
+    again = [plain(m.body) for group in manifests.stack_manifests.__wrapped__(validate(VARIANTS[name])).values()
+             for m in group]
+    run = apiserver.kubectl("diff", "--server-side", FIELD_MANAGER, "-f", "-", stdin=dump(again), check=False)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+
+
+# -- upgrades: immutable fields ------------------------------------------------------
+
+def statefulsets(docs: list[dict]) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in docs if o["kind"] == "StatefulSet"}
+
+
+def field(body: dict, path: str):
+    for part in path.split("."):
+        body = body.get(part) if isinstance(body, dict) else None
+    return body
+
+
+def to_replace(old: list[dict], new: list[dict]) -> list[str]:
+    """StatefulSets that Pulumi replaces (workloads.replace_plan): an immutable field changed."""
+    before = statefulsets(old)
+    return sorted(name for name, body in statefulsets(new).items() if name in before and any(
+        field(body, p) != field(before[name], p) for p in replace_plan(body)["replace_on_changes"]))
+
+
+def bigger(claim: dict) -> dict:
+    out = copy.deepcopy(claim)
+    out["spec"]["resources"]["requests"]["storage"] = "999Gi"
+    return out
+
+
+def changed(body: dict, key: str) -> dict:
+    """The StatefulSet with spec.<key> changed (set, for a key it does not have)."""
+    out = copy.deepcopy(body)
+    spec = out["spec"]
+    if key == "selector":
+        spec["selector"]["matchLabels"]["extra"] = "x"
+        spec["template"]["metadata"]["labels"]["extra"] = "x"
+    elif key == "template":
+        spec["template"]["metadata"]["annotations"]["checksum/config"] = "0" * 64
+    else:
+        spec[key] = {"replicas": spec["replicas"] + 1, "serviceName": "other",
+                     "podManagementPolicy": "OrderedReady" if spec["podManagementPolicy"] == "Parallel" else "Parallel",
+                     "volumeClaimTemplates": [bigger(c) for c in spec.get("volumeClaimTemplates", [])],
+                     "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Delete"},
+                     "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}},
+                     "minReadySeconds": 5, "revisionHistoryLimit": 3,
+                     "ordinals": {"start": 1}}[key]
+    return out
+
+
+@pytest.mark.parametrize("applied", ["two-tier"], indirect=True)
+def test_the_replace_plan_names_every_field_the_server_refuses_to_change(apiserver, applied):
+    """Each spec field of each StatefulSet (and a few it does not set) changed alone, on the
+    real server: the refused ones are exactly STATEFULSET_IMMUTABLE, Pulumi's replace plan."""
+    _, docs = applied
+    extra = ("updateStrategy", "minReadySeconds", "revisionHistoryLimit", "ordinals")
+    for name, body in statefulsets(docs).items():
+        assert replace_plan(body) == {"replace_on_changes": list(manifests.STATEFULSET_IMMUTABLE),
+                                      "delete_before_replace": True}
+        keys = [k for k in body["spec"] if k != "volumeClaimTemplates" or body["spec"][k]] + list(extra)
+        refused = set()
+        for key in keys:
+            run = apply(apiserver, [changed(body, key)], "--dry-run=server")
+            if run.returncode != 0:
+                assert "immutable" in run.stderr or "Forbidden" in run.stderr, (name, key, run.stderr)
+                refused.add(f"spec.{key}")
+        assert refused == {p for p in manifests.STATEFULSET_IMMUTABLE if p.removeprefix("spec.") in keys}, name
+
+
+UPGRADES = {  # setting changes that change a StatefulSet's volumeClaimTemplates
+    "prometheus.storage_gib": ({}, {"prometheus": {"storage_gib": 100}}, ["prometheus"]),
+    "kubernetes.storage_class": ({}, {"kubernetes": {"storage_class": "fast-ssd"}},
+                                 ["alertmanager", "grafana", "loki", "prometheus", "tempo"]),
+    "storage.tempo": ({}, {"storage": {"tempo": {"type": "s3", "bucket": "traces-bucket", "region": "eu-west-1"}}},
+                      ["tempo"]),
+}
+
+
+@pytest.mark.parametrize("setting", list(UPGRADES))
+def test_a_setting_that_changes_an_immutable_field_replaces_the_statefulset(apiserver, setting):
+    before, after, replaced = UPGRADES[setting]
+    ns = "up-" + re.sub(r"[^a-z0-9]+", "-", setting)
+    old, new = (objects(_variant(setting, c, ns)) for c in (before, after))
+    run = apply(apiserver, old)
+    assert run.returncode == 0 and not run.stderr, run.stderr
+    # The claims the StatefulSet controller would have made (no controller runs here).
+    claims = [{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+               "metadata": {"name": f"data-{name}-0", "namespace": ns},
+               "spec": body["spec"]["volumeClaimTemplates"][0]["spec"]}
+              for name, body in statefulsets(old).items() if name in replaced]
+    assert apply(apiserver, claims).returncode == 0
+
+    assert to_replace(old, new) == replaced
+    run = apply(apiserver, new)   # an update in place: the server refuses each of them
+    refused = sorted(set(re.findall(r'StatefulSet(?:\.apps)? "([\w-]+)" is invalid: spec\S*: .*immutable',
+                                    run.stderr)))
+    assert run.returncode != 0 and refused == replaced, run.stderr
+    # The plan: delete each, then create it again; its claims stay (retention Retain) for the new one.
+    apiserver.kubectl("delete", "statefulset", "-n", ns, "--wait=true", *replaced)
+    run = apply(apiserver, new)
+    assert run.returncode == 0 and not run.stderr, run.stderr
+    kept = apiserver.kubectl("get", "pvc", "-n", ns, "-o", "name").stdout.split()
+    assert kept == [f"persistentvolumeclaim/data-{name}-0" for name in replaced]
+
+
+def test_a_setting_without_immutable_fields_updates_in_place(apiserver):
+    ns = "up-in-place"
+    old = objects(_variant(ns, {}, ns))
+    new = objects(_variant(ns, {"kubernetes": {"two_tier": {"sampler_replicas": 5}},
+                                "retention": {"metrics": "7d"}}, ns))
+    assert to_replace(old, new) == []
+    assert apply(apiserver, old).returncode == 0
+    run = apply(apiserver, new)
+    assert run.returncode == 0 and not run.stderr, run.stderr
+
+
+# -- CRDs the objects need -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bare_apiserver(tmp_path_factory):
+    """A second server without any CRD."""
+    server = kube_apiserver.start(tmp_path_factory.mktemp("bare-apiserver"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_required_crds_are_what_a_server_without_them_refuses(apiserver, bare_apiserver, name):
+    docs = objects(VARIANTS[name])
+    crds = manifests.required_crds(manifests.stack_manifests(validate(VARIANTS[name])))
+    assert crds == (["certificates.cert-manager.io"] if validate(VARIANTS[name]).ingest.tls.mode == "cert-manager"
+                    else [])
+    for crd in crds:   # the real CRD of that name serves the kind at that version
+        spec = yaml.safe_load(apiserver.kubectl("get", "crd", crd, "-o", "yaml").stdout)["spec"]
+        served = {(f"{spec['group']}/{v['name']}", spec["names"]["kind"]) for v in spec["versions"] if v["served"]}
+        assert {k for k, v in manifests.CUSTOM_RESOURCES.items() if v == crd} <= served
+        missing = bare_apiserver.kubectl("get", "crd", crd, check=False)
+        assert missing.returncode != 0 and "NotFound" in missing.stderr
+    run = bare_apiserver.kubectl("apply", "--server-side", FIELD_MANAGER, "-f", "-", stdin=dump(docs), check=False)
+    refused = sorted(set(re.findall(r'no matches for kind "(\w+)" in version "([\w./-]+)"', run.stderr)))
+    needed = sorted({(o["kind"], o["apiVersion"]) for o in docs
+                     if (o["apiVersion"], o["kind"]) in manifests.CUSTOM_RESOURCES})
+    assert refused == needed, run.stderr
+    assert (run.returncode != 0) == bool(needed), run.stderr

@@ -107,7 +107,7 @@ func (g *guard) rewrite(m pcommon.Map, skip map[string]bool) string {
 		}
 		s := v.Str()
 		// The value tests come first: they are cheaper than the key pattern, and most fail.
-		if len(s) < g.minChars || utf8.RuneCountInString(s) < g.minChars || !multiWord(s) || skip[k] || g.exempt.MatchString(k) {
+		if len(s) < g.minChars || utf8.RuneCountInString(s) < g.minChars || !multiWord(s) || skip[k] || g.exempt.MatchString(k) || summary(s) {
 			continue
 		}
 		v.SetStr(g.content(s))

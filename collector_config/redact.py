@@ -51,6 +51,9 @@ BODY_FIELDS = ("content", "message", "tool_calls", "arguments", "result")
 _GUARD_EXEMPT_PREFIXES = ("gen_ai.", "llmobs.")
 # An LLM span, after normalization: it names an operation, a model or a provider.
 LLM_SPAN_KEYS = ("gen_ai.operation.name", "gen_ai.request.model", "gen_ai.provider.name")
+# ... or it carried an instrumentation's content key (MLflow, Langfuse, pydantic-ai spans have no
+# gen_ai.* marker): the content policy has left `<key>.length` by the time the guard runs.
+CONTENT_SPAN_KEYS = tuple(f"{c.key}.length" for c in aliases.CONTENT_KEYS)
 
 
 def _guard_exempt(settings: Settings) -> str:
@@ -133,7 +136,7 @@ def config(settings: Settings, drop_links: bool = False, policy: bool = False) -
     if content.guard.enabled:
         out["guard"] = {"min_chars": content.guard.min_chars, "mode": content.mode, "preview_chars": _guard_keep(settings),
                         "exempt": _guard_exempt(settings), "body_exempt": list(BODY_FIELDS),
-                        "span_keys": list(LLM_SPAN_KEYS), "event_name": GENAI_EVENT_NAME, "attribute": k.CONTENT_GUARDED}
+                        "span_keys": list(LLM_SPAN_KEYS + CONTENT_SPAN_KEYS), "event_name": GENAI_EVENT_NAME, "attribute": k.CONTENT_GUARDED}
     return out
 
 

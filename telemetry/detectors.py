@@ -152,7 +152,7 @@ DETECTORS: tuple[Detector, ...] = (
              gates=tuple(lead + r"[0-9]{2}[ -]?[0-9]{4}" for lead in ("4[0-9]", "5[1-5]", "2[2-7]", "6[05]", "3[47]"))),
     Detector("us_ssn", r"\b(?:00[1-9]|0[1-9][0-9]|[1-578][0-9]{2}|6[0-57-9][0-9]|66[0-57-9])(?:-" + _SSN_TAIL.replace(" ", "-")
              + r"| " + _SSN_TAIL + r")\b", note="with dashes or spaces", gates=(r"-[0-9]{2}-[0-9]{4}", r" [0-9]{2} [0-9]{4}")),
-    Detector("phone", r"\+[1-9][0-9]{7,14}\b|\+[1-9][0-9]{0,2}(?:[ .-][0-9]{1,5}){1,6}\b|\(?\b[2-9][0-9]{2}\)?[ .-][2-9][0-9]{2}[ .-][0-9]{4}\b",
+    Detector("phone", r"\+[1-9][0-9]{7,14}\b|\+[1-9][0-9]{0,2}(?:[ .-][0-9]{1,7}){1,6}\b|\(?\b[2-9][0-9]{2}\)?[ .-][2-9][0-9]{2}[ .-][0-9]{4}\b",
              check="phone", note="E.164, international in any national grouping (+44 7700 900123, +33 6 12 34 56 78), "
              "North American; the check wants 8 to 15 digits (E.164)",
              gates=(r"\+[1-9]",) + tuple(sep + r"[2-9][0-9]{2}[ .-][0-9]{4}" for sep in (" ", r"\.", "-"))),

@@ -7,8 +7,9 @@ import (
 )
 
 // Validity checks: RE2 cannot do arithmetic or look around a match, so a detector's regexp
-// finds candidates and its check (Detector.Check) decides. A candidate that fails is left
-// alone; the search goes on after it (an overlapping valid match inside it is not retried).
+// finds candidates and its check (Detector.Check, from telemetry/detectors.py) decides. A
+// candidate that fails is left alone; the search goes on after it (an overlapping valid match
+// inside it is not retried).
 
 // check: is s[m[0]:m[1]] (m: the match's submatch indexes) what the detector is after.
 type check func(s string, m []int) bool

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -160,5 +161,17 @@ func TestGuardLeavesKeyValueSummaries(t *testing.T) {
 		if got := summary(c.s); got != c.want {
 			t.Errorf("summary(%q) = %v, want %v", c.s, got, c.want)
 		}
+	}
+}
+
+func TestEventNameFromTheFieldOrTheAttribute(t *testing.T) {
+	lr := plog.NewLogRecord()
+	lr.Attributes().PutStr("event.name", "gen_ai.user.message")
+	if got := eventName(lr); got != "gen_ai.user.message" {
+		t.Errorf("attribute: got %q", got)
+	}
+	lr.SetEventName("gen_ai.choice")
+	if got := eventName(lr); got != "gen_ai.choice" {
+		t.Errorf("the field wins: got %q", got)
 	}
 }

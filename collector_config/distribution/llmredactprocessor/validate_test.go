@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -173,5 +174,21 @@ func TestEventNameFromTheFieldOrTheAttribute(t *testing.T) {
 	lr.SetEventName("gen_ai.choice")
 	if got := eventName(lr); got != "gen_ai.choice" {
 		t.Errorf("the field wins: got %q", got)
+	}
+}
+
+func TestGuardLLMSpanByMarkerOrContentKey(t *testing.T) {
+	g := newGuard(&Guard{MinChars: 8, Mode: "hash", Exempt: "^$", EventName: "^gen_ai[.]",
+		SpanKeys: []string{"gen_ai.operation.name", "mlflow.spanInputs.length"}})
+	for _, c := range []struct {
+		key  string
+		want bool
+	}{{"gen_ai.operation.name", true}, {"mlflow.spanInputs.length", true}, {"app.length", false}, {"mlflow.spanInputs", false}} {
+		m := pcommon.NewMap()
+		m.PutStr("other", "x")
+		m.PutStr(c.key, "1")
+		if got := g.llmSpan(m); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.key, got, c.want)
+		}
 	}
 }

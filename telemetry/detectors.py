@@ -120,6 +120,16 @@ DETECTORS: tuple[Detector, ...] = (
              note="matches the attribute key; every string under it is replaced",
              gates=tuple("(?i)" + g for g in ("x-amz-security-token", "api-key", "api_key", "authorization", "cookie",
                                               "subscription-key", "auth-token", "private-token", "gitlab-token"))),
+    # An attribute (or a map entry) named like a credential holds one whole: {"db_password": "..."}
+    # and the OTLP-map form of tool arguments {name: "api_key", value: "..."}. Bare "token", "key"
+    # and "pwd" are left out: next_page_token, cache key names and the like are common and benign.
+    Detector("secret_attribute", r"(?i)(?:^|[._-])(?:password|passwd|passphrase|secret|api[_-]?key|apikey|"
+             r"access[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token)$", by_key=True,
+             note="matches the key (or a map's `name` next to its `value`); every string under it is replaced",
+             gates=tuple("(?i)" + g for g in ("password", "passwd", "passphrase", "secret", "api_key", "api-key", "apikey",
+                                              "access_key", "access-key", "accesskey", "private_key", "private-key", "privatekey",
+                                              "auth_token", "auth-token", "authtoken", "access_token", "access-token",
+                                              "accesstoken", "refresh_token", "refresh-token", "refreshtoken"))),
     Detector("bearer_token", r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/-]{8,}=*", keep="${1} ", gates=_KEY_NAMED, check="bearer",
              note="the check leaves a plain lowercase word (prose: 'the bearer instrument')"),
     Detector("basic_auth", r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?basic)\s+[A-Za-z0-9+/]{4,}={0,2}", keep="${1} ",

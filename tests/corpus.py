@@ -105,6 +105,7 @@ HEADER_SECRETS: tuple[tuple[str, str, str], ...] = (
     ("secret_header", "http.request.header.x-amz-security-token", "FwoGZXIvYXdzEBYaDH7kQ2mN8bV4"),
     ("secret_header", "http.request.header.authorization", "Token abcdefghijklmnop"),
     ("secret_header", "http.response.header.set-cookie", "session=8f7e6d5c4b3a"),
+    ("secret_attribute", "db_password", "hunter2-Tr0ub4dor"),
 )
 
 

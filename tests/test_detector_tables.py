@@ -134,6 +134,18 @@ KEYED: tuple[tuple[str, str, str], ...] = (
     ("http.request.header.content-type", "application/json", "application/json"),
     ("http.request.header.x-request-id", "req-0f1e2d3c", "req-0f1e2d3c"),
     ("api-key.rotation_days", "90", "90"),
+    ("db_password", "hunter2-Tr0ub4dor", T("secret_attribute")),
+    ("app.client_secret", "cs-77Ab", T("secret_attribute")),
+    ("oauth.refresh_token", "1//0gAbCdEf", T("secret_attribute")),
+    ("next_page_token", "CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA3", "CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA3"),
+    ("cache_key", "prompt:v12:gpt-4o", "prompt:v12:gpt-4o"),
+    ("secret_count", "3", "3"),
+)
+# Tool arguments as OTLP maps: (name, value in, value out).
+PAIRS: tuple[tuple[str, str, str], ...] = (
+    ("api_key", "nv-9Qx2Lm7Wp4Zr", T("secret_header")),   # secret_header comes first and names api[_-]key
+    ("password", "Tr1cky Pass", T("secret_attribute")),
+    ("city", "Paris", "Paris"),
 )
 
 
@@ -156,7 +168,8 @@ def out():
         records.append({"timeUnixNano": str(NOW), "body": {"stringValue": text}, "attributes": [kv("row", i)]})
     keyed = {"traceId": TRACE_ID, "spanId": f"{len(TABLE) + 1:016x}", "name": "keyed", "startTimeUnixNano": str(NOW),
              "endTimeUnixNano": str(NOW + 1),
-             "attributes": [kv(k, {"arrayValue": {"values": [{"stringValue": v}]}}) for k, v, _ in KEYED]}
+             "attributes": [kv(k, {"arrayValue": {"values": [{"stringValue": v}]}}) for k, v, _ in KEYED]
+             + [kv(f"tool.arg{i}", {"kvlistValue": {"values": [kv("name", n), kv("value", v)]}}) for i, (n, v, _) in enumerate(PAIRS)]}
     with gateway() as gw:
         assert post(gw, "traces", {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": spans + [keyed]}]}]}) == 200
         assert post(gw, "logs", {"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": records}]}]}) == 200
@@ -177,3 +190,10 @@ def test_header_attributes_by_key(out):
     *_, attributes = out
     wrong = [(k, attributes.get(k)) for k, _v, want in KEYED if attributes.get(k) != [want]]
     assert wrong == [], "\n".join(map(repr, wrong))
+
+
+def test_name_value_maps(out):
+    *_, attributes = out
+    wrong = [(n, attributes.get(f"tool.arg{i}")) for i, (n, _v, want) in enumerate(PAIRS)
+             if attributes.get(f"tool.arg{i}") != {"name": n, "value": want}]
+    assert wrong == []

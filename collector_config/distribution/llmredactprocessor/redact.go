@@ -283,7 +283,7 @@ func (s *scan) value(v pcommon.Value) {
 func (s *scan) mapping(m pcommon.Map) {
 	renamed := false
 	for k, v := range m.All() {
-		if !s.byKey(k, v) {
+		if !s.byKey(m, k, v) {
 			s.value(v)
 		}
 		renamed = renamed || s.rewriteKey(k) != k

@@ -156,14 +156,21 @@ func (d *detector) firstChecked(str string) []int {
 }
 
 // byKey replaces every string under a key a by-key detector matches (a header attribute:
-// a string, or a list of them) and reports whether it did.
-func (s *scan) byKey(k string, v pcommon.Value) bool {
+// a string, or a list of them) and reports whether it did. A map's "value" entry is judged by
+// the map's "name" entry ({name: "api_key", value: "..."}, tool arguments as OTLP maps).
+func (s *scan) byKey(m pcommon.Map, k string, v pcommon.Value) bool {
 	if !s.r.anyByKey {
 		return false
 	}
+	name := k
+	if k == "value" {
+		if n, ok := m.Get("name"); ok && n.Type() == pcommon.ValueTypeStr {
+			name = n.Str()
+		}
+	}
 	for _, i := range s.active {
 		d := &s.r.dets[i]
-		if !d.byKey || !s.runs(i, k) || !d.re.MatchString(k) {
+		if !d.byKey || !s.runs(i, name) || !d.re.MatchString(name) {
 			continue
 		}
 		switch v.Type() {

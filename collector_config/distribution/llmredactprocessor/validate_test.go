@@ -130,6 +130,12 @@ func TestChecksAndKeysInTheProcessor(t *testing.T) {
 	a.PutStr("http.request.header.api-key", "0123456789abcdef0123456789abcdef")
 	a.PutEmptySlice("http.response.header.x-api-key").AppendEmpty().SetStr("abc")
 	a.PutStr("api-key.note", "not a header value")
+	pair := a.PutEmptyMap("tool.args")
+	pair.PutStr("name", "x-api-key")
+	pair.PutStr("value", "sekrit-value")
+	plain := a.PutEmptyMap("tool.other")
+	plain.PutStr("name", "city")
+	plain.PutStr("value", "Paris")
 	got := runTraces(t, checkedConfig(), td).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
 	want := map[string]string{
 		"cards":                       "[REDACTED:credit_card] and 4111 1111 1111 1112",
@@ -142,6 +148,12 @@ func TestChecksAndKeysInTheProcessor(t *testing.T) {
 		if g := mustStr(t, got, k); g != w {
 			t.Errorf("%s: got %q, want %q", k, g, w)
 		}
+	}
+	if p, _ := got.Get("tool.args"); mustStr(t, p.Map(), "value") != "[REDACTED:secret_header]" {
+		t.Error("a {name, value} map: the value under a credential name is replaced")
+	}
+	if p, _ := got.Get("tool.other"); mustStr(t, p.Map(), "value") != "Paris" {
+		t.Error("a {name, value} map under another name stays")
 	}
 	if l, _ := got.Get("http.response.header.x-api-key"); l.Slice().At(0).Str() != "[REDACTED:secret_header]" {
 		t.Errorf("a header list: got %q", l.Slice().At(0).Str())

@@ -51,6 +51,9 @@ BODY_FIELDS = ("content", "message", "tool_calls", "arguments", "result")
 _GUARD_EXEMPT_PREFIXES = ("gen_ai.", "llmobs.")
 # An LLM span, after normalization: it names an operation, a model or a provider.
 LLM_SPAN_KEYS = ("gen_ai.operation.name", "gen_ai.request.model", "gen_ai.provider.name")
+# ... or it carried an instrumentation's content key (MLflow, Langfuse, pydantic-ai spans have no
+# gen_ai.* marker): the content policy has left `<key>.length` by the time the guard runs.
+CONTENT_SPAN_KEYS = tuple(f"{c.key}.length" for c in aliases.CONTENT_KEYS)
 
 
 def _guard_exempt(settings: Settings) -> str:
@@ -72,7 +75,9 @@ GENAI_EVENT_NAME = "^gen_ai[.]"
 
 def gated(d: Detector) -> bool:
     """A detector anchored to the start or end of a value cannot be pre-checked on the
-    joined text: it runs on every record."""
+    joined text: it runs on every record. A by-key detector's gates check the keys."""
+    if d.by_key:
+        return bool(d.gates)
     outside_classes = re.sub(r"\\.|\[(?:\\.|[^\]])*\]", "", d.regex)
     return not re.search(r"[$^]", outside_classes) and "\\A" not in d.regex and "\\z" not in d.regex
 
@@ -94,6 +99,16 @@ def _gate(gate: str) -> dict:
     return {"regex": body, "lower": True} if body is not None else {"regex": gate}
 
 
+def _detector(d: Detector) -> dict:
+    out = {"name": d.name, "regex": d.regex, "replacement": d.replacement,
+           "gates": [_gate(g) for g in d.checks] if gated(d) else []}
+    if d.check:
+        out["check"] = d.check
+    if d.by_key:
+        out["by_key"] = True
+    return out
+
+
 def content_policy(settings: Settings) -> dict:
     """The content policy: content keys (canonical, then the instrumentations'), span-event
     fields, GenAI event bodies, the mode and the first cut (preview_chars + PREVIEW_MARGIN)."""
@@ -108,9 +123,7 @@ def config(settings: Settings, drop_links: bool = False, policy: bool = False) -
     with the gates that must match the record's text before its regexp runs; with `policy`,
     the content policy before them and the preview cut and the free-text guard after them."""
     out: dict = {"decode_bytes": True,
-                 "detectors": [{"name": d.name, "regex": d.regex, "replacement": d.replacement,
-                                "gates": [_gate(g) for g in d.checks] if gated(d) else []}
-                               for d in detectors(settings)],
+                 "detectors": [_detector(d) for d in detectors(settings)],
                  "key_replacement": TAG.format("key"), "flag_attribute": k.REDACTED}
     if drop_links:
         out["drop_links"] = True
@@ -123,7 +136,7 @@ def config(settings: Settings, drop_links: bool = False, policy: bool = False) -
     if content.guard.enabled:
         out["guard"] = {"min_chars": content.guard.min_chars, "mode": content.mode, "preview_chars": _guard_keep(settings),
                         "exempt": _guard_exempt(settings), "body_exempt": list(BODY_FIELDS),
-                        "span_keys": list(LLM_SPAN_KEYS), "event_name": GENAI_EVENT_NAME, "attribute": k.CONTENT_GUARDED}
+                        "span_keys": list(LLM_SPAN_KEYS + CONTENT_SPAN_KEYS), "event_name": GENAI_EVENT_NAME, "attribute": k.CONTENT_GUARDED}
     return out
 
 

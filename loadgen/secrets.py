@@ -45,8 +45,16 @@ def _b64url(rng: random.Random, payload: str) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=") + _chars(rng, 4)
 
 
+def _iban(rng: random.Random) -> str:
+    """A German IBAN with valid mod-97 check digits, in groups of four or not."""
+    bban = _chars(rng, 18, string.digits)
+    check = 98 - int(bban + "131400") % 97   # D=13, E=14, check digits 00 while computing
+    iban = f"DE{check:02d}{bban}"
+    return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)) if rng.random() < 0.5 else iban
+
+
 def samples(rng: random.Random) -> tuple[Secret, ...]:
-    """One sample per built-in detector, in detector order."""
+    """One sample per built-in text detector (not the by-key ones), in detector order."""
     first = rng.choice(("jane", "omar", "li", "maria", "tom"))
     last = rng.choice(("doe", "haddad", "wei", "garcia", "brown"))
     pem = _chars(rng, 64, ALNUM + "+/")
@@ -58,7 +66,19 @@ def samples(rng: random.Random) -> tuple[Secret, ...]:
     area, exch, line = rng.randrange(201, 990), rng.randrange(201, 990), rng.randrange(1000, 10000)
     ssn = f"{rng.choice([rng.randrange(100, 666), rng.randrange(667, 900)])}-{rng.randrange(10, 100)}-{rng.randrange(1000, 10000)}"
     ip = f"10.{rng.randrange(1, 255)}.{rng.randrange(1, 255)}.{rng.randrange(1, 255)}"
+    hook = f"{rng.randrange(10**17, 10**19)}/{_chars(rng, 68, ALNUM + '_-')}"
+    azure = _chars(rng, 86, ALNUM + "+/") + "=="
+    session = "FwoGZXIvYXdzE" + _chars(rng, 120, ALNUM + "/+")
+    pair_value = _chars(rng, 18)
     out = {
+        "aws_session_token": (f"AWS_SESSION_TOKEN={session}", session),
+        "gitlab_token": (None, "glpat-" + _chars(rng, 20, ALNUM + "_-")),
+        "discord_webhook": (f"notify https://discord.com/api/webhooks/{hook} on failure", hook),
+        "google_oauth_token": (None, "ya29." + _chars(rng, 60, ALNUM + "_-")),
+        "databricks_token": (None, "dapi" + _chars(rng, 32, "0123456789abcdef")),
+        "azure_storage_key": (f"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={azure};EndpointSuffix=core.windows.net", azure),
+        "name_value_pair": (f'{{"name": "api_key", "value": "{pair_value}"}}', pair_value),
+        "iban": (None, _iban(rng)),
         "private_key": (f"-----BEGIN RSA PRIVATE KEY-----\n{pem}\n-----END RSA PRIVATE KEY-----", pem),
         "jwt": (f"session cookie {jwt}", jwt),
         "url_credentials": (f"connect to postgres://svc_app:{url_pw}@db.internal:5432/orders", url_pw),
@@ -109,9 +129,13 @@ def samples(rng: random.Random) -> tuple[Secret, ...]:
         "pypi_token": "upload with {} please", "sendgrid_key": "mail via {}",
         "twilio_key": "sms via twilio {}", "basic_auth": "sent header Authorization: Basic {}",
         "url_encoded_pair": "redirect=%2Flogin%3Fpassword%3D{}%26next%3D1",
+        "gitlab_token": "git push with {}", "google_oauth_token": "gcloud token {} used",
+        "databricks_token": "databricks {} for the job", "iban": "pay to {} by Friday",
     }
     result = []
     for d in DETECTORS:
+        if d.by_key:
+            continue
         text, sensitive = out[d.name]
         result.append(Secret(d.name, text if text is not None else context[d.name].format(sensitive), sensitive))
     return tuple(result)

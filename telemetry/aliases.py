@@ -51,6 +51,16 @@ CONTENT_SOURCES: tuple[Source, ...] = (
     Source("openai-agents", "openai-agents", "0.24.0"),
     Source("crewai", "crewai", "1.15.30"),
 )
+# Content-key sources whose keys tests/test_alias_sources.py checks against the wheels' string
+# literals and keyword names (logfire-style spans take attributes as keyword arguments).
+CHECKED_CONTENT_SOURCES: tuple[Source, ...] = (
+    Source("mlflow", "mlflow-tracing", "3.17.2"),
+    Source("langfuse", "langfuse", "3.2.1"),
+    Source("langfuse", "langfuse", "5.2.0"),
+    Source("pydantic-ai", "pydantic-ai-slim", "0.0.20"),
+    Source("pydantic-ai", "pydantic-ai-slim", "0.4.0"),
+    Source("pydantic-ai", "pydantic-ai-slim", "2.78.0"),
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,7 @@ OLIT = "openlit"
 OINF = "openinference"
 VAI = "vercel-ai"
 HAY = "haystack"
+MLF, LFU, PAI = "mlflow", "langfuse", "pydantic-ai"
 ADK = "google-adk"
 
 ALIASES: tuple[Alias, ...] = (
@@ -390,4 +401,21 @@ CONTENT_KEYS: tuple[ContentKey, ...] = (
     ContentKey("gcp.vertex.agent.llm_response", "gen_ai.output.messages", (ADK,)),
     ContentKey("gcp.vertex.agent.tool_call_args", "gen_ai.tool.call.arguments", (ADK,)),
     ContentKey("gcp.vertex.agent.tool_response", "gen_ai.tool.call.result", (ADK,)),
+    # MLflow tracing: a span's inputs and outputs as JSON (SpanAttributeKey.INPUTS/OUTPUTS)
+    ContentKey("mlflow.spanInputs", "gen_ai.input.messages", (MLF,)),
+    ContentKey("mlflow.spanOutputs", "gen_ai.output.messages", (MLF,)),
+    # Langfuse OTel SDK (v3+): observation and trace input/output as JSON
+    ContentKey("langfuse.observation.input", "gen_ai.input.messages", (LFU,)),
+    ContentKey("langfuse.observation.output", "gen_ai.output.messages", (LFU,)),
+    ContentKey("langfuse.trace.input", "gen_ai.input.messages", (LFU,)),
+    ContentKey("langfuse.trace.output", "gen_ai.output.messages", (LFU,)),
+    # pydantic-ai (through Logfire or plain OTel): the run's prompt (0.0.x), message history
+    # (all_messages_events up to instrumentation version 1, pydantic_ai.all_messages after),
+    # final result, and tool spans' arguments/response (version-1 names; later ones use gen_ai.*)
+    ContentKey("prompt", "gen_ai.input.messages", (PAI,)),
+    ContentKey("all_messages_events", "gen_ai.input.messages", (PAI,)),
+    ContentKey("pydantic_ai.all_messages", "gen_ai.input.messages", (PAI,)),
+    ContentKey("final_result", "gen_ai.output.messages", (PAI,)),
+    ContentKey("tool_arguments", "gen_ai.tool.call.arguments", (PAI,)),
+    ContentKey("tool_response", "gen_ai.tool.call.result", (PAI,)),
 )

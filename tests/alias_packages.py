@@ -15,7 +15,7 @@ import zipfile
 from functools import cache
 from pathlib import Path
 
-from telemetry.aliases import SOURCES, Source
+from telemetry.aliases import CHECKED_CONTENT_SOURCES, SOURCES, Source
 
 WHEELS = Path(__file__).resolve().parent.parent / ".bin" / "alias-wheels"
 # package -> modules whose constants it defines (the packages requirements-dev.txt installs)
@@ -31,7 +31,7 @@ def imported(source: Source) -> bool:
 
 
 def wheel_specs() -> list[str]:
-    return [f"{s.package}=={s.version}" for s in SOURCES if not (s.package in IMPORTED and _pinned(s))]
+    return [f"{s.package}=={s.version}" for s in SOURCES + CHECKED_CONTENT_SOURCES if not (s.package in IMPORTED and _pinned(s))]
 
 
 def _pinned(source: Source) -> bool:
@@ -64,14 +64,23 @@ def _wheel(source: Source) -> Path:
     return found[0]
 
 
-def _wheel_literals(path: Path) -> set[str]:
+def _wheel_literals(path: Path, keywords: bool = False) -> set[str]:
+    """String literals; with `keywords`, also keyword-argument names (a logfire span's attributes)."""
     out: set[str] = set()
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
             if name.endswith(".py"):
                 tree = ast.parse(z.read(name).decode("utf-8"))
                 out |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+                if keywords:
+                    out |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.keyword) and n.arg}
     return out
+
+
+@cache
+def content_strings(name: str) -> frozenset[str]:
+    """What the wheels of one checked content source ("mlflow", ...) define."""
+    return frozenset().union(*(_wheel_literals(_wheel(s), keywords=True) for s in CHECKED_CONTENT_SOURCES if s.name == name))
 
 
 @cache

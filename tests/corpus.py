@@ -72,6 +72,40 @@ SECRETS: tuple[tuple[str, str, str], ...] = (
     # The gateway pre-checks a record's text as JSON: escapes must not hide a secret.
     ("bearer_token", "Authorization: Bearer\tQm9vdHN0cmFwVG9rZW4xMjM0", "Qm9vdHN0cmFwVG9rZW4xMjM0"),
     ("credential_pair", 'C:\\temp\\ "password": "Pa55\\w0rd-Xy"', "Pa55"),
+    # Issue 34 (formats from the providers' docs; values made up by hand).
+    ("gitlab_token", "git clone with glpat-xY7zQ2mN8bV4cR1tK9pL", "glpat-xY7zQ2mN8bV4cR1tK9pL"),
+    ("gitlab_token", "runner glrt-t1_Ab3Cd5Ef7Gh9Ij1Kl3Mn registered", "glrt-t1_Ab3Cd5Ef7Gh9Ij1Kl3Mn"),
+    ("discord_webhook", "alert to https://discord.com/api/webhooks/112233445566778899/Xy9_Wv8-Ut7Sr6Qp5On4Ml3Kj2Ih1Gf0EdCbAzYxWvUtSrQpOnMlKjIhGfEdCbA12 now",
+     "Xy9_Wv8-Ut7Sr6Qp5On4Ml3Kj2Ih1Gf0EdCbAzYxWvUtSrQpOnMlKjIhGfEdCbA12"),
+    ("google_oauth_token", "gcloud said ya29.a0AfH6SMBx7Qw2Er4Ty6Ui8Op0AsDfGhJkLzXcVbNm ok", "ya29.a0AfH6SMBx7Qw2Er4Ty6Ui8Op0AsDfGhJkLzXcVbNm"),
+    ("databricks_token", "DATABRICKS dapi0123456789abcdef0123456789abcdef-2 set", "dapi0123456789abcdef0123456789abcdef"),
+    ("azure_storage_key", "DefaultEndpointsProtocol=https;AccountName=acmelogs;AccountKey="
+     "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6QUJDREVGR0g=;EndpointSuffix=core.windows.net",
+     "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFi"),
+    ("aws_session_token", "x-amz-security-token: FwoGZXIvYXdzEBYaDH7kQ2mN8bV4cR1tK9pLyKwAQ", "FwoGZXIvYXdzEBYaDH7kQ2mN8bV4cR1tK9pLyKwAQ"),
+    ("aws_session_token", '{"SessionToken": "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ"}', "IQoJb3JpZ2luX2VjEJr"),
+    ("aws_secret_key", '{"AccessKeyId": "ASIA-redacted", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLE12"}',
+     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLE12"),
+    ("url_credentials", "cache at redis://:Rd5-s3cret-Pw@cache.internal:6379/0", "Rd5-s3cret-Pw"),
+    ("credential_pair", '{"tool_input": "{\\"password\\":\\"Esc4ped-Pa55\\"}"}', "Esc4ped-Pa55"),
+    ("name_value_pair", 'args [{"name": "api_key", "type": "string", "value": "nv-9Qx2Lm7Wp4Zr"}]', "nv-9Qx2Lm7Wp4Zr"),
+    ("name_value_pair", '{\\"name\\": \\"db_password\\", \\"value\\": \\"Tr1cky-Esc\\"}', "Tr1cky-Esc"),
+    ("iban", "pay GB82 WEST 1234 5698 7654 32 today", "WEST 1234 5698 7654"),
+    ("iban", "iban DE89370400440532013000 on file", "DE89370400440532013000"),
+    ("phone", "uk mobile +44 7700 900123", "7700 900123"),
+    ("phone", "berlin office +49 30 1234567", "30 1234567"),
+    ("phone", "paris +33 6 12 34 56 78", "6 12 34 56 78"),
+    ("us_ssn", "ssn 123 45 6789 on file", "123 45 6789"),
+    ("email", "unsubscribe https://mail.example.com/u?e=alice%40example.com&t=1", "alice%40example.com"),
+)
+
+# Attribute keys whose whole value is a credential (by-key detectors): (detector, key, value).
+HEADER_SECRETS: tuple[tuple[str, str, str], ...] = (
+    ("secret_header", "http.request.header.api-key", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+    ("secret_header", "http.request.header.x-amz-security-token", "FwoGZXIvYXdzEBYaDH7kQ2mN8bV4"),
+    ("secret_header", "http.request.header.authorization", "Token abcdefghijklmnop"),
+    ("secret_header", "http.response.header.set-cookie", "session=8f7e6d5c4b3a"),
+    ("secret_attribute", "db_password", "hunter2-Tr0ub4dor"),
 )
 
 

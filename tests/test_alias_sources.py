@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from alias_packages import IMPORTED, imported, of_source, strings
+from alias_packages import IMPORTED, content_strings, imported, of_source, strings
 from telemetry import aliases
 
 
@@ -52,3 +52,20 @@ def test_the_oracle_rejects_typos():
     assert "llm.token_count.prompt" in of_source("openinference")
     for typo in ("llm.token_count.prompts", "gen_ai.usage.input_token", "gen_ai.sytem"):
         assert all(typo not in of_source(name) for name in ("otel-genai", "openllmetry", "openlit", "openinference"))
+
+
+CHECKED = {s.name for s in aliases.CHECKED_CONTENT_SOURCES}
+
+
+@pytest.mark.parametrize("content", [c for c in aliases.CONTENT_KEYS if set(c.sources) & CHECKED],
+                         ids=[c.key for c in aliases.CONTENT_KEYS if set(c.sources) & CHECKED])
+def test_content_key_is_defined_by_each_checked_source(content):
+    missing = [name for name in content.sources if content.key not in content_strings(name)]
+    assert not missing, f"{content.key!r} is not defined by any checked release of {missing}"
+
+
+def test_the_content_oracle_rejects_typos():
+    assert "mlflow.spanInputs" in content_strings("mlflow")
+    for name, typo in (("mlflow", "mlflow.spanInput"), ("langfuse", "langfuse.observation.inputs"),
+                       ("pydantic-ai", "all_message_events")):
+        assert typo not in content_strings(name)

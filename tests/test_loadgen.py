@@ -189,8 +189,9 @@ def test_flavor_indexed_keys_and_values_are_in_the_alias_table():
 def test_one_secret_per_detector():
     for seed in range(30):
         samples = secrets.samples(random.Random(seed))
-        assert [s.detector for s in samples] == [d.name for d in DETECTORS]
-        for sample, detector in zip(samples, DETECTORS):
+        text_detectors = [d for d in DETECTORS if not d.by_key]
+        assert [s.detector for s in samples] == [d.name for d in text_detectors]
+        for sample, detector in zip(samples, text_detectors):
             match = re.search(detector.regex, sample.text)
             assert match and sample.sensitive in sample.text, sample
             # Everything sensitive is inside what the detector replaces.
@@ -198,9 +199,9 @@ def test_one_secret_per_detector():
 
 
 def test_secret_leak_attempts_leak_every_kind():
-    summary, spans, logs = send("secret_leak_attempts", requests=120)
+    summary, spans, logs = send("secret_leak_attempts", requests=200)
     s = summary.to_dict()
-    assert set(s["secrets"]) == {d.name for d in DETECTORS}
+    assert set(s["secrets"]) == {d.name for d in DETECTORS if not d.by_key}
     leaked = set(s["secret_values"])
     debug = [sp.attributes[X.DEBUG_RAW_PROMPT] for sp in spans if X.DEBUG_RAW_PROMPT in sp.attributes]
     assert {v for v in leaked if any(v in text for text in debug)} == leaked
@@ -248,7 +249,7 @@ def test_scenario_signature_in_plans(name):
         "retrieval_empty": lambda: s["empty_share"] >= 0.5 > base["empty_share"],
         "context_saturation": lambda: s["input_per_req"] >= 5 * base["input_per_req"],
         "secret_leak_attempts": lambda: base["leak_share"] == 0 and s["leak_share"] >= 0.2
-        and s["secret_kinds"] == {d.name for d in DETECTORS},
+        and s["secret_kinds"] == {d.name for d in DETECTORS if not d.by_key},
     }
     assert set(checks) == set(scenarios.SCENARIOS) - {"baseline"}
     assert checks[name]() is True, (name, s, base)

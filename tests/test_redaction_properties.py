@@ -18,7 +18,10 @@ from telemetry.detectors import DETECTORS
 from test_redaction_cost import _search, gateway_text
 
 WORDS = st.text(alphabet=string.ascii_letters + string.digits + " ", max_size=24)
-DRAWS = st.tuples(st.integers(0, 2**32), st.lists(st.tuples(WORDS, WORDS), min_size=len(DETECTORS), max_size=len(DETECTORS)))
+# By-key detectors (header attributes) have no text sample: tests/test_detector_tables.py covers them.
+TEXT_DETECTORS = tuple(d for d in DETECTORS if not d.by_key)
+DRAWS = st.tuples(st.integers(0, 2**32), st.lists(st.tuples(WORDS, WORDS), min_size=len(TEXT_DETECTORS),
+                                                  max_size=len(TEXT_DETECTORS)))
 
 
 def _texts(seed: int, around: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
@@ -31,11 +34,11 @@ def _texts(seed: int, around: list[tuple[str, str]]) -> list[tuple[str, str, str
 @given(DRAWS)
 def test_gates_stay_necessary_on_generated_secrets(draw):
     seed, around = draw
-    for (name, text, _), detector in zip(_texts(seed, around), DETECTORS):
+    for (name, text, _), detector in zip(_texts(seed, around), TEXT_DETECTORS):
         assert name == detector.name
         assert _search(detector.regex, text), (name, text)
         for scanned in (text, gateway_text({"app.note": text}), gateway_text({f"k {text}": 1})):
-            assert any(_search(g, scanned) for g in detector.checks), (name, scanned)
+            assert not _search(detector.regex, scanned) or any(_search(g, scanned) for g in detector.checks), (name, scanned)
 
 
 def _positions(text: str) -> list[dict]:

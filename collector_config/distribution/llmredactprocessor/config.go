@@ -23,6 +23,10 @@ type Detector struct {
 	Replacement string `mapstructure:"replacement"`
 	// Gates: empty means the detector runs on every string.
 	Gates []Gate `mapstructure:"gates"`
+	// Check: a validity check every match must pass (validate.go: luhn, mod97, ipv4, ...).
+	Check string `mapstructure:"check"`
+	// ByKey: Regex matches attribute keys; every string under such a key is replaced.
+	ByKey bool `mapstructure:"by_key"`
 }
 
 // Config of the processor. The gateway renders it from telemetry/detectors.py.
@@ -95,6 +99,12 @@ func (c *Config) Validate() error {
 		}
 		if _, err := regexp.Compile(d.Regex); err != nil {
 			return fmt.Errorf("detector %q: regex: %w", d.Name, err)
+		}
+		if _, ok := validity[d.Check]; d.Check != "" && !ok {
+			return fmt.Errorf("detector %q: check %q: unknown", d.Name, d.Check)
+		}
+		if d.ByKey && (d.Check != "" || len(d.Gates) == 0) {
+			return fmt.Errorf("detector %q: by_key wants gates and no check", d.Name)
 		}
 		for _, g := range d.Gates {
 			if _, err := regexp.Compile(g.Regex); err != nil {

@@ -21,6 +21,7 @@ type guard struct {
 	exempt     *regexp.Regexp
 	bodyExempt map[string]bool
 	spanKeys   []string
+	lengthKeys map[string]bool // span keys ending in .length: a content key was there
 	event      *regexp.Regexp
 	attribute  string
 }
@@ -35,6 +36,17 @@ func newGuard(cfg *Guard) *guard {
 	for _, f := range cfg.BodyExempt {
 		g.bodyExempt[f] = true
 	}
+	// Many `<content key>.length` keys: one pass over a span's keys beats a lookup per key.
+	g.lengthKeys = map[string]bool{}
+	keys := g.spanKeys[:0:0]
+	for _, k := range cfg.SpanKeys {
+		if strings.HasSuffix(k, ".length") {
+			g.lengthKeys[k] = true
+		} else {
+			keys = append(keys, k)
+		}
+	}
+	g.spanKeys = keys
 	return g
 }
 
@@ -64,6 +76,13 @@ func (g *guard) llmSpan(attrs pcommon.Map) bool {
 	for _, k := range g.spanKeys {
 		if _, ok := attrs.Get(k); ok {
 			return true
+		}
+	}
+	if len(g.lengthKeys) > 0 {
+		for k := range attrs.All() {
+			if strings.HasSuffix(k, ".length") && g.lengthKeys[k] {
+				return true
+			}
 		}
 	}
 	return false
@@ -106,7 +125,7 @@ func (g *guard) rewrite(m pcommon.Map, skip map[string]bool) string {
 		}
 		s := v.Str()
 		// The value tests come first: they are cheaper than the key pattern, and most fail.
-		if len(s) < g.minChars || utf8.RuneCountInString(s) < g.minChars || !multiWord(s) || skip[k] || g.exempt.MatchString(k) {
+		if len(s) < g.minChars || utf8.RuneCountInString(s) < g.minChars || !multiWord(s) || skip[k] || g.exempt.MatchString(k) || summary(s) {
 			continue
 		}
 		v.SetStr(g.content(s))

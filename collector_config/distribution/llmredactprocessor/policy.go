@@ -246,7 +246,7 @@ func (p *policy) log(lr plog.LogRecord) {
 	}
 	attrs := lr.Attributes()
 	p.attributes(attrs)
-	if !p.genai.MatchString(lr.EventName()) {
+	if !p.genai.MatchString(eventName(lr)) {
 		return
 	}
 	body := lr.Body()
@@ -279,7 +279,7 @@ func (p *policy) log(lr plog.LogRecord) {
 // cutBody: after the detectors, a GenAI event's string body and map body fields are cut to
 // the preview's final length (n bytes).
 func (p *policy) cutBody(lr plog.LogRecord, n int) {
-	if p == nil || p.Mode != "preview" || n <= 0 || !p.genai.MatchString(lr.EventName()) {
+	if p == nil || p.Mode != "preview" || n <= 0 || !p.genai.MatchString(eventName(lr)) {
 		return
 	}
 	body := lr.Body()

@@ -165,7 +165,7 @@ func (r *redactor) logs(ld plog.Logs) {
 				cutPreviews(lr.Attributes(), r.cut)
 				r.content.cutBody(lr, r.cut)
 				if r.guard != nil {
-					r.guard.log(lr.Attributes(), lr.EventName(), body)
+					r.guard.log(lr.Attributes(), eventName(lr), body)
 				}
 			}
 		}

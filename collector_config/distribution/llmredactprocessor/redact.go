@@ -27,12 +27,15 @@ type detector struct {
 	re    *regexp.Regexp
 	repl  string
 	gates []int // indexes into redactor.gates; empty: always runs
+	valid check // nil: every match (validate.go)
+	byKey bool  // re matches attribute keys (validate.go)
 }
 
 type redactor struct {
 	gates     []gate
 	dets      []detector
 	anyLower  bool
+	anyByKey  bool
 	keyRepl   string
 	flag      string
 	decode    bool
@@ -47,7 +50,8 @@ func newRedactor(cfg *Config) *redactor {
 		cut: cfg.PreviewCut, guard: newGuard(cfg.Guard), content: newPolicy(cfg.Content)}
 	index := map[Gate]int{}
 	for _, d := range cfg.Detectors {
-		det := detector{re: regexp.MustCompile(d.Regex), repl: d.Replacement}
+		det := detector{re: regexp.MustCompile(d.Regex), repl: d.Replacement, valid: validity[d.Check], byKey: d.ByKey}
+		r.anyByKey = r.anyByKey || d.ByKey
 		for _, g := range d.Gates {
 			i, ok := index[g]
 			if !ok {
@@ -232,6 +236,15 @@ func (s *scan) rewrite(str string) string {
 			continue
 		}
 		d := &s.r.dets[i]
+		if d.byKey {
+			continue
+		}
+		if d.valid != nil {
+			if out, ok := d.replaceChecked(str); ok {
+				str, s.changed = out, true
+			}
+			continue
+		}
 		if d.re.FindStringIndex(str) != nil {
 			str = d.re.ReplaceAllString(str, d.repl)
 			s.changed = true
@@ -247,10 +260,14 @@ func (s *scan) rewriteKey(key string) string {
 	}
 	cut := -1
 	for _, i := range s.active {
-		if !s.runs(i, key) {
+		if s.r.dets[i].byKey || !s.runs(i, key) {
 			continue
 		}
-		if loc := s.r.dets[i].re.FindStringIndex(key); loc != nil && (cut < 0 || loc[0] < cut) {
+		loc := s.r.dets[i].re.FindStringIndex(key)
+		if s.r.dets[i].valid != nil {
+			loc = s.r.dets[i].firstChecked(key)
+		}
+		if loc != nil && (cut < 0 || loc[0] < cut) {
 			cut = loc[0]
 		}
 	}
@@ -282,7 +299,9 @@ func (s *scan) value(v pcommon.Value) {
 func (s *scan) mapping(m pcommon.Map) {
 	renamed := false
 	for k, v := range m.All() {
-		s.value(v)
+		if !s.byKey(m, k, v) {
+			s.value(v)
+		}
 		renamed = renamed || s.rewriteKey(k) != k
 	}
 	if !renamed {

@@ -110,7 +110,8 @@ def _promtool_test(alert, rule_dir: Path, tmp_path: Path, alerts_file: str = "ll
             "evaluation_interval": "1m", "group_eval_order": group_order(rule_dir), "tests": tests}
     path = tmp_path / "test.yml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False, width=1000))
-    return subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=300)
+    # 900s: the week-long examples (2,220 evaluations of every group each) on a loaded 2-core machine
+    return subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.parametrize("alert", ALL, ids=IDS)

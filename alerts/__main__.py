@@ -2,10 +2,10 @@
 from pathlib import Path
 
 import alerts
-from alerts.runbooks import render_runbook
+from alerts.runbooks import pages
 from settings import REFERENCE_CONFIG, validate
 
 root = Path(__file__).resolve().parent.parent
-for alert in alerts.all_alerts(validate(REFERENCE_CONFIG)):
-    (root / alert.runbook_path).write_text(render_runbook(alert))
-    print(alert.runbook_path)
+for path, text in pages(alerts.all_alerts(validate(REFERENCE_CONFIG))).items():
+    (root / path).write_text(text)
+    print(path)

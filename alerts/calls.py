@@ -2,22 +2,22 @@
 by prompt version and index version."""
 from __future__ import annotations
 
-from alerts.llm import HIGHER_IS_BETTER, OPENAI, histogram, n, per_min
+from alerts.llm import CALL_LABELS, ES, HIGHER_IS_BETTER, OPENAI, PMES, WHERE, WHERE_LABELS, floored, histogram, n, per_min
 from alerts.model import Alert, Example, Group, Runbook
 from collector_config.metrics import ITERATION_BUCKETS, UTILIZATION_BUCKETS
 from settings import Settings
 
-MODEL_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"}
+MODEL_LABELS = CALL_LABELS
 
 
-def _score(eval_name: str, labels: str, mean: float) -> dict[str, str]:
+def _score(eval_name: str, labels: str, mean: float, per_minute: float = 10) -> dict[str, str]:
     sel = f'gen_ai_evaluation_name="{eval_name}",{labels}'
-    return {f"{n('llm.eval.score', '_sum')}{{{sel}}}": per_min(10 * mean),
-            f"{n('llm.eval.score', '_count')}{{{sel}}}": per_min(10)}
+    return {f"{n('llm.eval.score', '_sum')}{{{sel}}}": per_min(per_minute * mean),
+            f"{n('llm.eval.score', '_count')}{{{sel}}}": per_min(per_minute)}
 
 
 def alerts(settings: Settings) -> list[Group]:
-    a = settings.alerts
+    a, floors = settings.alerts, settings.alerts.volume_floors
     requests, retries, fallbacks = n("llm.requests"), n("llm.retries"), n("llm.fallbacks")
     score_sum, score_count = n("llm.eval.score", "_sum"), n("llm.eval.score", "_count")
     recall = 'gen_ai_evaluation_name="context_recall"'
@@ -27,7 +27,8 @@ def alerts(settings: Settings) -> list[Group]:
     out = [
         Alert(
             name="LlmRetryRateHigh", severity="warning", for_="15m", keep_firing_for="10m",
-            expr=f"provider_model:llm_retries:ratio_rate5m > {a.retry_ratio:g}",
+            expr=floored(f"provider_model:llm_retries:ratio_rate5m > {a.retry_ratio:g}",
+                         f"sum by ({PMES}) (increase({requests}[5m]))", floors.calls),
             metrics=("provider_model:llm_retries:ratio_rate5m",),
             summary="Many LLM calls to one model are retries.",
             description="{{ $labels.gen_ai_provider_name }} {{ $labels.gen_ai_request_model }}: "
@@ -36,9 +37,9 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="The application retries calls to this model often: each retry adds latency and cost, and "
                         "a retry storm can turn a provider's brown-out into an outage.",
-                checks=("LLM overview dashboard, 'Retries by model' and 'Error rate by error type': which errors are retried?",
+                checks=("Panels `overview/retries` and `overview/errors`: which errors are retried?",
                         "Provider status page and rate-limit headers in error traces.",
-                        "Cost dashboard: spend per request for the model since the onset."),
+                        "Panel `cost/per_request`: spend per call since the onset."),
                 mitigations=("Cap retries with backoff and jitter; fail over to the fallback model sooner.",
                              "Lower concurrency or raise the provider quota for rate limits.",
                              "If a deploy changed the client's timeouts, roll it back.")),
@@ -47,30 +48,48 @@ def alerts(settings: Settings) -> list[Group]:
                         True, MODEL_LABELS,
                         f"openai gpt-4o: 20% of calls were retries over 5m (threshold {a.retry_ratio:.0%})."),
                 Example("5% retries", {f"{requests}{{{OPENAI}}}": per_min(100), f"{retries}{{{OPENAI}}}": per_min(5)}, False),
+                Example("one retry out of one call in 5m (under the volume floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(0.2), f"{retries}{{{OPENAI}}}": per_min(0.2)}, False),
+                Example("every call a retry, 10 calls a minute (over the floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(10), f"{retries}{{{OPENAI}}}": per_min(10)}, True,
+                        MODEL_LABELS, f"openai gpt-4o: 100% of calls were retries over 5m (threshold {a.retry_ratio:.0%})."),
             )),
         Alert(
             name="LlmFallbackStorm", severity="warning", for_="10m", keep_firing_for="10m",
-            expr=f"sum(rate({fallbacks}[5m])) / sum(rate({requests}[5m])) > {a.fallback_ratio:g}",
+            expr=floored(f"sum by ({ES}) (rate({fallbacks}[5m])) / sum by ({ES}) (rate({requests}[5m])) "
+                         f"> {a.fallback_ratio:g}", f"sum by ({ES}) (increase({requests}[5m]))", floors.fallbacks),
             summary="A large share of LLM calls go to fallback models.",
-            description="{{ $value | humanizePercentage }} of LLM calls went to a fallback model over 5m "
+            description="{{ $labels.deployment_environment_name }} ({{ $labels.service_name }}): "
+                        "{{ $value | humanizePercentage }} of LLM calls went to a fallback model over 5m "
                         f"(threshold {a.fallback_ratio:.0%}).",
             runbook=Runbook(
                 meaning="Primary models fail or are overloaded and the application falls back: answers may be "
                         "slower, costlier or worse, and the fallback provider may throttle next.",
-                checks=("LLM overview dashboard, 'Fallback calls by from-model': which primary is being replaced?",
-                        "Provider status page of that primary; its error types in 'Error rate by error type'.",
-                        "Cost dashboard: spend by model (fallbacks are often pricier)."),
+                checks=("Panel `overview/fallbacks`: which primary is being replaced, by which model?",
+                        "Panel `overview/errors` for that primary: its error types; then the provider's status page.",
+                        "Panel `cost/by_model` (fallbacks are often pricier)."),
                 mitigations=("Fix or wait out the primary; consider pinning the fallback explicitly meanwhile.",
                              "Check the fallback's quota before it throttles too.",
                              "Watch quality panels: a weaker fallback lowers eval scores.")),
             examples=(
                 Example("30% fallbacks", {f"{requests}{{{OPENAI}}}": per_min(100),
-                                          f'{fallbacks}{{gen_ai_request_model="claude-sonnet-4",llmobs_fallback_from_model="gpt-4o"}}':
-                                          per_min(30)}, True, {},
-                        f"30% of LLM calls went to a fallback model over 5m (threshold {a.fallback_ratio:.0%})."),
+                                          f'{fallbacks}{{gen_ai_request_model="claude-sonnet-4",llmobs_fallback_from_model="gpt-4o",{WHERE}}}':
+                                          per_min(30)}, True, WHERE_LABELS,
+                        f"production (support-bot): 30% of LLM calls went to a fallback model over 5m "
+                        f"(threshold {a.fallback_ratio:.0%})."),
                 Example("5% fallbacks", {f"{requests}{{{OPENAI}}}": per_min(100),
-                                         f'{fallbacks}{{gen_ai_request_model="claude-sonnet-4",llmobs_fallback_from_model="gpt-4o"}}':
+                                         f'{fallbacks}{{gen_ai_request_model="claude-sonnet-4",llmobs_fallback_from_model="gpt-4o",{WHERE}}}':
                                          per_min(5)}, False),
+                Example("30% fallbacks of 6 calls a minute (under the volume floor)", {
+                    f"{requests}{{{OPENAI}}}": per_min(6),
+                    f'{fallbacks}{{gen_ai_request_model="claude-sonnet-4",llmobs_fallback_from_model="gpt-4o",{WHERE}}}':
+                    per_min(1.8)}, False),
+                Example("30% fallbacks of 20 calls a minute (over the floor)", {
+                    f"{requests}{{{OPENAI}}}": per_min(20),
+                    f'{fallbacks}{{gen_ai_request_model="claude-sonnet-4",llmobs_fallback_from_model="gpt-4o",{WHERE}}}':
+                    per_min(6)}, True, WHERE_LABELS,
+                        f"production (support-bot): 30% of LLM calls went to a fallback model over 5m "
+                        f"(threshold {a.fallback_ratio:.0%})."),
             )),
         Alert(
             name="LlmContextWindowSaturated", severity="warning", for_="15m",
@@ -83,9 +102,9 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Prompts (history, retrieved chunks, tool results) fill the context window: the model "
                         "truncates or refuses, answers lose the earliest context, and cost per call rises.",
-                checks=("Cost dashboard, 'Tokens per request' by feature: which feature grew?",
-                        "LLM overview, 'Truncated responses' (finish reason length) for the same model.",
-                        "RAG dashboard: top-k requested vs returned, and the traces with the largest input."),
+                checks=("Panel `overview/context` and `overview/tokens_per_request`: which model's prompts grew?",
+                        "Panel `overview/errors` for the same model (context-length errors).",
+                        "Panel `rag/top_k`: top-k requested vs returned."),
                 mitigations=("Trim conversation history or summarize it; lower top-k.",
                              "Route long requests to a model with a larger window.",
                              "Roll back the prompt version that added the bulk.")),
@@ -105,7 +124,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="An agent calls tools again and again without finishing: cost and latency grow per request, "
                         "and a loop may repeat a side effect.",
-                checks=("Agents dashboard, 'Loop iterations per request' and 'Tool calls by tool': which tool repeats?",
+                checks=("Panels `agents/iterations` and `agents/calls`: which tool repeats?",
                         "Traces of the longest requests: the same tool with the same arguments?",
                         "Recent prompt or tool-schema changes for that agent."),
                 mitigations=("Lower the agent's iteration cap; return an answer when it is hit.",
@@ -120,7 +139,9 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmEvalScoreLowForPromptVersion", severity="warning", for_="30m",
-            expr=f"prompt_version_eval:llm_eval_score:mean_rate1h{{{HIGHER_IS_BETTER}}} < {a.eval_score_min:g}",
+            expr=floored(f"prompt_version_eval:llm_eval_score:mean_rate1h{{{HIGHER_IS_BETTER}}} < {a.eval_score_min:g}",
+                         f"sum by (llmobs_prompt_version, gen_ai_evaluation_name) (increase({score_count}[1h]))",
+                         floors.evaluations),
             metrics=("prompt_version_eval:llm_eval_score:mean_rate1h",),
             summary="One prompt version's evaluation score dropped below its minimum.",
             description='{{ $labels.gen_ai_evaluation_name }} of prompt version {{ $labels.llmobs_prompt_version }} '
@@ -128,7 +149,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Answers made with this prompt version score worse than the minimum: the usual cause is a "
                         "prompt change, and the version label says which.",
-                checks=("AI quality dashboard, 'Eval score by prompt version': is the previous version still fine?",
+                checks=("Panel `quality/eval_by_prompt_version`: is the previous version still fine?",
                         "The annotation where this version first appeared, and the deploy that shipped it.",
                         "Low-scoring traces with this version (`span.llmobs.prompt.version = ...`)."),
                 mitigations=("Roll back to the previous prompt version.",
@@ -139,22 +160,26 @@ def alerts(settings: Settings) -> list[Group]:
                         {"gen_ai_evaluation_name": "faithfulness", "llmobs_prompt_version": "support-chat-v8"},
                         f"faithfulness of prompt version support-chat-v8 averages 0.50 over 1h (minimum {a.eval_score_min:g})."),
                 Example("version v8 at 0.8", _score("faithfulness", version, 0.8), False),
+                Example("version v8 at 0.5 on 6 results an hour (under the volume floor)",
+                        _score("faithfulness", version, 0.5, per_minute=0.1), False),
                 Example("hallucination at 0.05 is good", _score("hallucination", version, 0.05), False),
             )),
         Alert(
             name="LlmEvalScoreLowForModel", severity="warning", for_="30m",
-            expr=f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[1h])) / "
-                 f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (rate({score_count}{{{HIGHER_IS_BETTER}}}[1h])) "
-                 f"< {a.eval_score_min:g}",
+            expr=floored(f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[1h])) / "
+                         f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (rate({score_count}{{{HIGHER_IS_BETTER}}}[1h])) "
+                         f"< {a.eval_score_min:g}",
+                         f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (increase({score_count}[1h]))",
+                         floors.evaluations),
             summary="One model's evaluation score dropped below its minimum.",
             description='{{ $labels.gen_ai_evaluation_name }} of model {{ $labels.gen_ai_request_model }} '
                         f'averages {{{{ $value | printf "%.2f" }}}} over 1h (minimum {a.eval_score_min:g}).',
             runbook=Runbook(
                 meaning="Answers from this model score worse than the minimum across prompt versions: a provider-side "
                         "model update, a new model rolled out, or a fallback that routes traffic to a weaker model.",
-                checks=("AI quality dashboard, 'Eval score by model': did the model's score drop for every prompt "
+                checks=("Panel `quality/eval_by_model`: did the model's score drop for every prompt "
                         "version, or only one (then see LlmEvalScoreLowForPromptVersion)?",
-                        "LLM overview: fallback usage and which model the traffic moved to at the onset.",
+                        "Panel `overview/fallbacks`: which model the traffic moved to at the onset.",
                         "The provider's changelog or status page for a model update; low-scoring traces of the model "
                         "(`span.gen_ai.request.model = ...`)."),
                 mitigations=("Pin the previous model version (dated snapshot) or switch to the fallback model.",
@@ -165,20 +190,25 @@ def alerts(settings: Settings) -> list[Group]:
                         {"gen_ai_evaluation_name": "faithfulness", "gen_ai_request_model": "gpt-4o-mini"},
                         f"faithfulness of model gpt-4o-mini averages 0.50 over 1h (minimum {a.eval_score_min:g})."),
                 Example("gpt-4o-mini at 0.8", _score("faithfulness", model, 0.8), False),
+                Example("gpt-4o-mini at 0.5 on 6 results an hour (under the volume floor)",
+                        _score("faithfulness", model, 0.5, per_minute=0.1), False),
                 Example("hallucination at 0.05 is good", _score("hallucination", model, 0.05), False),
             )),
         Alert(
             name="LlmContextRecallLow", severity="warning", for_="30m",
-            expr=f"sum by (llmobs_retrieval_index_version) (rate({score_sum}{{{recall}}}[1h])) / "
-                 f"sum by (llmobs_retrieval_index_version) (rate({score_count}{{{recall}}}[1h])) < {a.context_recall_min:g}",
+            expr=floored(f"sum by (llmobs_retrieval_index_version) (rate({score_sum}{{{recall}}}[1h])) / "
+                         f"sum by (llmobs_retrieval_index_version) (rate({score_count}{{{recall}}}[1h])) "
+                         f"< {a.context_recall_min:g}",
+                         f"sum by (llmobs_retrieval_index_version) (increase({score_count}{{{recall}}}[1h]))",
+                         floors.evaluations),
             summary="Retrieval misses the context answers need for one index version.",
             description="Context recall with index version {{ $labels.llmobs_retrieval_index_version }} averages "
                         f'{{{{ $value | printf "%.2f" }}}} over 1h (minimum {a.context_recall_min:g}).',
             runbook=Runbook(
                 meaning="Evaluations find that retrieved documents lack what the answer needs: a stale or broken "
                         "index, a changed embedding model, or a retriever change.",
-                checks=("RAG dashboard, 'Index version in use' and 'Context recall by index version'.",
-                        "RAG dashboard: empty retrievals and best-document score over the same window.",
+                checks=("Panels `rag/index_versions` and `rag/recall`: which index version, and its recall.",
+                        "Panels `rag/empty` and `rag/score` over the same window.",
                         "The index build and deploy log for that version."),
                 mitigations=("Roll back to the previous index version.",
                              "Re-index with the current embedding model; check the ingestion job.",
@@ -189,6 +219,8 @@ def alerts(settings: Settings) -> list[Group]:
                         f"Context recall with index version kb-docs-2024-11 averages 0.40 over 1h "
                         f"(minimum {a.context_recall_min:g})."),
                 Example("index at 0.85", _score("context_recall", index, 0.85), False),
+                Example("stale index at 0.4 on 6 results an hour (under the volume floor)",
+                        _score("context_recall", index, 0.4, per_minute=0.1), False),
             )),
     ]
     return [Group("llm-calls", "1m", tuple(out))]

@@ -30,9 +30,10 @@ PROVISIONING_FILE = "grafana/provisioning/alerting/llm-alerts.yaml"
 STATES = {"no_data": "OK", "exec_err": "Error"}   # no series = the PromQL condition is false
 
 
-def uid(name: str) -> str:
-    """Stable, short (Grafana allows 40 chars), derived from the alert name."""
-    return "llm-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+def uid(name: str, severity: str) -> str:
+    """Stable, short (Grafana allows 40 chars), derived from the alert name and severity (an SLO's
+    page and ticket share a name)."""
+    return "llm-" + hashlib.sha256(f"{name}/{severity}".encode()).hexdigest()[:12]
 
 
 def grafana_template(text: str) -> str:
@@ -40,11 +41,11 @@ def grafana_template(text: str) -> str:
     return text.replace("$value", "$values.A.Value")
 
 
-def rule(alert: Alert, runbook_base: str, window_s: int = 600) -> AlertRulev9:
+def rule(alert: Alert, runbook_base: str, grafana_url: str = "", window_s: int = 600) -> AlertRulev9:
     return AlertRulev9(
-        title=alert.name, uid=uid(alert.name), condition="C", evaluateFor=alert.for_,
+        title=alert.name, uid=uid(alert.name, alert.severity), condition="C", evaluateFor=alert.for_,
         labels=alert.labels(),
-        annotations={**{k: grafana_template(v) for k, v in alert.annotations(runbook_base).items()},
+        annotations={**{k: grafana_template(v) for k, v in alert.annotations(runbook_base, grafana_url).items()},
                      # Grafana's own link from an alert to its panel
                      "__dashboardUid__": links.panel(alert.name)[0], "__panelId__": str(links.panel(alert.name)[1])},
         timeRangeFrom=window_s, timeRangeTo=0,
@@ -113,8 +114,8 @@ def notification_policies(settings: Settings) -> tuple[list[dict], list[dict], l
             muted = True
         return out
 
-    routes = [route([[k, "=", v] for k, v in labels.items()], kind, SEVERITY_TIMING[labels["severity"]])
-              for labels, kind in route_table(settings)]
+    routes = [route([list(m) for m in matchers], kind, SEVERITY_TIMING[severity])
+              for matchers, kind, severity in route_table(settings)]
     if r.kind == "none":
         routes.append(route([], "none", None))   # anything else (no severity label) notifies nobody
     policy = {"orgId": 1, "receiver": some, "group_by": ["alertname", "severity"], "routes": routes}
@@ -127,7 +128,7 @@ def provisioning(groups: list[Group], settings: Settings) -> dict:
     out_groups = []
     for g in groups:
         data = AlertGroup(name=g.name, folder=FOLDER, evaluateInterval=g.interval,
-                          rules=[rule(a, base) for a in g.alerts]).to_json_data()
+                          rules=[rule(a, base, settings.alerts.grafana_url) for a in g.alerts]).to_json_data()
         out_groups.append({"orgId": 1, "name": data["name"], "folder": data["folder"], "interval": data["interval"],
                            "rules": [escape(_file_rule(r, a.keep_firing_for)) for r, a in zip(data["rules"], g.alerts)]})
     doc: dict = {"apiVersion": 1, "groups": out_groups}

@@ -2,18 +2,18 @@
 link survives panels being added or moved). Checked against the rendered dashboards in tests."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dashboards import REGISTRY
 from dashboards.helpers import panel_id
 
 PANELS: dict[str, tuple[str, str]] = {
-    "LlmProviderErrorRateHigh": ("overview", "errors"),
+    "LlmProviderErrorRateHigh": ("overview", "errors_by_model"),
     "LlmRateLimitedOrTimingOut": ("overview", "throttled"),
-    "LlmAvailabilityBudgetBurnFast": ("overview", "errors"),
-    "LlmAvailabilityBudgetBurnSlow": ("overview", "errors"),
-    "LlmLatencyBudgetBurnFast": ("overview", "latency"),
-    "LlmLatencyBudgetBurnSlow": ("overview", "latency"),
+    "LlmAvailabilityBudgetBurn": ("slo", "availability_burn"),
+    "LlmLatencyBudgetBurn": ("slo", "latency_burn"),
     "LlmTimeToFirstTokenSlow": ("overview", "ttft"),
-    "LlmLatencyP95High": ("overview", "latency"),
+    "LlmLatencyP95High": ("overview", "latency_by_model"),
     "LlmRetryRateHigh": ("overview", "retries"),
     "LlmFallbackStorm": ("overview", "fallbacks"),
     "LlmNoTraffic": ("overview", "requests"),
@@ -22,7 +22,7 @@ PANELS: dict[str, tuple[str, str]] = {
     "LlmContextWindowSaturated": ("overview", "context"),
     "LlmSpendSpike": ("cost", "by_model"),
     "LlmSpendOverDailyBudget": ("cost", "projected"),
-    "LlmSpendOverMonthlyBudget": ("cost", "projected"),
+    "LlmSpendOverMonthlyBudget": ("cost", "month_end"),
     "LlmTenantCostSpike": ("cost", "by_tenant"),
     "LlmUnpricedModelCalls": ("cost", "unpriced"),
     "LlmEvalScoreLow": ("quality", "eval_scores"),
@@ -41,7 +41,21 @@ PANELS: dict[str, tuple[str, str]] = {
     "LlmExporterQueueNearFull": ("pipeline", "queue"),
     "LlmBackendDown": ("pipeline", "up"),
     "LlmLabelOverflow": ("pipeline", "overflow"),
+    "LlmWatchdog": ("pipeline", "up"),
+    "LlmRuleEvaluationFailures": ("pipeline", "rule_failures"),
+    "LlmRemoteWriteFailing": ("pipeline", "remote_write"),
+    "LlmNotificationsFailing": ("pipeline", "notifications"),
+    "LlmLogsRefused": ("pipeline", "discarded"),
+    "LlmTracesRefused": ("pipeline", "discarded"),
 }
+
+
+# Dashboard variable -> the alert label that sets it, for the `var-` parameters of a dashboard link.
+VARIABLE_LABELS = {"environment": "deployment_environment_name", "service_name": "service_name",
+                   "provider": "gen_ai_provider_name", "model": "gen_ai_request_model",
+                   "tenant": "llmobs_tenant_bounded", "feature": "llmobs_feature_bounded",
+                   "prompt_version": "llmobs_prompt_version"}
+RUNBOOKS_SLUG = "runbooks"
 
 
 def panel(alert_name: str) -> tuple[str, int]:
@@ -50,7 +64,27 @@ def panel(alert_name: str) -> tuple[str, int]:
     return next(e.uid for e in REGISTRY if e.slug == slug), panel_id(slug, key)
 
 
-def url(alert_name: str) -> str:
-    """Relative to Grafana's root URL (what Grafana itself links from an alert)."""
+@lru_cache(maxsize=None)
+def variables(slug: str) -> tuple[str, ...]:
+    """The template variables a dashboard declares (they do not depend on the settings' thresholds)."""
+    from dashboards.review import reference_settings
+    entry = next(e for e in REGISTRY if e.slug == slug)
+    return tuple(v.name for v in entry.build(reference_settings()).templating.list)
+
+
+def url(alert_name: str, grafana_url: str = "") -> str:
+    """The alert's panel, with the alert's own labels as the dashboard's variables (Prometheus and
+    Grafana expand the template per alert; a label the alert lacks leaves the variable alone)."""
     uid, pid = panel(alert_name)
-    return f"/d/{uid}?viewPanel={pid}"
+    params = "".join(f"{{{{ with $labels.{VARIABLE_LABELS[v]} }}}}&var-{v}={{{{ . | urlquery }}}}{{{{ end }}}}"
+                     for v in variables(PANELS[alert_name][0]) if v in VARIABLE_LABELS)
+    return f"{grafana_url}/d/{uid}?viewPanel={pid}{params}"
+
+
+def runbook_url(alert_name: str, runbook_base: str, grafana_url: str) -> str:
+    """`<runbook_base>/<AlertName>.md` where runbooks are published; else the alert's panel on the
+    LLM runbooks dashboard, which Grafana serves in every target."""
+    if runbook_base:
+        return f"{runbook_base.rstrip('/')}/{alert_name}.md"
+    uid = next(e.uid for e in REGISTRY if e.slug == RUNBOOKS_SLUG)
+    return f"{grafana_url}/d/{uid}?viewPanel={panel_id(RUNBOOKS_SLUG, alert_name)}"

@@ -12,7 +12,16 @@ from collector_config.metrics import LATENCY_BUCKETS as LATENCY, TTFT_BUCKETS as
 from settings import Settings
 
 PM = "gen_ai_provider_name, gen_ai_request_model"
-OPENAI = 'gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o"'
+# Where a call ran: kept through the recording rules into every LLM-call alert, so that dev,
+# staging or loadgen traffic is told apart from production (and routed by paging_environments).
+ES = "deployment_environment_name, service_name"
+PMES = f"{PM}, {ES}"
+WHERE = 'deployment_environment_name="production",service_name="support-bot"'
+OPENAI = f'gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",{WHERE}'
+# The labels a firing LLM-call alert on the OPENAI series carries (written out, not derived).
+CALL_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o",
+               "deployment_environment_name": "production", "service_name": "support-bot"}
+WHERE_LABELS = {"deployment_environment_name": "production", "service_name": "support-bot"}
 # Evaluations where a low score is good (hallucination: 1 = hallucinated), kept out of "score dropped" alerts.
 LOWER_IS_BETTER = ("hallucination",)
 HIGHER_IS_BETTER = f'gen_ai_evaluation_name!~"{"|".join(LOWER_IS_BETTER)}"'
@@ -34,6 +43,12 @@ def stepped(before: float, after: float, steps_before: int, steps_after: int) ->
     return f"0+{before:g}x{steps_before} {before * steps_before + after:g}+{after:g}x{steps_after}"
 
 
+def floored(condition: str, volume: str, floor: int) -> str:
+    """A ratio alert's condition, only where its denominator counted `floor` events or more in the
+    window (`volume`, grouped as the condition): one failed call out of one pages nobody."""
+    return f"({condition}) and ({volume}) >= {floor}"
+
+
 def histogram(metric: str, labels: str, bounds: list[float], upper: float, rate: float = 60) -> dict[str, str]:
     """Every observation lands in the bucket whose upper bound is `upper`."""
     out = {f'{n(metric, "_bucket")}{{{labels},le="{b:g}"}}': per_min(rate if b >= upper else 0) for b in bounds}
@@ -42,60 +57,32 @@ def histogram(metric: str, labels: str, bounds: list[float], upper: float, rate:
     return out
 
 
-def _burn(name: str, bad_ratio: str, budget: float, severity: str, long: str, short: str, factor: float,
-          for_: str, what: str, checks, examples) -> Alert:
-    threshold = round(factor * budget, 6)
-    return Alert(
-        name=name, severity=severity, for_=for_,
-        expr=f"({bad_ratio.format(w=long)}) > {threshold:g} and ({bad_ratio.format(w=short)}) > {threshold:g}",
-        summary=f"The LLM {what} error budget is burning {factor:g}x faster than the SLO allows.",
-        description=f"{{{{ $value | humanizePercentage }}}} of LLM calls missed the {what} objective over {long} "
-                    f"(budget burn {factor:g}x; threshold {threshold:g}).",
-        runbook=Runbook(
-            meaning=f"At this rate the 30-day {what} error budget is gone in {30 / factor:.1f} days. Multi-window, "
-                    "multi-burn-rate alert as in the SRE workbook: the long window proves it is real, the short one "
-                    "that it is still happening.",
-            checks=checks,
-            mitigations=("Switch traffic to the fallback model or provider.",
-                         "Roll back the last prompt, model or index version change.",
-                         "Shed or throttle the heaviest tenant if one dominates.")),
-        examples=examples)
-
-
 def alerts(settings: Settings) -> list[Group]:
-    a = settings.alerts
+    a, floors = settings.alerts, settings.alerts.volume_floors
     requests, errors = n("llm.requests"), n("llm.errors")
-    avail_budget, latency_budget = 1 - a.availability_slo, 1 - a.latency_slo
-    err_ratio = f"sum(rate({errors}[{{w}}])) / sum(rate({requests}[{{w}}]))"
-    slow = n("gen_ai.client.operation.duration", "_bucket")
-    count = n("gen_ai.client.operation.duration", "_count")
-    le = f"{a.latency_slo_seconds:g}"
-    slow_ratio = f'1 - sum(rate({slow}{{{{le="{le}"}}}}[{{w}}])) / sum(rate({count}[{{w}}]))'
+    calls_5m = f"sum by ({PMES}) (increase({requests}[5m]))"
+    calls_1h = f"sum by ({PMES}) (increase({requests}[1h]))"
     cost, tokens_in = n("llm.cost"), n("llm.tokens.input")
     per_call = "provider_model:llm_tokens_input:rate1h / provider_model:llm_requests:rate1h"
     per_call_week = ("avg_over_time(provider_model:llm_tokens_input:rate1h[7d]) / "
                      "avg_over_time(provider_model:llm_requests:rate1h[7d])")
-    bad_avail = {f"{requests}{{{OPENAI}}}": per_min(100, 400), f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(20, 400)}
-    ok_avail = {f"{requests}{{{OPENAI}}}": per_min(100, 400), f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(1, 400)}
-
-    def latency_series(fast: float, slow_: float, samples: int = 400) -> dict[str, str]:
-        return {f'{slow}{{{OPENAI},le="{le}"}}': per_min(fast, samples),
-                f'{slow}{{{OPENAI},le="+Inf"}}': per_min(fast + slow_, samples),
-                f"{count}{{{OPENAI}}}": per_min(fast + slow_, samples)}
 
     provider = [
         Alert(
             name="LlmProviderErrorRateHigh", severity="critical", for_="10m", keep_firing_for="10m",
-            expr=f"provider_model:llm_errors:ratio_rate5m > {a.provider_error_ratio:g}",
+            expr=floored(f"provider_model:llm_errors:ratio_rate5m > {a.provider_error_ratio:g}", calls_5m,
+                         floors.calls),
             metrics=("provider_model:llm_errors:ratio_rate5m",),
             summary="An LLM provider is failing a large share of calls.",
-            description="{{ $labels.gen_ai_provider_name }} {{ $labels.gen_ai_request_model }}: "
+            description="{{ $labels.gen_ai_provider_name }} {{ $labels.gen_ai_request_model }} in "
+                        "{{ $labels.deployment_environment_name }} ({{ $labels.service_name }}): "
                         "{{ $value | humanizePercentage }} of calls failed over 5m "
                         f"(threshold {a.provider_error_ratio:.0%}).",
             runbook=Runbook(
                 meaning="Calls to one provider and model end in error more often than the threshold; users see "
                         "failed or empty answers unless a fallback catches them.",
-                checks=("LLM overview dashboard, panel 'Error rate by error type and provider': which error.type dominates.",
+                checks=("Panels `overview/errors_by_model` (what the alert measures) and `overview/errors` (by error "
+                        "type): which error.type dominates?",
                         "The provider's status page, and whether other models of the same provider fail too.",
                         "Tempo/Jaeger: error traces of that model (`status=error && span.gen_ai.request.model=...`); "
                         "Loki: `{service_name=~\".+\"} | json | error_type != \"\"` around the onset."),
@@ -105,15 +92,34 @@ def alerts(settings: Settings) -> list[Group]:
             examples=(
                 Example("10% of calls fail", {f"{requests}{{{OPENAI}}}": per_min(100),
                                               f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(10)}, True,
-                        {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
-                        f"openai gpt-4o: 10% of calls failed over 5m (threshold {a.provider_error_ratio:.0%})."),
+                        CALL_LABELS,
+                        f"openai gpt-4o in production (support-bot): 10% of calls failed over 5m "
+                        f"(threshold {a.provider_error_ratio:.0%})."),
                 Example("4% of calls fail", {f"{requests}{{{OPENAI}}}": per_min(100),
                                              f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(4)}, False),
+                Example("one failed call out of one in 5m (under the volume floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(0.2),
+                         f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(0.2)}, False),
+                Example("every call fails, 10 calls a minute (over the floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(10),
+                         f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(10)}, True, CALL_LABELS,
+                        f"openai gpt-4o in production (support-bot): 100% of calls failed over 5m "
+                        f"(threshold {a.provider_error_ratio:.0%})."),
+                Example("staging fails: an alert of its own, labelled staging", {
+                    f'{requests}{{gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",'
+                    f'deployment_environment_name="staging",service_name="support-bot"}}': per_min(100),
+                    f'{errors}{{gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",'
+                    f'deployment_environment_name="staging",service_name="support-bot",error_type="timeout"}}': per_min(50),
+                    f"{requests}{{{OPENAI}}}": per_min(100)}, True,
+                        {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o",
+                         "deployment_environment_name": "staging", "service_name": "support-bot"},
+                        f"openai gpt-4o in staging (support-bot): 50% of calls failed over 5m "
+                        f"(threshold {a.provider_error_ratio:.0%})."),
             )),
         Alert(
             name="LlmRateLimitedOrTimingOut", severity="warning", for_="10m", keep_firing_for="10m",
-            expr=f'sum by ({PM}) (rate({errors}{{error_type=~"rate_limited|timeout|overloaded"}}[5m])) '
-                 f"/ sum by ({PM}) (rate({requests}[5m])) > {a.throttle_ratio:g}",
+            expr=floored(f'sum by ({PMES}) (rate({errors}{{error_type=~"rate_limited|timeout|overloaded"}}[5m])) '
+                         f"/ sum by ({PMES}) (rate({requests}[5m])) > {a.throttle_ratio:g}", calls_5m, floors.calls),
             summary="An LLM provider is throttling or timing out calls.",
             description="{{ $labels.gen_ai_provider_name }} {{ $labels.gen_ai_request_model }}: "
                         "{{ $value | humanizePercentage }} of calls were rate-limited, overloaded or timed out "
@@ -121,8 +127,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="The provider refuses (429, overloaded) or does not answer in time; retries add latency "
                         "and cost before anything fails outright.",
-                checks=("LLM overview dashboard, 'Retries' and 'Error rate by error type': rate_limited vs timeout.",
-                        "Cost dashboard: did one tenant or feature's traffic jump at the onset?",
+                checks=("Panels `overview/throttled` and `overview/retries`: rate_limited, overloaded or timeout, and how much is retried?",
+                        "Panels `cost/by_tenant` and `cost/by_feature`: did one tenant or feature's traffic jump at the onset?",
                         "Provider console: current quota and rate-limit headers in error traces."),
                 mitigations=("Throttle the tenant or feature driving the load.",
                              "Spread load to another region, deployment or the fallback model.",
@@ -130,46 +136,25 @@ def alerts(settings: Settings) -> list[Group]:
             examples=(
                 Example("5% rate-limited", {f"{requests}{{{OPENAI}}}": per_min(100),
                                             f"{errors}{{{OPENAI},error_type=\"rate_limited\"}}": per_min(5)}, True,
-                        {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
+                        CALL_LABELS,
                         f"openai gpt-4o: 5% of calls were rate-limited, overloaded or timed out (threshold {a.throttle_ratio:.0%})."),
                 Example("5% server errors are not throttling", {f"{requests}{{{OPENAI}}}": per_min(100),
                         f"{errors}{{{OPENAI},error_type=\"server_error\"}}": per_min(5)}, False),
                 Example("1% rate-limited", {f"{requests}{{{OPENAI}}}": per_min(100),
                                             f"{errors}{{{OPENAI},error_type=\"rate_limited\"}}": per_min(1)}, False),
+                Example("one rate-limited call out of one in 5m (under the volume floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(0.2),
+                         f"{errors}{{{OPENAI},error_type=\"rate_limited\"}}": per_min(0.2)}, False),
+                Example("every call rate-limited, 10 calls a minute (over the floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(10),
+                         f"{errors}{{{OPENAI},error_type=\"rate_limited\"}}": per_min(10)}, True, CALL_LABELS,
+                        f"openai gpt-4o: 100% of calls were rate-limited, overloaded or timed out "
+                        f"(threshold {a.throttle_ratio:.0%})."),
             )),
     ]
-    avail_checks = ("LLM overview dashboard, 'Error rate by error type and provider': one provider or all?",
-                    "Recent deploys: prompt, model or client version changes in the last hour.",
-                    "Error traces in Tempo/Jaeger for the top error.type; the provider's status page.")
-    latency_checks = ("LLM overview dashboard, 'Latency p50/p95/p99' by model: one model or all?",
-                      "Tokens per request (prompt bloat makes calls slower) and retries (each adds latency).",
+    latency_checks = ("Panel `overview/latency_by_model` (what the alert measures): one model or all?",
+                      "Panels `overview/tokens_per_request` (prompt bloat makes calls slower) and `overview/retries` (each retry adds latency).",
                       "Slow traces in Tempo/Jaeger (`duration > ...`) and the provider's status page.")
-    slo = [
-        _burn("LlmAvailabilityBudgetBurnFast", err_ratio, avail_budget, "critical", "1h", "5m", 14.4, "2m",
-              "availability", avail_checks, (
-                  Example("20% errors for over an hour", bad_avail, True, {},
-                          f"20% of LLM calls missed the availability objective over 1h (budget burn 14.4x; "
-                          f"threshold {14.4 * avail_budget:g})."),
-                  Example("1% errors (within budget)", ok_avail, False))),
-        _burn("LlmAvailabilityBudgetBurnSlow", err_ratio, avail_budget, "warning", "6h", "30m", 6, "15m",
-              "availability", avail_checks, (
-                  Example("20% errors for six hours", bad_avail, True, {},
-                          f"20% of LLM calls missed the availability objective over 6h (budget burn 6x; "
-                          f"threshold {6 * avail_budget:g})."),
-                  Example("1% errors (within budget)", ok_avail, False))),
-        _burn("LlmLatencyBudgetBurnFast", slow_ratio, latency_budget, "critical", "1h", "5m", 14.4, "2m",
-              "latency", latency_checks, (
-                  Example("all calls slower than the objective", latency_series(0, 100), True, {},
-                          f"100% of LLM calls missed the latency objective over 1h (budget burn 14.4x; "
-                          f"threshold {14.4 * latency_budget:g})."),
-                  Example("3% of calls slow", latency_series(97, 3), False))),
-        _burn("LlmLatencyBudgetBurnSlow", slow_ratio, latency_budget, "warning", "6h", "30m", 6, "15m",
-              "latency", latency_checks, (
-                  Example("all calls slower than the objective", latency_series(0, 100), True, {},
-                          f"100% of LLM calls missed the latency objective over 6h (budget burn 6x; "
-                          f"threshold {6 * latency_budget:g})."),
-                  Example("3% of calls slow", latency_series(97, 3), False))),
-    ]
     latency = [
         Alert(
             name="LlmTimeToFirstTokenSlow", severity="warning", for_="10m", keep_firing_for="10m",
@@ -181,15 +166,15 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Users of streaming answers wait long before anything appears; usually provider load or "
                         "very long prompts.",
-                checks=("LLM overview dashboard, 'Time to first token p95' by model.",
-                        "Input tokens per request for that model (long prompts delay the first token).",
+                checks=("Panel `overview/ttft`: time to first token p95 by model.",
+                        "Panel `overview/tokens_per_request` for that model (long prompts delay the first token).",
                         "Provider status page and the model's region."),
                 mitigations=("Move latency-sensitive features to a faster model.",
                              "Trim the prompt (retrieval top-k, history length).",
                              "Use the fallback provider while the primary is degraded.")),
             examples=(
                 Example("first tokens after 4-8s", histogram("llm.time_to_first_token", OPENAI, TTFT, 8), True,
-                        {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
+                        CALL_LABELS,
                         f"openai gpt-4o: p95 time to first token is 7.8s (threshold {a.ttft_p95_seconds:g}s)."),
                 Example("first tokens within a second", histogram("llm.time_to_first_token", OPENAI, TTFT, 1), False),
             )),
@@ -208,7 +193,7 @@ def alerts(settings: Settings) -> list[Group]:
                              "Roll back a prompt change that grew the output.")),
             examples=(
                 Example("calls take 30-60s", histogram("gen_ai.client.operation.duration", OPENAI, LATENCY, 60), True,
-                        {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
+                        CALL_LABELS,
                         f"openai gpt-4o: p95 call duration is 58.5s (threshold {a.latency_p95_seconds:g}s)."),
                 Example("calls take 8-15s", histogram("gen_ai.client.operation.duration", OPENAI, LATENCY, 15), False),
             )),
@@ -230,9 +215,9 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Hourly spend jumped; left alone it lands on the invoice. Usually a runaway loop, a prompt "
                         "change that grew tokens, a model switch or one tenant's batch job.",
-                checks=("Cost dashboard: spend by model, feature, tenant and prompt version since the onset.",
-                        "Agents dashboard: loop iterations per request (runaway agents).",
-                        "Top expensive requests (trace links) on the Cost dashboard."),
+                checks=("Panels `cost/by_model`, `cost/by_feature`, `cost/by_tenant` and `cost/by_prompt_version` since the onset.",
+                        "Panel `agents/iterations`: loop iterations per request (runaway agents).",
+                        "Panel `cost/expensive`: the expensive requests' traces."),
                 mitigations=("Throttle the tenant or feature responsible.",
                              "Roll back the prompt or model version that grew the cost.",
                              "Cap max tokens or agent iterations.")),
@@ -251,7 +236,7 @@ def alerts(settings: Settings) -> list[Group]:
             description=f"Projected daily spend is {{{{ $value | humanize }}}} USD (budget {a.daily_cost_budget_usd:g} USD).",
             runbook=Runbook(
                 meaning="The last six hours' spend rate, projected over a day, exceeds the budget by 20%.",
-                checks=("Cost dashboard: projected spend vs budget, and spend by feature and tenant.",
+                checks=("Panels `cost/projected`, `cost/by_feature` and `cost/by_tenant`: projected spend vs budget, and who spends.",
                         "Whether traffic grew (requests) or cost per request grew (tokens, model mix).",
                         "Unpriced model calls: the projection misses them."),
                 mitigations=("Move bulk features to a cheaper model.",
@@ -274,7 +259,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="The last day's spend rate, over the whole month (its number of days), exceeds the monthly "
                         "budget by 20%: a slower, steadier signal than the daily projection.",
-                checks=("Cost dashboard: projected spend vs budget, and spend by feature and tenant.",
+                checks=("Panels `cost/projected`, `cost/by_feature` and `cost/by_tenant`: projected spend vs budget, and who spends.",
                         "The provider's billing console: month-to-date spend against this projection.",
                         "Whether a launch or a tenant's growth explains it (requests vs cost per request)."),
                 mitigations=("Move bulk or offline features to a cheaper model or the batch API.",
@@ -297,7 +282,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="One tenant's part of the hourly spend jumped against its own baseline share: a batch job, "
                         "abuse, or a feature launched for them (a share, so overall growth does not fire it).",
-                checks=("Cost dashboard, 'Spend by tenant', filtered to the tenant.",
+                checks=("Panel `cost/by_tenant`, filtered to the tenant.",
                         "That tenant's requests and tokens per request: more calls or bigger calls?",
                         "Their top expensive traces."),
                 mitigations=("Apply the tenant's rate limit or quota.",
@@ -319,7 +304,7 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmPromptBloat", severity="warning", for_="30m",
-            expr=f"{per_call} > {a.prompt_bloat_ratio:g} * ({per_call_week})",
+            expr=floored(f"{per_call} > {a.prompt_bloat_ratio:g} * ({per_call_week})", calls_1h, floors.calls),
             metrics=("provider_model:llm_tokens_input:rate1h", "provider_model:llm_requests:rate1h"),
             summary="Input tokens per LLM call grew well beyond their 7-day average.",
             description="{{ $labels.gen_ai_provider_name }} {{ $labels.gen_ai_request_model }}: "
@@ -328,8 +313,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Prompts got longer: a template change, more retrieved chunks, or unbounded chat history. "
                         "Cost and latency follow.",
-                checks=("Cost dashboard, tokens per request by prompt version: which version grew?",
-                        "RAG dashboard: top-k requested vs returned.",
+                checks=("Panel `overview/tokens_per_request` by model, and `cost/by_prompt_version`: which prompt version grew?",
+                        "Panel `rag/top_k`: top-k requested vs returned.",
                         "A recent trace's input length (content is hashed; `gen_ai.input.messages.length` remains)."),
                 mitigations=("Roll back the prompt version.",
                              "Cap retrieval top-k or history length.",
@@ -337,15 +322,18 @@ def alerts(settings: Settings) -> list[Group]:
             examples=(
                 Example("tokens per call 1000 -> 2000", {f"{requests}{{{OPENAI}}}": per_min(10, WEEK + 120),
                         f"{tokens_in}{{{OPENAI}}}": stepped(10000, 20000, WEEK, 120)}, True,
-                        {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
+                        CALL_LABELS,
                         f"openai gpt-4o: 2k input tokens per call, over {a.prompt_bloat_ratio:g}x the 7-day average.",
                         onset=WEEK + 19, settle=30),
                 Example("tokens per call 1000 -> 1200", {f"{requests}{{{OPENAI}}}": per_min(10, WEEK + 60),
                         f"{tokens_in}{{{OPENAI}}}": stepped(10000, 12000, WEEK, 60)}, False),
+                Example("tokens per call 1000 -> 2000 on 6 calls an hour (under the volume floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(0.1, WEEK + 120),
+                         f"{tokens_in}{{{OPENAI}}}": stepped(100, 200, WEEK, 120)}, False),
             )),
         Alert(
             name="LlmPromptShrink", severity="warning", for_="30m",
-            expr=f"{per_call} < {a.prompt_shrink_ratio:g} * ({per_call_week})",
+            expr=floored(f"{per_call} < {a.prompt_shrink_ratio:g} * ({per_call_week})", calls_1h, floors.calls),
             metrics=("provider_model:llm_tokens_input:rate1h", "provider_model:llm_requests:rate1h"),
             summary="Input tokens per LLM call fell well below their 7-day average.",
             description="{{ $labels.gen_ai_provider_name }} {{ $labels.gen_ai_request_model }}: "
@@ -354,8 +342,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Prompts got shorter: retrieval stopped adding context, history is dropped, or a template "
                         "lost its instructions. Cheaper, but the answers usually get worse.",
-                checks=("Cost dashboard, tokens per request by prompt version: which version shrank?",
-                        "RAG dashboard: empty retrievals and documents per retrieval.",
+                checks=("Panel `overview/tokens_per_request` by model, and `cost/by_prompt_version`: which prompt version shrank?",
+                        "Panels `rag/empty` and `rag/returned`: empty retrievals and documents per retrieval.",
                         "A recent trace's input length next to one from last week."),
                 mitigations=("Roll back the prompt or retriever version.",
                              "Fix the retrieval or history step that stopped filling the prompt.",
@@ -363,12 +351,15 @@ def alerts(settings: Settings) -> list[Group]:
             examples=(
                 Example("tokens per call 1000 -> 500", {f"{requests}{{{OPENAI}}}": per_min(10, WEEK + 120),
                         f"{tokens_in}{{{OPENAI}}}": stepped(10000, 5000, WEEK, 120)}, True,
-                        {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"},
+                        CALL_LABELS,
                         f"openai gpt-4o: 500 input tokens per call, under {a.prompt_shrink_ratio:g}x the 7-day average.",
                         onset=WEEK + 19, settle=30),
                 Example("tokens per call 1000 -> 800", {f"{requests}{{{OPENAI}}}": per_min(10, WEEK + 60),
                         f"{tokens_in}{{{OPENAI}}}": stepped(10000, 8000, WEEK, 60)}, False),
+                Example("tokens per call 1000 -> 500 on 6 calls an hour (under the volume floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(0.1, WEEK + 120),
+                         f"{tokens_in}{{{OPENAI}}}": stepped(100, 50, WEEK, 120)}, False),
             )),
     ]
-    return [Group("llm-provider", "1m", tuple(provider)), Group("llm-slo", "1m", tuple(slo)),
-            Group("llm-latency", "1m", tuple(latency)), Group("llm-spend", "1m", tuple(spend))]
+    return [Group("llm-provider", "1m", tuple(provider)), Group("llm-latency", "1m", tuple(latency)),
+            Group("llm-spend", "1m", tuple(spend))]

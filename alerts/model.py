@@ -47,18 +47,16 @@ class Alert:
     def runbook_path(self) -> str:
         return f"{RUNBOOKS}/{self.name}.md"
 
-    def runbook_url(self, base: str) -> str:
-        """`base` from settings (where the repository's runbooks are browsable); the
-        repository path when unset."""
-        return f"{base.rstrip('/')}/{self.name}.md" if base else self.runbook_path
-
     def labels(self) -> dict[str, str]:
         return {"severity": self.severity, "team": self.team}
 
-    def annotations(self, runbook_base: str) -> dict[str, str]:
+    def annotations(self, runbook_base: str, grafana_url: str = "") -> dict[str, str]:
+        """Absolute links from the settings' base URLs (relative to Grafana's root when `grafana_url`
+        is empty, as Grafana links its own alerts)."""
         from alerts import links   # dashboards -> settings; imported late to keep this module plain
         return {"summary": self.summary, "description": self.description,
-                "runbook_url": self.runbook_url(runbook_base), "dashboard_url": links.url(self.name)}
+                "runbook_url": links.runbook_url(self.name, runbook_base, grafana_url),
+                "dashboard_url": links.url(self.name, grafana_url)}
 
 
 @dataclass(frozen=True)

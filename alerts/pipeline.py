@@ -19,7 +19,7 @@ def _any_signal(template: str) -> str:
 
 
 def alerts(settings: Settings) -> list[Group]:
-    pipeline_checks = ("Pipeline health dashboard: accepted vs refused vs dropped per signal, per collector pod.",
+    pipeline_checks = ("Panels `pipeline/accepted`, `pipeline/refused` and `pipeline/send_failed`: per signal, per collector pod.",
                        "Collector logs (memory limiter, exporter errors) and pod restarts.",
                        "The backend it exports to: reachable, healthy, not rejecting (429/5xx).")
     out = [
@@ -92,7 +92,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Prometheus cannot scrape the component: it is down, restarting, or blocked by the network. "
                         "A collector outage inhibits the no-traffic alert.",
-                checks=("Pipeline health dashboard: backend health row.",
+                checks=("Panel `pipeline/up`: which job, since when.",
                         "Pod status and recent restarts (`kubectl -n llmobs get pods`), or `docker ps` locally.",
                         "The component's logs around the onset (Loki, or `kubectl logs --previous`)."),
                 mitigations=("Restart the component; check its volume has space.",
@@ -114,7 +114,7 @@ def alerts(settings: Settings) -> list[Group]:
                 meaning="A label the application controls (tenant, feature, prompt version, environment, index) "
                         "has values outside its bound in the stack settings, so dashboards show them as `other`. "
                         "Informational: the bound protects Prometheus; widen it if the values matter.",
-                checks=("Pipeline health dashboard, 'Label overflow by bound': which bound, since when?",
+                checks=("Panel `pipeline/overflow`: which bound, since when?",
                         "Traces of the service: which new values appear (a new tenant, a new prompt version)?",
                         "The head-series budget: `python3 scripts/cardinality` and prometheus_tsdb_head_series."),
                 mitigations=("Add the values to llmobs:labels.<bound>.allowed, or a pattern for versions that churn.",

@@ -1,7 +1,7 @@
 """Quality, safety, tools, retrieval, feedback, pricing and traffic alerts."""
 from __future__ import annotations
 
-from alerts.llm import HIGHER_IS_BETTER, OPENAI, PM, n, per_min, stepped, WEEK
+from alerts.llm import HIGHER_IS_BETTER, OPENAI, PM, floored, n, per_min, stepped, WEEK
 from alerts.model import Alert, Example, Group, Runbook
 from settings import Settings
 
@@ -9,7 +9,7 @@ PROVIDER_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gp
 
 
 def alerts(settings: Settings) -> list[Group]:
-    a = settings.alerts
+    a, floors = settings.alerts, settings.alerts.volume_floors
     requests = n("llm.requests")
     score_sum, score_count = n("llm.eval.score", "_sum"), n("llm.eval.score", "_count")
     blocks, tools = n("llm.safety.blocks"), n("llm.tool.calls")
@@ -23,18 +23,19 @@ def alerts(settings: Settings) -> list[Group]:
     quality = [
         Alert(
             name="LlmEvalScoreLow", severity="warning", for_="30m",
-            expr=f"sum by (gen_ai_evaluation_name) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[30m])) "
-                 f"/ sum by (gen_ai_evaluation_name) (rate({score_count}{{{HIGHER_IS_BETTER}}}[30m])) "
-                 f"< {a.eval_score_min:g}",
+            expr=floored(f"sum by (gen_ai_evaluation_name) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[30m])) "
+                         f"/ sum by (gen_ai_evaluation_name) (rate({score_count}{{{HIGHER_IS_BETTER}}}[30m])) "
+                         f"< {a.eval_score_min:g}",
+                         f"sum by (gen_ai_evaluation_name) (increase({score_count}[30m]))", floors.evaluations),
             summary="An evaluation score of LLM answers dropped below its minimum.",
             description='{{ $labels.gen_ai_evaluation_name }} averages {{ $value | printf "%.2f" }} over 30m '
                         f"(minimum {a.eval_score_min:g}).",
             runbook=Runbook(
                 meaning="Online evaluations (faithfulness, relevance, ...) score the answers lower than the "
                         "minimum: users get worse answers, often after a prompt, model or index change.",
-                checks=("AI quality dashboard: the score by prompt version and model; did a new version appear at "
+                checks=("Panels `quality/eval_by_prompt_version` and `quality/eval_by_model`; did a new version appear at "
                         "the onset (annotation)?",
-                        "RAG dashboard: empty retrievals and retrieval scores (bad context gives unfaithful answers).",
+                        "Panels `rag/empty` and `rag/score` (bad context gives unfaithful answers).",
                         "Low-scoring traces in Tempo/Jaeger (`span.gen_ai.evaluation.score.value < 0.5`)."),
                 mitigations=("Roll back the prompt or index version that introduced the drop.",
                              "Pin the previous model version.",
@@ -46,20 +47,23 @@ def alerts(settings: Settings) -> list[Group]:
                         f"faithfulness averages 0.50 over 30m (minimum {a.eval_score_min:g})."),
                 Example("faithfulness averages 0.8", {f"{score_sum}{{{faith}}}": per_min(8),
                                                       f"{score_count}{{{faith}}}": per_min(10)}, False),
+                Example("faithfulness averages 0.5 over 3 results in 30m (under the volume floor)",
+                        {f"{score_sum}{{{faith}}}": per_min(0.05), f"{score_count}{{{faith}}}": per_min(0.1)}, False),
                 Example("hallucination averages 0.05 (good)",
                         {f'{score_sum}{{gen_ai_evaluation_name="hallucination"}}': per_min(0.5),
                          f'{score_count}{{gen_ai_evaluation_name="hallucination"}}': per_min(10)}, False),
             )),
         Alert(
             name="LlmThumbsDownHigh", severity="warning", for_="30m",
-            expr=f'sum(rate({feedback}{{llmobs_feedback="down"}}[1h])) / sum(rate({feedback}[1h])) > {a.thumbs_down_ratio:g}',
+            expr=floored(f'sum(rate({feedback}{{llmobs_feedback="down"}}[1h])) / sum(rate({feedback}[1h])) '
+                         f'> {a.thumbs_down_ratio:g}', f"sum(increase({feedback}[1h]))", floors.feedback),
             summary="Users reject a large share of LLM answers.",
             description="{{ $value | humanizePercentage }} of user feedback was thumbs-down over 1h "
                         f"(threshold {a.thumbs_down_ratio:.0%}).",
             runbook=Runbook(
                 meaning="Explicit user feedback turned negative; the most direct signal of answer quality.",
-                checks=("Product dashboard: thumbs down by feature — one feature or all?",
-                        "AI quality dashboard: eval scores over the same window.",
+                checks=("Panel `quality/thumbs_down` by feature: one feature or all?",
+                        "Panel `quality/eval_scores` over the same window.",
                         "Recent prompt, model and index version changes."),
                 mitigations=("Roll back the last prompt or model change for the affected feature.",
                              "Read a sample of down-voted traces with the product owner.",
@@ -71,20 +75,24 @@ def alerts(settings: Settings) -> list[Group]:
                 Example("20% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat"}}': per_min(2),
                                             f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat"}}': per_min(8)},
                         False),
+                Example("40% thumbs down of 5 votes an hour (under the volume floor)",
+                        {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat"}}': per_min(2 / 60),
+                         f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat"}}': per_min(3 / 60)}, False),
             )),
     ]
     safety = [
         Alert(
             name="LlmSafetyBlocksHigh", severity="warning", for_="15m",
-            expr=f"sum(rate({blocks}[15m])) / sum(rate({requests}[15m])) > {a.safety_block_ratio:g}",
+            expr=floored(f"sum(rate({blocks}[15m])) / sum(rate({requests}[15m])) > {a.safety_block_ratio:g}",
+                         f"sum(increase({requests}[15m]))", floors.safety),
             summary="Safety checks block an unusual share of LLM traffic.",
             description="{{ $value | humanizePercentage }} of LLM calls were blocked by safety checks over 15m "
                         f"(threshold {a.safety_block_ratio:.0%}).",
             runbook=Runbook(
                 meaning="Many inputs or outputs are blocked: an abuse wave, a jailbreak campaign, or an over-eager "
                         "checker after a change.",
-                checks=("AI quality dashboard: safety blocks by category and stage.",
-                        "Cost dashboard by tenant: is one tenant sending the blocked traffic?",
+                checks=("Panels `quality/safety` (by category) and `quality/safety_ratio`.",
+                        "Panel `cost/by_tenant`: did one tenant's traffic jump with the blocks?",
                         "Blocked traces (always kept by tail sampling): `span.llmobs.safety.blocked = true`."),
                 mitigations=("Throttle or suspend the abusing tenant or user.",
                              "Roll back a checker or policy change that over-blocks.",
@@ -95,6 +103,14 @@ def alerts(settings: Settings) -> list[Group]:
                         f"10% of LLM calls were blocked by safety checks over 15m (threshold {a.safety_block_ratio:.0%})."),
                 Example("2% blocked", {f"{requests}{{{OPENAI}}}": per_min(100),
                                        f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(2)}, False),
+                Example("one blocked call out of one in 15m (under the volume floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(1 / 15),
+                         f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(1 / 15)}, False),
+                Example("every call blocked, 10 calls a minute (over the floor)",
+                        {f"{requests}{{{OPENAI}}}": per_min(10),
+                         f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(10)}, True, {},
+                        f"100% of LLM calls were blocked by safety checks over 15m "
+                        f"(threshold {a.safety_block_ratio:.0%}).", onset=6),   # 50 calls in the window by minute 5
             )),
         Alert(
             name="LlmSafetyChecksSilent", severity="warning", for_="30m",
@@ -105,7 +121,7 @@ def alerts(settings: Settings) -> list[Group]:
                         "for 6h (some did in the last 7 days).",
             runbook=Runbook(
                 meaning="A drop to zero usually means a broken or bypassed checker, not a safer world.",
-                checks=("AI quality dashboard: safety blocks by stage — did input or output checks stop?",
+                checks=("Panel `quality/safety`: when did the blocks stop, for which category?",
                         "Deploys of the safety service or its configuration at the time blocks stopped.",
                         "A trace of a recent request: is there a safety span at all?"),
                 mitigations=("Restore the checker (roll back its deploy or config).",
@@ -134,7 +150,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="An agent keeps trying a dangerous or unapproved tool: prompt injection, a looping agent, "
                         "or a policy change that denies a tool the agent relies on.",
-                checks=("Agents dashboard: denied calls by tool and loop iterations per request.",
+                checks=("Panels `agents/denied` (by tool) and `agents/iterations`.",
                         "Denied tool traces (always kept): who asked, with which input (hashed content).",
                         "Recent changes to the tool policy or the agent's prompt."),
                 mitigations=("Disable the tool for the agent, or the agent for the tenant.",
@@ -158,14 +174,15 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmEmptyRetrievals", severity="warning", for_="15m",
-            expr=f'sum(rate({docs_bucket}{{le="0"}}[15m])) / sum(rate({docs_count}[15m])) > {a.empty_retrieval_ratio:g}',
+            expr=floored(f'sum(rate({docs_bucket}{{le="0"}}[15m])) / sum(rate({docs_count}[15m])) '
+                         f'> {a.empty_retrieval_ratio:g}', f"sum(increase({docs_count}[15m]))", floors.retrievals),
             summary="Retrieval returns no document for many questions.",
             description="{{ $value | humanizePercentage }} of retrievals returned no document over 15m "
                         f"(threshold {a.empty_retrieval_ratio:.0%}).",
             runbook=Runbook(
                 meaning="RAG answers without context: the index is empty or stale, a filter is wrong, or the "
                         "embedding model changed under the index.",
-                checks=("RAG dashboard: empty retrievals by method and the index version in use.",
+                checks=("Panels `rag/empty` and `rag/index_versions`: since which index version?",
                         "Index build or ingestion job status; the vector store's health.",
                         "A trace of an empty retrieval: the query, filters and top-k."),
                 mitigations=("Roll back to the previous index version.",
@@ -177,6 +194,9 @@ def alerts(settings: Settings) -> list[Group]:
                         f"30% of retrievals returned no document over 15m (threshold {a.empty_retrieval_ratio:.0%})."),
                 Example("10% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",le="0"}}': per_min(1),
                                       f'{docs_count}{{gen_ai_operation_name="retrieval"}}': per_min(10)}, False),
+                Example("one empty retrieval out of one in 15m (under the volume floor)",
+                        {f'{docs_bucket}{{gen_ai_operation_name="retrieval",le="0"}}': per_min(1 / 15),
+                         f'{docs_count}{{gen_ai_operation_name="retrieval"}}': per_min(1 / 15)}, False),
             )),
     ]
     ops = [
@@ -188,7 +208,7 @@ def alerts(settings: Settings) -> list[Group]:
                         "{{ $value | printf \"%.3g\" }} calls/s cost 0 USD in every spend panel and alert.",
             runbook=Runbook(
                 meaning="Spend panels and budget alerts under-count: a new or renamed model is in use.",
-                checks=("Cost dashboard, 'Unpriced calls' by model.",
+                checks=("Panel `cost/unpriced` by model.",
                         "The model name the application sends (gen_ai.request.model) vs settings/prices.yaml.",
                         "Whether a dated model name needs a `pattern` in the price table."),
                 mitigations=("Add the model (or a pattern for its dated names) to the price table.",
@@ -210,7 +230,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Either the application stopped calling models, or its telemetry stopped reaching the "
                         "gateway. The collector-down alert inhibits this one.",
-                checks=("Pipeline health dashboard: collector accepted spans — is anything arriving?",
+                checks=("Panel `pipeline/accepted`: is anything arriving at the gateway?",
                         "The application's own health and its OTLP exporter errors (token rotation, endpoint).",
                         "Network policy or ingress changes in front of the gateway."),
                 mitigations=("Restore the telemetry path (token, endpoint, NetworkPolicy).",
@@ -237,7 +257,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="A leak canary: an application started sending secrets or personal data in telemetry "
                         "(a new log line, a prompt template, a debug flag). The gateway redacted them; find the source.",
-                checks=("Pipeline health dashboard: redaction hits by detector — which kind of secret?",
+                checks=("Panels `pipeline/redacted` (by service) and `pipeline/redacted_by_detector`: which service, which kind of secret?",
                         "Traces with `span.llmobs.redacted = true` from that service: which attribute carries it?",
                         "That service's deploys at the onset."),
                 mitigations=("Fix the application to stop sending the value; rotate any credential that leaked.",

@@ -3,6 +3,8 @@ settings. Credentials (webhook or Slack URL, PagerDuty routing key, SMTP passwor
 from mounted secret files, so the text never holds one."""
 from __future__ import annotations
 
+import re
+
 from backends.common import (ALERT_EMAIL_PASSWORD, ALERT_PAGERDUTY_ROUTING_KEY, ALERT_WEBHOOK_URL, secret_path,
                              to_yaml)
 from settings import Settings
@@ -10,12 +12,45 @@ from settings import Settings
 SEVERITIES = ("critical", "warning", "info")
 # Per severity: how soon a new alert goes out and how often an unresolved one repeats.
 # Critical pages fast and repeats hourly; info waits and repeats daily.
-SEVERITY_TIMING = {"critical": ("10s", "1h"), "warning": ("1m", "4h"), "info": ("5m", "24h")}
+SEVERITY_TIMING = {"critical": ("10s", "1h"), "warning": ("1m", "4h"), "info": ("5m", "24h"),
+                   "watchdog": ("0s", "5m")}   # the heartbeat: at once, then every 5 minutes
+WATCHDOG = "LlmWatchdog"   # alerts/selfmon.py
 PROVIDER = "gen_ai_provider_name"
-GROUP_BY = ["team", "alertname", PROVIDER, "gen_ai_request_model", "llmobs_tenant_bounded", "job"]
+ENVIRONMENT = "deployment_environment_name"
+GROUP_BY = ["team", "alertname", ENVIRONMENT, "service_name", PROVIDER, "gen_ai_request_model", "llmobs_tenant_bounded",
+            "job"]
 # Receiver kind -> the secret it reads (None: none).
 SECRET = {"none": None, "webhook": ALERT_WEBHOOK_URL, "slack": ALERT_WEBHOOK_URL,
           "pagerduty": ALERT_PAGERDUTY_ROUTING_KEY, "email": ALERT_EMAIL_PASSWORD}
+
+
+TEMPLATE_FILE = "alertmanager/llmobs.tmpl"   # next to alertmanager.yml: the config names it relatively
+# Every notification: what fired and where, then per alert its summary, description, runbook,
+# dashboard (with the alert's labels as dashboard variables) and every label.
+TEMPLATES = """\
+{{ define "llmobs.title" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] \
+{{ .CommonLabels.alertname }}{{ with .CommonLabels.severity }} {{ . }}{{ end }}\
+{{ with .CommonLabels.deployment_environment_name }} in {{ . }}{{ end }}\
+{{ with .CommonLabels.team }} for {{ . }}{{ end }}{{ end }}
+
+{{ define "llmobs.alert" }}{{ .Annotations.summary }}
+{{ .Annotations.description }}
+Runbook: {{ .Annotations.runbook_url }}
+Dashboard: {{ .Annotations.dashboard_url }}
+Labels: {{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}
+{{ end }}
+
+{{ define "llmobs.text" }}{{ if gt (len .Alerts.Firing) 0 }}Firing:
+{{ range .Alerts.Firing }}{{ template "llmobs.alert" . }}
+{{ end }}{{ end }}{{ if gt (len .Alerts.Resolved) 0 }}Resolved:
+{{ range .Alerts.Resolved }}{{ template "llmobs.alert" . }}
+{{ end }}{{ end }}{{ end }}
+
+{{ define "llmobs.html" }}<pre>{{ template "llmobs.text" . }}</pre>{{ end }}
+
+{{ define "llmobs.runbook" }}{{ (index .Alerts 0).Annotations.runbook_url }}{{ end }}
+{{ define "llmobs.dashboard" }}{{ (index .Alerts 0).Annotations.dashboard_url }}{{ end }}
+"""
 
 
 def receiver_name(kind: str) -> str:
@@ -58,38 +93,65 @@ def receiver(kind: str, settings: Settings) -> dict:
     name = receiver_name(kind)
     if kind == "none":
         return {"name": name}  # a null receiver: alerts stay visible in the UI only
-    if kind == "webhook":
+    if kind == "webhook":   # the JSON payload carries every label and annotation: no template
         return {"name": name, "webhook_configs": [{"url_file": secret_path(ALERT_WEBHOOK_URL), "send_resolved": True}]}
     if kind == "slack":
-        return {"name": name, "slack_configs": [{"api_url_file": secret_path(ALERT_WEBHOOK_URL), "send_resolved": True}]}
+        return {"name": name, "slack_configs": [{"api_url_file": secret_path(ALERT_WEBHOOK_URL), "send_resolved": True,
+                                                 "title": '{{ template "llmobs.title" . }}',
+                                                 "title_link": '{{ template "llmobs.dashboard" . }}',
+                                                 "text": '{{ template "llmobs.text" . }}'}]}
     if kind == "pagerduty":
-        return {"name": name, "pagerduty_configs": [{"routing_key_file": secret_path(ALERT_PAGERDUTY_ROUTING_KEY),
-                                                     "send_resolved": True}]}
+        return {"name": name, "pagerduty_configs": [{
+            "routing_key_file": secret_path(ALERT_PAGERDUTY_ROUTING_KEY), "send_resolved": True,
+            "description": '{{ template "llmobs.title" . }}',
+            "details": {"firing": '{{ template "llmobs.text" . }}', "runbook": '{{ template "llmobs.runbook" . }}',
+                        "dashboard": '{{ template "llmobs.dashboard" . }}'},
+            "links": [{"href": '{{ template "llmobs.runbook" . }}', "text": "Runbook"},
+                      {"href": '{{ template "llmobs.dashboard" . }}', "text": "Dashboard"}]}]}
     if kind == "email":
         email = settings.alerts.receivers.email
         out = {"to": email.to, "from": email.from_address, "smarthost": email.smarthost,
-               "require_tls": email.require_tls, "send_resolved": True}
+               "require_tls": email.require_tls, "send_resolved": True,
+               "headers": {"Subject": '{{ template "llmobs.title" . }}'},
+               "html": '{{ template "llmobs.html" . }}', "text": '{{ template "llmobs.text" . }}'}
         if email.auth_username:
             out.update(auth_username=email.auth_username, auth_password_file=secret_path(ALERT_EMAIL_PASSWORD))
         return {"name": name, "email_configs": [out]}
     raise ValueError(f"alerts.receivers: unknown receiver kind {kind!r}")
 
 
-def route_table(settings: Settings) -> list[tuple[dict[str, str], str]]:
-    """(labels to match, receiver kind), first match wins: team overrides, then one per severity.
+Matcher = tuple[str, str, str]   # (label, operator, value): Alertmanager and Grafana read the same
+
+
+def route_table(settings: Settings) -> list[tuple[list[Matcher], str, str]]:
+    """(matchers, receiver kind, severity whose timing applies), first match wins:
+    0. the Watchdog to the dead man's switch, as a heartbeat (its own timing);
+    1. an alert of an environment that does not page goes to the non-paging receiver (alerts
+       without the label, such as the pipeline's, are not matched: `=~".+"`);
+    2. per team and severity, the team's receiver (alerts.receivers.teams overrides);
+    3. per severity, the severity's receiver (a team without overrides, or an unknown one).
     The Grafana notification policies are built from the same table."""
-    r = settings.alerts.receivers
-    table = [({"team": t.team, "severity": sev}, getattr(t, sev)) for t in r.teams for sev in SEVERITIES
-             if getattr(t, sev)]
-    return table + [({"severity": sev}, r.for_(sev)) for sev in SEVERITIES]
+    a = settings.alerts
+    r = a.receivers
+    paging = "|".join(re.escape(env) for env in a.paging_environments)
+    table: list[tuple[list[Matcher], str, str]] = [
+        ([("alertname", "=", WATCHDOG)], r.dead_mans_switch, "watchdog"),
+        ([(ENVIRONMENT, "=~", ".+"), (ENVIRONMENT, "!~", paging)], r.non_paging, "warning")]
+    table += [([("team", "=", t.team), ("severity", "=", sev)], getattr(t, sev), sev)
+              for t in r.teams for sev in SEVERITIES if getattr(t, sev)]
+    return table + [([("severity", "=", sev)], r.for_(sev), sev) for sev in SEVERITIES]
+
+
+def matcher_text(m: Matcher) -> str:
+    return f'{m[0]}{m[1]}"{m[2]}"'
 
 
 def routes(settings: Settings) -> list[dict]:
     """Grouped by team and by what the alert is about; timing by severity."""
     out = []
-    for labels, kind in route_table(settings):
-        wait, repeat = SEVERITY_TIMING[labels["severity"]]
-        out.append({"matchers": [f'{k}="{v}"' for k, v in labels.items()], "receiver": receiver_name(kind),
+    for matchers, kind, severity in route_table(settings):
+        wait, repeat = SEVERITY_TIMING[severity]
+        out.append({"matchers": [matcher_text(m) for m in matchers], "receiver": receiver_name(kind),
                     "group_wait": wait, "repeat_interval": repeat, "group_by": list(GROUP_BY)})
     return out
 
@@ -99,12 +161,14 @@ def inhibit_rules() -> list[dict]:
     def names(*alerts: str) -> str:
         return f'alertname=~"{"|".join(alerts)}"'
     return [
-        # A critical alert silences its own warning twin.
-        {"source_matchers": ['severity="critical"'], "target_matchers": ['severity="warning"'], "equal": ["alertname"]},
+        # A critical alert silences its own warning twin (an SLO's page silences its ticket) where both
+        # are about the same thing (labels absent on both count as equal).
+        {"source_matchers": ['severity="critical"'], "target_matchers": ['severity="warning"'],
+         "equal": ["alertname", ENVIRONMENT, "service_name", PROVIDER, "gen_ai_request_model"]},
         # A failing provider explains that provider's slowness and throttling.
         {"source_matchers": ['alertname="LlmProviderErrorRateHigh"'],
          "target_matchers": [names("LlmLatencyP95High", "LlmTimeToFirstTokenSlow", "LlmRateLimitedOrTimingOut")],
-         "equal": [PROVIDER]},
+         "equal": [PROVIDER, ENVIRONMENT]},
         # A gateway that is down or refusing explains missing traffic.
         {"source_matchers": ['alertname="LlmBackendDown"', 'job="collector"'], "target_matchers": [names("LlmNoTraffic")]},
         {"source_matchers": ['alertname="LlmCollectorRefusingData"'], "target_matchers": [names("LlmNoTraffic")]},
@@ -125,8 +189,9 @@ def config(settings: Settings) -> dict:
         },
         "inhibit_rules": inhibit_rules(),
         "receivers": [receiver(kind, settings) for kind in kinds],
+        "templates": [TEMPLATE_FILE.rsplit("/", 1)[1]],   # relative to the config file's directory
     }
 
 
 def render(settings: Settings) -> dict[str, str]:
-    return {"alertmanager/alertmanager.yml": to_yaml(config(settings))}
+    return {"alertmanager/alertmanager.yml": to_yaml(config(settings)), TEMPLATE_FILE: TEMPLATES}

@@ -32,7 +32,10 @@ class Level:
         return f"by ({', '.join((*extra, *self.labels))})"
 
 
-PROVIDER_MODEL = Level("provider_model", (label(k.PROVIDER), label(k.REQUEST_MODEL)))
+# Environment and service stay on every per-model series, so that alerts on them say where the calls ran
+# (and staging never pages production on-call).
+PROVIDER_MODEL = Level("provider_model", (label(k.PROVIDER), label(k.REQUEST_MODEL), label(k.ENVIRONMENT),
+                                          label(k.SERVICE_NAME)))
 TENANT = Level("tenant", (label(k.TENANT_LABEL),))
 SERVICE = Level("service", ("service_name",))
 FEATURE = Level("feature", (label(k.FEATURE_LABEL),))

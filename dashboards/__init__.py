@@ -7,7 +7,7 @@ from typing import Callable
 
 from grafanalib._gen import DashboardEncoder
 
-from dashboards import agents, cost, overview, pipeline, product, quality, rag
+from dashboards import agents, cost, overview, pipeline, product, quality, rag, runbooks, slo
 from settings import Settings
 
 FOLDERS = {"oncall": "LLM on-call", "finance": "LLM cost", "quality": "LLM quality", "product": "LLM product",
@@ -23,7 +23,7 @@ class Entry:
 
 
 REGISTRY: tuple[Entry, ...] = tuple(Entry(m.SLUG, m.UID, m.FOLDER, m.build)
-                                    for m in (overview, cost, quality, rag, agents, product, pipeline))
+                                    for m in (overview, slo, cost, quality, rag, agents, product, pipeline, runbooks))
 
 
 def to_json(entry: Entry, settings: Settings) -> dict:

@@ -1,7 +1,7 @@
 """Agents and tools: what agents call, and what policy denies."""
 from __future__ import annotations
 
-from dashboards.common import dashboard, llm_events_query, traces_type
+from dashboards.common import SEL_ENV, dashboard, llm_events_query, traces_type
 from dashboards.helpers import RATE, Board, quantiles, target, trace_target
 from settings import Settings
 
@@ -12,15 +12,15 @@ def build(settings: Settings):
     a = settings.alerts
     b = Board(SLUG)
     b.timeseries("calls", "Tool calls by tool and outcome", "Tool calls per second.", "reqps",
-                 [target(f"sum by (gen_ai_tool_name, llmobs_tool_outcome) (rate(llm_tool_calls_total[{RATE}]))",
+                 [target(f"sum by (gen_ai_tool_name, llmobs_tool_outcome) (rate(llm_tool_calls_total{{{SEL_ENV}}}[{RATE}]))",
                          "{{gen_ai_tool_name}} {{llmobs_tool_outcome}}")], stack=True)
     b.timeseries("denied", "Denied tool calls per minute", "Calls policy denied, per tool; the line is the alert "
                  "threshold.", "short",
-                 [target(f'sum by (gen_ai_tool_name) (rate(llm_tool_calls_total{{llmobs_tool_outcome="denied"}}[{RATE}])) * 60',
+                 [target(f'sum by (gen_ai_tool_name) (rate(llm_tool_calls_total{{{SEL_ENV}, llmobs_tool_outcome="denied"}}[{RATE}])) * 60',
                          "{{gen_ai_tool_name}}")],
                  thresholds=[(a.denied_tool_calls_per_minute, "red")])
     b.timeseries("errors", "Tool errors by tool", "Failed tool calls per second.", "reqps",
-                 [target(f'sum by (gen_ai_tool_name) (rate(llm_tool_calls_total{{llmobs_tool_outcome="error"}}[{RATE}]))',
+                 [target(f'sum by (gen_ai_tool_name) (rate(llm_tool_calls_total{{{SEL_ENV}, llmobs_tool_outcome="error"}}[{RATE}]))',
                          "{{gen_ai_tool_name}}")])
     b.timeseries("tool_latency", "Tool latency p95 by tool", "p95 duration of tool calls.", "s",
                  quantiles("llm_tool_duration_seconds", by="gen_ai_tool_name", legend="{{gen_ai_tool_name}}"))
@@ -30,7 +30,7 @@ def build(settings: Settings):
                          "{{gen_ai_tool_name}} {{llmobs_tool_approval}}")])
     b.timeseries("iterations", "Loop iterations per request (p50, p95)", "Agent loop length per request; the line is "
                  "the runaway alert threshold (p95).", "short",
-                 quantiles("llm_agent_iterations", (0.5, 0.95)), thresholds=[(a.agent_iterations_p95, "red")])
+                 quantiles("llm_agent_iterations", (0.5, 0.95), sel=SEL_ENV), thresholds=[(a.agent_iterations_p95, "red")])
     if traces_type(settings) == "tempo":   # Jaeger's search matches tags exactly: no "more than N"
         b.table("runaway", "Runaway requests (traces)",
                 f"Requests whose agent loop ran more than {a.agent_iterations_p95:g} iterations (the runaway alert "
@@ -39,5 +39,5 @@ def build(settings: Settings):
                 "${traces}")
     b.logs("agent_events", "Events of an agent run (Loki)",
            "Evaluation results, feedback and GenAI events of the trace in the Trace id box (empty: all runs).",
-           llm_events_query(environment=False))
-    return dashboard(b, "LLM agents and tools", UID, "Tool calls, denials and errors.", settings, "trace_id")
+           llm_events_query())
+    return dashboard(b, "LLM agents and tools", UID, "Tool calls, denials and errors.", settings, "environment", "trace_id")

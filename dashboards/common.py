@@ -44,6 +44,8 @@ def variables(settings: Settings, *names: str) -> list:
         "tenant": ("llmobs_tenant_bounded", "llm_requests_total", "Tenant"),
         "feature": ("llmobs_feature_bounded", "llm_requests_total", "Feature"),
         "service": ("service_name", "llm_requests_total", "Service"),
+        # A multi-select of services (the `service` variable is Jaeger's single-service search).
+        "service_name": ("service_name", "llm_app_requests_total", "Service"),
         "environment": ("deployment_environment_name", "llm_requests_total", "Environment"),
         "prompt_version": ("llmobs_prompt_version", "llm_requests_total", "Prompt version"),
     }

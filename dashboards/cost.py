@@ -33,20 +33,40 @@ def build(settings: Settings):
            [target(f"sum(increase(llm_cost_total{{{SEL}}}[1d]))", instant=True)])
     b.stat("yesterday", "Spend, the 24h before", "USD spent in the 24 hours before that.", "currencyUSD",
            [target(f"sum(increase(llm_cost_total{{{SEL}}}[1d] offset 1d))", instant=True)])
-    b.stat("projected", "Projected daily spend", "The last 6 hours' hourly spend, averaged and projected over a day; "
-           "red above the budget alert (budget x 1.2).", "currencyUSD",
-           [target("sum(avg_over_time(tenant:llm_cost:rate1h[6h])) * 86400", instant=True)],
+    # Projections use the selected series' own rate over the last 6 hours (the filters apply), not the
+    # recorded all-tenant rate.
+    rate6h = f"sum(rate(llm_cost_total{{{SEL}}}[6h]))"
+    b.stat("projected", "Projected daily spend", "The last 6 hours' spend rate of the selection, projected over a "
+           "day; red above the budget alert (budget x 1.2).", "currencyUSD",
+           [target(f"{rate6h} * 86400", instant=True)],
            thresholds=[(a.daily_cost_budget_usd, "orange"), (1.2 * a.daily_cost_budget_usd, "red")])
+    # This month so far: the panels' own time is `now/M` (the first of the month to now), as $__range.
+    mtd = f"sum(increase(llm_cost_total{{{SEL}}}[$__range]))"
     remaining = "((days_in_month() - day_of_month()) * 86400 + 86400 - time() % 86400)"
-    month_end = (f"(sum(increase(llm_cost_total[$__range])) + "
-                 f"sum(avg_over_time(tenant:llm_cost:rate1h[6h])) * {remaining})")
-    b.stat("month_end", "Projected month-end spend", "This month's spend so far (the panel's time is this month) "
-           "plus the last 6 hours' rate until the month ends, all tenants.", "currencyUSD",
-           [target(month_end, instant=True)], time_from="now/M")
-    b.stat("month_budget", "Projected month-end vs budget", "The projection as a share of the month's budget (the "
-           "daily budget x days in the month); red at the daily budget alert's 1.2x.", "percentunit",
-           [target(f"{month_end} / (days_in_month() * {a.daily_cost_budget_usd:g})", instant=True)],
+    month_end = f"({mtd} + {rate6h} * {remaining})"
+    budget = a.monthly_cost_budget_usd
+    b.stat("month_to_date", "Spend, month to date", "USD spent by the selection since the first of the month (UTC).",
+           "currencyUSD", [target(mtd, instant=True)], time_from="now/M")
+    b.stat("month_end", "Month-end forecast", "This month's spend so far plus the last 6 hours' rate until the month "
+           "ends, for the selection; orange above the monthly budget, red at the monthly budget alert's 1.2x.",
+           "currencyUSD", [target(month_end, instant=True)], time_from="now/M",
+           thresholds=[(budget, "orange"), (1.2 * budget, "red")])
+    b.stat("budget_vs_actual", "Month to date vs budget to date", "Spend so far over the monthly budget's share of "
+           f"the days elapsed (budget {budget:g} USD a month): above 100% the month is ahead of budget.",
+           "percentunit", [target(f"{mtd} / ({budget:g} * (day_of_month() - 1 + time() % 86400 / 86400) "
+                                  f"/ days_in_month())", instant=True)],
            thresholds=[(1.0, "orange"), (1.2, "red")], time_from="now/M")
+    b.stat("month_budget", "Month-end forecast vs budget", "The forecast as a share of the monthly budget; red at "
+           "the monthly budget alert's 1.2x.", "percentunit",
+           [target(f"{month_end} / {budget:g}", instant=True)],
+           thresholds=[(1.0, "orange"), (1.2, "red")], time_from="now/M")
+    for key, label, title in (("mtd_by_tenant", "llmobs_tenant_bounded", "tenant"),
+                              ("mtd_by_feature", "llmobs_feature_bounded", "feature"),
+                              ("mtd_by_model", "gen_ai_request_model", "model"),
+                              ("mtd_by_provider", "gen_ai_provider_name", "provider")):
+        b.stat(key, f"Month to date by {title}", f"USD spent since the first of the month, by {title}.",
+               "currencyUSD", [target(f"sum by ({label}) (increase(llm_cost_total{{{SEL}}}[$__range]))",
+                                      f"{{{{{label}}}}}", instant=True)], time_from="now/M", w=12, h=6)
     b.stat("per_request", "Cost per call", "Average USD per priced LLM call over the selected range.", "currencyUSD",
            [target(f"sum(increase(llm_cost_total{{{SEL}}}[$__range])) / sum(increase(llm_requests_total{{{SEL}}}[$__range]))",
                    instant=True)])

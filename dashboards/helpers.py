@@ -20,7 +20,7 @@ import hashlib
 import re
 
 import attr
-from grafanalib.core import GridPos, Logs, Stat, Table, Target, Template, TimeSeries
+from grafanalib.core import GridPos, Logs, Stat, Table, Target, Template, Text, TimeSeries
 
 PROM, TRACES, LOGS = "${datasource}", "${traces}", "${logs}"
 RATE = "$__rate_interval"
@@ -119,8 +119,8 @@ def first_seen(label: str, metric: str, name: str, color: str, window: str = "10
             "titleFormat": f"{name}: {{{{{label}}}}}", "tagKeys": label, "useValueForTime": False}
 
 
-def _thresholds(steps: list[tuple[float, str]] | None):
-    base = [{"color": "green", "value": None}]
+def _thresholds(steps: list[tuple[float, str]] | None, base_color: str = "green"):
+    base = [{"color": base_color, "value": None}]
     return base + [{"color": color, "value": value} for value, color in (steps or [])]
 
 
@@ -140,12 +140,15 @@ class Board:
 
     def timeseries(self, key: str, title: str, description: str, unit: str, targets: list,
                    thresholds: list[tuple[float, str]] | None = None, links: list[dict] | None = None,
-                   w: int = 12, h: int = 8, stack: bool = False, datasource: str = PROM) -> None:
+                   w: int = 12, h: int = 8, stack: bool = False, datasource: str = PROM,
+                   base_color: str = "green") -> None:
+        """`base_color`: below the first threshold (red where low is bad, e.g. a backend's `up`)."""
         extra = {"fieldConfig": {"defaults": {"links": links or []}}}
         self.panels.append(TimeSeries(
             id=panel_id(self.slug, key), title=title, description=description, unit=unit, dataSource=datasource,
             targets=targets, gridPos=self._pos(w, h), thresholdsStyleMode="line" if thresholds else "off",
-            thresholds=_thresholds(thresholds), stacking={"mode": "normal"} if stack else {}, extraJson=extra))
+            thresholds=_thresholds(thresholds, base_color), stacking={"mode": "normal"} if stack else {},
+            extraJson=extra))
 
     def stat(self, key: str, title: str, description: str, unit: str, targets: list,
              thresholds: list[tuple[float, str]] | None = None, w: int = 6, h: int = 4,
@@ -169,4 +172,10 @@ class Board:
                                 targets=[log_target(query)], gridPos=self._pos(w, h),
                                 # details show the structured metadata and the trace_id link to the trace
                                 showTime=True, enableLogDetails=True, wrapLogMessages=True,
+                                extraJson={"fieldConfig": {"defaults": {"unit": "none"}}}))
+
+    def text(self, key: str, title: str, description: str, markdown: str, w: int = 24, h: int = 16) -> None:
+        """Static markdown (the runbooks Grafana serves): no query, so no unit beyond `none`."""
+        self.panels.append(Text(id=panel_id(self.slug, key), title=title, description=description, mode="markdown",
+                                content=markdown, gridPos=self._pos(w, h),
                                 extraJson={"fieldConfig": {"defaults": {"unit": "none"}}}))

@@ -31,7 +31,11 @@ BUILTINS = {"__rate_interval", "__range", "__interval", "__url_time_range", "__v
 MACROS = {"$__rate_interval": "5m", "$__range": "1h", "$__interval": "1m"}
 HISTOGRAM = ("_bucket", "_count", "_sum")
 # The collector's metrics only dashboards read (the catalog lists those alerts read too).
-DASHBOARD_SELF_METRICS = {"otelcol_processor_tail_sampling_global_count_traces_sampled"}
+DASHBOARD_SELF_METRICS = {"otelcol_processor_tail_sampling_global_count_traces_sampled",
+                          # the stack's own backends (alerts/selfmon.py reads them too)
+                          "prometheus_rule_evaluation_failures_total", "prometheus_remote_storage_samples_failed_total",
+                          "alertmanager_notifications_failed_total", "loki_discarded_samples_total",
+                          "tempo_discarded_spans_total"}
 GAUGES = {"otelcol_exporter_queue_size", "otelcol_exporter_queue_capacity", "up"}
 SERIES = ({m.prometheus + s for m in CATALOG for s in ("",) + HISTOGRAM} | SELF_METRICS | DASHBOARD_SELF_METRICS
           | {name + s for name in APP_HISTOGRAMS for s in HISTOGRAM})
@@ -185,8 +189,60 @@ def parse_grammars(other: list[tuple[str, str, str]]) -> list[str]:
             for (where, lang, q), err in zip(other, json.loads(out.stdout)) if err]
 
 
+def _catalog_labels() -> dict[str, set[str]]:
+    """Series name -> the Prometheus labels the gateway gives it (its attributes, dots to `_`, and the
+    resource's service_name)."""
+    from telemetry.catalog import RESOURCE_LABELS
+    out = {}
+    for m in CATALOG:
+        labels = {key.replace(".", "_") for key in (*m.labels, *RESOURCE_LABELS)}
+        for suffix in ("",) + (HISTOGRAM if m.kind == "histogram" else ()):
+            out[m.prometheus + suffix] = labels
+    return out
+
+
+def _label_variables(board: dict) -> dict[str, str]:
+    """Variable name -> the label it filters (a `label_values(metric, label)` query)."""
+    out = {}
+    for v in board.get("templating", {}).get("list", []):
+        m = re.fullmatch(r"label_values\((?:[^,]*),\s*(\w+)\)", str(v.get("query") or ""))
+        if m and v["name"] != "service":   # Jaeger's single-service trace search, not a metric filter
+            out[v["name"]] = m.group(1)
+    return out
+
+
+SELECTOR = re.compile(r"\b([a-z_][a-z0-9_]*)(\{[^}]*\})?(?=\s*\[|\s*\)|\s*$|\s*[/*+-])")
+
+
+# (dashboard, panel title) -> labels a panel may leave unfiltered, with the reason in its description.
+UNFILTERED = {("quality", "Safety block ratio"): {"deployment_environment_name", "llmobs_prompt_version"}}
+
+
+def variables_applied(boards: dict[str, dict]) -> list[str]:
+    """Every selector of a metric that carries a declared variable's label filters on that variable
+    (else the filter silently leaves the panel unfiltered)."""
+    labels_of = _catalog_labels()
+    out = []
+    prom, _ = queries(boards)
+    for slug, board in boards.items():
+        declared = _label_variables(board)
+        for where, expr in prom:
+            if not where.startswith(f"{slug}/"):
+                continue
+            text = re.sub(r'"(?:[^"\\]|\\.)*"', lambda m: m.group(0).replace("{", "(").replace("}", ")"), expr)
+            for m in re.finditer(r"\b([a-z_][a-z0-9_:]*)\s*(\{[^}]*\})?\s*\[", text):
+                metric, selector = m.group(1), m.group(2) or ""
+                exempt = UNFILTERED.get((slug, where.split("/")[1]), set())
+                for var, label in sorted(declared.items()):
+                    if label in labels_of.get(metric, ()) and label not in exempt and not re.search(
+                            rf'\b{label}\s*=~\s*"\$\{{?{var}\b', selector.replace("(", "{").replace(")", "}")):
+                        out.append(f"{where}: {metric} carries {label} but ignores ${var}")
+    return out
+
+
 def lint(boards: dict[str, dict], promtool: str | None = None) -> list[str]:
     pinned = ROOT / ".bin/promtool"   # scripts/install-binaries.sh: the deployed Prometheus release
     promtool = promtool or (str(pinned) if pinned.exists() else shutil.which("promtool") or str(pinned))
     prom, other = queries(boards)
-    return structure(boards) + metrics(prom) + parse_promql(prom, promtool) + parse_grammars(other)
+    return (structure(boards) + metrics(prom) + variables_applied(boards) + parse_promql(prom, promtool)
+            + parse_grammars(other))

@@ -33,6 +33,20 @@ def build(settings: Settings):
                  quantiles("gen_ai_client_operation_duration_seconds", (0.5, 0.95, 0.99), sel=SEL_PM),
                  thresholds=[(a.latency_p95_seconds, "red")],
                  links=[{"title": "Slow traces", "url": f"/d/{UID}?viewPanel={panel_id(SLUG, 'slow')}&${{__url_time_range}}"}])
+    # What the per-model alerts measure, line for line (their panels): ratio and p95 per model.
+    b.timeseries("errors_by_model", "Error ratio by model",
+                 "Share of each model's calls that failed over 5m, as LlmProviderErrorRateHigh measures it; the line "
+                 "is its threshold.", "percentunit",
+                 [target(f"sum by ({PM}) (rate(llm_errors_total{{{SEL_PM}}}[5m])) / "
+                         f"sum by ({PM}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))",
+                         "{{gen_ai_provider_name}} {{gen_ai_request_model}}")],
+                 thresholds=[(a.provider_error_ratio, "red")])
+    b.timeseries("latency_by_model", "Latency p95 by model",
+                 "p95 call duration per model over 5m, as LlmLatencyP95High measures it; the line is its threshold.",
+                 "s", [target(f"histogram_quantile(0.95, sum by (le, {PM}) "
+                              f"(rate(gen_ai_client_operation_duration_seconds_bucket{{{SEL_PM}}}[5m])))",
+                              "{{gen_ai_provider_name}} {{gen_ai_request_model}}")],
+                 thresholds=[(a.latency_p95_seconds, "red")])
     b.timeseries("ttft", "Time to first token p95 by model",
                  "Streaming calls: p95 time until the first token; the line is the alert threshold.", "s",
                  quantiles("llm_time_to_first_token_seconds", by=PM, sel=SEL_PM, legend="{{gen_ai_request_model}}"),

@@ -40,8 +40,24 @@ def build(settings: Settings):
                  [log_target(f"sum by (detector) (count_over_time({{service_name=~\".+\"}} |~ `\\[REDACTED:` "
                              f"| regexp `\\[REDACTED:(?P<detector>[^\\]]+)\\]` [$__interval]))")],
                  datasource=LOGS)
-    b.timeseries("up", "Backends up", "1 when Prometheus scrapes the component, 0 when it cannot.", "short",
-                 [target("min by (job) (up)", "{{job}}")], thresholds=[(0.5, "green")])
+    b.timeseries("up", "Backends up", "1 when Prometheus scrapes the component, 0 when it cannot (red).", "short",
+                 [target("min by (job) (up)", "{{job}}")], thresholds=[(1, "green")], base_color="red")
+    b.timeseries("rule_failures", "Rule evaluation failures by group", "Rule evaluations per second that failed, "
+                 "by rule group: the alerts of a failing group cannot fire.", "short",
+                 [target(f"sum by (rule_group) (rate(prometheus_rule_evaluation_failures_total[{RATE}]))",
+                         "{{rule_group}}")])
+    b.timeseries("remote_write", "Remote write failures", "Samples per second Prometheus failed to send to the "
+                 "long-term store, by remote.", "short",
+                 [target(f"sum by (remote_name) (rate(prometheus_remote_storage_samples_failed_total[{RATE}]))",
+                         "{{remote_name}}")])
+    b.timeseries("notifications", "Failed notifications by integration", "Notifications per second Alertmanager "
+                 "failed to deliver, by integration (slack, pagerduty, email, webhook).", "short",
+                 [target(f"sum by (integration) (rate(alertmanager_notifications_failed_total[{RATE}]))",
+                         "{{integration}}")])
+    b.timeseries("discarded", "Logs and spans refused by Loki and Tempo", "Log lines and spans per second the "
+                 "backends accepted but discarded, by reason.", "short",
+                 [target(f"sum by (reason) (rate(loki_discarded_samples_total[{RATE}]))", "logs {{reason}}", "A"),
+                  target(f"sum by (reason) (rate(tempo_discarded_spans_total[{RATE}]))", "spans {{reason}}", "B")])
     # The gateway's own logs go to stdout (kubectl/docker logs), not to Loki: what Loki holds is the
     # applications' records after redaction.
     b.logs("redacted_lines", "Log lines with redaction tags (Loki)", "Application log records whose body the "

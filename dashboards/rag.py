@@ -1,7 +1,7 @@
 """RAG: is retrieval fast and does it find something?"""
 from __future__ import annotations
 
-from dashboards.common import dashboard
+from dashboards.common import SEL_ENV, dashboard
 from dashboards.helpers import RATE, Board, quantiles, target
 from settings import Settings
 
@@ -36,7 +36,7 @@ def build(settings: Settings):
     b.timeseries("score", "Best-document score (median and p10)", "Score of the top-ranked document per retrieval; "
                  "a stale index drifts down.", "percentunit",
                  quantiles("llm_retrieval_score", (0.5, 0.1)))
-    ctx = 'gen_ai_evaluation_name=~"context_recall|context_precision"'
+    ctx = f'gen_ai_evaluation_name=~"context_recall|context_precision", {SEL_ENV}'
     by = "gen_ai_evaluation_name, llmobs_retrieval_index_version"
     b.timeseries("recall", "Context recall and precision by index version", "Average context-recall and "
                  "context-precision evaluations by index version (precision when the app sends it); the line is the "
@@ -45,8 +45,10 @@ def build(settings: Settings):
                          f"sum by ({by}) (rate(llm_eval_score_count{{{ctx}}}[{RATE}]))",
                          "{{gen_ai_evaluation_name}} {{llmobs_retrieval_index_version}}")],
                  thresholds=[(a.context_recall_min, "red")])
-    b.timeseries("index_versions", "Index versions in use", "Retrievals per second by index and version.", "reqps",
+    b.timeseries("index_versions", "Index versions in use", "Retrievals per second by index and version (each "
+                 "retrieval once, whatever its top-k).", "reqps",
                  [target(f"sum by (llmobs_retrieval_index, llmobs_retrieval_index_version) "
-                         f"(rate(llm_retrieval_requested_total[{RATE}]) > 0 or rate(llm_retrieval_empty_total[{RATE}]))",
+                         f"(rate(llm_retrieval_documents_count[{RATE}]))",
                          "{{llmobs_retrieval_index}} {{llmobs_retrieval_index_version}}")], stack=True)
-    return dashboard(b, "LLM RAG", UID, "Retrieval latency, documents returned, empty retrievals.", settings)
+    return dashboard(b, "LLM RAG", UID, "Retrieval latency, documents returned, empty retrievals.", settings,
+                     "environment")

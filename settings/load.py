@@ -227,6 +227,7 @@ def _semantic_checks(raw: dict, data: dict) -> None:
     _check_labels(data["labels"])
     _check_debug_and_forwarding(data)
     _check_receivers(data["alerts"]["receivers"])
+    _check_alert_routing(raw, data)
 
 
 def _as_hours(duration: str) -> float:
@@ -264,7 +265,7 @@ def _check_debug_and_forwarding(data: dict) -> None:
 
 def _check_receivers(receivers: dict) -> None:
     key = ["alerts", "receivers"]
-    kinds = {receivers["kind"]} | {receivers[s] for s in ("critical", "warning", "info")}
+    kinds = {receivers["kind"], receivers["non_paging"], receivers["dead_mans_switch"]} | {receivers[s] for s in ("critical", "warning", "info")}
     kinds |= {t[s] for t in receivers["teams"] for s in ("critical", "warning", "info") if s in t}
     if {"webhook", "slack"} <= kinds:
         raise SettingsError(f"{_key(key)}: webhook and slack both read the secret llmobs:alert_webhook_url; "
@@ -274,6 +275,25 @@ def _check_receivers(receivers: dict) -> None:
         for field in ("to", "from_address", "smarthost"):
             if not receivers["email"][field]:
                 raise SettingsError(f"{_key([*key, 'email', field])}: required when a route uses the email receiver")
+
+
+def _check_alert_routing(raw: dict, data: dict) -> None:
+    """Receiver overrides name a team that owns alerts; paging environments set in the stack survive
+    the label bound (the default, production, pages nothing on a stack without it, e.g. dev)."""
+    alerts_ = data["alerts"]
+    owners = alerts_["teams"]
+    for i, override in enumerate(alerts_["receivers"]["teams"]):
+        if override["team"] not in owners.values():
+            raise SettingsError(
+                f"{_key(['alerts', 'receivers', 'teams', i, 'team'])}: unknown team {override['team']!r}; no alert "
+                f"carries it. Teams owning alerts (alerts.teams): {', '.join(sorted(set(owners.values())))}")
+    bound = data["labels"]["environment"]
+    for i, env in enumerate(raw.get("alerts", {}).get("paging_environments", [])):
+        kept = env in bound["allowed"] or any(re2.fullmatch(p, env) for p in bound.get("patterns", []))
+        if not kept:
+            raise SettingsError(
+                f"{_key(['alerts', 'paging_environments', i])}: {env!r} is not kept by labels.environment (allowed: "
+                f"{', '.join(bound['allowed'])}): its alerts would carry `other` and never page; add it there")
 
 
 def _check_labels(labels: dict) -> None:

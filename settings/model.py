@@ -216,6 +216,8 @@ class Receivers:
     info: str
     teams: tuple[TeamReceivers, ...]
     email: Email
+    non_paging: str = "none"      # alerts of environments that do not page
+    dead_mans_switch: str = "none"   # the Watchdog's heartbeat
 
     def for_(self, severity: str, team: str | None = None) -> str:
         """The receiver kind an alert of this severity (and team) goes to."""
@@ -225,7 +227,7 @@ class Receivers:
         return getattr(self, severity) or self.kind
 
     def in_use(self) -> set[str]:
-        kinds = {self.kind} | {self.for_(s) for s in ("critical", "warning", "info")}
+        kinds = {self.kind, self.non_paging, self.dead_mans_switch} | {self.for_(s) for s in ("critical", "warning", "info")}
         kinds |= {getattr(t, s) for t in self.teams for s in ("critical", "warning", "info") if getattr(t, s)}
         return kinds
 
@@ -235,6 +237,30 @@ class Timing:
     evaluation_interval: str      # "" = as defined
     max_for: str                  # "" = as defined
     windows: tuple[tuple[str, str], ...]   # (window in the rules, replacement)
+
+
+@dataclass(frozen=True)
+class VolumeFloors:
+    """Minimum events in a ratio alert's window (its denominator), per alert family."""
+    calls: int
+    fallbacks: int
+    safety: int
+    feedback: int
+    evaluations: int
+    retrievals: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class Teams:
+    """The owning team (the `team` label) of each alert family."""
+    platform: str
+    finance: str
+    quality: str
+    security: str
+
+    def names(self) -> set[str]:
+        return {self.platform, self.finance, self.quality, self.security}
 
 
 @dataclass(frozen=True)
@@ -267,8 +293,12 @@ class Alerts:
     context_recall_min: float
     engine: str   # prometheus | grafana
     runbook_base_url: str
+    grafana_url: str
     timing: Timing
     receivers: Receivers
+    volume_floors: VolumeFloors
+    paging_environments: tuple[str, ...]
+    teams: Teams
 
 
 @dataclass(frozen=True)

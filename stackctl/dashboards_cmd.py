@@ -10,8 +10,12 @@ from dashboards import lint, review
 def add_parser(sub) -> None:
     p = sub.add_parser("dashboards", help="render, lint or diff the dashboards (see README: adding a panel)")
     p.add_argument("action", choices=("render", "lint", "diff"),
-                   help="render: rewrite dashboards/generated/; lint: check every query and panel; "
-                        "diff: what changed against the committed JSON, panel by panel")
+                   help="render: rewrite dashboards/generated/ and alerts/generated/; lint: check every query and "
+                        "panel; diff: what changed against the base branch (--base), panel by panel and alert by "
+                        "alert")
+    p.add_argument("--base", default="",
+                   help="diff: the base branch or commit (e.g. origin/main); compared at its merge-base with HEAD. "
+                        "Empty: against the committed files of the working tree")
     p.set_defaults(func=cmd_dashboards)
 
 
@@ -26,6 +30,9 @@ def cmd_dashboards(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         print(f"{len(problems)} problem(s) in {len(review.fresh())} dashboards")
         return 1 if problems else 0
-    changes = review.diff(review.committed(), review.fresh())
-    print("\n".join(changes) if changes else "no change against dashboards/generated/")
+    if args.base:
+        base_boards, base_rules = review.at_ref(review.merge_base(args.base))
+    else:
+        base_boards, base_rules = review.committed(), review.committed_rules()
+    print("\n".join(review.report(base_boards, base_rules, review.fresh(), review.fresh_rules())))
     return 0

@@ -19,8 +19,14 @@ BOARDS = review.fresh()
 
 
 def test_registry_slugs_and_uids_unique():
-    assert len({e.slug for e in dashboards.REGISTRY}) == len({e.uid for e in dashboards.REGISTRY}) == 7
+    assert len({e.slug for e in dashboards.REGISTRY}) == len({e.uid for e in dashboards.REGISTRY}) == 9
     assert {e.folder for e in dashboards.REGISTRY} <= set(dashboards.FOLDERS)
+
+
+FIXED_WINDOWS = {dashboards.helpers.panel_id(slug, key) for slug, key in (
+    ("overview", "errors_by_model"), ("overview", "latency_by_model"), ("cost", "projected"), ("cost", "month_end"),
+    ("cost", "month_budget"), ("slo", "availability_budget"), ("slo", "availability_sli"),
+    ("slo", "availability_burn"), ("slo", "latency_budget"), ("slo", "latency_sli"), ("slo", "latency_burn"))}
 
 
 @pytest.mark.parametrize("slug", sorted(BOARDS))
@@ -36,6 +42,8 @@ def test_house_style(slug):
         assert v["includeAll"] and v["allValue"] == ".*" and v["multi"]
     assert board["links"] and board["links"][0]["tags"] == ["llmobs"]
     for p in board["panels"]:
+        if p["id"] in FIXED_WINDOWS:   # the window is the point: an alert's, a projection's, an SLO period's
+            continue
         for t in p.get("targets", []):
             expr = t.get("expr", "")
             if "rate(" in expr and "llm_" in expr and "[1d]" not in expr and "[$__range]" not in expr:
@@ -93,8 +101,10 @@ def test_release_annotations_mark_new_prompt_versions_and_models():
     names = {a["name"]: a for a in BOARDS["quality"]["annotations"]["list"]}
     assert set(names) == {"New prompt version", "New model"}
     assert names["New prompt version"]["expr"] == (
-        "count by (llmobs_prompt_version) (increase(llm_requests_total[10m]) > 0) unless "
-        "count by (llmobs_prompt_version) (increase(llm_requests_total[10m] offset 10m) > 0)")
+        "count by (llmobs_prompt_version) (increase(llm_requests_total{deployment_environment_name=~\"$environment\", "
+        "llmobs_prompt_version=~\"$prompt_version\"}[10m]) > 0) unless "
+        "count by (llmobs_prompt_version) (increase(llm_requests_total{deployment_environment_name=~\"$environment\", "
+        "llmobs_prompt_version=~\"$prompt_version\"}[10m] offset 10m) > 0)")
     assert names["New prompt version"]["datasource"] == "${datasource}"
 
 
@@ -186,7 +196,7 @@ def test_providers_cover_every_dashboard_file(config):
     providers = yaml.safe_load(files["grafana/provisioning/dashboards/dashboards.yaml"])["providers"]
     paths = [p["options"]["path"] for p in providers]
     boards = [k for k in files if k.startswith("grafana/dashboards/")]
-    assert len(boards) == 7
+    assert len(boards) == len(dashboards.REGISTRY) == 9
     for key in boards:
         mounted = f"{grafana.ROOT}/{key}"
         assert sum(mounted.startswith(path + "/") for path in paths) == 1, key
@@ -200,3 +210,110 @@ def test_cache_savings_use_the_price_table():
     assert f"[$__rate_interval])) * {(gpt4o.input - gpt4o.cached_input) * 3600 / 1e6:.10g}" in expr
     # A model without a cache discount saves nothing and is left out.
     assert all(p.model.replace("-", "\\\\-") not in expr for p in SETTINGS.pricing.models if p not in discounted)
+
+
+# -- the pull-request diff against the base branch -------------------------------------------------
+
+def test_diff_shows_a_legend_change():
+    new = copy.deepcopy(BOARDS)
+    errors = next(p for p in new["overview"]["panels"] if p["id"] == dashboards.helpers.panel_id("overview", "errors"))
+    errors["targets"][0]["legendFormat"] = "{{error_type}}"
+    lines = review.diff(BOARDS, new)
+    assert lines == ["overview/Error ratio by error type and provider: legends: "
+                     "['{{gen_ai_provider_name}} {{error_type}}'] -> ['{{error_type}}']"]
+
+
+def test_diff_shows_variables_layout_and_links():
+    new = copy.deepcopy(BOARDS)
+    new["cost"]["templating"]["list"] = [v for v in new["cost"]["templating"]["list"] if v["name"] != "tenant"]
+    new["rag"]["panels"][0]["gridPos"]["w"] = 6
+    new["overview"]["links"][0]["title"] = "Other dashboards"
+    lines = review.diff(BOARDS, new)
+    assert "cost: - variable $tenant" in lines
+    assert any(line.startswith("rag/") and "layout" in line and "'w': 6" in line for line in lines)
+    assert any(line.startswith("overview: links:") and "Other dashboards" in line for line in lines)
+
+
+def test_diff_shows_an_alert_threshold_change():
+    import alerts
+    base = alerts.render(SETTINGS)[alerts.RULES_FILE]
+    pr = alerts.render(validate({**KUBE, "alerts": {"provider_error_ratio": 0.1}}))[alerts.RULES_FILE]
+    lines = review.rules_diff(base, pr)
+    assert [line.split(":")[0] + ":" + line.split(":")[1] for line in lines] == [
+        "alert LlmProviderErrorRateHigh (critical): expr", "alert LlmProviderErrorRateHigh (critical): annotations.description"]
+    assert "> 0.05" in lines[0] and "> 0.1" in lines[0] and "(threshold 5%)" in lines[1] and "(threshold 10%)" in lines[1]
+
+
+def test_diff_shows_for_labels_and_added_alerts():
+    text = review.fresh_rules()
+    doc = yaml.safe_load(text)
+    rule = doc["groups"][0]["rules"][0]
+    rule["for"], rule["labels"]["team"] = "1h", "someone-else"
+    removed = doc["groups"][-1]["rules"].pop()
+    lines = review.rules_diff(text, yaml.safe_dump(doc))
+    name = f"{rule['alert']} ({rule['labels']['severity']})"
+    assert f"alert {name}: for: '10m' -> '1h'" in lines
+    assert f"alert {name}: labels.team: 'llm-platform' -> 'someone-else'" in lines
+    assert f"- alert {removed['alert']} ({removed['labels']['severity']})" in lines
+
+
+def test_an_unchanged_pr_shows_no_change_against_its_base():
+    """The committed files at HEAD (read back with `git show`, as for a base branch) against a fresh render."""
+    boards, rules = review.at_ref("HEAD")
+    assert review.diff(boards, review.fresh()) == [] and review.rules_diff(rules, review.fresh_rules()) == []
+    assert review.report(boards, rules, review.fresh(), review.fresh_rules()) == [
+        "### Dashboards", "no change", "", "### Alert rules", "no change"]
+
+
+def test_committed_alert_rules_are_current():
+    assert review.committed_rules() == review.fresh_rules(), "stale: run `python -m stackctl dashboards render`"
+
+
+# -- the three panels issue 29 found wrong ----------------------------------------------------------
+
+def test_flagged_answers_count_true_only_for_fault_detectors():
+    expr = _panel("quality", "flags")["targets"][0]["expr"]
+    assert 'gen_ai_evaluation_score_label=~"hallucinated|toxic|fail|failed|unsafe"' in expr
+    assert 'gen_ai_evaluation_name=~"hallucination|toxicity", gen_ai_evaluation_score_label="true"' in expr
+    assert '|true"' not in expr and '"true|' not in expr   # never `true` for every evaluation
+
+
+def test_backends_up_is_red_at_zero():
+    steps = _panel("pipeline", "up")["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps == [{"color": "red", "value": None}, {"color": "green", "value": 1}]
+
+
+def test_index_versions_count_retrievals_not_documents():
+    expr = _panel("rag", "index_versions")["targets"][0]["expr"]
+    assert expr == ("sum by (llmobs_retrieval_index, llmobs_retrieval_index_version) "
+                    "(rate(llm_retrieval_documents_count[$__rate_interval]))")
+
+
+def test_every_dashboard_but_pipeline_and_runbooks_has_the_environment_filter():
+    """The pipeline's series (the collector's, the backends') and the runbooks carry no environment."""
+    for slug, board in BOARDS.items():
+        names = {v["name"] for v in board["templating"]["list"]}
+        assert ("environment" in names) == (slug not in ("pipeline", "runbooks")), slug
+
+
+def test_lint_finds_a_query_that_ignores_a_declared_variable():
+    def drop_env(boards):
+        panel = _first(boards)   # overview's first panel reads llm_requests_total, which carries the environment
+        panel["targets"][0]["expr"] = panel["targets"][0]["expr"].replace(', deployment_environment_name=~"$environment"', "")
+    problems = lint.variables_applied(_bad(drop_env))
+    assert problems == ["overview/Request rate by model/A: llm_requests_total carries deployment_environment_name "
+                        "but ignores $environment"], problems
+    assert lint.variables_applied(BOARDS) == []
+
+
+def test_finance_panels_month_to_date_budget_and_forecast():
+    for key, label in (("mtd_by_tenant", "llmobs_tenant_bounded"), ("mtd_by_feature", "llmobs_feature_bounded"),
+                       ("mtd_by_model", "gen_ai_request_model"), ("mtd_by_provider", "gen_ai_provider_name")):
+        panel = _panel("cost", key)
+        assert panel["timeFrom"] == "now/M"
+        assert panel["targets"][0]["expr"].startswith(f"sum by ({label}) (increase(llm_cost_total{{")
+        assert "[$__range]" in panel["targets"][0]["expr"]
+    forecast = _panel("cost", "month_end")["targets"][0]["expr"]
+    assert 'tenant:llm_cost:rate1h' not in forecast and 'llmobs_tenant_bounded=~"$tenant"' in forecast
+    ratio = _panel("cost", "budget_vs_actual")["targets"][0]["expr"]
+    assert f"/ ({SETTINGS.alerts.monthly_cost_budget_usd:g} * (day_of_month() - 1" in ratio

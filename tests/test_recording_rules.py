@@ -20,9 +20,12 @@ from binaries import promtool
 ROOT = Path(__file__).resolve().parent.parent
 RULES_FILE = "prometheus/rules/llm.rules.yml"
 EVAL_MINUTE = 120     # series run 0..180 minutes at 1m steps: both windows (5m, 1h) are full
-OPENAI = 'gen_ai_provider_name="openai", gen_ai_request_model="gpt-4o"'
+# Per-model rules keep where the calls ran (environment and service): the result label sets below carry them.
+OPENAI = ('gen_ai_provider_name="openai", gen_ai_request_model="gpt-4o", deployment_environment_name="production", '
+          'service_name="chat-api"')
 CHAT, SEARCH = 'llmobs_feature_bounded="chat"', 'llmobs_feature_bounded="search"'
-ANTHROPIC = 'gen_ai_provider_name="anthropic", gen_ai_request_model="claude-sonnet-4"'
+ANTHROPIC = ('gen_ai_provider_name="anthropic", gen_ai_request_model="claude-sonnet-4", '
+             'deployment_environment_name="staging", service_name="chat-api"')
 
 
 def _counter(per_minute: float) -> str:

@@ -1,0 +1,57 @@
+"""SLOs, for on-call and owners: how much of the 30-day error budget is left, and how fast it burns.
+
+The SLIs are those of alerts/slo.py (user-visible requests by outcome, and their duration against
+latency_slo_seconds); the burn-rate panels draw the alerts' thresholds (14.4x and 6x page, 3x and
+1x open a ticket), per environment and service."""
+from __future__ import annotations
+
+from dashboards.common import dashboard
+from dashboards.helpers import Board, target
+from settings import Settings
+
+SLUG, UID, FOLDER = "slo", "llm-slo", "oncall"
+SEL = 'deployment_environment_name=~"$environment", service_name=~"$service_name"'
+BY = "deployment_environment_name, service_name"
+PERIOD = "30d"
+
+
+def _bad_avail(window: str) -> str:
+    return (f'sum by ({BY}) (rate(llm_app_requests_total{{{SEL}, llmobs_request_outcome="error"}}[{window}])) '
+            f"/ sum by ({BY}) (rate(llm_app_requests_total{{{SEL}}}[{window}]))")
+
+
+def _bad_latency(window: str, le: str) -> str:
+    return (f'1 - sum by ({BY}) (rate(llm_app_request_duration_seconds_bucket{{{SEL}, le="{le}"}}[{window}])) '
+            f"/ sum by ({BY}) (rate(llm_app_request_duration_seconds_count{{{SEL}}}[{window}]))")
+
+
+def build(settings: Settings):
+    from alerts.slo import PAIRS   # alerts -> dashboards (links); imported late
+    a = settings.alerts
+    le = f"{a.latency_slo_seconds:g}"
+    b = Board(SLUG)
+    factors = sorted({f for pairs in PAIRS.values() for _, _, f in pairs}, reverse=True)
+    windows = [long for pairs in PAIRS.values() for long, _, _ in pairs]
+    for key, what, bad, budget, goal in (
+            ("availability", "Availability", _bad_avail, 1 - a.availability_slo,
+             f"user requests whose outcome is not error (SLO {a.availability_slo:g})"),
+            ("latency", "Latency", lambda w: _bad_latency(w, le), 1 - a.latency_slo,
+             f"user requests within {le}s (SLO {a.latency_slo:g})")):
+        b.stat(f"{key}_budget", f"{what} error budget remaining ({PERIOD})",
+               f"Share of the {PERIOD} error budget not spent yet, per environment and service: 1 - (bad share "
+               f"over {PERIOD}) / (1 - SLO). The SLI: {goal}. Below 0 the SLO is missed.", "percentunit",
+               [target(f"1 - ({bad(PERIOD)}) / {budget:.6g}", "{{deployment_environment_name}} {{service_name}}",
+                       instant=True)],
+               thresholds=[(0.0, "red"), (0.25, "orange"), (0.5, "green")], w=8)
+        b.stat(f"{key}_sli", f"{what} SLI ({PERIOD})", f"The SLI over {PERIOD}: {goal}.", "percentunit",
+               [target(f"1 - ({bad(PERIOD)})", "{{deployment_environment_name}} {{service_name}}", instant=True)],
+               w=4)
+        b.timeseries(f"{key}_burn", f"{what} burn rate by window",
+                     "How many times faster than the SLO allows the budget burns, over each long window of the "
+                     "burn-rate alerts; the lines are their thresholds (14.4x and 6x page, 3x and 1x open a "
+                     "ticket). The alert also needs the short window above the same line.", "short",
+                     [target(f"({bad(w)}) / {budget:.6g}", f"{w} {{{{deployment_environment_name}}}} "
+                             f"{{{{service_name}}}}", ref) for w, ref in zip(windows, "ABCD")],
+                     thresholds=[(f, "red" if f >= 6 else "orange") for f in factors])
+    return dashboard(b, "LLM SLOs", UID, "Error budget remaining and burn rates of the user-visible SLOs.",
+                     settings, "environment", "service_name")

@@ -177,11 +177,14 @@ INSTANCE_KEY = "llmmetrics.service.instance.id"
 def instance_processor() -> dict:
     """The gateway's instance id as a label of every derived point: two replicas' counters are
     two series (Prometheus refuses or garbles one series written by two counters); queries sum
-    it away."""
+    it away. And the application's service.name as `service_name`: remote write turns the
+    resource's into `job`, and the alerts and SLOs keep `service_name` (alerts/slo.py)."""
     label = attr("datapoint", k.GATEWAY_INSTANCE)
     source = attr("resource", INSTANCE_KEY)
+    service = attr("resource", k.SERVICE_NAME)
     return {"error_mode": "ignore", "metric_statements": [{"context": "datapoint", "statements": [
-        f"set({label}, {source}) where {source} != nil"]}]}
+        f"set({label}, {source}) where {source} != nil",
+        f"set({attr('datapoint', k.SERVICE_NAME)}, {service}) where {service} != nil"]}]}
 
 
 def connector(settings: Settings, spans: bool = True, logs: bool = True) -> dict:

@@ -16,8 +16,10 @@ PERIOD = "30d"
 
 
 def _bad_avail(window: str) -> str:
-    return (f'sum by ({BY}) (rate(llm_app_requests_total{{{SEL}, llmobs_request_outcome="error"}}[{window}])) '
-            f"/ sum by ({BY}) (rate(llm_app_requests_total{{{SEL}}}[{window}]))")
+    """Errors over all requests; 0, not no data, where a service had no error in the window."""
+    total = f"sum by ({BY}) (rate(llm_app_requests_total{{{SEL}}}[{window}]))"
+    return (f'(sum by ({BY}) (rate(llm_app_requests_total{{{SEL}, llmobs_request_outcome="error"}}[{window}])) '
+            f"or 0 * {total}) / {total}")
 
 
 def _bad_latency(window: str, le: str) -> str:

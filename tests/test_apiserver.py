@@ -37,10 +37,12 @@ def _prod() -> dict:
 
 
 def _variant(name: str, config: dict, namespace: str | None = None) -> dict:
-    """Each variant in a namespace of its own, with the project's collector image."""
+    """Each variant in a namespace of its own, with the project's collector image (the prod example
+    keeps its collector.registry: the pure render names the content tag the push will carry)."""
     out = copy.deepcopy(config)
     out.update(target="kubernetes", namespace=namespace or f"v-{name}")
-    out.setdefault("collector", {})["image"] = IMAGE
+    if "registry" not in out.get("collector", {}):
+        out.setdefault("collector", {})["image"] = IMAGE
     return out
 
 

@@ -76,8 +76,11 @@ def _pins() -> dict[str, dict[str, str]]:
     return yaml.safe_load(VERSIONS_FILE.read_text())["images"]
 
 
-def reference(repository: str, tag: str, digest: str | None = None) -> str:
-    """repository:tag[@digest]. A tag that carries its own digest (tag@sha256:...) keeps it."""
+def reference(repository: str, tag: str | None, digest: str | None = None) -> str:
+    """repository:tag[@digest], or repository@digest without a tag. A tag that carries its own
+    digest (tag@sha256:...) keeps it."""
+    if not tag:
+        return f"{repository}@{digest}"
     if "@" in tag or not digest:
         return f"{repository}:{tag}"
     return f"{repository}:{tag}@{digest}"
@@ -89,7 +92,7 @@ def collector_image(settings: Settings) -> str:
     (Kubernetes: the shell deploys the pushed digest instead) or locally (Docker)."""
     own, registry = settings.collector.image, settings.collector.registry
     if own:
-        return f"{own.repository}@{own.digest}" if not own.tag else reference(own.repository, own.tag, own.digest)
+        return reference(own.repository, own.tag, own.digest)
     return f"{registry.repository if registry else LOCAL_REPOSITORY}:{content_tag()}"
 
 

@@ -3,6 +3,7 @@ package llmredactprocessor
 import (
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,4 +104,35 @@ func benchSpan(span ptrace.Span) {
 	a.PutInt("gen_ai.usage.input_tokens", 812)
 	a.PutInt("gen_ai.usage.output_tokens", 164)
 	a.PutInt("server.port", 443)
+}
+
+// BenchmarkTracesUnique is BenchmarkTraces with the values real traffic does not repeat
+// (ids, users, messages) different on every span, so no string's gate result is reused.
+func BenchmarkTracesUnique(b *testing.B) {
+	r := newRedactor(benchConfig(b))
+	batch := ptrace.NewTraces()
+	spans := batch.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	for i := 0; i < 100; i++ {
+		benchSpan(spans.AppendEmpty())
+	}
+	n := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		td := ptrace.NewTraces()
+		batch.CopyTo(td)
+		for _, span := range td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().All() {
+			n++
+			a := span.Attributes()
+			id := strconv.Itoa(n)
+			a.PutStr("gen_ai.response.id", "chatcmpl-8f3a"+id)
+			a.PutStr("user.id", "u-"+id)
+			a.PutStr("llmobs.request.id", "r-"+id)
+			a.PutStr("gen_ai.conversation.id", "c-"+id)
+			a.PutStr("gen_ai.input.messages", "How do I reset router number "+id+" in the living room?")
+			a.PutStr("gen_ai.output.messages", "Hold the reset button of router "+id+" for ten seconds, then wait for the light to turn green.")
+		}
+		b.StartTimer()
+		r.traces(td)
+	}
 }

@@ -93,6 +93,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if len(c.Detectors) > maxDetectors {
+		return fmt.Errorf("%d detectors: at most %d", len(c.Detectors), maxDetectors)
+	}
 	for _, d := range c.Detectors {
 		if d.Name == "" {
 			return errors.New("every detector needs a name")

@@ -90,7 +90,7 @@ func (r *redactor) detect(s *scan, attrs pcommon.Map, body *pcommon.Value, field
 	for _, f := range fields {
 		s.add(f.get())
 	}
-	if !s.gate() {
+	if !s.collected() {
 		return false
 	}
 	s.mapping(attrs)
@@ -117,7 +117,8 @@ func (r *redactor) flagged(attrs pcommon.Map, changed bool) {
 }
 
 func (r *redactor) traces(td ptrace.Traces) {
-	s := &scan{r: r}
+	s := r.scans.Get().(*scan)
+	defer r.scans.Put(s)
 	for _, rs := range td.ResourceSpans().All() {
 		r.plain(s, rs.Resource().Attributes())
 		for _, ss := range rs.ScopeSpans().All() {
@@ -152,7 +153,8 @@ func (r *redactor) traces(td ptrace.Traces) {
 }
 
 func (r *redactor) logs(ld plog.Logs) {
-	s := &scan{r: r}
+	s := r.scans.Get().(*scan)
+	defer r.scans.Put(s)
 	for _, rl := range ld.ResourceLogs().All() {
 		r.plain(s, rl.Resource().Attributes())
 		for _, sl := range rl.ScopeLogs().All() {
@@ -173,7 +175,8 @@ func (r *redactor) logs(ld plog.Logs) {
 }
 
 func (r *redactor) metrics(md pmetric.Metrics) {
-	s := &scan{r: r}
+	s := r.scans.Get().(*scan)
+	defer r.scans.Put(s)
 	for _, rm := range md.ResourceMetrics().All() {
 		r.record(s, rm.Resource().Attributes(), nil)
 		for _, sm := range rm.ScopeMetrics().All() {

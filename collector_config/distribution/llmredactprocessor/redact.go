@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -41,8 +42,9 @@ type redactor struct {
 	decode    bool
 	dropLinks bool
 	cut       int
-	guard     *guard  // nil: none
-	content   *policy // nil: none
+	guard     *guard    // nil: none
+	content   *policy   // nil: none
+	scans     sync.Pool // of *scan: each keeps its cache of masks between batches
 }
 
 func newRedactor(cfg *Config) *redactor {
@@ -70,6 +72,7 @@ func newRedactor(cfg *Config) *redactor {
 		}
 		r.dets = append(r.dets, det)
 	}
+	r.scans.New = func() any { return &scan{r: r} }
 	return r
 }
 
@@ -96,12 +99,13 @@ func (g *gate) match(text, lower []byte, folded bool, seen *pairs) bool {
 	return g.whole || g.re.Match(text)
 }
 
-func (g *gate) matchString(s string) bool {
+// matchLowered: the gate on one string; low is s lowercased, folded: s holds a long s.
+func (g *gate) matchLowered(s, low string, folded bool) bool {
 	if g.lower {
-		if strings.Contains(s, longS) {
+		if folded {
 			return true
 		}
-		s = strings.ToLower(s)
+		s = low
 	}
 	if g.prefix != "" && !strings.Contains(s, g.prefix) {
 		return false
@@ -112,28 +116,64 @@ func (g *gate) matchString(s string) bool {
 	return g.whole || g.re.MatchString(s)
 }
 
-// scan holds one record's work: its strings' text, which detectors may fire, and whether a
-// string must be mended (invalid UTF-8).
+// maxDetectors: a mask holds one bit per detector (Validate refuses more).
+const maxDetectors = 256
+
+// mask: the detectors that may match one string (bit i: one of detector i's gates matches it).
+type mask [maxDetectors / 64]uint64
+
+func (m *mask) set(i int)      { m[i>>6] |= 1 << (i & 63) }
+func (m *mask) has(i int) bool { return m[i>>6]&(1<<(i&63)) != 0 }
+func (m *mask) or(o mask) {
+	for i := range m {
+		m[i] |= o[i]
+	}
+}
+
+// Strings up to cacheLen bytes keep their mask from record to record (keys and most values
+// repeat across a batch and between batches); the cache is emptied when it reaches cacheMax.
+// Longer ones (content, messages) are checked once per record.
+const (
+	cacheLen = 256
+	cacheMax = 8192
+	longText = 64 // from this length the pair table is filled before the gates (bigram.go)
+)
+
+// scan holds one record's work (and, across records, the masks of strings seen before).
 type scan struct {
 	r       *redactor
-	text    []byte
-	lower   []byte // text lowercased, the buffer kept from record to record
-	hit     []bool // per gate, on the record's text
+	cache   map[string]mask // valid UTF-8 strings of at most cacheLen bytes
+	once    map[string]mask // this record's longer strings
+	pending []string        // this record's strings with no mask yet
+	text    []byte          // pending, joined by newlines
+	lower   []byte          // text lowercased, the buffer kept from record to record
+	hit     []bool          // per gate, on text
+	one     []bool          // per gate, on one string
 	seen    *pairs
-	active  []int // detectors whose gate passed (or that have none)
+	all     mask  // the union of the record's strings' masks
+	active  []int // detectors in all
 	invalid bool
 	changed bool // a detector rewrote something
 }
 
 func (s *scan) reset() {
-	s.text, s.active, s.invalid, s.changed = s.text[:0], s.active[:0], false, false
+	s.all, s.active, s.pending, s.invalid, s.changed = mask{}, s.active[:0], s.pending[:0], false, false
+	if len(s.once) > 0 {
+		clear(s.once)
+	}
 }
 
+// add notes one of the record's strings: its mask if known, else it waits for collected().
 func (s *scan) add(str string) {
-	s.text = append(append(s.text, str...), '\n')
-	if !s.invalid && !utf8.ValidString(str) {
-		s.invalid = true
+	if m, ok := s.cache[str]; ok {
+		s.all.or(m)
+		return
 	}
+	if !utf8.ValidString(str) {
+		s.invalid = true
+		str = mend(str)
+	}
+	s.pending = append(s.pending, str)
 }
 
 func (s *scan) addValue(v pcommon.Value) {
@@ -157,8 +197,92 @@ func (s *scan) addMap(m pcommon.Map) {
 	}
 }
 
-// gate decides which detectors run; false: the record is clean and valid, nothing to do.
-func (s *scan) gate() bool {
+// collected: which detectors may fire on the record; false: it is clean and valid, nothing
+// to do. The strings with no mask yet are joined and every gate is checked once on that
+// text; a gate that fails there fails on each of them, so only the gates that passed are
+// checked string by string.
+func (s *scan) collected() bool {
+	if len(s.pending) > 0 {
+		s.text = s.text[:0]
+		for _, str := range s.pending {
+			s.text = append(append(s.text, str...), '\n')
+		}
+		s.gateText()
+		for _, str := range s.pending {
+			m := s.compute(str, s.hit)
+			s.keep(str, m)
+			s.all.or(m)
+		}
+	}
+	for i := range s.r.dets {
+		if s.all.has(i) {
+			s.active = append(s.active, i)
+		}
+	}
+	return len(s.active) > 0 || s.invalid
+}
+
+// maskOf: the detectors whose gates match str (valid UTF-8, or mended).
+func (s *scan) maskOf(str string) mask {
+	if m, ok := s.cache[str]; ok {
+		return m
+	}
+	if m, ok := s.once[str]; ok {
+		return m
+	}
+	m := s.compute(str, nil)
+	s.keep(str, m)
+	return m
+}
+
+func (s *scan) keep(str string, m mask) {
+	if len(str) > cacheLen {
+		if s.once == nil {
+			s.once = map[string]mask{}
+		}
+		s.once[str] = m
+		return
+	}
+	if s.cache == nil || len(s.cache) >= cacheMax {
+		s.cache = make(map[string]mask, 256)
+	}
+	s.cache[strings.Clone(str)] = m // a copy: the key must not keep the request's buffer alive
+}
+
+// compute: the detectors with a gate that matches str, trying only the gates marked in
+// passed (nil: all of them).
+func (s *scan) compute(str string, passed []bool) mask {
+	low, folded, lowered := str, false, false
+	s.one = s.one[:0]
+	for i := range s.r.gates {
+		g := &s.r.gates[i]
+		if passed != nil && !passed[i] {
+			s.one = append(s.one, false)
+			continue
+		}
+		if g.lower && !lowered {
+			lowered, folded = true, strings.Contains(str, longS)
+			if needsLowerString(str) {
+				low = strings.ToLower(str)
+			}
+		}
+		s.one = append(s.one, g.matchLowered(str, low, folded))
+	}
+	var m mask
+	for i, d := range s.r.dets {
+		run := len(d.gates) == 0
+		for _, g := range d.gates {
+			run = run || s.one[g]
+		}
+		if run {
+			m.set(i)
+		}
+	}
+	return m
+}
+
+// gateText checks every gate on text (the pending strings), through its pair table first.
+func (s *scan) gateText() {
 	var lower []byte
 	folded := false
 	if s.r.anyLower {
@@ -177,22 +301,21 @@ func (s *scan) gate() bool {
 	for i := range s.r.gates {
 		s.hit = append(s.hit, s.r.gates[i].match(s.text, lower, folded, s.seen))
 	}
-	for i, d := range s.r.dets {
-		run := len(d.gates) == 0
-		for _, g := range d.gates {
-			run = run || s.hit[g]
-		}
-		if run {
-			s.active = append(s.active, i)
-		}
-	}
-	return len(s.active) > 0 || s.invalid
 }
 
 // needsLower: lowercasing may change text (an upper-case ASCII letter or a non-ASCII byte).
 func needsLower(text []byte) bool {
 	for _, b := range text {
 		if b-'A' < 26 || b > unicode.MaxASCII {
+			return true
+		}
+	}
+	return false
+}
+
+func needsLowerString(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if b := text[i]; b-'A' < 26 || b > unicode.MaxASCII {
 			return true
 		}
 	}
@@ -212,27 +335,14 @@ func lowerInto(buf, text []byte) []byte {
 	return buf
 }
 
-// runs: detector i may match str (one of its gates that passed on the text matches str).
-func (s *scan) runs(i int, str string) bool {
-	d := &s.r.dets[i]
-	if len(d.gates) == 0 {
-		return true
-	}
-	for _, g := range d.gates {
-		if s.hit[g] && s.r.gates[g].matchString(str) {
-			return true
-		}
-	}
-	return false
-}
-
 // rewrite returns str with invalid bytes mended and every active detector applied in order.
 func (s *scan) rewrite(str string) string {
 	if s.invalid {
 		str = mend(str)
 	}
+	m := s.maskOf(str)
 	for _, i := range s.active {
-		if !s.runs(i, str) {
+		if !m.has(i) {
 			continue
 		}
 		d := &s.r.dets[i]
@@ -259,8 +369,9 @@ func (s *scan) rewriteKey(key string) string {
 		key = mend(key)
 	}
 	cut := -1
+	m := s.maskOf(key)
 	for _, i := range s.active {
-		if s.r.dets[i].byKey || !s.runs(i, key) {
+		if s.r.dets[i].byKey || !m.has(i) {
 			continue
 		}
 		loc := s.r.dets[i].re.FindStringIndex(key)

@@ -168,9 +168,10 @@ func (s *scan) byKey(m pcommon.Map, k string, v pcommon.Value) bool {
 			name = n.Str()
 		}
 	}
+	may := s.maskOf(name)
 	for _, i := range s.active {
 		d := &s.r.dets[i]
-		if !d.byKey || !s.runs(i, name) || !d.re.MatchString(name) {
+		if !d.byKey || !may.has(i) || !d.re.MatchString(name) {
 			continue
 		}
 		switch v.Type() {

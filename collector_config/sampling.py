@@ -1,15 +1,22 @@
-"""Tail sampling: errors, slow, safety-blocked and denied-tool traces always kept."""
+"""Tail sampling: errors, slow, safety-blocked and denied-tool traces always kept.
+
+Native attribute policies rather than OTTL conditions: a map lookup per span instead of an
+OTTL evaluation (and a regexp for the LLM operations). They also match the key on the
+resource, where no instrumentation sets these keys."""
 from __future__ import annotations
 
-from collector_config.normalize import llm_condition
-from collector_config.ottl import attr
 from settings import Settings
 from telemetry import keys as k
 
 
-def _when(name: str, condition: str) -> dict:
-    return {"name": name, "type": "ottl_condition",
-            "ottl_condition": {"error_mode": "ignore", "span": [condition]}}
+def _is(name: str, key: str, *values: str) -> dict:
+    """Exact string match (the policy's default: no regexp)."""
+    return {"name": name, "type": "string_attribute", "string_attribute": {"key": key, "values": list(values)}}
+
+
+def _flag(name: str, key: str) -> dict:
+    """A boolean attribute that is true (a string "true" is not: as OTTL's `== true`)."""
+    return {"name": name, "type": "boolean_attribute", "boolean_attribute": {"key": key, "value": True}}
 
 
 def _fraction(name: str, fraction: float) -> dict:
@@ -21,14 +28,14 @@ def processor(settings: Settings) -> dict:
     policies = [
         {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
         {"name": "slow", "type": "latency", "latency": {"threshold_ms": s.slow_threshold_ms}},
-        _when("safety-blocks", f"{attr('span', k.SAFETY_BLOCKED)} == true"),
-        _when("denied-tools", f'{attr("span", k.TOOL_OUTCOME)} == "denied"'),
+        _flag("safety-blocks", k.SAFETY_BLOCKED),
+        _is("denied-tools", k.TOOL_OUTCOME, "denied"),
     ]
     if s.llm_keep_fraction >= 1:
-        policies.append(_when("llm", llm_condition()))
+        policies.append(_is("llm", k.OPERATION, *k.LLM_OPERATIONS))
     elif s.llm_keep_fraction > 0:
         policies.append({"name": "llm", "type": "and", "and": {"and_sub_policy": [
-            _when("llm-spans", llm_condition()), _fraction("llm-fraction", s.llm_keep_fraction)]}})
+            _is("llm-spans", k.OPERATION, *k.LLM_OPERATIONS), _fraction("llm-fraction", s.llm_keep_fraction)]}})
     if s.keep_fraction > 0:
         policies.append(_fraction("baseline", s.keep_fraction))
     return {"decision_wait": f"{s.decision_wait_s}s", "num_traces": s.num_traces, "policies": policies}

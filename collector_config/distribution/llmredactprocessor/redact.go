@@ -235,8 +235,10 @@ func (s *scan) maskOf(str string) mask {
 	return m
 }
 
+// keep remembers str's mask: in the cache when it is short and valid UTF-8 (add() takes a
+// cached string as valid), else for this record only.
 func (s *scan) keep(str string, m mask) {
-	if len(str) > cacheLen {
+	if len(str) > cacheLen || !utf8.ValidString(str) {
 		if s.once == nil {
 			s.once = map[string]mask{}
 		}

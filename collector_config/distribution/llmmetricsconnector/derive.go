@@ -116,6 +116,7 @@ type batch struct {
 	points    map[string]*point // by series key: metric, resource and labels (seriesKey)
 	order     []*point
 	key       []byte
+	allowed   []map[string]bool // per bound step: its regexp's answer for each value seen
 }
 
 func (d *deriver) newBatch() *batch {

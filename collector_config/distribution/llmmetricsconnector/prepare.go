@@ -254,7 +254,7 @@ func (b *batch) prepareRecord(span *ptrace.Span) {
 		}
 	}
 	for i := range p.bounds {
-		b.bound(&p.bounds[i])
+		b.bound(i, &p.bounds[i])
 	}
 }
 
@@ -281,11 +281,14 @@ func (b *batch) window(w *windowsStep) {
 	}
 }
 
-func (b *batch) bound(s *boundStep) {
+func (b *batch) bound(i int, s *boundStep) {
 	switch {
 	case s.Resource:
 		if v, ok := b.resAttrs.Get(s.Source); ok {
-			b.set(s.slot, pcommon.NewValueStr(text(v)))
+			if v.Type() != pcommon.ValueTypeStr {
+				v = pcommon.NewValueStr(text(v))
+			}
+			b.set(s.slot, v)
 		}
 	case s.source != s.slot:
 		if b.has[s.source] {
@@ -300,11 +303,35 @@ func (b *batch) bound(s *boundStep) {
 		return
 	}
 	v := b.vals[s.slot]
-	if v.Type() == pcommon.ValueTypeStr && v.Str() == Other || s.re.MatchString(text(v)) {
+	if v.Type() == pcommon.ValueTypeStr && v.Str() == Other || b.allows(i, s, text(v)) {
 		return
 	}
 	b.set(s.marker, valueTrue)
 	b.set(s.slot, valueOther)
+}
+
+// allowedMax: values a bound step remembers per batch; past it (values beyond the bound are
+// what the step is for) the regexp runs each time.
+const allowedMax = 1024
+
+// allows: s's regexp on t, asked once per distinct value in a batch (the values repeat).
+func (b *batch) allows(i int, s *boundStep, t string) bool {
+	if b.allowed == nil {
+		b.allowed = make([]map[string]bool, len(b.prepare.bounds))
+	}
+	m := b.allowed[i]
+	if ok, seen := m[t]; seen {
+		return ok
+	}
+	ok := s.re.MatchString(t)
+	if m == nil {
+		m = map[string]bool{}
+		b.allowed[i] = m
+	}
+	if len(m) < allowedMax {
+		m[t] = ok
+	}
+	return ok
 }
 
 // text is OTTL's String() of a value: bytes in hex, the rest as pcommon renders them (a float

@@ -139,7 +139,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     derive = metrics.NAME
     connectors: dict = {derive: metrics.connector(settings, spans=back, logs=front)}
     processors["transform/instance"] = metrics.instance_processor()
-    pipelines: dict = {"metrics/derived": _pipeline([derive], ["transform/instance", "delta_to_cumulative", "batch"],
+    # No `batch`: the connector already sends each signal's points once per flush interval.
+    pipelines: dict = {"metrics/derived": _pipeline([derive], ["transform/instance", "delta_to_cumulative"],
                                                     ["prometheus_remote_write"])}
     extra_exporters: dict = {}
     norm: dict[str, str] = {}
@@ -148,7 +149,9 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
             norm[signal], processors[norm[signal]] = normalize.stage(signal)
             processors.update(redact.stage(f"redact_{signal}", signal, settings))
         connectors["forward/logs"] = {}
-        redact_logs = _retained(settings, "logs", processors)
+        # Batched before the fork: a `batch` in logs/export would declare that it mutates,
+        # and the forward connector would then copy every record for that branch.
+        redact_logs = _retained(settings, "logs", processors) + ["batch"]
         if settings.debug.enabled:
             # Fork before the content policy: the debug branch sees redacted content, not hashes.
             connectors["forward/logs_in"] = {}
@@ -160,7 +163,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
                 settings, exporters.endpoints(settings)["logs"], logs_file)
         else:
             pipelines["logs/in"] = _pipeline(["otlp"], [norm["logs"]] + redact_logs, ["forward/logs"])
-        pipelines["logs/export"] = _pipeline(["forward/logs"], ["batch"], ["file/logs" if logs_file else "otlp_http/logs"])
+        pipelines["logs/export"] = _pipeline(["forward/logs"], [], ["file/logs" if logs_file else "otlp_http/logs"])
         pipelines["logs/derive"] = _pipeline(["forward/logs"], [], [derive])
         processors["transform/bound_metrics"] = metrics.app_metrics_processor(settings)
         pipelines["metrics"] = _pipeline(["otlp"], [norm["metrics"],

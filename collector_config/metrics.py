@@ -193,7 +193,9 @@ def connector(settings: Settings, spans: bool = True, logs: bool = True) -> dict
     connector adds to its own view of each record."""
     rules = _rules()
     wanted = {"spans": spans, "logs": logs}
-    out: dict = {"spans": [], "logs": [],
+    # The connector sums each interval's batches and sends them once: the derived-metrics
+    # pipeline (instance label, delta to cumulative, remote write) runs once per interval.
+    out: dict = {"flush_interval": f"{settings.collector.metrics_flush_s}s", "spans": [], "logs": [],
                  "resource_labels": [{"key": key, "default": "unknown"} for key in RESOURCE_LABELS],
                  "prepare": {signal: prepare(signal, settings) for signal, on in wanted.items() if on}}
     for metric in CATALOG:

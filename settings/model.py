@@ -61,6 +61,7 @@ class Collector:
     replicas_max: int
     memory_limit_mib: int
     persistent_queue: bool
+    metrics_flush_s: int = 15   # the derived metrics' flush interval (llmmetrics flush_interval)
     image: Image | None = None        # None: built from collector_config/distribution (docker) or pushed (registry)
     registry: Registry | None = None  # Kubernetes: build, push to it, deploy by digest
 

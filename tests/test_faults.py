@@ -89,8 +89,7 @@ def local_stack(tmp: Path, bins: dict, keep_traces: bool = False, collector: dic
     """up-local on Pulumi.dev.yaml with these settings merged in (tail-sampling wait 1 s unless given)."""
     dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     overrides = {"sampling": {**dev.get("llmobs:sampling", {}), "decision_wait_s": 1, **(sampling or {})}}
-    if collector:
-        overrides["collector"] = {**dev.get("llmobs:collector", {}), **collector}
+    overrides["collector"] = {**dev.get("llmobs:collector", {}), "metrics_flush_s": 1, **(collector or {})}
     stack = LocalStack(stack_file_for_tests(tmp, **overrides), tmp / "work", binaries=bins, keep_traces=keep_traces)
     stack.start()
     try:

@@ -27,10 +27,14 @@ def install_binaries() -> dict[str, str]:
 
 
 def stack_file_for_tests(tmp: Path, **overrides) -> Path:
-    """Pulumi.dev.yaml with a short tail-sampling wait, so traces reach Jaeger quickly."""
+    """Pulumi.dev.yaml with a short tail-sampling wait and metrics flush, so traces reach Jaeger
+    and derived metrics Prometheus quickly."""
     doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
     doc["config"]["llmobs:sampling"] = {**doc["config"].get("llmobs:sampling", {}), "decision_wait_s": 1}
+    doc["config"]["llmobs:collector"] = {**doc["config"].get("llmobs:collector", {}), "metrics_flush_s": 1}
     for key, value in overrides.items():
+        if key == "collector":   # keep the short flush unless the test sets its own
+            value = {**doc["config"]["llmobs:collector"], **value}
         doc["config"][f"llmobs:{key}"] = value
     path = tmp / "Pulumi.test.yaml"
     path.write_text(yaml.safe_dump(doc))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"time"
 )
 
 // Test is one conjunct of a definition's condition, on one attribute of the record (or, for
@@ -62,6 +63,10 @@ type Definition struct {
 
 // Config of the connector. The gateway renders it from telemetry/catalog.py.
 type Config struct {
+	// FlushInterval: the data points of every batch in an interval are summed and sent once at
+	// its end (still deltas), so the metric path downstream runs once per interval rather
+	// than once per incoming batch. 0: each batch's points are sent as it arrives.
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
 	// ResourceLabels: the resource attributes every metric's resource keeps (with their defaults).
 	ResourceLabels []Label      `mapstructure:"resource_labels"`
 	Spans          []Definition `mapstructure:"spans"`
@@ -80,6 +85,9 @@ var ops = map[string]bool{"present": true, "true": true, "eq": true, "int_gt": t
 // Validate checks every definition before the collector starts.
 func (c *Config) Validate() error {
 	var errs []error
+	if c.FlushInterval < 0 {
+		errs = append(errs, errors.New("flush_interval: negative"))
+	}
 	for _, l := range c.ResourceLabels {
 		if l.Key == "" {
 			errs = append(errs, errors.New("resource_labels: a label has no key"))

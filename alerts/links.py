@@ -47,6 +47,7 @@ PANELS: dict[str, tuple[str, str]] = {
     "LlmNotificationsFailing": ("pipeline", "notifications"),
     "LlmLogsRefused": ("pipeline", "discarded"),
     "LlmTracesRefused": ("pipeline", "discarded"),
+    "LlmDebugStoreAccessOutsideAllowlist": ("audit", "outside_allowlist"),
 }
 
 
@@ -54,7 +55,7 @@ PANELS: dict[str, tuple[str, str]] = {
 VARIABLE_LABELS = {"environment": "deployment_environment_name", "service_name": "service_name",
                    "provider": "gen_ai_provider_name", "model": "gen_ai_request_model",
                    "tenant": "llmobs_tenant_bounded", "feature": "llmobs_feature_bounded",
-                   "prompt_version": "llmobs_prompt_version"}
+                   "prompt_version": "llmobs_prompt_version", "login": "user"}
 RUNBOOKS_SLUG = "runbooks"
 
 

@@ -60,8 +60,9 @@ def alerts(settings: Settings) -> list[Group]:
             meaning="A Grafana login that is not in debug.viewers called a data source of the Grafana "
                     "organization `Debug samples` (a query, a label lookup or the data proxy). That "
                     "organization's only data source is the debug Loki tenant: secret-redacted prompts and "
-                    "answers of the sampled tenants, kept retention.debug_logs. Impact: someone not approved for "
-                    "it may have read users' content.",
+                    "answers of the sampled tenants, kept retention.debug_logs.",
+            impact="Someone not approved for it may have read users' prompts and answers (secret-redacted, but not "
+                   "anonymous): a possible privacy incident.",
             checks=("Panel `audit/outside_allowlist`: which login, and when its calls started.",
                     "Panel `audit/by_login`: every call of that login by endpoint (queryData is a query, "
                     "callResource a label or series lookup, `datasource reverse proxy` the data proxy).",

@@ -235,3 +235,25 @@ def test_runbooks_give_no_generic_advice():
     for path, text in pages(ALL).items():
         assert "Incident practice" not in text and "## Escalation" in text, path
     assert "status page" not in pages(ALL)["runbooks/LlmBackendDown.md"]
+
+
+# Warnings about the calls behind the user-visible SLOs: their escalation names the SLO pages, written out.
+SLO_RELATED = {"LlmRateLimitedOrTimingOut", "LlmTimeToFirstTokenSlow", "LlmLatencyP95High", "LlmPromptBloat",
+               "LlmRetryRateHigh", "LlmFallbackStorm", "LlmContextWindowSaturated", "LlmAgentLoopRunaway"}
+
+
+def _section(text: str, title: str) -> str:
+    return text.split(f"## {title}\n\n", 1)[1].split("\n## ", 1)[0].strip()
+
+
+def test_runbooks_have_meaning_impact_checks_mitigation_and_escalation_that_apply():
+    """Issue 29 (7): meaning, impact, diagnosis naming panels, mitigation and escalation; no advice that does not
+    apply (an SLO page for a cost or security ticket, a weekly triage for the always-firing Watchdog)."""
+    for path, text in pages(ALL).items():
+        name = path.removeprefix("runbooks/").removesuffix(".md")
+        for title in ("What it means", "Impact", "First three checks", "Mitigations", "Escalation"):
+            assert _section(text, title), (name, title)
+        escalation = _section(text, "Escalation")
+        assert ("LlmAvailabilityBudgetBurn or LlmLatencyBudgetBurn pages" in escalation) == (name in SLO_RELATED), name
+    watchdog = _section(pages(ALL)["runbooks/LlmWatchdog.md"], "Escalation")
+    assert "weekly triage" not in watchdog and "dead man's switch pages" in watchdog

@@ -136,7 +136,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "and a loop may repeat a side effect.",
                 impact="This agent's requests take long and cost many calls each; a tool with a side effect (an "
                        "e-mail, a write) may act more than once.",
-                checks=("Panels `agents/iterations` and `agents/calls`: which tool repeats?",
+                checks=("Panels `agents/iterations_by_agent` (what the alert measures) and `agents/calls`: which "
+                        "agent, and which tool repeats?",
                         "Traces of the longest requests: the same tool with the same arguments?",
                         "Recent prompt or tool-schema changes for that agent."),
                 escalation=WITH_SLO_PAGE,

@@ -276,8 +276,10 @@ def alerts(settings: Settings) -> list[Group]:
                         "budget by 20%: a slower, steadier signal than the daily projection.",
                 impact="Money: at this rate the month ends over its budget; the overrun needs finance's approval, or "
                        "the rate has to come down.",
-                checks=("Panels `cost/projected`, `cost/by_feature` and `cost/by_tenant`: projected spend vs budget, and who spends.",
-                        "The provider's billing console: month-to-date spend against this projection.",
+                checks=("Panel `cost/month_pace` (what the alert measures), then `cost/by_feature` and `cost/by_tenant`: "
+                        "who spends.",
+                        "Panel `cost/month_end` (month to date plus the recent rate) and the provider's billing "
+                        "console: month-to-date spend against this projection.",
                         "Whether a launch or a tenant's growth explains it (requests vs cost per request)."),
                 mitigations=("Move bulk or offline features to a cheaper model or the batch API.",
                              "Cap the heaviest tenant or feature until the month ends.",

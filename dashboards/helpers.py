@@ -80,16 +80,17 @@ def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False, e
 
 
 def quantiles(metric: str, qs: tuple[float, ...] = (0.95,), by: str = "", sel: str = "", legend: str = "",
-              exemplar: bool = False) -> list[Target]:
+              exemplar: bool = False, window: str = RATE) -> list[Target]:
     """`histogram_quantile` of a histogram's buckets, one target per quantile (refs A, B, ...).
-    Several quantiles are told apart by a `pNN` legend prefix."""
+    Several quantiles are told apart by a `pNN` legend prefix. `window`: an alert's own range, for
+    the panel that shows what the alert measures."""
     group = f"le, {by}" if by else "le"
     selector = f"{{{sel}}}" if sel else ""
     out = []
     for q, ref in zip(qs, "ABCDEFGH"):
         name = f"p{round(q * 100)}"
         text = name if not legend else legend if len(qs) == 1 else f"{name} {legend}"
-        out.append(target(f"histogram_quantile({q:g}, sum by ({group}) (rate({metric}_bucket{selector}[{RATE}])))",
+        out.append(target(f"histogram_quantile({q:g}, sum by ({group}) (rate({metric}_bucket{selector}[{window}])))",
                           text, ref, exemplar=exemplar))
     return out
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import shlex
 
-from backends.common import GRAFANA_ADMIN_PASSWORD, ROOT, secret_path, to_json
+from backends.common import GRAFANA_ADMIN_PASSWORD, ROOT, secret_path, to_json, to_yaml
 from backends.grafana import HTTP_PORT
 from collector_config import Listen, audit
 from settings import Settings
@@ -32,6 +32,12 @@ COLLECTOR = "collector"   # the gateway's name on both targets (the agent tier i
 
 
 DATASOURCE_FILE = "grafana/debug-org/datasource.json"
+# Until the audit alert moved to alerts/audit.py it was a Grafana-managed rule of its own. Grafana keeps
+# a file-provisioned rule after its file is gone (and refuses to delete it through the API), so a stack
+# that had it would fire it alongside its successor: this file, at the old path, deletes it (Grafana's
+# delete is idempotent: nothing happens where the rule never existed).
+RETIRED_ALERT_FILE = "grafana/provisioning/alerting/debug-store-access.yaml"
+RETIRED_ALERT_UID = "llm-debug-store-access"
 
 
 def datasource(settings: Settings) -> dict:
@@ -79,4 +85,5 @@ def bootstrap(admin_user: str, api: str = f"http://127.0.0.1:{HTTP_PORT}", root:
 def render(settings: Settings) -> dict[str, str]:
     if not settings.debug.enabled:
         return {}
-    return {DATASOURCE_FILE: to_json(datasource(settings))}
+    return {DATASOURCE_FILE: to_json(datasource(settings)),
+            RETIRED_ALERT_FILE: to_yaml({"apiVersion": 1, "deleteRules": [{"orgId": 1, "uid": RETIRED_ALERT_UID}]})}

@@ -111,9 +111,14 @@ def test_audit_alert_fires_on_logins_outside_the_allowlist_and_links_its_panel()
         graf["annotations"]["description"]
     assert (graf["annotations"]["__dashboardUid__"], graf["annotations"]["__panelId__"]) == (dashboard["uid"],
                                                                                              str(panel_id))
+    # The Grafana-managed rule it replaces is deleted where an older stack provisioned it (Grafana keeps a
+    # provisioned rule after its file is gone): the old path now holds only its deletion.
+    assert _yaml(on[debug_access.RETIRED_ALERT_FILE]) == {"apiVersion": 1, "deleteRules": [
+        {"orgId": 1, "uid": "llm-debug-store-access"}]}
     # Off: no audit alert, dashboard or folder.
     off = render_all(validate({"target": "docker"}))
     assert _rule(off, audit_alert.NAME) is None and not any("audit" in path for path in off)
+    assert debug_access.RETIRED_ALERT_FILE not in off
     assert "Audit" not in off["grafana/provisioning/dashboards/dashboards.yaml"]
     # Without viewers, every access is outside the allowlist.
     nobody = audit_alert.accesses(validate({**ON, "debug": {**ON["debug"], "viewers": []}}))

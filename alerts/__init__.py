@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from alerts import calls, families, grafana, llm, pipeline, quality, selfmon, slo
+from alerts import audit, calls, families, grafana, llm, pipeline, quality, selfmon, slo
 from alerts.model import Alert, Group
 from alerts.prometheus import render_rules
 from alerts.runbooks import render_runbook
@@ -15,7 +15,7 @@ RULES_FILE = "prometheus/rules/llm.alerts.yml"
 
 def groups(settings: Settings) -> list[Group]:
     defined = (llm.alerts(settings) + slo.alerts(settings) + calls.alerts(settings) + quality.alerts(settings)
-               + pipeline.alerts(settings) + selfmon.alerts(settings))
+               + pipeline.alerts(settings) + selfmon.alerts(settings) + audit.alerts(settings))
     return [_retimed(g, settings) for g in defined]
 
 

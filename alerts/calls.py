@@ -3,6 +3,7 @@ by prompt version and index version."""
 from __future__ import annotations
 
 from alerts.llm import CALL_LABELS, ES, HIGHER_IS_BETTER, OPENAI, PMES, WHERE, WHERE_LABELS, floored, histogram, n, per_min
+from alerts.runbooks import WITH_SLO_PAGE
 from alerts.model import Alert, Example, Group, Runbook
 from collector_config.metrics import ITERATION_BUCKETS, UTILIZATION_BUCKETS
 from settings import Settings
@@ -37,9 +38,12 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="The application retries calls to this model often: each retry adds latency and cost, and "
                         "a retry storm can turn a provider's brown-out into an outage.",
+                impact="Latency and cost per answer rise with every retry, and the retries add load to a provider that "
+                       "is already struggling.",
                 checks=("Panels `overview/retries` and `overview/errors`: which errors are retried?",
                         "Provider status page and rate-limit headers in error traces.",
                         "Panel `cost/per_request`: spend per call since the onset."),
+                escalation=WITH_SLO_PAGE,
                 mitigations=("Cap retries with backoff and jitter; fail over to the fallback model sooner.",
                              "Lower concurrency or raise the provider quota for rate limits.",
                              "If a deploy changed the client's timeouts, roll it back.")),
@@ -65,9 +69,12 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Primary models fail or are overloaded and the application falls back: answers may be "
                         "slower, costlier or worse, and the fallback provider may throttle next.",
+                impact="Answers come from the fallback model: possibly slower, costlier or worse, and the fallback's "
+                       "own rate limits may fail requests next.",
                 checks=("Panel `overview/fallbacks`: which primary is being replaced, by which model?",
                         "Panel `overview/errors` for that primary: its error types; then the provider's status page.",
                         "Panel `cost/by_model` (fallbacks are often pricier)."),
+                escalation=WITH_SLO_PAGE,
                 mitigations=("Fix or wait out the primary; consider pinning the fallback explicitly meanwhile.",
                              "Check the fallback's quota before it throttles too.",
                              "Watch quality panels: a weaker fallback lowers eval scores.")),
@@ -102,9 +109,12 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Prompts (history, retrieved chunks, tool results) fill the context window: the model "
                         "truncates or refuses, answers lose the earliest context, and cost per call rises.",
+                impact="Answers silently lose the earliest context (instructions, history) or calls fail on the "
+                       "context length; every such call costs the most it can.",
                 checks=("Panel `overview/context` and `overview/tokens_per_request`: which model's prompts grew?",
                         "Panel `overview/errors` for the same model (context-length errors).",
                         "Panel `rag/top_k`: top-k requested vs returned."),
+                escalation=WITH_SLO_PAGE,
                 mitigations=("Trim conversation history or summarize it; lower top-k.",
                              "Route long requests to a model with a larger window.",
                              "Roll back the prompt version that added the bulk.")),
@@ -124,9 +134,13 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="An agent calls tools again and again without finishing: cost and latency grow per request, "
                         "and a loop may repeat a side effect.",
-                checks=("Panels `agents/iterations` and `agents/calls`: which tool repeats?",
+                impact="This agent's requests take long and cost many calls each; a tool with a side effect (an "
+                       "e-mail, a write) may act more than once.",
+                checks=("Panels `agents/iterations_by_agent` (what the alert measures) and `agents/calls`: which "
+                        "agent, and which tool repeats?",
                         "Traces of the longest requests: the same tool with the same arguments?",
                         "Recent prompt or tool-schema changes for that agent."),
+                escalation=WITH_SLO_PAGE,
                 mitigations=("Lower the agent's iteration cap; return an answer when it is hit.",
                              "Roll back the prompt or tool change; fix the tool whose result never satisfies the agent.",
                              "Throttle the feature while the loop is fixed.")),
@@ -149,6 +163,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Answers made with this prompt version score worse than the minimum: the usual cause is a "
                         "prompt change, and the version label says which.",
+                impact="Users served by this prompt version get answers below the quality bar (less faithful or "
+                       "relevant).",
                 checks=("Panel `quality/eval_by_prompt_version`: is the previous version still fine?",
                         "The annotation where this version first appeared, and the deploy that shipped it.",
                         "Low-scoring traces with this version (`span.llmobs.prompt.version = ...`)."),
@@ -177,6 +193,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Answers from this model score worse than the minimum across prompt versions: a provider-side "
                         "model update, a new model rolled out, or a fallback that routes traffic to a weaker model.",
+                impact="Users served by this model get answers below the quality bar, whatever the prompt version.",
                 checks=("Panel `quality/eval_by_model`: did the model's score drop for every prompt "
                         "version, or only one (then see LlmEvalScoreLowForPromptVersion)?",
                         "Panel `overview/fallbacks`: which model the traffic moved to at the onset.",
@@ -207,6 +224,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Evaluations find that retrieved documents lack what the answer needs: a stale or broken "
                         "index, a changed embedding model, or a retriever change.",
+                impact="Answers grounded in this index version lack the facts they need: users get incomplete or "
+                       "invented answers.",
                 checks=("Panels `rag/index_versions` and `rag/recall`: which index version, and its recall.",
                         "Panels `rag/empty` and `rag/score` over the same window.",
                         "The index build and deploy log for that version."),

@@ -23,8 +23,8 @@ FAMILY: dict[str, str] = {
     **dict.fromkeys(("LlmEvalScoreLow", "LlmEvalScoreLowForPromptVersion", "LlmEvalScoreLowForModel",
                      "LlmThumbsDownHigh", "LlmContextRecallLow", "LlmEmptyRetrievals", "LlmPromptShrink"), "quality"),
     # security / safety: abuse, dangerous tools, leaks
-    **dict.fromkeys(("LlmSafetyBlocksHigh", "LlmSafetyChecksSilent", "LlmDeniedToolCallsHigh", "LlmRedactionSpike"),
-                    "security"),
+    **dict.fromkeys(("LlmSafetyBlocksHigh", "LlmSafetyChecksSilent", "LlmDeniedToolCallsHigh", "LlmRedactionSpike",
+                     "LlmDebugStoreAccessOutsideAllowlist"), "security"),
 }
 
 

@@ -22,7 +22,7 @@ PANELS: dict[str, tuple[str, str]] = {
     "LlmContextWindowSaturated": ("overview", "context"),
     "LlmSpendSpike": ("cost", "by_model"),
     "LlmSpendOverDailyBudget": ("cost", "projected"),
-    "LlmSpendOverMonthlyBudget": ("cost", "month_end"),
+    "LlmSpendOverMonthlyBudget": ("cost", "month_pace"),
     "LlmTenantCostSpike": ("cost", "by_tenant"),
     "LlmUnpricedModelCalls": ("cost", "unpriced"),
     "LlmEvalScoreLow": ("quality", "eval_scores"),
@@ -34,7 +34,7 @@ PANELS: dict[str, tuple[str, str]] = {
     "LlmContextRecallLow": ("rag", "recall"),
     "LlmEmptyRetrievals": ("rag", "empty"),
     "LlmDeniedToolCallsHigh": ("agents", "denied"),
-    "LlmAgentLoopRunaway": ("agents", "iterations"),
+    "LlmAgentLoopRunaway": ("agents", "iterations_by_agent"),
     "LlmRedactionSpike": ("pipeline", "redacted"),
     "LlmCollectorRefusingData": ("pipeline", "refused"),
     "LlmExporterSendFailures": ("pipeline", "send_failed"),
@@ -47,6 +47,7 @@ PANELS: dict[str, tuple[str, str]] = {
     "LlmNotificationsFailing": ("pipeline", "notifications"),
     "LlmLogsRefused": ("pipeline", "discarded"),
     "LlmTracesRefused": ("pipeline", "discarded"),
+    "LlmDebugStoreAccessOutsideAllowlist": ("audit", "outside_allowlist"),
 }
 
 
@@ -54,7 +55,7 @@ PANELS: dict[str, tuple[str, str]] = {
 VARIABLE_LABELS = {"environment": "deployment_environment_name", "service_name": "service_name",
                    "provider": "gen_ai_provider_name", "model": "gen_ai_request_model",
                    "tenant": "llmobs_tenant_bounded", "feature": "llmobs_feature_bounded",
-                   "prompt_version": "llmobs_prompt_version"}
+                   "prompt_version": "llmobs_prompt_version", "login": "user"}
 RUNBOOKS_SLUG = "runbooks"
 
 

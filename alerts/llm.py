@@ -6,6 +6,7 @@ unknown name) and the recording rules of backends/rules.py. Thresholds come from
 """
 from __future__ import annotations
 
+from alerts.runbooks import WITH_SLO_PAGE
 from alerts.model import Alert, Example, Group, Runbook
 from backends.rules import Series
 from collector_config.metrics import LATENCY_BUCKETS as LATENCY, TTFT_BUCKETS as TTFT
@@ -81,6 +82,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Calls to one provider and model end in error more often than the threshold; users see "
                         "failed or empty answers unless a fallback catches them.",
+                impact="Users of the features on this model get errors or empty answers wherever no fallback catches "
+                       "the failure; where one does, answers come slower and from another model, at its price.",
                 checks=("Panels `overview/errors_by_model` (what the alert measures) and `overview/errors` (by error "
                         "type): which error.type dominates?",
                         "The provider's status page, and whether other models of the same provider fail too.",
@@ -127,9 +130,12 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="The provider refuses (429, overloaded) or does not answer in time; retries add latency "
                         "and cost before anything fails outright.",
+                impact="Requests slow down by the retries' back-off and cost more per answer; once the retries run "
+                       "out, users get errors.",
                 checks=("Panels `overview/throttled` and `overview/retries`: rate_limited, overloaded or timeout, and how much is retried?",
                         "Panels `cost/by_tenant` and `cost/by_feature`: did one tenant or feature's traffic jump at the onset?",
                         "Provider console: current quota and rate-limit headers in error traces."),
+                escalation=WITH_SLO_PAGE,
                 mitigations=("Throttle the tenant or feature driving the load.",
                              "Spread load to another region, deployment or the fallback model.",
                              "Raise the quota with the provider; lower client concurrency meanwhile.")),
@@ -166,9 +172,12 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Users of streaming answers wait long before anything appears; usually provider load or "
                         "very long prompts.",
+                impact="Users of streaming answers look at an empty answer for seconds; many give up or resubmit, "
+                       "which adds load and cost.",
                 checks=("Panel `overview/ttft`: time to first token p95 by model.",
                         "Panel `overview/tokens_per_request` for that model (long prompts delay the first token).",
                         "Provider status page and the model's region."),
+                escalation=WITH_SLO_PAGE,
                 mitigations=("Move latency-sensitive features to a faster model.",
                              "Trim the prompt (retrieval top-k, history length).",
                              "Use the fallback provider while the primary is degraded.")),
@@ -187,7 +196,10 @@ def alerts(settings: Settings) -> list[Group]:
                         f"is {{{{ $value | humanizeDuration }}}} (threshold {a.latency_p95_seconds:g}s).",
             runbook=Runbook(
                 meaning="The slowest 5% of calls to this model exceed the threshold; timeouts and retries follow.",
+                impact="One call in twenty to this model is slower than the threshold; calls beyond the client's "
+                       "timeout fail and are retried, which adds cost.",
                 checks=latency_checks,
+                escalation=WITH_SLO_PAGE,
                 mitigations=("Route to a faster model or the fallback provider.",
                              "Cap max output tokens for the slow feature.",
                              "Roll back a prompt change that grew the output.")),
@@ -215,6 +227,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Hourly spend jumped; left alone it lands on the invoice. Usually a runaway loop, a prompt "
                         "change that grew tokens, a model switch or one tenant's batch job.",
+                impact="Money: at this rate the day's spend overshoots the plan; a runaway loop can spend the daily "
+                       "budget in hours.",
                 checks=("Panels `cost/by_model`, `cost/by_feature`, `cost/by_tenant` and `cost/by_prompt_version` since the onset.",
                         "Panel `agents/iterations`: loop iterations per request (runaway agents).",
                         "Panel `cost/expensive`: the expensive requests' traces."),
@@ -236,6 +250,7 @@ def alerts(settings: Settings) -> list[Group]:
             description=f"Projected daily spend is {{{{ $value | humanize }}}} USD (budget {a.daily_cost_budget_usd:g} USD).",
             runbook=Runbook(
                 meaning="The last six hours' spend rate, projected over a day, exceeds the budget by 20%.",
+                impact="Money: the day ends 20% or more over the daily budget unless the rate comes down.",
                 checks=("Panels `cost/projected`, `cost/by_feature` and `cost/by_tenant`: projected spend vs budget, and who spends.",
                         "Whether traffic grew (requests) or cost per request grew (tokens, model mix).",
                         "Unpriced model calls: the projection misses them."),
@@ -259,8 +274,12 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="The last day's spend rate, over the whole month (its number of days), exceeds the monthly "
                         "budget by 20%: a slower, steadier signal than the daily projection.",
-                checks=("Panels `cost/projected`, `cost/by_feature` and `cost/by_tenant`: projected spend vs budget, and who spends.",
-                        "The provider's billing console: month-to-date spend against this projection.",
+                impact="Money: at this rate the month ends over its budget; the overrun needs finance's approval, or "
+                       "the rate has to come down.",
+                checks=("Panel `cost/month_pace` (what the alert measures), then `cost/by_feature` and `cost/by_tenant`: "
+                        "who spends.",
+                        "Panel `cost/month_end` (month to date plus the recent rate) and the provider's billing "
+                        "console: month-to-date spend against this projection.",
                         "Whether a launch or a tenant's growth explains it (requests vs cost per request)."),
                 mitigations=("Move bulk or offline features to a cheaper model or the batch API.",
                              "Cap the heaviest tenant or feature until the month ends.",
@@ -282,6 +301,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="One tenant's part of the hourly spend jumped against its own baseline share: a batch job, "
                         "abuse, or a feature launched for them (a share, so overall growth does not fire it).",
+                impact="Money and fairness: one tenant costs far more than its usual share (its contract or quota may "
+                       "be exceeded), and its load can use up provider rate limits the other tenants share.",
                 checks=("Panel `cost/by_tenant`, filtered to the tenant.",
                         "That tenant's requests and tokens per request: more calls or bigger calls?",
                         "Their top expensive traces."),
@@ -313,9 +334,12 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Prompts got longer: a template change, more retrieved chunks, or unbounded chat history. "
                         "Cost and latency follow.",
+                impact="Every call costs more input tokens and takes longer; nearer the context window, truncation "
+                       "follows.",
                 checks=("Panel `overview/tokens_per_request` by model, and `cost/by_prompt_version`: which prompt version grew?",
                         "Panel `rag/top_k`: top-k requested vs returned.",
                         "A recent trace's input length (content is hashed; `gen_ai.input.messages.length` remains)."),
+                escalation=WITH_SLO_PAGE,
                 mitigations=("Roll back the prompt version.",
                              "Cap retrieval top-k or history length.",
                              "Summarize long conversations before sending.")),
@@ -342,6 +366,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Prompts got shorter: retrieval stopped adding context, history is dropped, or a template "
                         "lost its instructions. Cheaper, but the answers usually get worse.",
+                impact="Answers lose grounding or instructions, usually before any evaluation says so; cost per call "
+                       "falls.",
                 checks=("Panel `overview/tokens_per_request` by model, and `cost/by_prompt_version`: which prompt version shrank?",
                         "Panels `rag/empty` and `rag/returned`: empty retrievals and documents per retrieval.",
                         "A recent trace's input length next to one from last week."),

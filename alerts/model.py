@@ -25,8 +25,10 @@ class Example:
 @dataclass(frozen=True)
 class Runbook:
     meaning: str
+    impact: str                       # who or what suffers while it fires
     checks: tuple[str, str, str]      # the first three things to look at
     mitigations: tuple[str, ...]
+    escalation: str = ""              # instead of the severity's (alerts/runbooks.py ESCALATION), where that does not fit
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="The receiver answers with an error, usually the memory limiter under overload; "
                         "applications buffer, retry and finally drop telemetry.",
+                impact="Telemetry is lost once the applications' buffers fill: metrics, traces and logs have gaps, and "
+                       "the alerts on those metrics go blind.",
                 checks=pipeline_checks,
                 mitigations=("Scale the gateway out (replicas) or up (memory limit in settings).",
                              "Find the sender whose traffic jumped and throttle it.",
@@ -51,6 +53,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "{{ $value | humanize }} items/s after retries.",
             runbook=Runbook(
                 meaning="After retries and the sending queue, data is dropped: dashboards and traces have gaps.",
+                impact="Telemetry is dropped for good: dashboards and traces have gaps, and alerts on the lost series "
+                       "miss or fire late.",
                 checks=pipeline_checks,
                 mitigations=("Restore the backend (see its down alert and runbook).",
                              "Raise the sending queue or enable the persistent queue for longer outages.",
@@ -71,6 +75,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "{{ $value | humanizePercentage }} of capacity.",
             runbook=Runbook(
                 meaning="The backend is slower than the incoming rate; once full, the exporter drops data.",
+                impact="Nothing is lost yet; once the queue is full, data is dropped (LlmExporterSendFailures), and "
+                       "the gateway's memory use is at its highest.",
                 checks=pipeline_checks,
                 mitigations=("Scale the backend or the gateway.",
                              "Lower the incoming rate (sampling, throttling a noisy sender).",
@@ -92,6 +98,9 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Prometheus cannot scrape the component: it is down, restarting, or blocked by the network. "
                         "A collector outage inhibits the no-traffic alert.",
+                impact="Depends on the job: the gateway (no telemetry accepted), Prometheus (no rules evaluated, so no "
+                       "alerts), Alertmanager (no notifications), Loki or Tempo (no new logs or traces), Grafana (no "
+                       "dashboards, and no runbooks where Grafana serves them).",
                 checks=("Panel `pipeline/up`: which job, since when.",
                         "Pod status and recent restarts (`kubectl -n llmobs get pods`), or `docker ps` locally.",
                         "The component's logs around the onset (Loki, or `kubectl logs --previous`)."),
@@ -114,6 +123,8 @@ def alerts(settings: Settings) -> list[Group]:
                 meaning="A label the application controls (tenant, feature, prompt version, environment, index) "
                         "has values outside its bound in the stack settings, so dashboards show them as `other`. "
                         "Informational: the bound protects Prometheus; widen it if the values matter.",
+                impact="Dashboards and alerts lump the values outside the bound together as `other`: views by that "
+                       "label lose detail; nothing is dropped.",
                 checks=("Panel `pipeline/overflow`: which bound, since when?",
                         "Traces of the service: which new values appear (a new tenant, a new prompt version)?",
                         "The head-series budget: `python3 scripts/cardinality` and prometheus_tsdb_head_series."),

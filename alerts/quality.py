@@ -33,6 +33,7 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Online evaluations (faithfulness, relevance, ...) score the answers lower than the "
                         "minimum: users get worse answers, often after a prompt, model or index change.",
+                impact="Users get answers below the quality bar across the traffic the evaluation covers.",
                 checks=("Panels `quality/eval_by_prompt_version` and `quality/eval_by_model`; did a new version appear at "
                         "the onset (annotation)?",
                         "Panels `rag/empty` and `rag/score` (bad context gives unfaithful answers).",
@@ -62,6 +63,7 @@ def alerts(settings: Settings) -> list[Group]:
                         f"(threshold {a.thumbs_down_ratio:.0%}).",
             runbook=Runbook(
                 meaning="Explicit user feedback turned negative; the most direct signal of answer quality.",
+                impact="Users say the answers do not help them; a lasting rise costs trust and usage.",
                 checks=("Panel `quality/thumbs_down` by feature: one feature or all?",
                         "Panel `quality/eval_scores` over the same window.",
                         "Recent prompt, model and index version changes."),
@@ -91,6 +93,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Many inputs or outputs are blocked: an abuse wave, a jailbreak campaign, or an over-eager "
                         "checker after a change.",
+                impact="Either the application is under attack (blocked, but the attempts go on and may find a gap), "
+                       "or legitimate users get refusals from an over-eager checker.",
                 checks=("Panels `quality/safety` (by category) and `quality/safety_ratio`.",
                         "Panel `cost/by_tenant`: did one tenant's traffic jump with the blocks?",
                         "Blocked traces (always kept by tail sampling): `span.llmobs.safety.blocked = true`."),
@@ -121,6 +125,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "for 6h (some did in the last 7 days).",
             runbook=Runbook(
                 meaning="A drop to zero usually means a broken or bypassed checker, not a safer world.",
+                impact="Unsafe inputs and outputs may pass unchecked: harmful content can reach users and jailbreaks "
+                       "go unnoticed.",
                 checks=("Panel `quality/safety`: when did the blocks stop, for which category?",
                         "Deploys of the safety service or its configuration at the time blocks stopped.",
                         "A trace of a recent request: is there a safety span at all?"),
@@ -150,6 +156,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="An agent keeps trying a dangerous or unapproved tool: prompt injection, a looping agent, "
                         "or a policy change that denies a tool the agent relies on.",
+                impact="Policy holds (the calls are denied), but something keeps trying: an injection may try other "
+                       "tools next, and users whose requests need the tool get failures.",
                 checks=("Panels `agents/denied` (by tool) and `agents/iterations`.",
                         "Denied tool traces (always kept): who asked, with which input (hashed content).",
                         "Recent changes to the tool policy or the agent's prompt."),
@@ -182,6 +190,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="RAG answers without context: the index is empty or stale, a filter is wrong, or the "
                         "embedding model changed under the index.",
+                impact="RAG answers have no context: users get generic or invented answers instead of ones from your "
+                       "documents.",
                 checks=("Panels `rag/empty` and `rag/index_versions`: since which index version?",
                         "Index build or ingestion job status; the vector store's health.",
                         "A trace of an empty retrieval: the query, filters and top-k."),
@@ -208,6 +218,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "{{ $value | printf \"%.3g\" }} calls/s cost 0 USD in every spend panel and alert.",
             runbook=Runbook(
                 meaning="Spend panels and budget alerts under-count: a new or renamed model is in use.",
+                impact="Spend panels, budget alerts and the month-end forecast leave this model's calls out: finance "
+                       "sees less than the invoice will show.",
                 checks=("Panel `cost/unpriced` by model.",
                         "The model name the application sends (gen_ai.request.model) vs settings/prices.yaml.",
                         "Whether a dated model name needs a `pattern` in the price table."),
@@ -230,6 +242,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Either the application stopped calling models, or its telemetry stopped reaching the "
                         "gateway. The collector-down alert inhibits this one.",
+                impact="Either users get no LLM answers at all (the application is down or no longer calls models), or "
+                       "every LLM dashboard and alert is blind for it.",
                 checks=("Panel `pipeline/accepted`: is anything arriving at the gateway?",
                         "The application's own health and its OTLP exporter errors (token rotation, endpoint).",
                         "Network policy or ingress changes in front of the gateway."),
@@ -257,6 +271,9 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="A leak canary: an application started sending secrets or personal data in telemetry "
                         "(a new log line, a prompt template, a debug flag). The gateway redacted them; find the source.",
+                impact="Secrets or personal data are leaving the application in telemetry: the gateway redacts what "
+                       "its detectors know, but the application's own logs, and any path around the gateway, may hold "
+                       "them in clear.",
                 checks=("Panels `pipeline/redacted` (by service) and `pipeline/redacted_by_detector`: which service, which kind of secret?",
                         "Traces with `span.llmobs.redacted = true` from that service: which attribute carries it?",
                         "That service's deploys at the onset."),

@@ -7,11 +7,14 @@ from functools import lru_cache
 from alerts.model import Alert
 
 PANEL_REF = re.compile(r"`([a-z]+)/([a-z0-9_]+)`")   # `dashboard slug/panel key` in a runbook's checks
+# Warnings about the calls behind the user-visible SLOs (latency, throttling, retries, ...).
+WITH_SLO_PAGE = ("Warning: A ticket for the owning team, handled in working hours. If LlmAvailabilityBudgetBurn or "
+                 "LlmLatencyBudgetBurn pages for the same environment and service, handle this alert as part of "
+                 "that page.")
 ESCALATION = {
     "critical": "Pages on-call. Not mitigated within 30 minutes, or users affected beyond one feature: page the "
                 "owning team's secondary and open an incident.",
-    "warning": "A ticket for the owning team, handled in working hours; if an SLO burn alert fires as well, handle "
-               "it as that page.",
+    "warning": "A ticket for the owning team, handled in working hours.",
     "info": "No action out of hours; the owning team reviews it at its weekly triage.",
 }
 
@@ -44,14 +47,15 @@ def render_runbook(alert: Alert, *twins: Alert) -> str:
     rb = alert.runbook
     severity = ", ".join(f"{a.severity} (fires after {a.for_})" for a in rules)
     lines = [f"# {alert.name}", "", f"**Severity:** {severity} · **Team:** {alert.team}", "", f"> {alert.summary}", "",
-             "## What it means", "", rb.meaning, "", "## First three checks", ""]
+             "## What it means", "", rb.meaning, "", "## Impact", "", rb.impact, "", "## First three checks", ""]
     lines += [f"{i}. {c}" for i, c in enumerate(rb.checks, 1)]
     refs = list(dict.fromkeys(r for c in rb.checks for r in panel_refs(c)))
     lines += ["", "Panels (`dashboard/panel key`; Grafana opens one with `/d/<uid>?viewPanel=<id>`):", ""]
     lines += [_panel_line(*r) for r in refs]
     lines += ["", "## Mitigations", ""] + [f"- {m}" for m in rb.mitigations]
     lines += ["", "## Escalation", "", f"Owned by team `{alert.team}` (`llmobs:alerts.teams`)."]
-    lines += [f"{a.severity.capitalize()}: {ESCALATION[a.severity]}" for a in rules]
+    lines += ([rb.escalation] if rb.escalation else
+              [f"{a.severity.capitalize()}: {ESCALATION[a.severity]}" for a in rules])
     lines += ["", "## The rule" if len(rules) == 1 else "## The rules", ""]
     for a in rules:
         lines += ([] if len(rules) == 1 else [f"{a.severity}:", ""]) + ["```promql", a.expr, "```", ""]

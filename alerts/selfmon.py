@@ -32,11 +32,14 @@ def alerts(settings: Settings) -> list[Group]:
                 meaning="A heartbeat, not a problem. Alertmanager sends it to alerts.receivers.dead_mans_switch "
                         "every few minutes; the service behind that receiver (e.g. a healthchecks or PagerDuty "
                         "heartbeat) pages when the heartbeats stop, because then no other alert can reach anyone.",
+                impact="None while it fires: that is the pipeline working. When it stops, no alert reaches anyone.",
                 checks=("If the dead man's switch paged: Panel `pipeline/up`: are Prometheus and "
                         "Alertmanager up?",
                         "Alertmanager's API (`/api/v2/alerts`): is LlmWatchdog active there? If not, Prometheus "
                         "does not evaluate rules or cannot reach Alertmanager (panel `pipeline/rule_failures`).",
                         "Panel `pipeline/notifications`: does Alertmanager fail to reach the receiver?"),
+                escalation="Info: Nothing to escalate while it fires. When the dead man's switch pages (the "
+                           "heartbeats stopped), handle it as a critical page: no other alert reaches anyone then.",
                 mitigations=("Restart Prometheus or Alertmanager, whichever stopped.",
                              "Fix the dead man's switch receiver's credentials or network egress.",
                              "Never silence this alert: silence the switch's check while you work instead.")),
@@ -52,6 +55,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="A rule group fails to evaluate (a query error, a timeout, a many-to-many match after a "
                         "label change): the alerts in it are blind, silently.",
+                impact="That group's alerts cannot fire and its recorded series stop: the panels reading them go "
+                       "empty.",
                 checks=("Panel `pipeline/rule_failures`: which group, since when.",
                         "Prometheus' log and `/api/v1/rules` (lastError of the group's rules).",
                         "The last change to alerts/ or backends/rules.py (the PR's alert diff)."),
@@ -75,6 +80,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Remote write to prometheus.remote_write fails after retries: local dashboards and alerts "
                         "work, the long-term store (Mimir, Thanos, a managed service) misses data.",
+                impact="The long-term store's history has a gap (capacity and cost trends, anything read from it); "
+                       "local dashboards and alerts are unaffected.",
                 checks=("Panel `pipeline/remote_write`: which remote, since when.",
                         "Prometheus' log for the remote's HTTP status (401: the secret remote_write_password; "
                         "429/5xx: the store).",
@@ -100,6 +107,7 @@ def alerts(settings: Settings) -> list[Group]:
                 meaning="Alertmanager cannot deliver to a receiver (Slack, PagerDuty, email, webhook): alerts fire "
                         "and nobody hears. This alert may not reach anyone either: the dead man's switch and the "
                         "Alertmanager UI are the fallback.",
+                impact="Alerts routed to that integration reach nobody: pages are lost until it is fixed.",
                 checks=("Panel `pipeline/notifications`: which integration, since when.",
                         "Alertmanager's log for the receiver's error (401/403: the secret; timeouts: egress).",
                         "The receiver's secret file (alert_webhook_url, alert_pagerduty_routing_key, "
@@ -122,6 +130,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Loki accepts the push but discards lines (rate limit, too old, line too long, stream "
                         "limit): LLM events and redaction evidence go missing from the Loki panels.",
+                impact="Log records are lost: LLM events, evaluation results and redaction evidence are missing from "
+                       "the Loki panels and from trace-to-logs links.",
                 checks=("Panel `pipeline/discarded`: which reason, since when.",
                         "Panel `pipeline/send_failed`: does the gateway's logs exporter also fail?",
                         "Loki's limits (ingestion rate, max line size, max streams per tenant) in its config."),
@@ -144,6 +154,8 @@ def alerts(settings: Settings) -> list[Group]:
             runbook=Runbook(
                 meaning="Tempo discards spans (rate or trace-size limits, live-traces limit): kept traces arrive "
                         "incomplete, and trace links from dashboards and alerts open partial traces.",
+                impact="Spans are lost: traces open incomplete from dashboards and alerts, and a failure's steps are "
+                       "missing when you debug it.",
                 checks=("Panel `pipeline/discarded`: which reason, since when.",
                         "Panel `pipeline/sampling`: did the keep rate jump (more traces sent)?",
                         "Tempo's overrides (ingestion rate, max bytes per trace) in its config."),

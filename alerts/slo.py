@@ -69,6 +69,8 @@ def alerts(settings: Settings) -> list[Group]:
                 "30-day error budget is gone in about two days (14.4x) or five (6x); at the warning rate in ten "
                 "days (3x) or by the end of the period (1x). The SLI is what users see (root spans), not "
                 "provider call attempts, so a fallback that saves the request does not count against it.",
+        impact="Users' requests fail; at the critical rates the 30-day error budget runs out within days, and the SLO "
+               "is missed for the period.",
         checks=("Panels `slo/availability_budget` and `slo/availability_burn`: which environment and "
                 "service, and since when.",
                 "Panels `overview/outcomes` (user requests by outcome) and `overview/errors` (provider "
@@ -80,6 +82,8 @@ def alerts(settings: Settings) -> list[Group]:
     latency_runbook = Runbook(
         meaning=f"User requests take longer than {le}s more often than the latency SLO allows; the windows "
                 "and rates are those of the availability SLO.",
+        impact="Users wait longer than the latency objective; at the critical rates the 30-day budget of slow requests "
+               "runs out within days.",
         checks=("Panels `slo/latency_budget` and `slo/latency_burn`: which environment and service.",
                 "Panels `overview/request_latency` (user requests) and `overview/latency` (LLM calls): is "
                 "the model slow, or the rest of the request (retrieval, tools)?",

@@ -97,14 +97,15 @@ def datasources(settings: Settings) -> dict:
         alertmanager_datasource()]}
 
 
-def dashboard_providers() -> dict:
-    """One provider per audience folder; dashboards.path() puts each dashboard in its folder's directory."""
-    from dashboards import FOLDERS   # late: dashboards imports settings, backends does not need it at import
+def dashboard_providers(settings: Settings) -> dict:
+    """One provider per audience folder that holds a dashboard (the audit folder only with the debug
+    store); dashboards.path() puts each dashboard in its folder's directory."""
+    from dashboards import folders   # late: dashboards imports settings, backends does not need it at import
     return {"apiVersion": 1, "providers": [{
         "name": f"llmobs-{slug}", "orgId": 1, "folder": title, "type": "file",
         "disableDeletion": True, "allowUiUpdates": False, "updateIntervalSeconds": 30,
         "options": {"path": f"{DASHBOARDS_DIR}/{slug}", "foldersFromFilesStructure": False},
-    } for slug, title in FOLDERS.items()]}
+    } for slug, title in folders(settings).items()]}
 
 
 def ini_sections(settings: Settings) -> dict[str, dict[str, object]]:
@@ -162,5 +163,5 @@ def render(settings: Settings) -> dict[str, str]:
     return {
         "grafana/grafana.ini": ini_text(_with_debug_access(settings, ini_sections(settings))),
         "grafana/provisioning/datasources/datasources.yaml": to_yaml(datasources(settings)),
-        "grafana/provisioning/dashboards/dashboards.yaml": to_yaml(dashboard_providers()),
+        "grafana/provisioning/dashboards/dashboards.yaml": to_yaml(dashboard_providers(settings)),
     }

@@ -31,6 +31,12 @@ def build(settings: Settings):
     b.timeseries("iterations", "Loop iterations per request (p50, p95)", "Agent loop length per request; the line is "
                  "the runaway alert threshold (p95).", "short",
                  quantiles("llm_agent_iterations", (0.5, 0.95), sel=SEL_ENV), thresholds=[(a.agent_iterations_p95, "red")])
+    b.timeseries("iterations_by_agent", "Loop iterations p95 by agent",
+                 "p95 loop iterations per request of each agent over 10m, as LlmAgentLoopRunaway measures it; the "
+                 "line is its threshold.", "short",
+                 quantiles("llm_agent_iterations", by="gen_ai_agent_name", sel=SEL_ENV, legend="{{gen_ai_agent_name}}",
+                           window="10m"),
+                 thresholds=[(a.agent_iterations_p95, "red")])
     if traces_type(settings) == "tempo":   # Jaeger's search matches tags exactly: no "more than N"
         b.table("runaway", "Runaway requests (traces)",
                 f"Requests whose agent loop ran more than {a.agent_iterations_p95:g} iterations (the runaway alert "

@@ -6,6 +6,7 @@ from grafanalib.core import Annotations, Dashboard, DashboardLink, Templating, T
 from dashboards.helpers import Board, datasource_vars, label_var, loki_label, service_var, textbox_var
 from settings import Settings
 from telemetry import keys as k
+from telemetry.catalog import DEBUG_STORE_ACCESSES
 
 TAG = "llmobs"
 SEL_ENV = 'deployment_environment_name=~"$environment"'
@@ -48,6 +49,8 @@ def variables(settings: Settings, *names: str) -> list:
         "service_name": ("service_name", "llm_app_requests_total", "Service"),
         "environment": ("deployment_environment_name", "llm_requests_total", "Environment"),
         "prompt_version": ("llmobs_prompt_version", "llm_requests_total", "Prompt version"),
+        # Grafana logins that called the debug store (dashboards/audit.py): the audit counter's `user`.
+        "login": (DEBUG_STORE_ACCESSES.labels[0], DEBUG_STORE_ACCESSES.prometheus, "Login"),
     }
     return datasource_vars(traces_type(settings)) + [
         textbox_var(n, "Trace id") if n == "trace_id" else label_var(n, known[n][0], known[n][1], known[n][2])
@@ -55,11 +58,11 @@ def variables(settings: Settings, *names: str) -> list:
 
 
 def dashboard(board: Board, title: str, uid: str, description: str, settings: Settings, *var_names: str,
-              annotations: list[dict] | None = None) -> Dashboard:
+              annotations: list[dict] | None = None, time_from: str = "now-6h") -> Dashboard:
     return Dashboard(
         title=title, uid=uid, description=description, tags=[TAG], timezone="utc", refresh="1m",
         annotations=Annotations(list=annotations or []),
-        time=Time("now-6h", "now"), panels=board.panels, templating=Templating(list=variables(settings, *var_names) + (
+        time=Time(time_from, "now"), panels=board.panels, templating=Templating(list=variables(settings, *var_names) + (
             [service_var()] if board.searches_traces and traces_type(settings) == "jaeger" else [])),
         links=[DashboardLink(title="LLM dashboards", type="dashboards", tags=[TAG], asDropdown=True,
                              includeVars=True, keepTime=True)])

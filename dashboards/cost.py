@@ -60,6 +60,11 @@ def build(settings: Settings):
            "the monthly budget alert's 1.2x.", "percentunit",
            [target(f"{month_end} / {budget:g}", instant=True)],
            thresholds=[(1.0, "orange"), (1.2, "red")], time_from="now/M")
+    b.stat("month_pace", "Last day's spend rate over the month",
+           "The last day's spend rate of the selection over the whole month (its number of days), as "
+           "LlmSpendOverMonthlyBudget measures it; orange above the monthly budget, red at the alert's 1.2x.",
+           "currencyUSD", [target(f"sum(rate(llm_cost_total{{{SEL}}}[1d])) * 86400 * days_in_month()", instant=True)],
+           thresholds=[(budget, "orange"), (1.2 * budget, "red")])
     for key, label, title in (("mtd_by_tenant", "llmobs_tenant_bounded", "tenant"),
                               ("mtd_by_feature", "llmobs_feature_bounded", "feature"),
                               ("mtd_by_model", "gen_ai_request_model", "model"),

@@ -23,6 +23,7 @@ import attr
 from grafanalib.core import GridPos, Logs, Stat, Table, Target, Template, Text, TimeSeries
 
 PROM, TRACES, LOGS = "${datasource}", "${traces}", "${logs}"
+SERVICE_VAR = "$service"   # Jaeger's search names one service: the `service` variable (common.service_var)
 RATE = "$__rate_interval"
 PM = "gen_ai_provider_name, gen_ai_request_model"
 # OpenTelemetry semantic-convention histograms the application's SDK records (not derived by
@@ -79,16 +80,17 @@ def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False, e
 
 
 def quantiles(metric: str, qs: tuple[float, ...] = (0.95,), by: str = "", sel: str = "", legend: str = "",
-              exemplar: bool = False) -> list[Target]:
+              exemplar: bool = False, window: str = RATE) -> list[Target]:
     """`histogram_quantile` of a histogram's buckets, one target per quantile (refs A, B, ...).
-    Several quantiles are told apart by a `pNN` legend prefix."""
+    Several quantiles are told apart by a `pNN` legend prefix. `window`: an alert's own range, for
+    the panel that shows what the alert measures."""
     group = f"le, {by}" if by else "le"
     selector = f"{{{sel}}}" if sel else ""
     out = []
     for q, ref in zip(qs, "ABCDEFGH"):
         name = f"p{round(q * 100)}"
         text = name if not legend else legend if len(qs) == 1 else f"{name} {legend}"
-        out.append(target(f"histogram_quantile({q:g}, sum by ({group}) (rate({metric}_bucket{selector}[{RATE}])))",
+        out.append(target(f"histogram_quantile({q:g}, sum by ({group}) (rate({metric}_bucket{selector}[{window}])))",
                           text, ref, exemplar=exemplar))
     return out
 
@@ -98,12 +100,20 @@ def loki_label(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", key)
 
 
-def trace_target(query: str, traces_type: str, ref: str = "A", limit: int = 20) -> dict:
+def trace_target(query: str, traces_type: str, ref: str = "A", limit: int = 20, table_type: str = "traces") -> dict:
+    """Tempo: a TraceQL search (`table_type` spans: one row per matching span). Jaeger: the `$service`
+    variable's traces longer than `query` (a duration)."""
     if traces_type == "tempo":
         return {"refId": ref, "datasource": TRACES, "queryType": "traceql", "query": query, "limit": limit,
-                "tableType": "traces"}
-    return {"refId": ref, "datasource": TRACES, "queryType": "search", "service": "$service",
+                "tableType": table_type}
+    return {"refId": ref, "datasource": TRACES, "queryType": "search", "service": SERVICE_VAR,
             "minDuration": query, "limit": limit}
+
+
+def jaeger_tag_search(service: str, tags: str, ref: str = "A", limit: int = 20) -> dict:
+    """Jaeger: the traces of one named service with a tag (`key=value`); no `$service` variable."""
+    return {"refId": ref, "datasource": TRACES, "queryType": "search", "service": service, "tags": tags,
+            "limit": limit}
 
 
 def log_target(query: str, ref: str = "A") -> dict:
@@ -129,7 +139,7 @@ class Board:
 
     def __init__(self, slug: str):
         self.slug, self.panels, self._x, self._y = slug, [], 0, 0
-        self.searches_traces = False   # a trace table: Jaeger's search needs one service
+        self.searches_traces = False   # a Jaeger search of the `$service` variable: it needs that variable
 
     def _pos(self, w: int, h: int) -> GridPos:
         if self._x + w > 24:
@@ -161,7 +171,8 @@ class Board:
 
     def table(self, key: str, title: str, description: str, unit: str, targets: list, datasource: str,
               links: list[dict] | None = None, w: int = 24, h: int = 8) -> None:
-        self.searches_traces = self.searches_traces or datasource == TRACES
+        self.searches_traces = self.searches_traces or any(
+            isinstance(t, dict) and t.get("service") == SERVICE_VAR for t in targets)
         self.panels.append(Table(
             id=panel_id(self.slug, key), title=title, description=description, unit=unit, dataSource=datasource,
             targets=targets, gridPos=self._pos(w, h),

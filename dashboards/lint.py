@@ -22,7 +22,7 @@ import yaml
 
 import backends.rules
 from dashboards.helpers import APP_HISTOGRAMS, reads_app_histogram
-from telemetry.catalog import CATALOG, SELF_METRICS
+from telemetry.catalog import CATALOG, DEBUG_STORE_ACCESSES, SELF_METRICS
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAMMARS = ROOT / "tools/grammars"
@@ -37,9 +37,11 @@ DASHBOARD_SELF_METRICS = {"otelcol_processor_tail_sampling_global_count_traces_s
                           "alertmanager_notifications_failed_total", "loki_discarded_samples_total",
                           "tempo_discarded_spans_total"}
 GAUGES = {"otelcol_exporter_queue_size", "otelcol_exporter_queue_capacity", "up"}
+# Outside CATALOG (not derived from LLM telemetry): the debug store's access audit (dashboards/audit.py).
+AUDIT = (DEBUG_STORE_ACCESSES,)
 SERIES = ({m.prometheus + s for m in CATALOG for s in ("",) + HISTOGRAM} | SELF_METRICS | DASHBOARD_SELF_METRICS
-          | {name + s for name in APP_HISTOGRAMS for s in HISTOGRAM})
-COUNTERS = ({m.prometheus for m in CATALOG if m.kind == "counter"}
+          | {name + s for name in APP_HISTOGRAMS for s in HISTOGRAM} | {m.prometheus for m in AUDIT})
+COUNTERS = ({m.prometheus for m in CATALOG + AUDIT if m.kind == "counter"}
             | {m.prometheus + s for m in CATALOG if m.kind == "histogram" for s in HISTOGRAM}
             | {name + s for name in APP_HISTOGRAMS for s in HISTOGRAM}
             | (SELF_METRICS | DASHBOARD_SELF_METRICS) - GAUGES)
@@ -75,8 +77,15 @@ def identifiers(expr: str) -> set[str]:
     return set(re.findall(r"(?<![A-Za-z0-9_:]):?[A-Za-z_][A-Za-z0-9_:]*\b", expr)) - WORDS - {"e"}
 
 
+# `x unless x offset 10m`: the series that are new in the window (a counter's first sample, which
+# increase() cannot count), the same selector on both sides.
+NEW_SERIES = re.compile(r"\b([A-Za-z_:][\w:]*(?:\{[^}]*\})?)\s+unless\s+\1\s+offset\s+\w+")
+
+
 def bare_counters(expr: str) -> set[str]:
-    """Counters the expression reads other than through rate()/increase() over a range."""
+    """Counters the expression reads other than through rate()/increase() over a range (or as
+    series new in a window)."""
+    expr = NEW_SERIES.sub("", expr)   # before label values are blanked: the same selector, value for value
     expr = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)   # label values may hold braces (`\d{8}`)
     inside = re.sub(r"\b(?:rate|increase)\(\s*[A-Za-z_:][\w:]*(?:\{[^}]*\})?\[[^\]]*\](?:\s*offset\s+\w+)?\s*\)",
                     "", expr)
@@ -191,11 +200,12 @@ def parse_grammars(other: list[tuple[str, str, str]]) -> list[str]:
 
 def _catalog_labels() -> dict[str, set[str]]:
     """Series name -> the Prometheus labels the gateway gives it (its attributes, dots to `_`, and the
-    resource's service_name)."""
+    resource's service_name; the audit counter's service.name becomes `job`)."""
     from telemetry.catalog import RESOURCE_LABELS
     out = {}
-    for m in CATALOG:
-        labels = {key.replace(".", "_") for key in (*m.labels, *RESOURCE_LABELS)}
+    for m in CATALOG + AUDIT:
+        resource = RESOURCE_LABELS if m in CATALOG else ("job",)
+        labels = {key.replace(".", "_") for key in (*m.labels, *resource)}
         for suffix in ("",) + (HISTOGRAM if m.kind == "histogram" else ()):
             out[m.prometheus + suffix] = labels
     return out

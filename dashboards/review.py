@@ -27,7 +27,7 @@ def reference_settings() -> Settings:
 
 def fresh() -> dict[str, dict]:
     s = reference_settings()
-    return {e.slug: dashboards.to_json(e, s) for e in dashboards.REGISTRY}
+    return {e.slug: dashboards.to_json(e, s) for e in dashboards.entries(s)}
 
 
 def fresh_rules() -> str:

@@ -22,7 +22,8 @@ from settings.load import SECRET_KEYS
 from stacks import KUBE
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = validate({"target": "docker"})
+# The debug store on: its access audit alert is routed (to security) like every other.
+SETTINGS = validate({"target": "docker", "debug": {"enabled": True, "tenants": ["acme"], "viewers": ["alice"]}})
 
 
 @pytest.fixture(scope="module")
@@ -248,6 +249,8 @@ FAMILY_ROUTES = [
     ({"alertname": "LlmUnpricedModelCalls", "severity": "info", "team": "finance"}, "null"),
     ({"alertname": "LlmEvalScoreLow", "severity": "warning", "team": "ml-quality"}, "email"),
     ({"alertname": "LlmDeniedToolCallsHigh", "severity": "warning", "team": "security"}, "pagerduty"),
+    ({"alertname": "LlmDebugStoreAccessOutsideAllowlist", "severity": "warning", "team": "security", "user": "mallory"},
+     "pagerduty"),
     # Environments that do not page: the non-paging receiver (default none), whatever the team.
     ({"alertname": "LlmProviderErrorRateHigh", "severity": "critical", "team": "llm-platform",
       "deployment_environment_name": "staging", "service_name": "support-bot"}, "null"),
@@ -259,7 +262,8 @@ FAMILY_ROUTES = [
 FAMILY_TEAM = {"LlmProviderErrorRateHigh": "llm-platform", "LlmAvailabilityBudgetBurn": "llm-platform",
                "LlmBackendDown": "llm-platform", "LlmSpendSpike": "finance", "LlmTenantCostSpike": "finance",
                "LlmEvalScoreLow": "ml-quality", "LlmThumbsDownHigh": "ml-quality", "LlmContextRecallLow": "ml-quality",
-               "LlmSafetyBlocksHigh": "security", "LlmDeniedToolCallsHigh": "security", "LlmRedactionSpike": "security"}
+               "LlmSafetyBlocksHigh": "security", "LlmDeniedToolCallsHigh": "security", "LlmRedactionSpike": "security",
+               "LlmDebugStoreAccessOutsideAllowlist": "security"}
 
 
 def test_each_family_has_its_owning_team():

@@ -13,16 +13,21 @@ import yaml
 
 import alerts
 import backends.rules
+from alerts.audit import AUDIT_METRICS
 from alerts.pipeline import PIPELINE_METRICS
 from alerts.selfmon import SELF_MONITORING_METRICS, WATCHDOG
 from alerts.prometheus import render_rules
 from alerts.runbooks import pages
 from binaries import promtool
-from settings import load_stack_file
+from settings import validate
+from settings.load import split_stack_config
 from telemetry.catalog import CATALOG
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = load_stack_file(ROOT / "Pulumi.prod.yaml")
+# The prod example with the opt-in debug store on, so that its access audit alert is tested too.
+PROD, _ = split_stack_config(yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"])
+DEBUG = {"enabled": True, "tenants": ["acme"], "viewers": ["alice@example.com", "bob.smith"]}
+SETTINGS = validate({**PROD, "debug": DEBUG})
 ALL = alerts.all_alerts(SETTINGS)
 IDS = [f"{a.name}-{a.severity}" for a in ALL]
 
@@ -72,7 +77,8 @@ DASHBOARD_VARS = {"overview": PM_VARS, "cost": PM_VARS + (("tenant", "llmobs_ten
                   "quality": (("environment", "deployment_environment_name"), ("prompt_version", "llmobs_prompt_version")),
                   "rag": (("environment", "deployment_environment_name"),),
                   "agents": (("environment", "deployment_environment_name"),), "pipeline": (),
-                  "slo": (("environment", "deployment_environment_name"), ("service_name", "service_name"))}
+                  "slo": (("environment", "deployment_environment_name"), ("service_name", "service_name")),
+                  "audit": (("login", "user"),)}
 
 
 def expected_links(alert, labels: dict[str, str]) -> dict[str, str]:
@@ -163,7 +169,8 @@ def test_lint(alert):
     assert alert.summary.endswith(".") and "{{" not in alert.summary, "summary: static, one sentence"
     assert "{{" in alert.description, "description: templated with the values that matter"
     assert (ROOT / alert.runbook_path).exists(), f"missing {alert.runbook_path}: run python -m alerts"
-    unknown = _identifiers(alert.expr) - KNOWN_SERIES - RECORDED - PIPELINE_METRICS - SELF_MONITORING_METRICS
+    unknown = (_identifiers(alert.expr) - KNOWN_SERIES - RECORDED - PIPELINE_METRICS - SELF_MONITORING_METRICS
+               - AUDIT_METRICS)
     assert not unknown, f"not in the catalog or the recording rules: {unknown}"
 
 
@@ -180,7 +187,9 @@ def test_lint_rejects_an_unknown_metric():
 
 
 def test_runbooks_are_current():
-    for path, text in pages(ALL).items():
+    """runbooks/ as `python -m alerts` writes it (from the reference settings), one page per alert."""
+    from dashboards.review import reference_settings
+    for path, text in pages(alerts.all_alerts(reference_settings())).items():
         assert (ROOT / path).read_text() == text, f"{path} is stale: run python -m alerts"
     assert {p.stem for p in (ROOT / "runbooks").glob("Llm*.md")} == {a.name for a in ALL}
 
@@ -226,3 +235,25 @@ def test_runbooks_give_no_generic_advice():
     for path, text in pages(ALL).items():
         assert "Incident practice" not in text and "## Escalation" in text, path
     assert "status page" not in pages(ALL)["runbooks/LlmBackendDown.md"]
+
+
+# Warnings about the calls behind the user-visible SLOs: their escalation names the SLO pages, written out.
+SLO_RELATED = {"LlmRateLimitedOrTimingOut", "LlmTimeToFirstTokenSlow", "LlmLatencyP95High", "LlmPromptBloat",
+               "LlmRetryRateHigh", "LlmFallbackStorm", "LlmContextWindowSaturated", "LlmAgentLoopRunaway"}
+
+
+def _section(text: str, title: str) -> str:
+    return text.split(f"## {title}\n\n", 1)[1].split("\n## ", 1)[0].strip()
+
+
+def test_runbooks_have_meaning_impact_checks_mitigation_and_escalation_that_apply():
+    """Issue 29 (7): meaning, impact, diagnosis naming panels, mitigation and escalation; no advice that does not
+    apply (an SLO page for a cost or security ticket, a weekly triage for the always-firing Watchdog)."""
+    for path, text in pages(ALL).items():
+        name = path.removeprefix("runbooks/").removesuffix(".md")
+        for title in ("What it means", "Impact", "First three checks", "Mitigations", "Escalation"):
+            assert _section(text, title), (name, title)
+        escalation = _section(text, "Escalation")
+        assert ("LlmAvailabilityBudgetBurn or LlmLatencyBudgetBurn pages" in escalation) == (name in SLO_RELATED), name
+    watchdog = _section(pages(ALL)["runbooks/LlmWatchdog.md"], "Escalation")
+    assert "weekly triage" not in watchdog and "dead man's switch pages" in watchdog

@@ -10,7 +10,7 @@ import yaml
 import dashboards
 from backends import grafana
 from dashboards import lint, review
-from settings import validate
+from settings import REFERENCE_CONFIG, validate
 from artifacts import render_all
 from stacks import KUBE
 
@@ -19,14 +19,23 @@ BOARDS = review.fresh()
 
 
 def test_registry_slugs_and_uids_unique():
-    assert len({e.slug for e in dashboards.REGISTRY}) == len({e.uid for e in dashboards.REGISTRY}) == 9
+    assert len({e.slug for e in dashboards.REGISTRY}) == len({e.uid for e in dashboards.REGISTRY}) == 10
     assert {e.folder for e in dashboards.REGISTRY} <= set(dashboards.FOLDERS)
+
+
+def test_the_reference_renders_every_dashboard():
+    """The committed JSON, the lint and the PR diff cover opt-in dashboards too (the debug store's audit)."""
+    assert set(BOARDS) == {e.slug for e in dashboards.REGISTRY}
+    off = validate({**KUBE})
+    assert [e.slug for e in dashboards.entries(off)] == [e.slug for e in dashboards.REGISTRY if e.slug != "audit"]
+    assert dashboards.entries(validate({**KUBE, "debug": {"enabled": True, "tenants": ["acme"]}})) == dashboards.REGISTRY
 
 
 FIXED_WINDOWS = {dashboards.helpers.panel_id(slug, key) for slug, key in (
     ("overview", "errors_by_model"), ("overview", "latency_by_model"), ("cost", "projected"), ("cost", "month_end"),
     ("cost", "month_budget"), ("slo", "availability_budget"), ("slo", "availability_sli"),
-    ("slo", "availability_burn"), ("slo", "latency_budget"), ("slo", "latency_sli"), ("slo", "latency_burn"))}
+    ("slo", "availability_burn"), ("slo", "latency_budget"), ("slo", "latency_sli"), ("slo", "latency_burn"),
+    ("agents", "iterations_by_agent"))}
 
 
 @pytest.mark.parametrize("slug", sorted(BOARDS))
@@ -166,6 +175,17 @@ def test_each_lint_rule_fails_on_a_bad_dashboard(name, mutate, expected):
     assert any(expected in p for p in problems), problems
 
 
+def test_lint_allows_a_counter_read_as_its_new_series_only():
+    """`x unless x offset 10m` (series new in the window, the audit's first call) reads no counter value
+    outside increase(); a different selector on either side still does."""
+    new = 'sum by (user) (llm_debug_store_accesses_total{user!~"a|b"} unless llm_debug_store_accesses_total{user!~"a|b"} offset 10m)'
+    assert lint.bare_counters(new) == set()
+    assert lint.bare_counters(new.replace('unless llm_debug_store_accesses_total{user!~"a|b"}',
+                                          'unless llm_debug_store_accesses_total{user!~"a"}')) == {
+        "llm_debug_store_accesses_total"}
+    assert lint.bare_counters("sum(llm_debug_store_accesses_total)") == {"llm_debug_store_accesses_total"}
+
+
 def test_committed_json_is_current():
     assert review.committed() == BOARDS, "stale: run `python -m stackctl dashboards render` and commit"
 
@@ -189,17 +209,22 @@ def test_diff_names_changed_annotations():
     assert review.diff(BOARDS, BOARDS) == []
 
 
-@pytest.mark.parametrize("config", [{**KUBE}, {"target": "docker", "traces": {"backend": "jaeger"}}])
-def test_providers_cover_every_dashboard_file(config):
+@pytest.mark.parametrize("config, count", [
+    ({**KUBE}, 9), ({"target": "docker", "traces": {"backend": "jaeger"}}, 9),
+    ({"target": "docker", "debug": {"enabled": True, "tenants": ["acme"]}}, 10)])
+def test_providers_cover_every_dashboard_file(config, count):
     settings = validate(config)
     files = render_all(settings)
     providers = yaml.safe_load(files["grafana/provisioning/dashboards/dashboards.yaml"])["providers"]
     paths = [p["options"]["path"] for p in providers]
     boards = [k for k in files if k.startswith("grafana/dashboards/")]
-    assert len(boards) == len(dashboards.REGISTRY) == 9
+    assert len(boards) == len(dashboards.entries(settings)) == count
     for key in boards:
         mounted = f"{grafana.ROOT}/{key}"
         assert sum(mounted.startswith(path + "/") for path in paths) == 1, key
+    # Every provider has a dashboard to read (the audit folder only with the debug store).
+    for path in paths:
+        assert any(f"{grafana.ROOT}/{key}".startswith(path + "/") for key in boards), path
 
 
 def test_cache_savings_use_the_price_table():
@@ -237,7 +262,7 @@ def test_diff_shows_variables_layout_and_links():
 def test_diff_shows_an_alert_threshold_change():
     import alerts
     base = alerts.render(SETTINGS)[alerts.RULES_FILE]
-    pr = alerts.render(validate({**KUBE, "alerts": {"provider_error_ratio": 0.1}}))[alerts.RULES_FILE]
+    pr = alerts.render(validate({**REFERENCE_CONFIG, "alerts": {"provider_error_ratio": 0.1}}))[alerts.RULES_FILE]
     lines = review.rules_diff(base, pr)
     assert [line.split(":")[0] + ":" + line.split(":")[1] for line in lines] == [
         "alert LlmProviderErrorRateHigh (critical): expr", "alert LlmProviderErrorRateHigh (critical): annotations.description"]
@@ -289,11 +314,12 @@ def test_index_versions_count_retrievals_not_documents():
                     "(rate(llm_retrieval_documents_count[$__rate_interval]))")
 
 
-def test_every_dashboard_but_pipeline_and_runbooks_has_the_environment_filter():
-    """The pipeline's series (the collector's, the backends') and the runbooks carry no environment."""
+def test_every_dashboard_but_pipeline_runbooks_and_audit_has_the_environment_filter():
+    """The pipeline's series (the collector's, the backends'), the runbooks and the debug store's audit
+    (Grafana's own traces and the counter made of them) carry no environment."""
     for slug, board in BOARDS.items():
         names = {v["name"] for v in board["templating"]["list"]}
-        assert ("environment" in names) == (slug not in ("pipeline", "runbooks")), slug
+        assert ("environment" in names) == (slug not in ("pipeline", "runbooks", "audit")), slug
 
 
 def test_lint_finds_a_query_that_ignores_a_declared_variable():
@@ -304,6 +330,30 @@ def test_lint_finds_a_query_that_ignores_a_declared_variable():
     assert problems == ["overview/Request rate by model/A: llm_requests_total carries deployment_environment_name "
                         "but ignores $environment"], problems
     assert lint.variables_applied(BOARDS) == []
+
+
+def test_the_agent_loop_and_monthly_budget_alerts_link_to_what_they_measure():
+    """Issue 29 (8): the linked panel reads the alert's quantity with its window and grouping, and draws its
+    threshold (the per-agent p95 over 10m, not the aggregate; the last day's rate over the month, not the
+    month-to-date forecast)."""
+    import alerts
+    from alerts import links
+    by_name = {a.name: a for a in alerts.all_alerts(SETTINGS)}
+    assert links.PANELS["LlmAgentLoopRunaway"] == ("agents", "iterations_by_agent")
+    loop = _panel("agents", "iterations_by_agent")
+    (expr,) = [t["expr"] for t in loop["targets"]]
+    at_all = expr.replace('{deployment_environment_name=~"$environment"}', "")   # the filter at All
+    assert by_name["LlmAgentLoopRunaway"].expr == f"{at_all} > {SETTINGS.alerts.agent_iterations_p95:g}"
+    assert [s["value"] for s in loop["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [
+        None, SETTINGS.alerts.agent_iterations_p95]
+    assert links.PANELS["LlmSpendOverMonthlyBudget"] == ("cost", "month_pace")
+    pace = _panel("cost", "month_pace")
+    alert = by_name["LlmSpendOverMonthlyBudget"].expr
+    budget = SETTINGS.alerts.monthly_cost_budget_usd
+    assert pace["targets"][0]["expr"].startswith("sum(rate(llm_cost_total{") and "[1d])) * 86400 * days_in_month()" \
+        in pace["targets"][0]["expr"]
+    assert "[1d])) * 86400 * days_in_month() > " in alert and alert.endswith(f"> {1.2 * budget:g}")
+    assert [s["value"] for s in pace["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [None, budget, 1.2 * budget]
 
 
 def test_finance_panels_month_to_date_budget_and_forecast():

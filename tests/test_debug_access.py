@@ -14,7 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import re2
 import yaml
 
+import alerts
 import collector_config
+from alerts import audit as audit_alert, grafana as alerts_grafana
 from backends import debug_access, grafana, loki
 from backends.common import ROOT, hours
 from collector_config import debug
@@ -73,30 +75,53 @@ def _allowlist(expr: str) -> str:
     return re.search(r'user!~"((?:[^"\\]|\\.)+)"', expr).group(1).replace("\\\\", "\\")
 
 
+def _rule(files: dict[str, str], name: str) -> dict | None:
+    doc = _yaml(files[alerts.RULES_FILE])
+    return next((r for g in doc["groups"] for r in g["rules"] if r["alert"] == name), None)
+
+
 def test_audit_alert_fires_on_logins_outside_the_allowlist_and_links_its_panel():
+    """The typed path: a Prometheus rule of team security (routed like every alert), its panel on the
+    audit dashboard (a provisioned folder of its own), all present only with the store on."""
     on = render_all(validate(ON))
-    doc = _yaml(on["grafana/provisioning/alerting/debug-store-access.yaml"])
-    (group,) = doc["groups"]
-    (rule,) = group["rules"]
-    assert group["orgId"] == 1 and rule["title"] == debug_access.ALERT_NAME and rule["condition"] == "C"
-    a, b, c = rule["data"]
-    assert a["datasourceUid"] == grafana.METRICS_UID and (b["model"]["expression"], c["model"]["expression"]) == ("A", "B")
-    assert c["model"]["conditions"][0]["evaluator"] == {"type": "gt", "params": [0]}
-    # Grafana expands $VAR in provisioning files: every literal $ is written $$.
-    assert "$$" in a["model"]["expr"] and "$labels" not in rule["annotations"]["description"].replace("$$labels", "")
-    expr = a["model"]["expr"].replace("$$", "$")
+    rule = _rule(on, audit_alert.NAME)
+    assert rule["labels"] == {"severity": "warning", "team": "security"} and rule["for"] == "2m"
+    expr = rule["expr"]
     assert expr.startswith("(sum by (user) (increase(llm_debug_store_accesses_total{")
     allowed = _allowlist(expr)
     assert re2.fullmatch(allowed, "alice") and re2.fullmatch(allowed, "bob.smith")
     assert not re2.fullmatch(allowed, "bobxsmith") and not re2.fullmatch(allowed, "mallory")
-    dashboard = json.loads(on["grafana/audit/debug-store-access.json"])
-    assert rule["annotations"]["__dashboardUid__"] == dashboard["uid"]
-    panel = next(p for p in dashboard["panels"] if str(p["id"]) == rule["annotations"]["__panelId__"])
-    assert panel["targets"][0]["expr"] == expr
-    provider = _yaml(on["grafana/provisioning/dashboards/audit.yaml"])["providers"][0]
-    assert provider["orgId"] == 1 and provider["options"]["path"] == f"{ROOT}/grafana/audit"
+    assert rule["annotations"]["description"] == ("{{ $labels.user }} called the debug organization's data sources "
+                                                  "in the last 10 minutes; allowed: alice, bob.smith.")
+    # Its link opens the panel that reads the same expression, narrowed to the alert's login.
+    dashboard = json.loads(on["grafana/dashboards/audit/audit.json"])
+    url = rule["annotations"]["dashboard_url"]
+    assert url.startswith(f"http://127.0.0.1:3000/d/{dashboard['uid']}?viewPanel=")
+    assert url.endswith("{{ with $labels.user }}&var-login={{ . | urlquery }}{{ end }}")
+    panel_id = int(re.search(r"viewPanel=(\d+)", url).group(1))
+    panel = next(p for p in dashboard["panels"] if p["id"] == panel_id)
+    assert panel["targets"][0]["expr"].replace('user=~"$login", ', "") == expr   # $login at All: the alert's
+    provider = next(p for p in _yaml(on["grafana/provisioning/dashboards/dashboards.yaml"])["providers"]
+                    if p["folder"] == "Audit")
+    assert provider["orgId"] == 1 and provider["options"]["path"] == f"{grafana.DASHBOARDS_DIR}/audit"
+    # The Grafana engine: the same rule, every literal $ written $$ (Grafana expands $VAR in provisioning files).
+    doc = _yaml(render_all(validate({**ON, "alerts": {"engine": "grafana"}}))[alerts_grafana.PROVISIONING_FILE])
+    (graf,) = [r for g in doc["groups"] for r in g["rules"] if r["title"] == audit_alert.NAME]
+    assert graf["data"][0]["model"]["expr"] == expr.replace("$", "$$") and "$$labels.user" in \
+        graf["annotations"]["description"]
+    assert (graf["annotations"]["__dashboardUid__"], graf["annotations"]["__panelId__"]) == (dashboard["uid"],
+                                                                                             str(panel_id))
+    # The Grafana-managed rule it replaces is deleted where an older stack provisioned it (Grafana keeps a
+    # provisioned rule after its file is gone): the old path now holds only its deletion.
+    assert _yaml(on[debug_access.RETIRED_ALERT_FILE]) == {"apiVersion": 1, "deleteRules": [
+        {"orgId": 1, "uid": "llm-debug-store-access"}]}
+    # Off: no audit alert, dashboard or folder.
+    off = render_all(validate({"target": "docker"}))
+    assert _rule(off, audit_alert.NAME) is None and not any("audit" in path for path in off)
+    assert debug_access.RETIRED_ALERT_FILE not in off
+    assert "Audit" not in off["grafana/provisioning/dashboards/dashboards.yaml"]
     # Without viewers, every access is outside the allowlist.
-    nobody = debug_access.accesses(validate({**ON, "debug": {**ON["debug"], "viewers": []}}))
+    nobody = audit_alert.accesses(validate({**ON, "debug": {**ON["debug"], "viewers": []}}))
     assert "user!~" not in nobody and "llm_debug_store_accesses_total[10m]" in nobody
 
 
@@ -204,7 +229,7 @@ def test_stackctl_render_writes_the_debug_and_forwarding_artifacts(tmp_path):
                    check=True, capture_output=True, timeout=300, cwd=ROOT_DIR)
     expected = render_all(validate({**ON, "forwarding": [{"name": "langfuse", "auth": "basic",
                                                           "endpoint": "https://cloud.langfuse.com/api/public/otel"}]}))
-    for path in (debug_access.DATASOURCE_FILE, "grafana/audit/debug-store-access.json", "loki/runtime.yaml",
-                 "grafana/provisioning/alerting/debug-store-access.yaml", "collector/config.yaml"):
+    for path in (debug_access.DATASOURCE_FILE, "grafana/dashboards/audit/audit.json", "loki/runtime.yaml",
+                 alerts.RULES_FILE, "collector/config.yaml"):
         assert (out / path).read_text() == expected[path], path
     assert "otlp_http/forward_langfuse" in expected["collector/config.yaml"]

@@ -45,10 +45,12 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 import collector_config
 from artifacts import render_all
+import dashboards
+from alerts import audit as audit_alert
 from backends import debug_access, services
 from binaries import promtool
 from collector_config import audit
-from dashboards import lint
+from dashboards import audit as audit_board, lint
 from gateway_run import gateway, wait
 from settings import validate
 from stacks import KUBE
@@ -174,7 +176,7 @@ def _alert_rules(tmp_path: Path) -> Path:
     settings = validate({"target": "docker", "debug": {**DEBUG, "viewers": ["alice", "bob.smith"]}})
     path = tmp_path / "audit.rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "audit", "rules": [
-        {"alert": debug_access.ALERT_NAME, "expr": debug_access.accesses(settings)}]}]}))
+        {"alert": audit_alert.NAME, "expr": audit_alert.accesses(settings)}]}]}))
     return path
 
 
@@ -187,22 +189,22 @@ def test_the_alert_expression_fires_on_a_first_access_outside_the_allowlist_only
     """The generated PromQL, evaluated by promtool: a login's very first access (a new series
     at 1) fires, a later one fires again, allowed logins never do."""
     rules = _alert_rules(tmp_path)
-    assert lint.parse_promql([("alert", debug_access.accesses(validate({"target": "docker", "debug": DEBUG})))],
+    assert lint.parse_promql([("alert", audit_alert.accesses(validate({"target": "docker", "debug": DEBUG})))],
                              promtool()) == []
     fires = [{"exp_labels": {"user": "mallory"}}]
     tests = {"rule_files": [rules.name], "evaluation_interval": "1m", "tests": [
         {"interval": "1m", "input_series": [   # the collector sends the cumulative value every interval
             _series("mallory", "_x10 1x20 2x20"), _series("alice", "1x5 2x40"), _series("bob.smith", "_x10 1x40")],
          "alert_rule_test": [
-             {"eval_time": "5m", "alertname": debug_access.ALERT_NAME, "exp_alerts": []},
-             {"eval_time": "12m", "alertname": debug_access.ALERT_NAME, "exp_alerts": fires},   # first access
-             {"eval_time": "25m", "alertname": debug_access.ALERT_NAME, "exp_alerts": []},      # 10 min later
-             {"eval_time": "33m", "alertname": debug_access.ALERT_NAME, "exp_alerts": fires},   # the second
-             {"eval_time": "45m", "alertname": debug_access.ALERT_NAME, "exp_alerts": []}]},
+             {"eval_time": "5m", "alertname": audit_alert.NAME, "exp_alerts": []},
+             {"eval_time": "12m", "alertname": audit_alert.NAME, "exp_alerts": fires},   # first access
+             {"eval_time": "25m", "alertname": audit_alert.NAME, "exp_alerts": []},      # 10 min later
+             {"eval_time": "33m", "alertname": audit_alert.NAME, "exp_alerts": fires},   # the second
+             {"eval_time": "45m", "alertname": audit_alert.NAME, "exp_alerts": []}]},
         {"interval": "1m", "input_series": [_series("mallory", "_x10 1")],   # one sample only, then nothing
          "alert_rule_test": [
-             {"eval_time": "12m", "alertname": debug_access.ALERT_NAME, "exp_alerts": fires},
-             {"eval_time": "20m", "alertname": debug_access.ALERT_NAME, "exp_alerts": []}]}]}
+             {"eval_time": "12m", "alertname": audit_alert.NAME, "exp_alerts": fires},
+             {"eval_time": "20m", "alertname": audit_alert.NAME, "exp_alerts": []}]}]}
     (tmp_path / "audit.test.yml").write_text(yaml.safe_dump(tests))
     out = subprocess.run([promtool(), "test", "rules", "audit.test.yml"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=120)
@@ -212,20 +214,27 @@ def test_the_alert_expression_fires_on_a_first_access_outside_the_allowlist_only
 @pytest.mark.parametrize("backend", ["tempo", "jaeger"])
 def test_the_audit_dashboard_reads_the_counter_and_the_traces(backend):
     settings = validate({"target": "docker", "traces": {"backend": backend}, "debug": DEBUG})
-    board = debug_access.audit_dashboard(settings)
+    entry = next(e for e in dashboards.entries(settings) if e.slug == audit_board.SLUG)
+    board = dashboards.to_json(entry, settings)
     prom, other = lint.queries({"audit": board})
-    assert [expr for _, expr in prom] == [debug_access.accesses(settings), debug_access.all_accesses()]
-    assert lint.parse_promql(prom, promtool()) == []
-    (traces,) = [p for p in board["panels"] if p["datasource"]["uid"] == "traces"]
+    assert [expr for _, expr in prom] == [audit_alert.accesses(settings, "$login"), audit_board.all_accesses()]
+    # The lint every dashboard gets (PromQL by promtool, TraceQL by Grafana's grammar, metrics, counters,
+    # units, descriptions, data source variables, the $login filter applied), with an allowlist.
+    assert lint.lint({"audit": board}) == []
+    (traces,) = [p for p in board["panels"] if p["datasource"] == "${traces}"]
     target = traces["targets"][0]
     if backend == "tempo":
-        assert other == [("audit/The queries (LogQL) the debug organization ran/A", "traceql", debug_access.traceql())]
-        assert lint.parse_grammars(other) == []
-        assert lint.parse_grammars([("broken", "traceql", debug_access.traceql()[:-1] + " ||")]) != []
+        assert other == [("audit/The queries (LogQL) the debug organization ran/A", "traceql", audit_board.traceql())]
+        assert target["tableType"] == "spans"
+        assert lint.parse_grammars([("broken", "traceql", audit_board.traceql()[:-1] + " ||")]) != []
     else:
         assert other == [] and (target["service"], target["tags"]) == ("grafana", f"{audit.MARK}=true")
-    # Only signals the stack ships: no panel reads Grafana's or Loki's own log lines any more.
-    assert {t["datasource"]["type"] for p in board["panels"] for t in p["targets"]} == {"prometheus", backend}
+    # Only signals the stack ships, through the data source variables of every dashboard: Prometheus and
+    # the traces backend; no panel reads Grafana's or Loki's own log lines.
+    assert {t["datasource"] for p in board["panels"] for t in p["targets"]} == {"${datasource}", "${traces}"}
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert (variables["datasource"]["query"], variables["traces"]["query"]) == ("prometheus", backend)
+    assert "service" not in variables   # Jaeger's search names service grafana itself
 
 
 # --- placement (Pulumi mocks) ----------------------------------------------------------

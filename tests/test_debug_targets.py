@@ -8,6 +8,8 @@ import pytest
 
 import test_docker_stack as docker_t   # installs the Docker mocks
 import test_kubernetes as k8s_t        # installs the Kubernetes mocks
+import alerts
+from alerts import audit
 from backends import debug_access
 from settings import validate
 from artifacts import render_all
@@ -45,10 +47,13 @@ def test_kubernetes_places_debug_access_and_forwarder_tokens():
     hook = grafana["containers"][0]["lifecycle"]["postStart"]["exec"]["command"]
     assert hook[:2] == ["sh", "-c"] and debug_access.DATASOURCE_FILE.split("/", 1)[1] in hook[2]
     placed = {key for cm in g.of_kind("ConfigMap") for key in cm.get("data", {})}
-    for path in (debug_access.DATASOURCE_FILE, "grafana/audit/debug-store-access.json", "loki/runtime.yaml",
-                 "grafana/provisioning/alerting/debug-store-access.yaml"):
+    for path in (debug_access.DATASOURCE_FILE, "grafana/dashboards/audit/audit.json", "loki/runtime.yaml"):
         assert path.replace("/", "__") in placed, path
         assert path in rendered
+    # The access audit alert is one of Prometheus' rules (routed to its team like every alert).
+    rules = next(cm["data"][key] for cm in g.of_kind("ConfigMap") for key in cm.get("data", {})
+                 if key == alerts.RULES_FILE.replace("/", "__"))
+    assert rules == rendered[alerts.RULES_FILE] and f"alert: {audit.NAME}\n" in rules
 
 
 def test_kubernetes_without_the_opt_in_places_none_of_it():
@@ -79,7 +84,7 @@ def test_docker_places_debug_access_and_forwarder_tokens():
         script = grafana["entrypoints"][2]
         assert "/api/orgs" in script and script.endswith('exec "$0" "$@"')
         files = {u["file"].removeprefix("/etc/llmobs/") for u in grafana["uploads"]}
-        assert {debug_access.DATASOURCE_FILE, "grafana/audit/debug-store-access.json"} <= files
+        assert {debug_access.DATASOURCE_FILE, "grafana/dashboards/audit/audit.json"} <= files
         loki = {u["file"].removeprefix("/etc/llmobs/"): u["content"] for u in found["llmobs-loki"]["uploads"]}
         assert loki["loki/runtime.yaml"] == expected["loki/runtime.yaml"]
     return res.apply(check)

@@ -43,3 +43,16 @@ def test_capacity_table_is_current():
     from stackctl.capacity import table
     assert table() in (ROOT / "docs/operations.md").read_text(), \
         "run: python -m stackctl.capacity, paste into docs/operations.md"
+
+
+def test_dashboards_page_is_current():
+    """docs/dashboards.md's per-dashboard sections are what the typed definitions render."""
+    from dashboards.docs import reference
+    assert reference() in (ROOT / "docs/dashboards.md").read_text(), \
+        "run: python -m dashboards.docs, paste into docs/dashboards.md"
+
+
+def test_alerts_page_links_every_runbook():
+    page = (ROOT / "docs/alerts.md").read_text()
+    missing = [p.name for p in (ROOT / "runbooks").glob("*.md") if f"](runbooks/{p.name})" not in page]
+    assert not missing, f"docs/alerts.md, section Runbooks: add {missing}"

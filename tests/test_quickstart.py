@@ -71,7 +71,7 @@ def newcomer(tmp_path_factory):
             code = block.code
             if "pytest" in code:
                 code = "PYTEST_ADDOPTS=--collect-only " + code.strip()
-            script += [f"echo '@@{i}@@'", code]
+            script += [f"printf '\\n@@{i}@@\\n'", code]   # a newline first: curl ends without one
         done = _run("\n".join(script), clone, 900, env)
         assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
         for i, text in re.findall(r"@@(\d+)@@\n(.*?)(?=@@\d+@@\n|\Z)", done.stdout, re.S):

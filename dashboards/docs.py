@@ -112,7 +112,7 @@ def reference() -> str:
         audience, wrong = GUIDE[entry.slug]
         keys = _keys(entry.slug, modules[entry.slug])
         variables = [t["name"] for t in board["templating"]["list"] if t["type"] != "datasource"]
-        out += ["", f"## {board['title']}", "",
+        out += ["", f"### {board['title']}", "",
                 f"`dashboards/{entry.slug}.py`, uid `{entry.uid}`, Grafana folder *{dashboards.FOLDERS[entry.folder]}*. {board.get('description', '')}",
                 "", f"**For:** {audience}", "",
                 f"**Filters:** {', '.join(f'`{v}`' for v in variables) or 'none'}.", "",

@@ -1,6 +1,6 @@
 """The debug store's access audit, from Grafana's own traces (debug.enabled).
 
-What Grafana emits, read in grafana/grafana's source (the file versions named in the README,
+What Grafana emits, read in grafana/grafana's source (the file versions named in docs/gateway.md,
 "Debug sample store"):
 - every data source call goes through the plugin client's tracing middleware
   (pkg/services/pluginsintegration/clientmiddleware/tracing_middleware.go, traceWrap): a span

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Everything the tests need, on a fresh machine: Python packages, the gateway
+# Everything the tests need, on a fresh machine: Python packages (also the docs site's), the gateway
 # collector (built from the manifest, cached per user) and the other pinned binaries
 # (Prometheus, Alertmanager, Jaeger, ... built by go install, cached per version), and a
 # real API server (kube-apiserver, kubectl, etcd, CRDs).
@@ -23,6 +23,8 @@ alias_wheels() {
 }
 
 step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
+# The docs site (mkdocs-material), built by tests/test_docs.py.
+step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-docs.txt
 step alias_wheels
 step bash scripts/build-collector.sh >/dev/null
 if [ -f scripts/install-binaries.sh ]; then step bash scripts/install-binaries.sh >/dev/null; fi

@@ -1,4 +1,4 @@
-"""The configuration reference table in the README, generated from the schema."""
+"""The configuration reference table of docs/configuration.md, generated from the schema."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""python -m stackctl <command> ... (see README)."""
+"""python -m stackctl <command> ... (see README.md and docs/)."""
 from __future__ import annotations
 
 import argparse

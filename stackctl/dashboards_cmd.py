@@ -8,7 +8,7 @@ from dashboards import lint, review
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("dashboards", help="render, lint or diff the dashboards (see README: adding a panel)")
+    p = sub.add_parser("dashboards", help="render, lint or diff the dashboards (see docs/development.md: adding a panel)")
     p.add_argument("action", choices=("render", "lint", "diff"),
                    help="render: rewrite dashboards/generated/ and alerts/generated/; lint: check every query and "
                         "panel; diff: what changed against the base branch (--base), panel by panel and alert by "

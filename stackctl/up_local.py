@@ -12,7 +12,9 @@ starts:
 
 Loki, Tempo and Grafana cannot run here: logs go to the collector's `file` exporter
 (the only change to the pipeline), traces to Jaeger. When every health check passes,
-one JSON object with the endpoints is printed on stdout; SIGINT/SIGTERM stop every
+one JSON object with the endpoints is printed on stdout and `<workdir>/otel.env` is
+written (the OTLP exporter's variables and the backends' URLs, for `. <workdir>/otel.env` in
+another shell); SIGINT/SIGTERM, or `--duration` seconds, stop every
 process (children also die with this process: PR_SET_PDEATHSIG). In Python, LocalStack
 also stops and starts one service (stop_service/start_service: same argv, ports and data),
 for the fault tests (tests/test_faults.py).
@@ -25,6 +27,7 @@ import dataclasses
 import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -382,13 +385,34 @@ def add_parser(sub) -> None:
     p.add_argument("--token", default=None,
                    help=f"ingest token when llmobs:ingest.auth is on (default: ${collector_config.TOKEN_ENV}, else generated)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for every health check")
+    p.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="stop everything S seconds after it is ready (default: run until Ctrl-C or SIGTERM)")
     p.set_defaults(func=cmd_up_local)
+
+
+ENV_FILE = "otel.env"
+
+
+def env_file(endpoints: dict) -> str:
+    """Shell exports for a client of this stack: what the OpenTelemetry SDKs read
+    (endpoint, ingest token header), the token for loadgen, and the backends' URLs."""
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{endpoints['otlp_grpc']}",
+           "LLMOBS_OTLP_HTTP": endpoints["otlp_http"],
+           "LLMOBS_PROMETHEUS_URL": endpoints["prometheus"],
+           "LLMOBS_ALERTMANAGER_URL": endpoints["alertmanager"],
+           "LLMOBS_JAEGER_URL": endpoints["jaeger_query"]}
+    if endpoints["ingest_token"]:
+        env[collector_config.TOKEN_ENV] = endpoints["ingest_token"]
+        env["OTEL_EXPORTER_OTLP_HEADERS"] = f"authorization=Bearer {endpoints['ingest_token']}"
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
 
 
 def cmd_up_local(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    env_path = Path(args.workdir) / ENV_FILE
+    env_path.unlink(missing_ok=True)                    # one a killed run left behind
     stack = LocalStack(args.config, args.workdir, token=args.token)
     try:
         try:
@@ -400,9 +424,17 @@ def cmd_up_local(args: argparse.Namespace) -> int:
             _log(f"{name}: {why}")
         for note in endpoints["notes"]:
             _log(note)
-        _log(f"ready in {endpoints['ready_s']}s; stop with Ctrl-C or SIGTERM")
+        env_path.touch(mode=0o600)                      # it holds the ingest token
+        env_path.write_text(env_file(endpoints))
+        until = f"for {args.duration:g}s, or until Ctrl-C or SIGTERM" if args.duration else "until Ctrl-C or SIGTERM"
+        _log(f"ready in {endpoints['ready_s']}s; running {until}; `. {env_path}` in another shell sets "
+             "OTEL_EXPORTER_OTLP_ENDPOINT and _HEADERS for your app")
         print(json.dumps(endpoints), flush=True)
+        deadline = time.monotonic() + args.duration if args.duration else None
         while not stop.wait(0.5):
+            if deadline is not None and time.monotonic() >= deadline:
+                _log(f"--duration {args.duration:g}s reached")
+                break
             dead = stack.dead()
             if dead:
                 _log(f"{dead.name} exited with {dead.popen.returncode}; stopping:\n{dead.tail()}")
@@ -410,4 +442,5 @@ def cmd_up_local(args: argparse.Namespace) -> int:
         _log("stopping")
         return 0
     finally:
+        env_path.unlink(missing_ok=True)                # no stale endpoints for the next shell
         stack.stop()

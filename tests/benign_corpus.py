@@ -1,6 +1,6 @@
 """Benign telemetry values (issue 34): what ordinary LLM-application telemetry carries and the
 gateway must pass unchanged. Drawn from fixed lists and a seeded generator, so a failure names
-a value that is always there. Documented exception (README, detector table): a bare dotted
+a value that is always there. Documented exception (docs/gateway.md, Detectors, out of scope): a bare dotted
 four-part number on its own (`1.2.3.4`, no version word before it) is an IPv4 address to the
 gateway, so versions appear here as `v1.2.3.4`, `version 1.2.3.4`, `1.2.3.4-rc1`."""
 from __future__ import annotations

@@ -58,7 +58,7 @@ def test_content_keys_are_hashed_without_a_gen_ai_marker(gw, name):
 
 
 def test_the_guard_covers_spans_with_an_instrumentation_content_key(gw):
-    """Decision (README): a span that carried a content key is an LLM span for the free-text guard."""
+    """Decision (docs/gateway.md, Content): a span that carried a content key is an LLM span for the free-text guard."""
     assert _attrs(gw, "mlflow")["app.note"].startswith("[CONTENT:sha256:")
     assert _attrs(gw, "plain")["app.note"] == NOTE   # no content key, no marker: not an LLM span
 

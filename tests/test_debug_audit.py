@@ -2,7 +2,7 @@
 
 The real gateway receives spans shaped as Grafana 12 emits them for a query, on the audit
 receiver, with no token (Grafana's exporter sends no headers). What each span carries is
-quoted from grafana/grafana's source (the file versions the README names):
+quoted from grafana/grafana's source (the file versions docs/gateway.md names, Debug sample store):
 
 - pkg/services/pluginsintegration/clientmiddleware/tracing_middleware.go, traceWrap:
     ctx, span := m.tracer.Start(ctx, "PluginClient."+string(endpoint), trace.WithAttributes(

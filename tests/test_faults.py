@@ -486,6 +486,6 @@ def test_collector_restart_with_the_persistent_queue_keeps_what_it_queued(tmp_pa
         # Remote write keeps its queue in memory (it has no storage option) and the derived
         # counters restart with the process: what the gateway had not yet written to Prometheus
         # when it restarted is lost. Prometheus was down throughout, so that is all of the run's
-        # (README, "Overload and faults"); the counter starts again from the next run.
-        assert llm_in_prom == 0, "metrics now survive a restart: update the README and this test"
+        # (docs/operations.md, "Overload and faults"); the counter starts again from the next run.
+        assert llm_in_prom == 0, "metrics now survive a restart: update docs/operations.md and this test"
         assert llm_after == after["llm_calls"] > 0

@@ -555,7 +555,7 @@ def test_persistent_queue_on_an_emptydir_of_each_collector_pod():
     for name, workload in tiers.items():
         spec = workload["spec"]["template"]["spec"]
         volumes = {v["name"]: v for v in spec["volumes"]}
-        # emptyDir: survives container restarts, not pod deletion (README); bounded in size.
+        # emptyDir: survives container restarts, not pod deletion (docs/operations.md, Overload and faults); bounded in size.
         assert volumes["data"] == {"name": "data", "emptyDir": {"sizeLimit": manifests.QUEUE_VOLUME_SIZE}}, name
         (container,) = spec["containers"]
         assert {"name": "data", "mountPath": QUEUE_DIR} in container["volumeMounts"], name
@@ -615,7 +615,7 @@ def test_gateway_tls_from_cert_manager():
 
 
 def test_statefulsets_are_replaced_when_an_immutable_field_changes():
-    """Pulumi deletes and creates again a StatefulSet whose immutable fields change (README,
+    """Pulumi deletes and creates again a StatefulSet whose immutable fields change (docs/operations.md,
     "Settings that replace a StatefulSet"); tests/test_apiserver.py holds the field list
     against a real server. Nothing else is replaced on a change."""
     g = graph("default")
@@ -631,7 +631,7 @@ def test_statefulsets_are_replaced_when_an_immutable_field_changes():
 
 @pytest.mark.parametrize("option", ["prod", "default", "tls_secret"])
 def test_a_needed_crd_is_read_from_the_cluster_before_the_services(option):
-    """`pulumi preview` fails on this read when cert-manager's CRD is missing (README);
+    """`pulumi preview` fails on this read when cert-manager's CRD is missing (docs/getting-started/kubernetes.md);
     tests/test_apiserver.py holds required_crds against a real server with and without it."""
     g = graph(option)
     reads = [(r.typ, r.name, r.read_id, r.parent.rsplit("::", 1)[-1]) for r in g.records if r.read_id]

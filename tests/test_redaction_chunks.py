@@ -1,5 +1,5 @@
 """A secret split across the streamed chunks of one span (its span events) is caught only where one
-chunk alone holds a full match: the documented limit (README, "Detectors", out of scope). Pins it
+chunk alone holds a full match: the documented limit (docs/gateway.md, "Detectors", out of scope). Pins it
 both ways, so a change in either direction shows."""
 from __future__ import annotations
 

@@ -44,13 +44,13 @@ def stack_file_for_tests(tmp: Path, **overrides) -> Path:
 class UpLocal:
     """`python -m stackctl up-local` as a subprocess: start, read the endpoints line, stop."""
 
-    def __init__(self, stack_file: Path, workdir: Path):
+    def __init__(self, stack_file: Path, workdir: Path, *extra_args: str):
         self.workdir = workdir
         self.stderr_path = workdir.parent / "up-local.stderr"
         self.stderr = open(self.stderr_path, "w")
         t0 = time.monotonic()
         self.proc = subprocess.Popen([sys.executable, "-m", "stackctl", "up-local", "--config", str(stack_file),
-                                      "--workdir", str(workdir)], cwd=ROOT, stdout=subprocess.PIPE,
+                                      "--workdir", str(workdir), *extra_args], cwd=ROOT, stdout=subprocess.PIPE,
                                      stderr=self.stderr, text=True)
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=lambda: [lines.put(line) for line in self.proc.stdout], daemon=True).start()

@@ -25,7 +25,7 @@ def replace_plan(body: dict) -> dict:
     is deleted and created again when one of them changes (kubernetes.storage_class,
     prometheus.storage_gib, storage.tempo/loki change its volumeClaimTemplates; the API server
     refuses such an update). Its claims are retained and the new StatefulSet adopts them, at their
-    old size: grow one with `kubectl patch pvc` where the storage class allows expansion (README)."""
+    old size: grow one with `kubectl patch pvc` where the storage class allows expansion (docs/operations.md)."""
     if body["kind"] != "StatefulSet":
         return {}
     return {"replace_on_changes": list(manifests.STATEFULSET_IMMUTABLE), "delete_before_replace": True}

@@ -262,3 +262,44 @@ def test_memory_limiter_and_go_runtime_limit_follow_the_container_memory(mib):
     for svc in collectors(settings, render_all(settings)):
         assert dict(svc.env)["GOMEMLIMIT"] == f"{limiter['limit_mib']}MiB"
         assert svc.memory_limit == f"{mib}Mi"
+
+
+# The derived metrics' flush interval: 15 s unless set; 1 and 60 accepted, 0 and 61 refused by name.
+@pytest.mark.parametrize("flush,rendered", [(None, "15s"), (1, "1s"), (60, "60s")])
+def test_metrics_flush_interval_is_rendered(flush, rendered):
+    config = {**KUBE, "collector": {**KUBE.get("collector", {}), **({"metrics_flush_s": flush} if flush else {})}}
+    for tier in ("single", "sampler"):
+        assert render(validate(config), tier=tier)["connectors"]["llmmetrics"]["flush_interval"] == rendered
+
+
+@pytest.mark.parametrize("flush", [0, 61])
+def test_metrics_flush_interval_out_of_bounds_is_refused(flush):
+    from settings import SettingsError
+    with pytest.raises(SettingsError, match="collector.metrics_flush_s"):
+        validate({**KUBE, "collector": {**KUBE.get("collector", {}), "metrics_flush_s": flush}})
+
+
+def test_forks_copy_only_where_a_branch_must_batch():
+    """A forward connector copies every item for a branch that mutates (batch declares so). Logs
+    are batched before their fork; the derived metrics need none (the connector flushes per
+    interval); only the sampled traces batch after the fork (tail sampling releases a trace at
+    a time)."""
+    pipes = render(validate(KUBE))["service"]["pipelines"]
+    assert pipes["logs/in"]["processors"][-1] == "batch"
+    assert pipes["logs/export"]["processors"] == ["memory_limiter"]
+    assert pipes["logs/derive"]["processors"] == ["memory_limiter"]
+    assert "batch" not in pipes["metrics/derived"]["processors"]
+    assert pipes["traces/sampled"]["processors"] == ["memory_limiter", "tail_sampling", "batch"]
+
+
+def test_tail_sampling_policies_are_native():
+    """Errors, slow, safety-blocked, denied-tool and LLM traces by native policies (no OTTL); the
+    LLM operations are the GenAI conventions' four, listed here by hand."""
+    policies = {p["name"]: p for p in render(validate(KUBE))["processors"]["tail_sampling"]["policies"]}
+    assert not [p for p in policies.values() if p["type"] == "ottl_condition"]
+    assert policies["safety-blocks"]["boolean_attribute"] == {"key": "llmobs.safety.blocked", "value": True}
+    assert policies["denied-tools"]["string_attribute"] == {"key": "llmobs.tool.outcome", "values": ["denied"]}
+    llm = policies["llm"]
+    assert llm["type"] == "string_attribute"
+    assert llm["string_attribute"]["key"] == "gen_ai.operation.name"
+    assert sorted(llm["string_attribute"]["values"]) == ["chat", "embeddings", "generate_content", "text_completion"]

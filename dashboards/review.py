@@ -7,6 +7,7 @@ they are stale. So the base branch's committed files are what the base renders, 
 with a fresh render of the working tree: the PR's own changes, never the PR against itself."""
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -21,7 +22,9 @@ GENERATED = Path(__file__).resolve().parent / "generated"
 ALERTS_FILE = ROOT / "alerts/generated/llm.alerts.yml"
 
 
+@functools.cache
 def reference_settings() -> Settings:
+    """Validated once per process (Settings is frozen): the render asks for it per artifact."""
     return validate(REFERENCE_CONFIG)
 
 

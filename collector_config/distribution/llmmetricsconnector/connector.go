@@ -1,6 +1,7 @@
 // Package llmmetricsconnector derives the gateway's LLM metrics (telemetry/catalog.py) from spans
 // and log records: counters and explicit-bucket histograms, delta temporality, one data point
-// per distinct label set in each batch, as the contrib signal_to_metrics connector does. It is
+// per distinct label set in each batch, as the contrib signal_to_metrics connector does (with
+// flush_interval, in each interval: the batches are summed and sent at its end). It is
 // the gateway's only metrics engine: its conditions and values are a small fixed vocabulary
 // (config.go, rendered by collector_config/metrics.py) evaluated on one index of the record's
 // attributes, instead of OTTL expressions run per definition.

@@ -2,7 +2,7 @@
 by prompt version and index version."""
 from __future__ import annotations
 
-from alerts.llm import CALL_LABELS, ES, HIGHER_IS_BETTER, OPENAI, PMES, WHERE, WHERE_LABELS, floored, histogram, n, per_min
+from alerts.llm import CALL_LABELS, ES, HIGHER_IS_BETTER, OPENAI, PMES, STAGING, STAGING_LABELS, WHERE, WHERE_LABELS, floored, histogram, n, per_min
 from alerts.runbooks import WITH_SLO_PAGE
 from alerts.model import Alert, Example, Group, Runbook
 from collector_config.metrics import ITERATION_BUCKETS, UTILIZATION_BUCKETS
@@ -11,8 +11,8 @@ from settings import Settings
 MODEL_LABELS = CALL_LABELS
 
 
-def _score(eval_name: str, labels: str, mean: float, per_minute: float = 10) -> dict[str, str]:
-    sel = f'gen_ai_evaluation_name="{eval_name}",{labels}'
+def _score(eval_name: str, labels: str, mean: float, per_minute: float = 10, where: str = WHERE) -> dict[str, str]:
+    sel = f'gen_ai_evaluation_name="{eval_name}",{labels},{where}'
     return {f"{n('llm.eval.score', '_sum')}{{{sel}}}": per_min(per_minute * mean),
             f"{n('llm.eval.score', '_count')}{{{sel}}}": per_min(per_minute)}
 
@@ -126,7 +126,7 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmAgentLoopRunaway", severity="warning", for_="10m",
-            expr=f"histogram_quantile(0.95, sum by (le, gen_ai_agent_name) "
+            expr=f"histogram_quantile(0.95, sum by (le, gen_ai_agent_name, {ES}) "
                  f"(rate({n('llm.agent.iterations', '_bucket')}[10m]))) > {a.agent_iterations_p95:g}",
             summary="Agent loops run far more iterations per request than expected.",
             description="{{ $labels.gen_ai_agent_name }}: p95 {{ $value | humanize }} loop iterations per request "
@@ -145,16 +145,21 @@ def alerts(settings: Settings) -> list[Group]:
                              "Roll back the prompt or tool change; fix the tool whose result never satisfies the agent.",
                              "Throttle the feature while the loop is fixed.")),
             examples=(
-                Example("p95 near 25", histogram("llm.agent.iterations", 'gen_ai_agent_name="ops-agent"',
-                                                  ITERATION_BUCKETS, 25), True, {"gen_ai_agent_name": "ops-agent"},
+                Example("p95 near 25", histogram("llm.agent.iterations", f'gen_ai_agent_name="ops-agent",{WHERE}',
+                                                  ITERATION_BUCKETS, 25), True, {"gen_ai_agent_name": "ops-agent", **WHERE_LABELS},
                         f"ops-agent: p95 24.75 loop iterations per request over 10m (maximum {a.agent_iterations_p95:g})."),
-                Example("p95 near 8", histogram("llm.agent.iterations", 'gen_ai_agent_name="ops-agent"',
+                Example("p95 near 8", histogram("llm.agent.iterations", f'gen_ai_agent_name="ops-agent",{WHERE}',
                                                  ITERATION_BUCKETS, 8), False),
+                Example("staging loops while production does not: an alert labelled staging only", {
+                    **histogram("llm.agent.iterations", f'gen_ai_agent_name="ops-agent",{STAGING}', ITERATION_BUCKETS, 25),
+                    **histogram("llm.agent.iterations", f'gen_ai_agent_name="ops-agent",{WHERE}', ITERATION_BUCKETS, 8,
+                                rate=600)}, True, {"gen_ai_agent_name": "ops-agent", **STAGING_LABELS},
+                        f"ops-agent: p95 24.75 loop iterations per request over 10m (maximum {a.agent_iterations_p95:g})."),
             )),
         Alert(
             name="LlmEvalScoreLowForPromptVersion", severity="warning", for_="30m",
             expr=floored(f"prompt_version_eval:llm_eval_score:mean_rate1h{{{HIGHER_IS_BETTER}}} < {a.eval_score_min:g}",
-                         f"sum by (llmobs_prompt_version, gen_ai_evaluation_name) (increase({score_count}[1h]))",
+                         f"sum by (llmobs_prompt_version, gen_ai_evaluation_name, {ES}) (increase({score_count}[1h]))",
                          floors.evaluations),
             metrics=("prompt_version_eval:llm_eval_score:mean_rate1h",),
             summary="One prompt version's evaluation score dropped below its minimum.",
@@ -173,7 +178,7 @@ def alerts(settings: Settings) -> list[Group]:
                              "If only one model regressed, pin the previous model for this prompt.")),
             examples=(
                 Example("version v8 at 0.5", _score("faithfulness", version, 0.5), True,
-                        {"gen_ai_evaluation_name": "faithfulness", "llmobs_prompt_version": "support-chat-v8"},
+                        {"gen_ai_evaluation_name": "faithfulness", "llmobs_prompt_version": "support-chat-v8", **WHERE_LABELS},
                         f"faithfulness of prompt version support-chat-v8 averages 0.50 over 1h (minimum {a.eval_score_min:g})."),
                 Example("version v8 at 0.8", _score("faithfulness", version, 0.8), False),
                 Example("version v8 at 0.5 on 6 results an hour (under the volume floor)",
@@ -182,10 +187,10 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmEvalScoreLowForModel", severity="warning", for_="30m",
-            expr=floored(f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[1h])) / "
-                         f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (rate({score_count}{{{HIGHER_IS_BETTER}}}[1h])) "
+            expr=floored(f"sum by (gen_ai_request_model, gen_ai_evaluation_name, {ES}) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[1h])) / "
+                         f"sum by (gen_ai_request_model, gen_ai_evaluation_name, {ES}) (rate({score_count}{{{HIGHER_IS_BETTER}}}[1h])) "
                          f"< {a.eval_score_min:g}",
-                         f"sum by (gen_ai_request_model, gen_ai_evaluation_name) (increase({score_count}[1h]))",
+                         f"sum by (gen_ai_request_model, gen_ai_evaluation_name, {ES}) (increase({score_count}[1h]))",
                          floors.evaluations),
             summary="One model's evaluation score dropped below its minimum.",
             description='{{ $labels.gen_ai_evaluation_name }} of model {{ $labels.gen_ai_request_model }} '
@@ -204,7 +209,7 @@ def alerts(settings: Settings) -> list[Group]:
                              "Run the offline eval set against the new model before routing traffic back.")),
             examples=(
                 Example("gpt-4o-mini at 0.5", _score("faithfulness", model, 0.5), True,
-                        {"gen_ai_evaluation_name": "faithfulness", "gen_ai_request_model": "gpt-4o-mini"},
+                        {"gen_ai_evaluation_name": "faithfulness", "gen_ai_request_model": "gpt-4o-mini", **WHERE_LABELS},
                         f"faithfulness of model gpt-4o-mini averages 0.50 over 1h (minimum {a.eval_score_min:g})."),
                 Example("gpt-4o-mini at 0.8", _score("faithfulness", model, 0.8), False),
                 Example("gpt-4o-mini at 0.5 on 6 results an hour (under the volume floor)",
@@ -213,10 +218,10 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmContextRecallLow", severity="warning", for_="30m",
-            expr=floored(f"sum by (llmobs_retrieval_index_version) (rate({score_sum}{{{recall}}}[1h])) / "
-                         f"sum by (llmobs_retrieval_index_version) (rate({score_count}{{{recall}}}[1h])) "
+            expr=floored(f"sum by (llmobs_retrieval_index_version, {ES}) (rate({score_sum}{{{recall}}}[1h])) / "
+                         f"sum by (llmobs_retrieval_index_version, {ES}) (rate({score_count}{{{recall}}}[1h])) "
                          f"< {a.context_recall_min:g}",
-                         f"sum by (llmobs_retrieval_index_version) (increase({score_count}{{{recall}}}[1h]))",
+                         f"sum by (llmobs_retrieval_index_version, {ES}) (increase({score_count}{{{recall}}}[1h]))",
                          floors.evaluations),
             summary="Retrieval misses the context answers need for one index version.",
             description="Context recall with index version {{ $labels.llmobs_retrieval_index_version }} averages "
@@ -234,7 +239,7 @@ def alerts(settings: Settings) -> list[Group]:
                              "Raise top-k temporarily while the index is fixed.")),
             examples=(
                 Example("stale index at 0.4", _score("context_recall", index, 0.4), True,
-                        {"llmobs_retrieval_index_version": "kb-docs-2024-11"},
+                        {"llmobs_retrieval_index_version": "kb-docs-2024-11", **WHERE_LABELS},
                         f"Context recall with index version kb-docs-2024-11 averages 0.40 over 1h "
                         f"(minimum {a.context_recall_min:g})."),
                 Example("index at 0.85", _score("context_recall", index, 0.85), False),

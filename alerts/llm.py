@@ -23,6 +23,10 @@ OPENAI = f'gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",{WHERE}'
 CALL_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o",
                "deployment_environment_name": "production", "service_name": "support-bot"}
 WHERE_LABELS = {"deployment_environment_name": "production", "service_name": "support-bot"}
+# The same service in an environment that does not page by default: its alerts are its own, so they
+# route to the non-paging receiver (tests/test_alert_routing.py).
+STAGING = 'deployment_environment_name="staging",service_name="support-bot"'
+STAGING_LABELS = {"deployment_environment_name": "staging", "service_name": "support-bot"}
 # Evaluations where a low score is good (hallucination: 1 = hallucinated), kept out of "score dropped" alerts.
 LOWER_IS_BETTER = ("hallucination",)
 HIGHER_IS_BETTER = f'gen_ai_evaluation_name!~"{"|".join(LOWER_IS_BETTER)}"'
@@ -213,31 +217,36 @@ def alerts(settings: Settings) -> list[Group]:
     floor = a.spend_floor_usd_per_hour / 3600
     factor = a.spend_spike_factor
     tenant = 'llmobs_tenant_bounded="acme"'
-    share = "tenant:llm_cost:rate1h / on() group_left sum(tenant:llm_cost:rate1h)"
+    # Spend per environment and service: staging's spike is staging's alert (routed by paging_environments);
+    # a tenant's share is of its environment's and service's spend. The budgets stay on the whole bill.
+    share = f"tenant:llm_cost:rate1h / on ({ES}) group_left sum by ({ES}) (tenant:llm_cost:rate1h)"
+    spend_now = f"sum by ({ES}) (tenant:llm_cost:rate1h)"
     spend = [
         Alert(
             name="LlmSpendSpike", severity="warning", for_="15m",
             # avg_over_time of the recorded hourly rate, not rate(...[7d]): rate divides by the whole
             # range, so a week-long range understates the baseline on a stack younger than a week.
-            expr=f"sum(tenant:llm_cost:rate1h) > {factor:g} * sum(avg_over_time(tenant:llm_cost:rate1h[7d])) "
-                 f"and sum(tenant:llm_cost:rate1h) > {floor:.6g}",
+            expr=f"{spend_now} > {factor:g} * sum by ({ES}) (avg_over_time(tenant:llm_cost:rate1h[7d])) "
+                 f"and {spend_now} > {floor:.6g}",
             metrics=("tenant:llm_cost:rate1h",),
             summary="LLM spend per hour is far above its 7-day average.",
-            description=f"Spend is {{{{ $value | humanize }}}} USD/s over the last hour, over {factor:g}x the 7-day average.",
+            description="{{ $labels.deployment_environment_name }} ({{ $labels.service_name }}): spend is "
+                        f"{{{{ $value | humanize }}}} USD/s over the last hour, over {factor:g}x the 7-day average.",
             runbook=Runbook(
                 meaning="Hourly spend jumped; left alone it lands on the invoice. Usually a runaway loop, a prompt "
                         "change that grew tokens, a model switch or one tenant's batch job.",
                 impact="Money: at this rate the day's spend overshoots the plan; a runaway loop can spend the daily "
                        "budget in hours.",
-                checks=("Panels `cost/by_model`, `cost/by_feature`, `cost/by_tenant` and `cost/by_prompt_version` since the onset.",
+                checks=("Panel `cost/spend_vs_week` (what the alert measures), then `cost/by_model`, `cost/by_feature`, "
+                        "`cost/by_tenant` and `cost/by_prompt_version` since the onset.",
                         "Panel `agents/iterations`: loop iterations per request (runaway agents).",
                         "Panel `cost/expensive`: the expensive requests' traces."),
                 mitigations=("Throttle the tenant or feature responsible.",
                              "Roll back the prompt or model version that grew the cost.",
                              "Cap max tokens or agent iterations.")),
             examples=(
-                Example("spend grows tenfold", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 10, WEEK, 120)}, True, {},
-                        "Spend is 166.7m USD/s over the last hour, over 3x the 7-day average.", onset=WEEK + 14, settle=60),
+                Example("spend grows tenfold", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 10, WEEK, 120)}, True, WHERE_LABELS,
+                        "production (support-bot): spend is 166.7m USD/s over the last hour, over 3x the 7-day average.", onset=WEEK + 14, settle=60),
                 Example("spend doubles", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 2, WEEK, 60)}, False),
                 Example("tiny spend quadruples (below the floor)",
                         {f"{cost}{{{OPENAI},{tenant}}}": stepped(0.001, 0.004, WEEK, 60)}, False),
@@ -249,9 +258,11 @@ def alerts(settings: Settings) -> list[Group]:
             summary="At the current rate, LLM spend will exceed the daily budget by over 20%.",
             description=f"Projected daily spend is {{{{ $value | humanize }}}} USD (budget {a.daily_cost_budget_usd:g} USD).",
             runbook=Runbook(
-                meaning="The last six hours' spend rate, projected over a day, exceeds the budget by 20%.",
+                meaning="The last six hours' spend rate, projected over a day, exceeds the budget by 20%. The budget "
+                        "is the whole bill, so this alert sums every environment and service.",
                 impact="Money: the day ends 20% or more over the daily budget unless the rate comes down.",
-                checks=("Panels `cost/projected`, `cost/by_feature` and `cost/by_tenant`: projected spend vs budget, and who spends.",
+                checks=("Panels `cost/budget_day` (what the alert measures), `cost/by_feature` and `cost/by_tenant`: projected "
+                        "spend vs budget, and who spends.",
                         "Whether traffic grew (requests) or cost per request grew (tokens, model mix).",
                         "Unpriced model calls: the projection misses them."),
                 mitigations=("Move bulk features to a cheaper model.",
@@ -273,7 +284,8 @@ def alerts(settings: Settings) -> list[Group]:
                         f"(budget {a.monthly_cost_budget_usd:g} USD).",
             runbook=Runbook(
                 meaning="The last day's spend rate, over the whole month (its number of days), exceeds the monthly "
-                        "budget by 20%: a slower, steadier signal than the daily projection.",
+                        "budget by 20%: a slower, steadier signal than the daily projection. Every environment and service "
+                        "counts: the budget is the whole bill.",
                 impact="Money: at this rate the month ends over its budget; the overrun needs finance's approval, or "
                        "the rate has to come down.",
                 checks=("Panel `cost/month_pace` (what the alert measures), then `cost/by_feature` and `cost/by_tenant`: "
@@ -303,7 +315,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "abuse, or a feature launched for them (a share, so overall growth does not fire it).",
                 impact="Money and fairness: one tenant costs far more than its usual share (its contract or quota may "
                        "be exceeded), and its load can use up provider rate limits the other tenants share.",
-                checks=("Panel `cost/by_tenant`, filtered to the tenant.",
+                checks=("Panel `cost/tenant_share` (what the alert measures, with its line), then `cost/by_tenant` filtered to "
+                        "the tenant.",
                         "That tenant's requests and tokens per request: more calls or bigger calls?",
                         "Their top expensive traces."),
                 mitigations=("Apply the tenant's rate limit or quota.",
@@ -313,7 +326,7 @@ def alerts(settings: Settings) -> list[Group]:
                 Example("acme's spend grows tenfold while beta's stays", {
                     f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 10, WEEK, 120),
                     f'{cost}{{{OPENAI},llmobs_tenant_bounded="beta"}}': per_min(9, WEEK + 120)}, True,
-                        {"llmobs_tenant_bounded": "acme"},
+                        {"llmobs_tenant_bounded": "acme", **WHERE_LABELS},
                         "Tenant acme makes 52.63% of LLM spend, over 3x its 7-day average share.",
                         onset=WEEK + 14, settle=60),
                 Example("acme doubles", {f"{cost}{{{OPENAI},{tenant}}}": stepped(1, 2, WEEK, 60),
@@ -336,7 +349,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "Cost and latency follow.",
                 impact="Every call costs more input tokens and takes longer; nearer the context window, truncation "
                        "follows.",
-                checks=("Panel `overview/tokens_per_request` by model, and `cost/by_prompt_version`: which prompt version grew?",
+                checks=("Panel `overview/prompt_size` (what the alert measures, with its line), then `cost/by_prompt_version`: "
+                        "which prompt version grew?",
                         "Panel `rag/top_k`: top-k requested vs returned.",
                         "A recent trace's input length (content is hashed; `gen_ai.input.messages.length` remains)."),
                 escalation=WITH_SLO_PAGE,
@@ -368,7 +382,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "lost its instructions. Cheaper, but the answers usually get worse.",
                 impact="Answers lose grounding or instructions, usually before any evaluation says so; cost per call "
                        "falls.",
-                checks=("Panel `overview/tokens_per_request` by model, and `cost/by_prompt_version`: which prompt version shrank?",
+                checks=("Panel `overview/prompt_size` (what the alert measures, with its line), then `cost/by_prompt_version`: "
+                        "which prompt version shrank?",
                         "Panels `rag/empty` and `rag/returned`: empty retrievals and documents per retrieval.",
                         "A recent trace's input length next to one from last week."),
                 mitigations=("Roll back the prompt or retriever version.",

@@ -1,11 +1,16 @@
 """Quality, safety, tools, retrieval, feedback, pricing and traffic alerts."""
 from __future__ import annotations
 
-from alerts.llm import HIGHER_IS_BETTER, OPENAI, PM, floored, n, per_min, stepped, WEEK
+from alerts.llm import (ES, HIGHER_IS_BETTER, OPENAI, PM, STAGING, STAGING_LABELS, WHERE, WHERE_LABELS, floored, n,
+                        per_min, stepped, WEEK)
 from alerts.model import Alert, Example, Group, Runbook
 from settings import Settings
 
 PROVIDER_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"}
+# Series without an environment label (safety blocks, feedback, retrievals, unpriced calls) keep the
+# service they came from; the others keep environment and service (alerts.llm.ES).
+SVC = 'service_name="support-bot"'
+SVC_LABELS = {"service_name": "support-bot"}
 
 
 def alerts(settings: Settings) -> list[Group]:
@@ -15,18 +20,19 @@ def alerts(settings: Settings) -> list[Group]:
     blocks, tools = n("llm.safety.blocks"), n("llm.tool.calls")
     docs_bucket, docs_count = n("llm.retrieval.documents", "_bucket"), n("llm.retrieval.documents", "_count")
     unpriced, feedback = n("llm.unpriced.requests"), n("llm.feedback")
-    denied = f'sum by (gen_ai_tool_name) (rate({n("llm.tool.calls")}{{llmobs_tool_outcome="denied"}}[10m]))'
+    denied = f'sum by (gen_ai_tool_name, {ES}) (rate({n("llm.tool.calls")}{{llmobs_tool_outcome="denied"}}[10m]))'
     denied_before = f"avg_over_time(({denied})[7d:1h] offset 1h)"
     redacted = "service:llm_redacted_spans:rate1h"
     redacted_before = f"avg_over_time({redacted}[7d] offset 1h)"
-    faith = 'gen_ai_evaluation_name="faithfulness"'
+    faith = f'gen_ai_evaluation_name="faithfulness",{WHERE}'
+    faith_staging = f'gen_ai_evaluation_name="faithfulness",{STAGING}'
     quality = [
         Alert(
             name="LlmEvalScoreLow", severity="warning", for_="30m",
-            expr=floored(f"sum by (gen_ai_evaluation_name) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[30m])) "
-                         f"/ sum by (gen_ai_evaluation_name) (rate({score_count}{{{HIGHER_IS_BETTER}}}[30m])) "
+            expr=floored(f"sum by (gen_ai_evaluation_name, {ES}) (rate({score_sum}{{{HIGHER_IS_BETTER}}}[30m])) "
+                         f"/ sum by (gen_ai_evaluation_name, {ES}) (rate({score_count}{{{HIGHER_IS_BETTER}}}[30m])) "
                          f"< {a.eval_score_min:g}",
-                         f"sum by (gen_ai_evaluation_name) (increase({score_count}[30m]))", floors.evaluations),
+                         f"sum by (gen_ai_evaluation_name, {ES}) (increase({score_count}[30m]))", floors.evaluations),
             summary="An evaluation score of LLM answers dropped below its minimum.",
             description='{{ $labels.gen_ai_evaluation_name }} averages {{ $value | printf "%.2f" }} over 30m '
                         f"(minimum {a.eval_score_min:g}).",
@@ -44,20 +50,26 @@ def alerts(settings: Settings) -> list[Group]:
             examples=(
                 Example("faithfulness averages 0.5", {f"{score_sum}{{{faith}}}": per_min(5),
                                                       f"{score_count}{{{faith}}}": per_min(10)}, True,
-                        {"gen_ai_evaluation_name": "faithfulness"},
+                        {"gen_ai_evaluation_name": "faithfulness", **WHERE_LABELS},
+                        f"faithfulness averages 0.50 over 30m (minimum {a.eval_score_min:g})."),
+                Example("staging averages 0.5 while production averages 0.9: an alert labelled staging only",
+                        {f"{score_sum}{{{faith_staging}}}": per_min(5), f"{score_count}{{{faith_staging}}}": per_min(10),
+                         f"{score_sum}{{{faith}}}": per_min(27), f"{score_count}{{{faith}}}": per_min(30)}, True,
+                        {"gen_ai_evaluation_name": "faithfulness", **STAGING_LABELS},
                         f"faithfulness averages 0.50 over 30m (minimum {a.eval_score_min:g})."),
                 Example("faithfulness averages 0.8", {f"{score_sum}{{{faith}}}": per_min(8),
                                                       f"{score_count}{{{faith}}}": per_min(10)}, False),
                 Example("faithfulness averages 0.5 over 3 results in 30m (under the volume floor)",
                         {f"{score_sum}{{{faith}}}": per_min(0.05), f"{score_count}{{{faith}}}": per_min(0.1)}, False),
                 Example("hallucination averages 0.05 (good)",
-                        {f'{score_sum}{{gen_ai_evaluation_name="hallucination"}}': per_min(0.5),
-                         f'{score_count}{{gen_ai_evaluation_name="hallucination"}}': per_min(10)}, False),
+                        {f'{score_sum}{{gen_ai_evaluation_name="hallucination",{WHERE}}}': per_min(0.5),
+                         f'{score_count}{{gen_ai_evaluation_name="hallucination",{WHERE}}}': per_min(10)}, False),
             )),
         Alert(
             name="LlmThumbsDownHigh", severity="warning", for_="30m",
-            expr=floored(f'sum(rate({feedback}{{llmobs_feedback="down"}}[1h])) / sum(rate({feedback}[1h])) '
-                         f'> {a.thumbs_down_ratio:g}', f"sum(increase({feedback}[1h]))", floors.feedback),
+            expr=floored(f'sum by (service_name) (rate({feedback}{{llmobs_feedback="down"}}[1h])) / '
+                         f'sum by (service_name) (rate({feedback}[1h])) > {a.thumbs_down_ratio:g}',
+                         f"sum by (service_name) (increase({feedback}[1h]))", floors.feedback),
             summary="Users reject a large share of LLM answers.",
             description="{{ $value | humanizePercentage }} of user feedback was thumbs-down over 1h "
                         f"(threshold {a.thumbs_down_ratio:.0%}).",
@@ -71,22 +83,22 @@ def alerts(settings: Settings) -> list[Group]:
                              "Read a sample of down-voted traces with the product owner.",
                              "Tune the threshold if the feature's baseline is naturally higher.")),
             examples=(
-                Example("40% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat"}}': per_min(4),
-                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat"}}': per_min(6)},
-                        True, {}, f"40% of user feedback was thumbs-down over 1h (threshold {a.thumbs_down_ratio:.0%})."),
-                Example("20% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat"}}': per_min(2),
-                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat"}}': per_min(8)},
+                Example("40% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{SVC}}}': per_min(4),
+                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{SVC}}}': per_min(6)},
+                        True, SVC_LABELS, f"40% of user feedback was thumbs-down over 1h (threshold {a.thumbs_down_ratio:.0%})."),
+                Example("20% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{SVC}}}': per_min(2),
+                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{SVC}}}': per_min(8)},
                         False),
                 Example("40% thumbs down of 5 votes an hour (under the volume floor)",
-                        {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat"}}': per_min(2 / 60),
-                         f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat"}}': per_min(3 / 60)}, False),
+                        {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{SVC}}}': per_min(2 / 60),
+                         f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{SVC}}}': per_min(3 / 60)}, False),
             )),
     ]
     safety = [
         Alert(
             name="LlmSafetyBlocksHigh", severity="warning", for_="15m",
-            expr=floored(f"sum(rate({blocks}[15m])) / sum(rate({requests}[15m])) > {a.safety_block_ratio:g}",
-                         f"sum(increase({requests}[15m]))", floors.safety),
+            expr=floored(f"sum by (service_name) (rate({blocks}[15m])) / sum by (service_name) (rate({requests}[15m])) "
+                         f"> {a.safety_block_ratio:g}", f"sum by (service_name) (increase({requests}[15m]))", floors.safety),
             summary="Safety checks block an unusual share of LLM traffic.",
             description="{{ $value | humanizePercentage }} of LLM calls were blocked by safety checks over 15m "
                         f"(threshold {a.safety_block_ratio:.0%}).",
@@ -103,31 +115,34 @@ def alerts(settings: Settings) -> list[Group]:
                              "Tell support: users may see refusals.")),
             examples=(
                 Example("10% blocked", {f"{requests}{{{OPENAI}}}": per_min(100),
-                                        f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(10)}, True, {},
+                                        f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(10)}, True, SVC_LABELS,
                         f"10% of LLM calls were blocked by safety checks over 15m (threshold {a.safety_block_ratio:.0%})."),
                 Example("2% blocked", {f"{requests}{{{OPENAI}}}": per_min(100),
-                                       f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(2)}, False),
+                                       f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(2)}, False),
                 Example("one blocked call out of one in 15m (under the volume floor)",
                         {f"{requests}{{{OPENAI}}}": per_min(1 / 15),
-                         f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(1 / 15)}, False),
+                         f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(1 / 15)}, False),
                 Example("every call blocked, 10 calls a minute (over the floor)",
                         {f"{requests}{{{OPENAI}}}": per_min(10),
-                         f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(10)}, True, {},
+                         f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(10)}, True, SVC_LABELS,
                         f"100% of LLM calls were blocked by safety checks over 15m "
                         f"(threshold {a.safety_block_ratio:.0%}).", onset=6),   # 50 calls in the window by minute 5
             )),
         Alert(
             name="LlmSafetyChecksSilent", severity="warning", for_="30m",
-            expr=f"sum(rate({requests}[1h])) > 0 and on () (sum(increase({blocks}[6h])) == 0 or "
-                 f"absent_over_time({blocks}[6h])) and on () sum(increase({blocks}[7d])) > 0",
+            # Per service: blocks in the last 7 days, none in the last 6h (no increase, or no sample at all).
+            expr=f"sum by (service_name) (rate({requests}[1h])) > 0 and on (service_name) "
+                 f"(sum by (service_name) (increase({blocks}[7d])) > 0 unless on (service_name) "
+                 f"sum by (service_name) (increase({blocks}[6h])) > 0)",
             summary="Safety checks stopped blocking anything while traffic flows.",
-            description="LLM traffic is {{ $value | humanize }} calls/s, yet no safety check blocked anything "
+            description="{{ $labels.service_name }}: LLM traffic is {{ $value | humanize }} calls/s, yet no safety check blocked anything "
                         "for 6h (some did in the last 7 days).",
             runbook=Runbook(
                 meaning="A drop to zero usually means a broken or bypassed checker, not a safer world.",
                 impact="Unsafe inputs and outputs may pass unchecked: harmful content can reach users and jailbreaks "
                        "go unnoticed.",
-                checks=("Panel `quality/safety`: when did the blocks stop, for which category?",
+                checks=("Panels `quality/safety_silent` (what the alert measures) and `quality/safety`: when did the blocks stop, "
+                        "for which category?",
                         "Deploys of the safety service or its configuration at the time blocks stopped.",
                         "A trace of a recent request: is there a safety span at all?"),
                 mitigations=("Restore the checker (roll back its deploy or config).",
@@ -135,11 +150,11 @@ def alerts(settings: Settings) -> list[Group]:
                              "Meanwhile raise sampling of LLM traces for review.")),
             examples=(
                 Example("blocks stop, traffic goes on", {f"{requests}{{{OPENAI}}}": per_min(100, 1000),
-                        f'{blocks}{{llmobs_safety_category="self_harm"}}': "0+1x600 _x400"}, True, {},
-                        "LLM traffic is 1.667 calls/s, yet no safety check blocked anything for 6h "
-                        "(some did in the last 7 days).", onset=961),
+                        f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': "0+1x600 _x400"}, True, SVC_LABELS,
+                        "support-bot: LLM traffic is 1.667 calls/s, yet no safety check blocked anything for 6h "
+                        "(some did in the last 7 days).", onset=959),   # 6h after the last block but one (increase needs two samples)
                 Example("blocks continue", {f"{requests}{{{OPENAI}}}": per_min(100, 1000),
-                        f'{blocks}{{llmobs_safety_category="self_harm"}}': per_min(1, 1000)}, False),
+                        f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(1, 1000)}, False),
                 Example("no safety checker at all", {f"{requests}{{{OPENAI}}}": per_min(100, 1000)}, False),
             )),
     ]
@@ -165,25 +180,26 @@ def alerts(settings: Settings) -> list[Group]:
                              "Fix the prompt that invites the call; cap agent iterations.",
                              "If the policy was wrong, fix the policy, not the alert.")),
             examples=(
-                Example("10 denied per minute, from none", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
-                                                            per_min(10)}, True, {"gen_ai_tool_name": "delete_account"},
+                Example("10 denied per minute, from none", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied",{WHERE}}}':
+                                                            per_min(10)}, True, {"gen_ai_tool_name": "delete_account", **WHERE_LABELS},
                         f"delete_account: 10 denied calls per minute, over {a.denied_tool_spike_factor:g}x the 7-day "
                         f"average or where there were none (floor {a.denied_tool_calls_per_minute:g}/min).",
                         onset=6, settle=5),   # rate over 10m reaches 5/min only once 5 minutes of data exist
-                Example("3 denied per minute, from none", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                Example("3 denied per minute, from none", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied",{WHERE}}}':
                                                            per_min(3)}, False),
-                Example("10 per minute grow to 40", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
-                                                     stepped(10, 40, 600, 120)}, True, {"gen_ai_tool_name": "delete_account"},
+                Example("10 per minute grow to 40", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied",{WHERE}}}':
+                                                     stepped(10, 40, 600, 120)}, True, {"gen_ai_tool_name": "delete_account", **WHERE_LABELS},
                         f"delete_account: 40 denied calls per minute, over {a.denied_tool_spike_factor:g}x the 7-day "
                         f"average or where there were none (floor {a.denied_tool_calls_per_minute:g}/min).",
                         onset=607, settle=5),
-                Example("10 per minute grow to 20", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied"}}':
+                Example("10 per minute grow to 20", {f'{tools}{{gen_ai_tool_name="delete_account",llmobs_tool_outcome="denied",{WHERE}}}':
                                                      stepped(10, 20, 600, 120)}, False),
             )),
         Alert(
             name="LlmEmptyRetrievals", severity="warning", for_="15m",
-            expr=floored(f'sum(rate({docs_bucket}{{le="0"}}[15m])) / sum(rate({docs_count}[15m])) '
-                         f'> {a.empty_retrieval_ratio:g}', f"sum(increase({docs_count}[15m]))", floors.retrievals),
+            expr=floored(f'sum by (service_name) (rate({docs_bucket}{{le="0"}}[15m])) / '
+                         f'sum by (service_name) (rate({docs_count}[15m])) > {a.empty_retrieval_ratio:g}',
+                         f"sum by (service_name) (increase({docs_count}[15m]))", floors.retrievals),
             summary="Retrieval returns no document for many questions.",
             description="{{ $value | humanizePercentage }} of retrievals returned no document over 15m "
                         f"(threshold {a.empty_retrieval_ratio:.0%}).",
@@ -199,20 +215,20 @@ def alerts(settings: Settings) -> list[Group]:
                              "Re-run the ingestion job; fix the filter or embedding model mismatch.",
                              "Fall back to keyword (BM25) retrieval meanwhile.")),
             examples=(
-                Example("30% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",le="0"}}': per_min(3),
-                                      f'{docs_count}{{gen_ai_operation_name="retrieval"}}': per_min(10)}, True, {},
+                Example("30% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",{SVC},le="0"}}': per_min(3),
+                                      f'{docs_count}{{gen_ai_operation_name="retrieval",{SVC}}}': per_min(10)}, True, SVC_LABELS,
                         f"30% of retrievals returned no document over 15m (threshold {a.empty_retrieval_ratio:.0%})."),
-                Example("10% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",le="0"}}': per_min(1),
-                                      f'{docs_count}{{gen_ai_operation_name="retrieval"}}': per_min(10)}, False),
+                Example("10% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",{SVC},le="0"}}': per_min(1),
+                                      f'{docs_count}{{gen_ai_operation_name="retrieval",{SVC}}}': per_min(10)}, False),
                 Example("one empty retrieval out of one in 15m (under the volume floor)",
-                        {f'{docs_bucket}{{gen_ai_operation_name="retrieval",le="0"}}': per_min(1 / 15),
-                         f'{docs_count}{{gen_ai_operation_name="retrieval"}}': per_min(1 / 15)}, False),
+                        {f'{docs_bucket}{{gen_ai_operation_name="retrieval",{SVC},le="0"}}': per_min(1 / 15),
+                         f'{docs_count}{{gen_ai_operation_name="retrieval",{SVC}}}': per_min(1 / 15)}, False),
             )),
     ]
     ops = [
         Alert(
             name="LlmUnpricedModelCalls", severity="info", for_="15m",
-            expr=f"sum by ({PM}) (rate({unpriced}[15m])) > 0",
+            expr=f"sum by ({PM}, service_name) (rate({unpriced}[15m])) > 0",
             summary="LLM calls to a model missing from the price table are counted at zero cost.",
             description="{{ $labels.gen_ai_request_model }} ({{ $labels.gen_ai_provider_name }}) has no price: "
                         "{{ $value | printf \"%.3g\" }} calls/s cost 0 USD in every spend panel and alert.",
@@ -227,11 +243,11 @@ def alerts(settings: Settings) -> list[Group]:
                              "Until then, estimate its cost from tokens on the Cost dashboard.",
                              "Stop a model rollout nobody budgeted.")),
             examples=(
-                Example("1 unpriced call a minute", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model"}}':
+                Example("1 unpriced call a minute", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model",{SVC}}}':
                                                      per_min(60)}, True,
-                        {"gen_ai_provider_name": "acme-ai", "gen_ai_request_model": "new-model"},
+                        {"gen_ai_provider_name": "acme-ai", "gen_ai_request_model": "new-model", **SVC_LABELS},
                         "new-model (acme-ai) has no price: 1 calls/s cost 0 USD in every spend panel and alert."),
-                Example("no new unpriced calls", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model"}}':
+                Example("no new unpriced calls", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model",{SVC}}}':
                                                   "5+0x60"}, False),
             )),
         Alert(
@@ -244,7 +260,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "gateway. The collector-down alert inhibits this one.",
                 impact="Either users get no LLM answers at all (the application is down or no longer calls models), or "
                        "every LLM dashboard and alert is blind for it.",
-                checks=("Panel `pipeline/accepted`: is anything arriving at the gateway?",
+                checks=("Panels `overview/traffic_vs_yesterday` (what the alert measures) and `pipeline/accepted`: is "
+                        "anything arriving at the gateway?",
                         "The application's own health and its OTLP exporter errors (token rotation, endpoint).",
                         "Network policy or ingress changes in front of the gateway."),
                 mitigations=("Restore the telemetry path (token, endpoint, NetworkPolicy).",
@@ -262,8 +279,8 @@ def alerts(settings: Settings) -> list[Group]:
             name="LlmRedactionSpike", severity="warning", for_="15m",
             # Against the week before the last hour (the spike is not its own baseline), and from zero:
             # a service that never needed redaction and now does is the leak the canary is for.
-            expr=f"{redacted} > 0.0166667 and ({redacted} > {a.redaction_spike_factor:g} * {redacted_before} "
-                 f"or ({redacted} unless {redacted_before} > 0))",
+            expr=f"({redacted} > {a.redaction_spike_factor:g} * {redacted_before} "
+                 f"or ({redacted} unless {redacted_before} > 0)) and {redacted} > 0.0166667",
             metrics=("service:llm_redacted_spans:rate1h",),
             summary="The gateway redacts secrets or PII far more often than usual.",
             description="{{ $labels.service_name }}: {{ $value | humanize }} redacted spans/s over 1h, "

@@ -33,8 +33,8 @@ def alerts(settings: Settings) -> list[Group]:
                         "every few minutes; the service behind that receiver (e.g. a healthchecks or PagerDuty "
                         "heartbeat) pages when the heartbeats stop, because then no other alert can reach anyone.",
                 impact="None while it fires: that is the pipeline working. When it stops, no alert reaches anyone.",
-                checks=("If the dead man's switch paged: Panel `pipeline/up`: are Prometheus and "
-                        "Alertmanager up?",
+                checks=("If the dead man's switch paged: Panel `pipeline/watchdog` (the Watchdog's own expression: a gap "
+                        "means no rule is evaluated), then `pipeline/up`: are Prometheus and Alertmanager up?",
                         "Alertmanager's API (`/api/v2/alerts`): is LlmWatchdog active there? If not, Prometheus "
                         "does not evaluate rules or cannot reach Alertmanager (panel `pipeline/rule_failures`).",
                         "Panel `pipeline/notifications`: does Alertmanager fail to reach the receiver?"),

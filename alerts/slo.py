@@ -71,7 +71,8 @@ def alerts(settings: Settings) -> list[Group]:
                 "provider call attempts, so a fallback that saves the request does not count against it.",
         impact="Users' requests fail; at the critical rates the 30-day error budget runs out within days, and the SLO "
                "is missed for the period.",
-        checks=("Panels `slo/availability_budget` and `slo/availability_burn`: which environment and "
+        checks=("Panels `slo/availability_bad_share` (what the alert measures), `slo/availability_budget` and "
+                        "`slo/availability_burn`: which environment and "
                 "service, and since when.",
                 "Panels `overview/outcomes` (user requests by outcome) and `overview/errors` (provider "
                 "errors by type): is a provider failing, or the application itself?",
@@ -84,7 +85,8 @@ def alerts(settings: Settings) -> list[Group]:
                 "and rates are those of the availability SLO.",
         impact="Users wait longer than the latency objective; at the critical rates the 30-day budget of slow requests "
                "runs out within days.",
-        checks=("Panels `slo/latency_budget` and `slo/latency_burn`: which environment and service.",
+        checks=("Panels `slo/latency_bad_share` (what the alert measures), `slo/latency_budget` and `slo/latency_burn`: "
+                        "which environment and service.",
                 "Panels `overview/request_latency` (user requests) and `overview/latency` (LLM calls): is "
                 "the model slow, or the rest of the request (retrieval, tools)?",
                 "Panel `overview/slow` (slow LLM calls' traces) and `rag/latency` (retrieval)."),

@@ -32,14 +32,15 @@ class Level:
         return f"by ({', '.join((*extra, *self.labels))})"
 
 
-# Environment and service stay on every per-model series, so that alerts on them say where the calls ran
-# (and staging never pages production on-call).
+# Environment and service stay on every per-model, per-tenant and per-prompt-version series, so that
+# alerts on them say where the calls ran (and staging never pages production on-call).
 PROVIDER_MODEL = Level("provider_model", (label(k.PROVIDER), label(k.REQUEST_MODEL), label(k.ENVIRONMENT),
                                           label(k.SERVICE_NAME)))
-TENANT = Level("tenant", (label(k.TENANT_LABEL),))
+WHERE = (label(k.ENVIRONMENT), label(k.SERVICE_NAME))
+TENANT = Level("tenant", (label(k.TENANT_LABEL), *WHERE))
 SERVICE = Level("service", ("service_name",))
 FEATURE = Level("feature", (label(k.FEATURE_LABEL),))
-PROMPT_EVAL = Level("prompt_version_eval", (label(k.PROMPT_VERSION), label(k.EVAL_NAME)))
+PROMPT_EVAL = Level("prompt_version_eval", (label(k.PROMPT_VERSION), label(k.EVAL_NAME), *WHERE))
 BUCKETS = 4096  # user and session hash buckets (collector_config.metrics: 3 hex digits)
 
 

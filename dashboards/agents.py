@@ -14,10 +14,12 @@ def build(settings: Settings):
     b.timeseries("calls", "Tool calls by tool and outcome", "Tool calls per second.", "reqps",
                  [target(f"sum by (gen_ai_tool_name, llmobs_tool_outcome) (rate(llm_tool_calls_total{{{SEL_ENV}}}[{RATE}]))",
                          "{{gen_ai_tool_name}} {{llmobs_tool_outcome}}")], stack=True)
-    b.timeseries("denied", "Denied tool calls per minute", "Calls policy denied, per tool; the line is the alert "
-                 "threshold.", "short",
-                 [target(f'sum by (gen_ai_tool_name) (rate(llm_tool_calls_total{{{SEL_ENV}, llmobs_tool_outcome="denied"}}[{RATE}])) * 60',
-                         "{{gen_ai_tool_name}}")],
+    b.timeseries("denied", "Denied tool calls per minute", "Calls policy denied per minute over 10m, per tool, "
+                 "environment and service, as LlmDeniedToolCallsHigh measures it; the line is its floor (it also needs "
+                 f"{a.denied_tool_spike_factor:g}x the tool's 7-day average, or none before).", "short",
+                 [target(f"sum by (gen_ai_tool_name, deployment_environment_name, service_name) (rate(llm_tool_calls_total"
+                         f'{{{SEL_ENV}, llmobs_tool_outcome="denied"}}[10m])) * 60',
+                         "{{gen_ai_tool_name}} {{deployment_environment_name}} {{service_name}}")],
                  thresholds=[(a.denied_tool_calls_per_minute, "red")])
     b.timeseries("errors", "Tool errors by tool", "Failed tool calls per second.", "reqps",
                  [target(f'sum by (gen_ai_tool_name) (rate(llm_tool_calls_total{{{SEL_ENV}, llmobs_tool_outcome="error"}}[{RATE}]))',
@@ -34,7 +36,8 @@ def build(settings: Settings):
     b.timeseries("iterations_by_agent", "Loop iterations p95 by agent",
                  "p95 loop iterations per request of each agent over 10m, as LlmAgentLoopRunaway measures it; the "
                  "line is its threshold.", "short",
-                 quantiles("llm_agent_iterations", by="gen_ai_agent_name", sel=SEL_ENV, legend="{{gen_ai_agent_name}}",
+                 quantiles("llm_agent_iterations", by="gen_ai_agent_name, deployment_environment_name, service_name",
+                           sel=SEL_ENV, legend="{{gen_ai_agent_name}} {{deployment_environment_name}} {{service_name}}",
                            window="10m"),
                  thresholds=[(a.agent_iterations_p95, "red")])
     if traces_type(settings) == "tempo":   # Jaeger's search matches tags exactly: no "more than N"

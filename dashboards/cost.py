@@ -4,12 +4,15 @@ from __future__ import annotations
 import json
 import re
 
-from dashboards.common import SEL_PM, SEL_PV, SEL_TF, dashboard, traces_type
+from dashboards.common import SEL_ENV, SEL_PM, SEL_PV, SEL_TF, dashboard, traces_type
 from dashboards.helpers import RATE, Board, target, trace_target
 from settings import Settings
 
 SLUG, UID, FOLDER = "cost", "llm-cost", "finance"
 SEL = f"{SEL_PM}, {SEL_TF}, {SEL_PV}"
+ES = "deployment_environment_name, service_name"
+RECORDED_ENV = f"tenant:llm_cost:rate1h{{{SEL_ENV}}}"
+RECORDED = f'tenant:llm_cost:rate1h{{llmobs_tenant_bounded=~"$tenant", {SEL_ENV}}}'
 
 
 def _model_regex(price) -> str:
@@ -60,11 +63,38 @@ def build(settings: Settings):
            "the monthly budget alert's 1.2x.", "percentunit",
            [target(f"{month_end} / {budget:g}", instant=True)],
            thresholds=[(1.0, "orange"), (1.2, "red")], time_from="now/M")
+    # What the spend alerts evaluate: the recorded hourly spend per tenant, environment and service (the
+    # tenant and environment filters apply; the recorded series has no model, feature or prompt version).
+    b.stat("budget_day", "Projected daily spend, as the budget alert computes it",
+           "The recorded hourly spend averaged over the last 6 hours, projected over a day, as "
+           "LlmSpendOverDailyBudget measures it (every environment and service: the budget is the whole bill; "
+           "only the tenant and environment filters apply); orange above the daily budget, red at the alert's 1.2x.",
+           "currencyUSD", [target(f"sum(avg_over_time({RECORDED}[6h])) * 86400", instant=True)],
+           thresholds=[(a.daily_cost_budget_usd, "orange"), (1.2 * a.daily_cost_budget_usd, "red")])
     b.stat("month_pace", "Last day's spend rate over the month",
-           "The last day's spend rate of the selection over the whole month (its number of days), as "
-           "LlmSpendOverMonthlyBudget measures it; orange above the monthly budget, red at the alert's 1.2x.",
-           "currencyUSD", [target(f"sum(rate(llm_cost_total{{{SEL}}}[1d])) * 86400 * days_in_month()", instant=True)],
+           "The recorded hourly spend averaged over the last day, over the whole month (its number of days), as "
+           "LlmSpendOverMonthlyBudget measures it (only the tenant and environment filters apply); orange above "
+           "the monthly budget, red at the alert's 1.2x.",
+           "currencyUSD", [target(f"sum(avg_over_time({RECORDED}[1d])) * 86400 * days_in_month()", instant=True)],
            thresholds=[(budget, "orange"), (1.2 * budget, "red")])
+    factor = a.spend_spike_factor
+    b.timeseries("spend_vs_week", "Spend per hour vs the 7-day average",
+                 "USD per second over the last hour per environment and service, and the line LlmSpendSpike compares "
+                 f"it with ({factor:g}x its 7-day average; it also needs "
+                 f"{a.spend_floor_usd_per_hour:g} USD an hour). Only the tenant and environment filters apply.",
+                 "currencyUSD",
+                 [target(f"sum by ({ES}) ({RECORDED})", "{{deployment_environment_name}} {{service_name}}", "A"),
+                  target(f"{factor:g} * sum by ({ES}) (avg_over_time({RECORDED}[7d]))",
+                         f"{factor:g}x 7-day average {{{{deployment_environment_name}}}} {{{{service_name}}}}", "B")])
+    share = f"{RECORDED} / on ({ES}) group_left sum by ({ES}) ({RECORDED_ENV})"
+    b.timeseries("tenant_share", "Tenant share of spend vs its 7-day average",
+                 "Each tenant's share of its environment's and service's hourly spend, and the line LlmTenantCostSpike "
+                 f"compares it with ({factor:g}x the tenant's 7-day average share). The environment filter applies; "
+                 "the tenant filter picks the tenants drawn, not the total they are a share of.", "percentunit",
+                 [target(share, "{{llmobs_tenant_bounded}} {{deployment_environment_name}}", "A"),
+                  target(f"{factor:g} * avg_over_time(({share})[7d:1h])",
+                         f"{factor:g}x 7-day average {{{{llmobs_tenant_bounded}}}} {{{{deployment_environment_name}}}}",
+                         "B")])
     for key, label, title in (("mtd_by_tenant", "llmobs_tenant_bounded", "tenant"),
                               ("mtd_by_feature", "llmobs_feature_bounded", "feature"),
                               ("mtd_by_model", "gen_ai_request_model", "model"),
@@ -102,9 +132,11 @@ def build(settings: Settings):
                  "second (billed at a premium by some providers), by model.", "short",
                  [target(f"sum by (gen_ai_request_model) (rate(llm_tokens_cache_write_total{{{SEL}}}[{RATE}]))",
                          "{{gen_ai_request_model}}")])
-    b.timeseries("unpriced", "Unpriced calls", "Calls to models missing from the price table: counted at 0 USD.",
-                 "reqps", [target(f"sum by (gen_ai_request_model) (rate(llm_unpriced_requests_total{{{SEL_PM}}}[{RATE}]))",
-                                  "{{gen_ai_request_model}}")])
+    b.timeseries("unpriced", "Unpriced calls", "Calls per second over 15m to models missing from the price table "
+                 "(counted at 0 USD), per model and service, as LlmUnpricedModelCalls measures it (it fires above 0).",
+                 "reqps", [target(f"sum by (gen_ai_provider_name, gen_ai_request_model, service_name) "
+                                  f"(rate(llm_unpriced_requests_total{{{SEL_PM}}}[15m]))",
+                                  "{{gen_ai_request_model}} {{service_name}}")])
     tt = traces_type(settings)
     query = '{ span.llmobs.cost.usd > 0.05 }' if tt == "tempo" else "1ms"
     b.table("expensive", "Expensive requests (traces)",

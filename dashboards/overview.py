@@ -6,13 +6,10 @@ from dashboards.helpers import PM, RATE, Board, panel_id, quantiles, target, tra
 from settings import Settings
 
 SLUG, UID, FOLDER = "overview", "llm-overview", "oncall"
+ES = "deployment_environment_name, service_name"
+PMES = f"{PM}, {ES}"
+WHERE_LEGEND = "{{gen_ai_provider_name}} {{gen_ai_request_model}} {{deployment_environment_name}} {{service_name}}"
 THROTTLED = 'error_type=~"rate_limited|timeout|overloaded"'
-
-
-def _share(numerator: str, by: str = PM) -> str:
-    """A counter's share of LLM calls, per `by`."""
-    return (f"sum by ({by}) (rate({numerator}[{RATE}])) / "
-            f"sum by ({by}) (rate(llm_requests_total{{{SEL_PM}}}[{RATE}]))")
 
 
 def build(settings: Settings):
@@ -34,22 +31,21 @@ def build(settings: Settings):
                  thresholds=[(a.latency_p95_seconds, "red")],
                  links=[{"title": "Slow traces", "url": f"/d/{UID}?viewPanel={panel_id(SLUG, 'slow')}&${{__url_time_range}}"}])
     # What the per-model alerts measure, line for line (their panels): ratio and p95 per model.
+    # The alerts' own series (recording rules per model, environment and service), filtered.
     b.timeseries("errors_by_model", "Error ratio by model",
-                 "Share of each model's calls that failed over 5m, as LlmProviderErrorRateHigh measures it; the line "
-                 "is its threshold.", "percentunit",
-                 [target(f"sum by ({PM}) (rate(llm_errors_total{{{SEL_PM}}}[5m])) / "
-                         f"sum by ({PM}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))",
-                         "{{gen_ai_provider_name}} {{gen_ai_request_model}}")],
+                 "Share of each model's calls that failed over 5m, per environment and service, as "
+                 "LlmProviderErrorRateHigh measures it; the line is its threshold.", "percentunit",
+                 [target(f"provider_model:llm_errors:ratio_rate5m{{{SEL_PM}}}", WHERE_LEGEND)],
                  thresholds=[(a.provider_error_ratio, "red")])
     b.timeseries("latency_by_model", "Latency p95 by model",
-                 "p95 call duration per model over 5m, as LlmLatencyP95High measures it; the line is its threshold.",
-                 "s", [target(f"histogram_quantile(0.95, sum by (le, {PM}) "
-                              f"(rate(gen_ai_client_operation_duration_seconds_bucket{{{SEL_PM}}}[5m])))",
-                              "{{gen_ai_provider_name}} {{gen_ai_request_model}}")],
+                 "p95 call duration per model over 5m, per environment and service, as LlmLatencyP95High measures it; "
+                 "the line is its threshold.", "s",
+                 [target(f"provider_model:gen_ai_client_operation_duration_seconds:p95_rate5m{{{SEL_PM}}}", WHERE_LEGEND)],
                  thresholds=[(a.latency_p95_seconds, "red")])
     b.timeseries("ttft", "Time to first token p95 by model",
-                 "Streaming calls: p95 time until the first token; the line is the alert threshold.", "s",
-                 quantiles("llm_time_to_first_token_seconds", by=PM, sel=SEL_PM, legend="{{gen_ai_request_model}}"),
+                 "Streaming calls: p95 time until the first token over 5m, per model, environment and service, as "
+                 "LlmTimeToFirstTokenSlow measures it; the line is its threshold.", "s",
+                 [target(f"provider_model:llm_time_to_first_token_seconds:p95_rate5m{{{SEL_PM}}}", WHERE_LEGEND)],
                  thresholds=[(a.ttft_p95_seconds, "red")])
     b.timeseries("tokens_per_request", "Tokens per call by model",
                  "Input and output tokens per LLM call; prompt bloat shows here first.", "short",
@@ -58,28 +54,48 @@ def build(settings: Settings):
                   target(f"sum by (gen_ai_request_model) (rate(llm_tokens_output_total{{{SEL_PM}}}[{RATE}])) / "
                          f"sum by (gen_ai_request_model) (rate(llm_requests_total{{{SEL_PM}}}[{RATE}]))", "out {{gen_ai_request_model}}", "B")])
     b.timeseries("throttled", "Rate-limited, overloaded and timed-out share",
-                 "Share of a model's calls that were rate-limited, overloaded or timed out (retries usually absorb "
-                 "them); the line is the alert threshold.", "percentunit",
-                 [target(f"sum by ({PM}, error_type) (rate(llm_errors_total{{{SEL_PM}, {THROTTLED}}}[{RATE}])) "
-                         f"/ on ({PM}) group_left sum by ({PM}) (rate(llm_requests_total{{{SEL_PM}}}[{RATE}]))",
-                         "{{gen_ai_request_model}} {{error_type}}")],
+                 "Share of a model's calls over 5m that were rate-limited, overloaded or timed out (retries usually "
+                 "absorb them), per environment and service, as LlmRateLimitedOrTimingOut measures it; the line is "
+                 "its threshold.", "percentunit",
+                 [target(f"sum by ({PMES}) (rate(llm_errors_total{{{SEL_PM}, {THROTTLED}}}[5m])) "
+                         f"/ sum by ({PMES}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))", WHERE_LEGEND)],
                  thresholds=[(a.throttle_ratio, "red")])
-    b.timeseries("retries", "Retry share by model", "Share of a model's LLM calls that were retries; the line is "
-                 "the alert threshold.", "percentunit",
-                 [target(_share(f"llm_retries_total{{{SEL_PM}}}"), "{{gen_ai_provider_name}} {{gen_ai_request_model}}")],
+    b.timeseries("retries", "Retry share by model", "Share of a model's LLM calls over 5m that were retries, per "
+                 "environment and service, as LlmRetryRateHigh measures it; the line is its threshold.", "percentunit",
+                 [target(f"provider_model:llm_retries:ratio_rate5m{{{SEL_PM}}}", WHERE_LEGEND)],
                  thresholds=[(a.retry_ratio, "red")])
-    b.timeseries("fallbacks", "Fallback share by from-model", "Share of all selected LLM calls served by a fallback "
-                 "model, by the model they replaced and the one used; the alert fires on their sum above the line.",
-                 "percentunit",
-                 [target(f"sum by (llmobs_fallback_from_model, gen_ai_request_model) "
-                         f"(rate(llm_fallbacks_total{{{SEL_PM}}}[{RATE}])) / scalar(sum(rate(llm_requests_total{{{SEL_PM}}}[{RATE}])))",
-                         "{{llmobs_fallback_from_model}} -> {{gen_ai_request_model}}")],
+    b.timeseries("fallbacks", "Fallback share", "Share of the selected LLM calls over 5m served by a fallback model, "
+                 "per environment and service, as LlmFallbackStorm measures it (the line is its threshold); then the "
+                 "same share by the model replaced and the one used.", "percentunit",
+                 [target(f"sum by ({ES}) (rate(llm_fallbacks_total{{{SEL_PM}}}[5m])) / "
+                         f"sum by ({ES}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))",
+                         "{{deployment_environment_name}} {{service_name}}", "A"),
+                  target(f"sum by ({ES}, llmobs_fallback_from_model, gen_ai_request_model) "
+                         f"(rate(llm_fallbacks_total{{{SEL_PM}}}[5m])) / on ({ES}) group_left "
+                         f"sum by ({ES}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))",
+                         "{{llmobs_fallback_from_model}} -> {{gen_ai_request_model}} {{deployment_environment_name}}",
+                         "B")],
                  thresholds=[(a.fallback_ratio, "red")])
     b.timeseries("context", "Context window utilization p95 by model", "p95 of input tokens over the model's "
-                 "context window; the line is the saturation alert threshold.", "percentunit",
-                 quantiles("llm_context_utilization", by="gen_ai_request_model", sel=SEL_PM,
-                           legend="{{gen_ai_request_model}}"),
+                 "context window over 5m, per model, environment and service, as LlmContextWindowSaturated measures "
+                 "it; the line is its threshold.", "percentunit",
+                 [target(f"provider_model:llm_context_utilization:p95_rate5m{{{SEL_PM}}}", WHERE_LEGEND)],
                  thresholds=[(a.context_utilization_p95, "red")])
+    per_call = f"provider_model:llm_tokens_input:rate1h{{{SEL_PM}}} / provider_model:llm_requests:rate1h{{{SEL_PM}}}"
+    week = (f"avg_over_time(provider_model:llm_tokens_input:rate1h{{{SEL_PM}}}[7d]) / "
+            f"avg_over_time(provider_model:llm_requests:rate1h{{{SEL_PM}}}[7d])")
+    b.timeseries("prompt_size", "Input tokens per call vs the 7-day average",
+                 "Input tokens per call over 1h, per model, environment and service, and the lines LlmPromptBloat "
+                 f"({a.prompt_bloat_ratio:g}x the 7-day average) and LlmPromptShrink ({a.prompt_shrink_ratio:g}x) "
+                 "compare it with.", "short",
+                 [target(per_call, f"per call {WHERE_LEGEND}", "A"),
+                  target(f"{a.prompt_bloat_ratio:g} * ({week})", f"bloat line {WHERE_LEGEND}", "B"),
+                  target(f"{a.prompt_shrink_ratio:g} * ({week})", f"shrink line {WHERE_LEGEND}", "C")])
+    b.timeseries("traffic_vs_yesterday", "Calls now and a day earlier",
+                 "LLM calls in the last day a day ago (what LlmNoTraffic reports), and calls per second over 15m "
+                 "(it fires when these stop while the other is above 0).", "short",
+                 [target(f"sum(increase(llm_requests_total{{{SEL_PM}}}[1d] offset 1d))", "calls in the day before", "A"),
+                  target(f"sum(rate(llm_requests_total{{{SEL_PM}}}[15m]))", "calls/s over 15m", "B")])
     b.timeseries("outcomes", "User requests by outcome", "User-visible requests (root spans) per second: answered, "
                  "unanswered, refused, error.", "reqps",
                  [target(f"sum by (llmobs_request_outcome) (rate(llm_app_requests_total{{{SEL_ENV}}}[{RATE}]))",

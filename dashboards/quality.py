@@ -9,19 +9,40 @@ SLUG, UID, FOLDER = "quality", "llm-quality", "quality"
 FAILING_LABELS = "hallucinated|toxic|fail|failed|unsafe"
 FAULT_DETECTORS = "hallucination|toxicity"   # evaluations whose label `true` means the fault was found
 SEL = f"{SEL_ENV}, {SEL_PV}"
+ES = "deployment_environment_name, service_name"
+HIGHER_IS_BETTER = 'gen_ai_evaluation_name!~"hallucination"'   # as alerts.llm.HIGHER_IS_BETTER
 
 
 def build(settings: Settings):
     a = settings.alerts
     b = Board(SLUG)
-    b.timeseries("eval_scores", "Evaluation scores", "Average online evaluation score by evaluation name; the line is "
-                 "the alert minimum.", "percentunit",
-                 [target(f"sum by (gen_ai_evaluation_name) (rate(llm_eval_score_sum{{{SEL}}}[{RATE}])) / "
-                         f"sum by (gen_ai_evaluation_name) (rate(llm_eval_score_count{{{SEL}}}[{RATE}]))", "{{gen_ai_evaluation_name}}")],
+    # The panels the evaluation alerts link to evaluate what the alert does (window, grouping per
+    # environment and service, evaluations where higher is better); tests/test_alerts.py checks them.
+    hib = f"{HIGHER_IS_BETTER}, {SEL}"
+    b.timeseries("eval_scores", "Evaluation scores", "Average online evaluation score over 30m by evaluation name, "
+                 "environment and service, as LlmEvalScoreLow measures it (evaluations where lower is better, such "
+                 "as hallucination, are left out: see the flagged answers); the line is its minimum.", "percentunit",
+                 [target(f"sum by (gen_ai_evaluation_name, {ES}) (rate(llm_eval_score_sum{{{hib}}}[30m])) / "
+                         f"sum by (gen_ai_evaluation_name, {ES}) (rate(llm_eval_score_count{{{hib}}}[30m]))",
+                         "{{gen_ai_evaluation_name}} {{deployment_environment_name}} {{service_name}}")],
                  thresholds=[(a.eval_score_min, "red")])
-    for key, lbl, title in (("by_prompt_version", "llmobs_prompt_version", "prompt version"),
-                            ("by_model", "gen_ai_request_model", "model"),
-                            ("by_index_version", "llmobs_retrieval_index_version", "index version")):
+    b.timeseries("eval_by_prompt_version", "Evaluation scores by prompt version",
+                 "Average evaluation score over 1h by evaluation name, prompt version, environment and service, as "
+                 "LlmEvalScoreLowForPromptVersion measures it: a new version that scores worse shows as a new, lower "
+                 "line. The line is the alert minimum.", "percentunit",
+                 [target(f"prompt_version_eval:llm_eval_score:mean_rate1h{{{hib}}}",
+                         "{{gen_ai_evaluation_name}} {{llmobs_prompt_version}} {{deployment_environment_name}}")],
+                 thresholds=[(a.eval_score_min, "red")])
+    by_model = f"gen_ai_request_model, gen_ai_evaluation_name, {ES}"
+    b.timeseries("eval_by_model", "Evaluation scores by model",
+                 "Average evaluation score over 1h by model, evaluation name, environment and service, as "
+                 "LlmEvalScoreLowForModel measures it: a model that scores worse shows as a lower line. The line is "
+                 "the alert minimum.", "percentunit",
+                 [target(f"sum by ({by_model}) (rate(llm_eval_score_sum{{{hib}}}[1h])) / "
+                         f"sum by ({by_model}) (rate(llm_eval_score_count{{{hib}}}[1h]))",
+                         "{{gen_ai_evaluation_name}} {{gen_ai_request_model}} {{deployment_environment_name}}")],
+                 thresholds=[(a.eval_score_min, "red")])
+    for key, lbl, title in (("by_index_version", "llmobs_retrieval_index_version", "index version"),):
         b.timeseries(f"eval_{key}", f"Evaluation scores by {title}",
                      f"Average evaluation score by evaluation name and {title}: a new version that scores worse "
                      "shows as a new, lower line. The line is the alert minimum.", "percentunit",
@@ -45,15 +66,30 @@ def build(settings: Settings):
                          f"sum by (gen_ai_evaluation_name) (rate(llm_eval_score_events_count{{{SEL}}}[{RATE}]))", "{{gen_ai_evaluation_name}}")])
     b.timeseries("safety", "Safety blocks by category", "Blocked inputs or outputs per second, by category.", "reqps",
                  [target(f"sum by (llmobs_safety_category) (rate(llm_safety_blocks_total[{RATE}]))", "{{llmobs_safety_category}}")])
-    b.timeseries("safety_ratio", "Safety block ratio", "Blocked share of LLM calls, all environments and prompt "
-                 "versions (safety blocks carry neither label), as the alert measures it; the line is its threshold.",
-                 "percentunit",
-                 [target(f"sum(rate(llm_safety_blocks_total[{RATE}])) / sum(rate(llm_requests_total[{RATE}]))", "blocked")],
+    b.timeseries("safety_ratio", "Safety block ratio", "Blocked share of LLM calls over 15m per service, all "
+                 "environments and prompt versions (safety blocks carry neither label), as LlmSafetyBlocksHigh "
+                 "measures it; the line is its threshold.", "percentunit",
+                 [target("sum by (service_name) (rate(llm_safety_blocks_total[15m])) / "
+                         "sum by (service_name) (rate(llm_requests_total[15m]))", "{{service_name}}")],
                  thresholds=[(a.safety_block_ratio, "red")])
-    b.timeseries("thumbs_down", "Thumbs-down ratio by feature", "Share of user feedback that was negative; the line is "
-                 "the alert threshold.", "percentunit",
-                 [target(f'sum by (llmobs_feature_bounded) (rate(llm_feedback_total{{{SEL_PV}, llmobs_feedback="down"}}[{RATE}])) / '
-                         f"sum by (llmobs_feature_bounded) (rate(llm_feedback_total{{{SEL_PV}}}[{RATE}]))", "{{llmobs_feature_bounded}}")],
+    b.timeseries("safety_silent", "LLM calls and safety blocks per service",
+                 "LLM calls per second over 1h per service (what LlmSafetyChecksSilent reports), and the safety blocks "
+                 "of the last 6h: the alert fires where calls flow, blocks were seen in the last 7 days and none in "
+                 "the last 6h.", "short",
+                 [target(f"sum by (service_name) (rate(llm_requests_total{{{SEL}}}[1h]))", "calls/s {{service_name}}",
+                         "A"),
+                  target("sum by (service_name) (increase(llm_safety_blocks_total[6h]))", "blocks in 6h {{service_name}}",
+                         "B")])
+    down = f'sum by (service_name) (rate(llm_feedback_total{{{SEL_PV}, llmobs_feedback="down"}}[1h]))'
+    b.timeseries("thumbs_down", "Thumbs-down ratio", "Share of user feedback over 1h that was negative, per service "
+                 "(feedback carries no environment), as LlmThumbsDownHigh measures it, then per feature; the line is "
+                 "its threshold.", "percentunit",
+                 [target(f"{down} / sum by (service_name) (rate(llm_feedback_total{{{SEL_PV}}}[1h]))", "{{service_name}}",
+                         "A"),
+                  target(f'sum by (service_name, llmobs_feature_bounded) (rate(llm_feedback_total{{{SEL_PV}, '
+                         f'llmobs_feedback="down"}}[1h])) / sum by (service_name, llmobs_feature_bounded) '
+                         f"(rate(llm_feedback_total{{{SEL_PV}}}[1h]))", "{{service_name}} {{llmobs_feature_bounded}}",
+                         "B")],
                  thresholds=[(a.thumbs_down_ratio, "red")])
     # Before/after a release: where a prompt version or a model starts to take traffic.
     releases = [first_seen("llmobs_prompt_version", f"llm_requests_total{{{SEL}}}", "New prompt version", "purple"),

@@ -15,10 +15,11 @@ def build(settings: Settings):
                  quantiles("llm_retrieval_duration_seconds", by="gen_ai_operation_name", legend="{{gen_ai_operation_name}}"))
     b.timeseries("returned", "Documents returned (median and p95)", "Documents a retrieval returned.", "short",
                  quantiles("llm_retrieval_documents", (0.5, 0.95)))
-    b.timeseries("empty", "Empty retrievals", "Share of retrievals returning no document; the line is the alert "
-                 "threshold.", "percentunit",
-                 [target(f'sum(rate(llm_retrieval_documents_bucket{{le="0"}}[{RATE}])) / '
-                         f"sum(rate(llm_retrieval_documents_count[{RATE}]))", "empty")],
+    b.timeseries("empty", "Empty retrievals", "Share of retrievals over 15m returning no document, per service "
+                 "(retrievals carry no environment), as LlmEmptyRetrievals measures it; the line is its threshold.",
+                 "percentunit",
+                 [target('sum by (service_name) (rate(llm_retrieval_documents_bucket{le="0"}[15m])) / '
+                         "sum by (service_name) (rate(llm_retrieval_documents_count[15m]))", "{{service_name}}")],
                  thresholds=[(a.empty_retrieval_ratio, "red")])
     b.timeseries("rate", "Retrievals per second", "Retrieval calls per second, by operation.", "reqps",
                  [target(f"sum by (gen_ai_operation_name) (rate(llm_retrieval_documents_count[{RATE}]))",
@@ -38,12 +39,17 @@ def build(settings: Settings):
                  quantiles("llm_retrieval_score", (0.5, 0.1)))
     ctx = f'gen_ai_evaluation_name=~"context_recall|context_precision", {SEL_ENV}'
     by = "gen_ai_evaluation_name, llmobs_retrieval_index_version"
-    b.timeseries("recall", "Context recall and precision by index version", "Average context-recall and "
-                 "context-precision evaluations by index version (precision when the app sends it); the line is the "
-                 "recall alert minimum.", "percentunit",
-                 [target(f"sum by ({by}) (rate(llm_eval_score_sum{{{ctx}}}[{RATE}])) / "
+    recall = f'gen_ai_evaluation_name="context_recall", {SEL_ENV}'
+    where = "llmobs_retrieval_index_version, deployment_environment_name, service_name"
+    b.timeseries("recall", "Context recall and precision by index version", "Average context recall over 1h by index "
+                 "version, environment and service, as LlmContextRecallLow measures it (the line is its minimum); "
+                 "then recall and precision (when the app sends it) by index version.", "percentunit",
+                 [target(f"sum by ({where}) (rate(llm_eval_score_sum{{{recall}}}[1h])) / "
+                         f"sum by ({where}) (rate(llm_eval_score_count{{{recall}}}[1h]))",
+                         "recall {{llmobs_retrieval_index_version}} {{deployment_environment_name}} {{service_name}}", "A"),
+                  target(f"sum by ({by}) (rate(llm_eval_score_sum{{{ctx}}}[{RATE}])) / "
                          f"sum by ({by}) (rate(llm_eval_score_count{{{ctx}}}[{RATE}]))",
-                         "{{gen_ai_evaluation_name}} {{llmobs_retrieval_index_version}}")],
+                         "{{gen_ai_evaluation_name}} {{llmobs_retrieval_index_version}}", "B")],
                  thresholds=[(a.context_recall_min, "red")])
     b.timeseries("index_versions", "Index versions in use", "Retrievals per second by index and version (each "
                  "retrieval once, whatever its top-k).", "reqps",

@@ -13,6 +13,11 @@ SLUG, UID, FOLDER = "slo", "llm-slo", "oncall"
 SEL = 'deployment_environment_name=~"$environment", service_name=~"$service_name"'
 BY = "deployment_environment_name, service_name"
 PERIOD = "30d"
+# The alerts' bad ratios (alerts/slo.py), with the dashboard's filters; `{w}`: the window.
+ALERT_BAD_AVAIL = (f'sum by ({BY}) (rate(llm_app_requests_total{{{SEL}, llmobs_request_outcome="error"}}[{{w}}])) '
+                   f"/ sum by ({BY}) (rate(llm_app_requests_total{{{SEL}}}[{{w}}]))")
+ALERT_BAD_LATENCY = (f'1 - sum by ({BY}) (rate(llm_app_request_duration_seconds_bucket{{{SEL}, le="{{le}}"}}[{{w}}])) '
+                     f"/ sum by ({BY}) (rate(llm_app_request_duration_seconds_count{{{SEL}}}[{{w}}]))")
 
 
 def _bad_avail(window: str) -> str:
@@ -55,5 +60,20 @@ def build(settings: Settings):
                      [target(f"({bad(w)}) / {budget:.6g}", f"{w} {{{{deployment_environment_name}}}} "
                              f"{{{{service_name}}}}", ref) for w, ref in zip(windows, "ABCD")],
                      thresholds=[(f, "red" if f >= 6 else "orange") for f in factors])
+    # What the burn-rate alerts compare: the bad share over each long window (the alert's own text, per
+    # environment and service), against factor x budget (tests/test_alerts.py checks the alerts' link).
+    for key, what, bad, budget in (("availability", "Failed", ALERT_BAD_AVAIL, 1 - a.availability_slo),
+                                   ("latency", f"Slower than {le}s", ALERT_BAD_LATENCY.replace("{le}", le),
+                                    1 - a.latency_slo)):
+        pairs = [(long, factor) for sev in ("critical", "warning") for long, _, factor in PAIRS[sev]]
+        b.timeseries(f"{key}_bad_share", f"{what} share of user requests by alert window",
+                     "The bad share of user requests over each long window of the burn-rate alerts, per environment "
+                     "and service, as the alerts compare it (factor x budget: "
+                     + ", ".join(f"{long} over {round(factor * budget, 6):g}" for long, factor in pairs)
+                     + "); the lines are those thresholds. The alert also needs the short window over the same line.",
+                     "percentunit",
+                     [target(bad.replace("{w}", long), f"{long} {{{{deployment_environment_name}}}} {{{{service_name}}}}", ref)
+                      for (long, _), ref in zip(pairs, "ABCD")],
+                     thresholds=[(round(factor * budget, 6), "red" if factor >= 6 else "orange") for _, factor in pairs])
     return dashboard(b, "LLM SLOs", UID, "Error budget remaining and burn rates of the user-visible SLOs.",
                      settings, "environment", "service_name")

@@ -256,6 +256,22 @@ FAMILY_ROUTES = [
       "deployment_environment_name": "staging", "service_name": "support-bot"}, "null"),
     ({"alertname": "LlmAvailabilityBudgetBurn", "severity": "critical", "team": "llm-platform",
       "deployment_environment_name": "development", "service_name": "loadgen"}, "null"),
+    # The agent, quality, safety and cost alerts keep where the traffic ran too (issue 29, 2): staging's
+    # loop, score drop or spend spike reaches nobody's pager, production's reaches its team.
+    ({"alertname": "LlmAgentLoopRunaway", "severity": "warning", "team": "llm-platform", "gen_ai_agent_name": "ops-agent",
+      "deployment_environment_name": "staging", "service_name": "support-bot"}, "null"),
+    ({"alertname": "LlmEvalScoreLow", "severity": "warning", "team": "ml-quality",
+      "gen_ai_evaluation_name": "faithfulness", "deployment_environment_name": "staging",
+      "service_name": "support-bot"}, "null"),
+    ({"alertname": "LlmEvalScoreLow", "severity": "warning", "team": "ml-quality",
+      "gen_ai_evaluation_name": "faithfulness", **PROD}, "email"),
+    ({"alertname": "LlmDeniedToolCallsHigh", "severity": "warning", "team": "security",
+      "gen_ai_tool_name": "delete_account", "deployment_environment_name": "staging",
+      "service_name": "support-bot"}, "null"),
+    ({"alertname": "LlmSpendSpike", "severity": "warning", "team": "finance",
+      "deployment_environment_name": "staging", "service_name": "support-bot"}, "null"),
+    ({"alertname": "LlmTenantCostSpike", "severity": "warning", "team": "finance", "llmobs_tenant_bounded": "acme",
+      **PROD}, "email"),
 ]
 # The team each family's alerts carry by default, written out: platform/on-call, finance/cost,
 # ML quality, security/safety.
@@ -296,6 +312,30 @@ def test_amtool_routes_every_real_alert_to_its_teams_receiver(tmp_path):
     for alert in alerts.all_alerts(SETTINGS):
         labels = {"alertname": alert.name, **alert.labels(), **PROD}
         assert _route(config, labels) == want[labels["team"], labels["severity"]], alert.name
+
+
+# Alerts whose series carry the environment keep it (with the service); those whose series carry only the
+# service (safety blocks, feedback, retrievals, unpriced calls) keep the service. Written out, not derived.
+KEEP_ENVIRONMENT = {"LlmAgentLoopRunaway", "LlmDeniedToolCallsHigh", "LlmEvalScoreLow", "LlmEvalScoreLowForPromptVersion",
+                    "LlmEvalScoreLowForModel", "LlmContextRecallLow", "LlmSpendSpike", "LlmTenantCostSpike"}
+KEEP_SERVICE = {"LlmThumbsDownHigh", "LlmSafetyBlocksHigh", "LlmSafetyChecksSilent", "LlmEmptyRetrievals",
+                "LlmUnpricedModelCalls", "LlmRedactionSpike"}
+
+
+def test_agent_quality_safety_and_cost_alerts_keep_where_the_traffic_ran():
+    """Every firing example of these alerts carries the environment and service (or the service), so the
+    routing above sees them; and the by clauses of their expressions keep them."""
+    by_name = {a.name: a for a in alerts.all_alerts(SETTINGS)}
+    for name in KEEP_ENVIRONMENT | KEEP_SERVICE:
+        alert = by_name[name]
+        for ex in (e for e in alert.examples if e.fires):
+            assert "service_name" in ex.labels, (name, ex.note)
+            assert ("deployment_environment_name" in ex.labels) == (name in KEEP_ENVIRONMENT), (name, ex.note)
+        groupings = re.findall(r"\b(?:by|on) \(([^)]*)\)", alert.expr)
+        assert groupings or name == "LlmRedactionSpike", name   # the canary reads a per-service recording rule
+        for grouping in groupings:
+            assert "service_name" in grouping, (name, grouping)
+            assert ("deployment_environment_name" in grouping) == (name in KEEP_ENVIRONMENT), (name, grouping)
 
 
 def test_paging_environments_setting(tmp_path):

@@ -279,3 +279,124 @@ def test_runbooks_have_meaning_impact_checks_mitigation_and_escalation_that_appl
         assert ("LlmAvailabilityBudgetBurn or LlmLatencyBudgetBurn pages" in escalation) == (name in SLO_RELATED), name
     watchdog = _section(pages(ALL)["runbooks/LlmWatchdog.md"], "Escalation")
     assert "weekly triage" not in watchdog and "dead man's switch pages" in watchdog
+
+
+# -- the panel an alert links to shows what the alert measures (issue 29, 8) ----------------------
+
+COMPARISONS = (">=", "<=", "==", "!=", ">", "<")
+LOGICAL = (" and ", " or ", " unless ")
+
+
+def _top_level(expr: str):
+    """(index, char) of each character outside parentheses, brackets, braces and quotes."""
+    depth, quoted = 0, False
+    for i, c in enumerate(expr):
+        if c == '"':
+            quoted = not quoted
+        elif not quoted and c in "([{":
+            depth += 1
+        elif not quoted and c in ")]}":
+            depth -= 1
+        elif not quoted and depth == 0:
+            yield i, c
+
+
+def _unwrap(expr: str) -> str:
+    """Without parentheses around the whole expression."""
+    expr = expr.strip()
+    while expr.startswith("(") and expr.endswith(")") and not any(True for _ in _top_level(expr[1:-1]) if False):
+        inner, depth = expr[1:-1], 0
+        for c in inner:
+            depth += {"(": 1, ")": -1}.get(c, 0)
+            if depth < 0:
+                return expr
+        expr = inner.strip()
+    return expr
+
+
+def _first_condition(expr: str) -> str:
+    """The condition whose value the alert reports: the leftmost operand of its and/or/unless chain."""
+    expr = _unwrap(expr)
+    top = {i for i, _ in _top_level(expr)}
+    for op in LOGICAL:
+        at = next((i for i in top if expr.startswith(op, i) and all(j in top for j in range(i, i + len(op)))), None)
+        if at is not None:
+            return _first_condition(expr[:at])
+    return expr
+
+
+def _split_comparison(condition: str) -> tuple[str, str, str]:
+    """(left, operator, right) of the condition's top-level comparison; (condition, "", "") without one."""
+    top = dict(_top_level(condition))
+    for i in sorted(top):
+        for op in COMPARISONS:
+            if condition.startswith(f" {op} ", i) and all(j in top for j in range(i, i + len(op) + 2)):
+                return condition[:i].strip(), op, condition[i + len(op) + 2:].strip()
+    return condition, "", ""
+
+
+def _normal(expr: str) -> str:
+    """Dashboard filters (matchers on a `$variable`) dropped, the rest sorted; spacing normalised."""
+    def matchers(m: re.Match) -> str:
+        kept = sorted(p.strip() for p in re.findall(r'[A-Za-z_]+\s*[=!]~?\s*"[^"]*"', m.group(1)) if "$" not in p)
+        return "{" + ",".join(kept) + "}" if kept else ""
+    expr = re.sub(r"\{([^{}]*)\}", matchers, expr)
+    expr = re.sub(r"\s+", " ", expr)
+    return re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", expr)).strip()
+
+
+def _thresholds(panel: dict) -> set[float]:
+    steps = panel.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {}).get("steps", [])
+    return {round(float(s["value"]), 9) for s in steps if s.get("value") is not None}
+
+
+def alert_panel_gaps(alert, panel: dict) -> list[str]:
+    """Why the panel does not show what the alert measures: the alert's first condition (the series its
+    value reports, same metric, window, grouping and matchers, dashboard filters aside) must be a query
+    of the panel, and what it is compared with must be drawn: a constant as a threshold line, a baseline
+    expression as a query of its own."""
+    left, op, right = _split_comparison(_first_condition(alert.expr))
+    queries = [_normal(t["expr"]) for t in panel.get("targets", []) if isinstance(t.get("expr"), str)]
+
+    def drawn(expr: str) -> bool:   # as a whole term: `up` is not drawn by `group_left`
+        term = re.escape(_normal(_unwrap(expr)))
+        return any(re.search(rf"(?<![\w:]){term}(?![\w:(\[{{])", q) for q in queries)
+    gaps = []
+    if not drawn(left):
+        gaps.append(f"no query of the panel contains `{_normal(_unwrap(left))}`")
+    if op and right:
+        try:
+            value = float(right)
+        except ValueError:
+            if not drawn(right):
+                gaps.append(f"the baseline `{_normal(right)}` is not drawn")
+        else:
+            if value != 0 and round(value, 9) not in _thresholds(panel):
+                gaps.append(f"no threshold line at {value:g}")
+    return gaps
+
+
+def test_the_panel_an_alert_links_to_shows_what_it_measures():
+    import dashboards
+    from alerts import links
+    boards = {e.uid: {p["id"]: p for p in dashboards.to_json(e, SETTINGS)["panels"]} for e in dashboards.REGISTRY}
+    gaps = {}
+    for alert in ALL:
+        uid, pid = links.panel(alert.name)
+        if found := alert_panel_gaps(alert, boards[uid][pid]):
+            gaps[f"{alert.name} -> {'/'.join(links.PANELS[alert.name])}"] = found
+    assert not gaps, "\n".join(f"{k}: {'; '.join(v)}" for k, v in gaps.items())
+
+
+def test_alert_panel_check_finds_a_panel_that_differs():
+    """The check above can fail: another window, another grouping, or no threshold line."""
+    alert = next(a for a in ALL if a.name == "LlmLatencyP95High")
+    left = _split_comparison(_first_condition(alert.expr))[0]
+    panel = {"targets": [{"expr": left}], "fieldConfig": {"defaults": {"thresholds": {"steps": [
+        {"value": None}, {"value": SETTINGS.alerts.latency_p95_seconds}]}}}}
+    assert alert_panel_gaps(alert, panel) == []
+    assert alert_panel_gaps(alert, {**panel, "targets": [{"expr": left.replace("5m", "$__rate_interval")}]})
+    assert alert_panel_gaps(alert, {"targets": panel["targets"]}) == [
+        f"no threshold line at {SETTINGS.alerts.latency_p95_seconds:g}"]
+    ratio = next(a for a in ALL if a.name == "LlmRetryRateHigh")
+    assert _first_condition(ratio.expr).startswith("provider_model:llm_retries:ratio_rate5m >")

@@ -9,6 +9,7 @@ import yaml
 
 import dashboards
 from backends import grafana
+from alerts import links
 from dashboards import lint, review
 from settings import REFERENCE_CONFIG, validate
 from artifacts import render_all
@@ -31,11 +32,12 @@ def test_the_reference_renders_every_dashboard():
     assert dashboards.entries(validate({**KUBE, "debug": {"enabled": True, "tenants": ["acme"]}})) == dashboards.REGISTRY
 
 
+# Panels that read fixed windows: projections, SLO periods, and every panel an alert links to (it reads the
+# alert's own window: tests/test_alerts.py::test_the_panel_an_alert_links_to_shows_what_it_measures).
 FIXED_WINDOWS = {dashboards.helpers.panel_id(slug, key) for slug, key in (
-    ("overview", "errors_by_model"), ("overview", "latency_by_model"), ("cost", "projected"), ("cost", "month_end"),
-    ("cost", "month_budget"), ("slo", "availability_budget"), ("slo", "availability_sli"),
-    ("slo", "availability_burn"), ("slo", "latency_budget"), ("slo", "latency_sli"), ("slo", "latency_burn"),
-    ("agents", "iterations_by_agent"))}
+    ("cost", "projected"), ("cost", "month_end"), ("cost", "month_budget"), ("slo", "availability_budget"),
+    ("slo", "availability_sli"), ("slo", "availability_burn"), ("slo", "latency_budget"), ("slo", "latency_sli"),
+    ("slo", "latency_burn"), *links.PANELS.values())}
 
 
 @pytest.mark.parametrize("slug", sorted(BOARDS))
@@ -330,30 +332,6 @@ def test_lint_finds_a_query_that_ignores_a_declared_variable():
     assert problems == ["overview/Request rate by model/A: llm_requests_total carries deployment_environment_name "
                         "but ignores $environment"], problems
     assert lint.variables_applied(BOARDS) == []
-
-
-def test_the_agent_loop_and_monthly_budget_alerts_link_to_what_they_measure():
-    """Issue 29 (8): the linked panel reads the alert's quantity with its window and grouping, and draws its
-    threshold (the per-agent p95 over 10m, not the aggregate; the last day's rate over the month, not the
-    month-to-date forecast)."""
-    import alerts
-    from alerts import links
-    by_name = {a.name: a for a in alerts.all_alerts(SETTINGS)}
-    assert links.PANELS["LlmAgentLoopRunaway"] == ("agents", "iterations_by_agent")
-    loop = _panel("agents", "iterations_by_agent")
-    (expr,) = [t["expr"] for t in loop["targets"]]
-    at_all = expr.replace('{deployment_environment_name=~"$environment"}', "")   # the filter at All
-    assert by_name["LlmAgentLoopRunaway"].expr == f"{at_all} > {SETTINGS.alerts.agent_iterations_p95:g}"
-    assert [s["value"] for s in loop["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [
-        None, SETTINGS.alerts.agent_iterations_p95]
-    assert links.PANELS["LlmSpendOverMonthlyBudget"] == ("cost", "month_pace")
-    pace = _panel("cost", "month_pace")
-    alert = by_name["LlmSpendOverMonthlyBudget"].expr
-    budget = SETTINGS.alerts.monthly_cost_budget_usd
-    assert pace["targets"][0]["expr"].startswith("sum(rate(llm_cost_total{") and "[1d])) * 86400 * days_in_month()" \
-        in pace["targets"][0]["expr"]
-    assert "[1d])) * 86400 * days_in_month() > " in alert and alert.endswith(f"> {1.2 * budget:g}")
-    assert [s["value"] for s in pace["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [None, budget, 1.2 * budget]
 
 
 def test_finance_panels_month_to_date_budget_and_forecast():

@@ -113,8 +113,11 @@ def expected(window: str) -> dict[str, list[tuple[str, float]]]:
     for h in HISTOGRAMS:
         out[f"provider_model:{h}:p50_rate{window}"] = [(OPENAI, 1.0), (ANTHROPIC, 0.75)]
         out[f"provider_model:{h}:p95_rate{window}"] = [(OPENAI, 1.9), (ANTHROPIC, 0.975)]
-    out[f"tenant:llm_cost:rate{window}"] = [('llmobs_tenant_bounded="acme"', 0.015),      # (0.6+0.3)/60
-                                            ('llmobs_tenant_bounded="globex"', 0.02)]     # 1.2/60
+    # Per tenant and where the calls ran: acme's production and staging spend apart.
+    prod, staging = 'deployment_environment_name="production"', 'deployment_environment_name="staging"'
+    out[f"tenant:llm_cost:rate{window}"] = [(f'llmobs_tenant_bounded="acme", {prod}, service_name="chat-api"', 0.01),
+                                            (f'llmobs_tenant_bounded="acme", {staging}, service_name="chat-api"', 0.005),
+                                            (f'llmobs_tenant_bounded="globex", {prod}, service_name="chat-api"', 0.02)]
     out[f"service:llm_redacted_spans:rate{window}"] = [('service_name="chat-api"', 0.1),  # (3+3)/60
                                                        ('service_name="batch"', 0.2)]     # 12/60
     # Per user-visible request (chat 1/s, search 0.5/s; answered chat 0.8/s):

@@ -1,8 +1,6 @@
 package llmredactprocessor
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -70,17 +68,18 @@ type eventContent struct {
 
 type policy struct {
 	Content
+	hash   *hasher
 	keys   map[string]int // index in Keys (the first, if a key is listed twice)
 	key    *regexp.Regexp
 	events []eventContent
 	genai  *regexp.Regexp
 }
 
-func newPolicy(c *Content) *policy {
+func newPolicy(c *Content, h *hasher) *policy {
 	if c == nil {
 		return nil
 	}
-	p := &policy{Content: *c, keys: map[string]int{}, key: regexp.MustCompile(c.KeyRegex), genai: regexp.MustCompile(c.EventName)}
+	p := &policy{Content: *c, hash: h, keys: map[string]int{}, key: regexp.MustCompile(c.KeyRegex), genai: regexp.MustCompile(c.EventName)}
 	for i, k := range c.Keys {
 		if _, ok := p.keys[k]; !ok {
 			p.keys[k] = i
@@ -114,11 +113,6 @@ func valueText(v pcommon.Value) string {
 		return v.Str()
 	}
 	return v.AsString()
-}
-
-func sha256hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
 
 // cut keeps at most n bytes of s, backing up to a rune start.
@@ -204,7 +198,7 @@ func (p *policy) attributes(m pcommon.Map) {
 			m.PutStr(k+".preview", cut(t, p.Cut))
 		}
 		if p.Mode != "drop" {
-			m.PutStr(k+".sha256", sha256hex(t))
+			m.PutStr(k+p.hash.suffix(), p.hash.sum(t))
 		}
 		m.Remove(k)
 	}
@@ -228,7 +222,7 @@ func (p *policy) event(ev ptrace.SpanEvent) {
 			t := valueText(v)
 			attrs.PutInt(f+".length", int64(len(t)))
 			if p.Mode != "drop" {
-				attrs.PutStr(f+".sha256", sha256hex(t))
+				attrs.PutStr(f+p.hash.suffix(), p.hash.sum(t))
 			}
 			if p.Mode == "preview" {
 				attrs.PutStr(f+".preview", cut(t, p.Cut))
@@ -252,12 +246,14 @@ func (p *policy) log(lr plog.LogRecord) {
 	body := lr.Body()
 	switch body.Type() {
 	case pcommon.ValueTypeStr:
+		// Every mode keeps the whole body's hash and length, as for a map body's fields and a
+		// content key's value (preview mode too: a preview is not the text).
+		attrs.PutStr(p.BodyKey+p.hash.suffix(), p.hash.sum(body.Str()))
+		attrs.PutInt(p.BodyKey+".length", int64(len(body.Str())))
 		if p.Mode == "preview" {
 			body.SetStr(cut(body.Str(), p.Cut))
 			return
 		}
-		attrs.PutStr(p.BodyKey+".sha256", sha256hex(body.Str()))
-		attrs.PutInt(p.BodyKey+".length", int64(len(body.Str())))
 		body.SetStr("[CONTENT:" + p.Mode + "]")
 	case pcommon.ValueTypeMap:
 		for _, f := range p.BodyFields {
@@ -266,7 +262,7 @@ func (p *policy) log(lr plog.LogRecord) {
 				continue
 			}
 			t := valueText(v)
-			attrs.PutStr(p.BodyKey+"."+f+".sha256", sha256hex(t))
+			attrs.PutStr(p.BodyKey+"."+f+p.hash.suffix(), p.hash.sum(t))
 			if p.Mode != "preview" {
 				body.Map().Remove(f)
 			} else if len(t) > p.Cut {

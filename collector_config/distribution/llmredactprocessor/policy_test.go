@@ -2,11 +2,15 @@ package llmredactprocessor
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -16,6 +20,7 @@ import (
 func contentConfig(mode string) *Config {
 	cfg := testConfig()
 	cfg.PreviewCut = 8
+	cfg.Hash = HashSHA256
 	cfg.Content = &Content{Mode: mode, Cut: 40, Keys: []string{"gen_ai.input.messages", "llm.prompts"},
 		KeyRegex:  `^(?:gen_ai\.input\.messages|llm\.prompts)(?:\.[0-9]+\.(?:content|role)(?:\.[0-9]+)?)?$`,
 		Events:    []EventContent{{Name: `^gen_ai\.user\.message$`, Fields: []string{"content"}}},
@@ -119,13 +124,16 @@ func TestContentPolicyOnGenAIEventBodies(t *testing.T) {
 				t.Errorf("preview: %q %v", s.Body().Str(), mb.Body().Map().AsRaw())
 			}
 		default:
-			if s.Body().Str() != "[CONTENT:"+mode+"]" || s.Attributes().AsRaw()["llmobs.body.sha256"] != sha(prompt) ||
-				s.Attributes().AsRaw()["llmobs.body.length"] != int64(38) {
-				t.Errorf("%s: string body %q %v", mode, s.Body().Str(), s.Attributes().AsRaw())
+			if s.Body().Str() != "[CONTENT:"+mode+"]" {
+				t.Errorf("%s: string body %q", mode, s.Body().Str())
 			}
 			if !reflect.DeepEqual(mb.Body().Map().AsRaw(), map[string]any{"role": "assistant"}) {
 				t.Errorf("%s: map body %v", mode, mb.Body().Map().AsRaw())
 			}
+		}
+		// The whole string body's hash and length, in every mode (a preview is not the text).
+		if sa := s.Attributes().AsRaw(); sa["llmobs.body.sha256"] != sha(prompt) || sa["llmobs.body.length"] != int64(38) {
+			t.Errorf("%s: string body's hash and length %v", mode, sa)
 		}
 		a := mb.Attributes().AsRaw()
 		if a["llmobs.body.content.sha256"] != sha(prompt) || a["llmobs.body.message.sha256"] != sha(`["x"]`) {
@@ -165,11 +173,35 @@ func TestContentConfigValidate(t *testing.T) {
 	}
 }
 
-// The processor gets batches from concurrent receivers: the policy must keep no per-call state.
+// The processor gets batches from concurrent receivers: the policy must keep no per-call state
+// (and the HMACs it pools are reset between uses).
 func TestContentPolicyUnderConcurrentBatches(t *testing.T) {
+	key := []byte("concurrent-batches-key-0123456789")
+	plain := func(s string) string { return sha(s) }
+	keyed := func(s string) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(s))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	for _, c := range []struct {
+		hash string
+		sum  func(string) string
+	}{{HashSHA256, plain}, {HashHMAC, keyed}} {
+		cfg := contentConfig("hash")
+		if c.hash == HashHMAC {
+			cfg = hmacConfig(t, "hash", key)
+		}
+		concurrentBatches(t, cfg, "."+c.hash, c.sum)
+	}
+}
+
+func concurrentBatches(t *testing.T, cfg *Config, suffix string, sum func(string) string) {
 	sink := new(consumertest.LogsSink)
-	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(typ), contentConfig("hash"), sink)
+	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(typ), cfg, sink)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}
 	errs := make(chan error, 8)
@@ -188,7 +220,7 @@ func TestContentPolicyUnderConcurrentBatches(t *testing.T) {
 					return
 				}
 				a := lr.Attributes().AsRaw()
-				if a["gen_ai.input.messages.sha256"] != sha(prompt) || a["llm.prompts.sha256"] != sha("p") || a["gen_ai.input.messages"] != nil {
+				if a["gen_ai.input.messages"+suffix] != sum(prompt) || a["llm.prompts"+suffix] != sum("p") || a["gen_ai.input.messages"] != nil {
 					errs <- fmt.Errorf("batch %d: %v", i, a)
 					return
 				}

@@ -32,20 +32,32 @@ func NewFactory() processor.Factory {
 
 var mutates = processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true})
 
+// starter reads the content hash key (hash hmac) when the collector starts: a missing, unreadable
+// or short key file stops the collector there, naming the file.
+func (r *redactor) starter() processorhelper.Option {
+	return processorhelper.WithStart(func(context.Context, component.Host) error { return r.hash.load() })
+}
+
 func createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
 	r := newRedactor(cfg.(*Config))
 	return processorhelper.NewTraces(ctx, set, cfg, next, func(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+		if err := r.hash.ready(); err != nil {
+			return td, err
+		}
 		r.traces(td)
 		return td, nil
-	}, mutates)
+	}, mutates, r.starter())
 }
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
 	r := newRedactor(cfg.(*Config))
 	return processorhelper.NewLogs(ctx, set, cfg, next, func(_ context.Context, ld plog.Logs) (plog.Logs, error) {
+		if err := r.hash.ready(); err != nil {
+			return ld, err
+		}
 		r.logs(ld)
 		return ld, nil
-	}, mutates)
+	}, mutates, r.starter())
 }
 
 func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
@@ -53,7 +65,7 @@ func createMetrics(ctx context.Context, set processor.Settings, cfg component.Co
 	return processorhelper.NewMetrics(ctx, set, cfg, next, func(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
 		r.metrics(md)
 		return md, nil
-	}, mutates)
+	}, mutates, r.starter())
 }
 
 type text struct {

@@ -43,11 +43,16 @@ type redactor struct {
 	cut       int
 	guard     *guard  // nil: none
 	content   *policy // nil: none
+	hash      *hasher // nil: neither content policy nor guard
 }
 
 func newRedactor(cfg *Config) *redactor {
+	var h *hasher
+	if cfg.Content != nil || cfg.Guard != nil {
+		h = newHasher(cfg.Hash, cfg.HashKeyFile)
+	}
 	r := &redactor{keyRepl: cfg.KeyReplacement, flag: cfg.FlagAttribute, decode: cfg.DecodeBytes, dropLinks: cfg.DropLinks,
-		cut: cfg.PreviewCut, guard: newGuard(cfg.Guard), content: newPolicy(cfg.Content)}
+		cut: cfg.PreviewCut, guard: newGuard(cfg.Guard, h), content: newPolicy(cfg.Content, h), hash: h}
 	index := map[Gate]int{}
 	for _, d := range cfg.Detectors {
 		det := detector{re: regexp.MustCompile(d.Regex), repl: d.Replacement, valid: validity[d.Check], byKey: d.ByKey}

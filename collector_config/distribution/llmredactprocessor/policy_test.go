@@ -234,3 +234,46 @@ func concurrentBatches(t *testing.T, cfg *Config, suffix string, sum func(string
 		}
 	}
 }
+
+// The policy's hashes are put after the detectors: a digest the gateway made is never scanned
+// (nor rewritten, nor a reason to flag the record), while the same text sent by the app is.
+func TestPolicyHashesAreNotScanned(t *testing.T) {
+	cfg := contentConfig("hash")
+	cfg.Detectors = append(cfg.Detectors, Detector{Name: "hex64", Regex: `\b[0-9a-f]{64}\b`, Replacement: "[REDACTED:hex64]"})
+	digest := sha(prompt)
+	td := ptrace.NewTraces()
+	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	span.Attributes().PutStr("gen_ai.input.messages", prompt)
+	ev := span.Events().AppendEmpty()
+	ev.SetName("gen_ai.user.message")
+	ev.Attributes().PutStr("content", prompt)
+	clean := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().AppendEmpty()
+	clean.Attributes().PutStr("gen_ai.input.messages", "no secret here")
+	clean.Attributes().PutStr("app.digest", digest)
+	got := runTraces(t, cfg, td).ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	if a := got.At(0).Attributes().AsRaw(); a["gen_ai.input.messages.sha256"] != digest {
+		t.Errorf("the span's own hash was scanned: %v", a)
+	}
+	if e := got.At(0).Events().At(0).Attributes().AsRaw(); e["content.sha256"] != digest {
+		t.Errorf("the event's own hash was scanned: %v", e)
+	}
+	if a := got.At(1).Attributes().AsRaw(); a["app.digest"] != "[REDACTED:hex64]" || a["gen_ai.input.messages.sha256"] != sha("no secret here") {
+		t.Errorf("the app's own attribute must still be scanned: %v", a)
+	}
+
+	ld := plog.NewLogs()
+	records := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	str := records.AppendEmpty()
+	str.SetEventName("gen_ai.user.message")
+	str.Body().SetStr("a short question")
+	m := records.AppendEmpty()
+	m.SetEventName("gen_ai.choice")
+	m.Body().SetEmptyMap().PutStr("content", "a short answer")
+	out := runLogs(t, cfg, ld)
+	if a := out.At(0).Attributes().AsRaw(); a["llmobs.body.sha256"] != sha("a short question") || a["llmobs.redacted"] != nil {
+		t.Errorf("the body's hash was scanned: %v", a)
+	}
+	if a := out.At(1).Attributes().AsRaw(); a["llmobs.body.content.sha256"] != sha("a short answer") || a["llmobs.redacted"] != nil {
+		t.Errorf("the map body's hash was scanned: %v", a)
+	}
+}

@@ -137,9 +137,10 @@ func (r *redactor) traces(td ptrace.Traces) {
 			for _, span := range ss.Spans().All() {
 				st := span.Status()
 				r.decoded(span.Attributes(), nil)
-				r.content.attributes(span.Attributes())
+				s.hashes = r.content.attributes(span.Attributes(), s.hashes[:0])
 				changed := r.detect(s, span.Attributes(), nil, text{span.Name, span.SetName},
 					text{st.Message, st.SetMessage})
+				putHashes(span.Attributes(), s.hashes)
 				r.flagged(span.Attributes(), changed)
 				cutPreviews(span.Attributes(), r.cut)
 				if r.guard != nil {
@@ -147,8 +148,9 @@ func (r *redactor) traces(td ptrace.Traces) {
 				}
 				for _, ev := range span.Events().All() {
 					r.decoded(ev.Attributes(), nil)
-					r.content.event(ev)
+					s.hashes = r.content.event(ev, s.hashes[:0])
 					r.detect(s, ev.Attributes(), nil, text{ev.Name, ev.SetName})
+					putHashes(ev.Attributes(), s.hashes)
 					cutPreviews(ev.Attributes(), r.cut)
 				}
 				if r.dropLinks && span.Links().Len() > 0 {
@@ -172,8 +174,10 @@ func (r *redactor) logs(ld plog.Logs) {
 			for _, lr := range sl.LogRecords().All() {
 				body := lr.Body()
 				r.decoded(lr.Attributes(), &body)
-				r.content.log(lr)
-				r.flagged(lr.Attributes(), r.detect(s, lr.Attributes(), &body))
+				s.hashes = r.content.log(lr, s.hashes[:0])
+				changed := r.detect(s, lr.Attributes(), &body)
+				putHashes(lr.Attributes(), s.hashes)
+				r.flagged(lr.Attributes(), changed)
 				cutPreviews(lr.Attributes(), r.cut)
 				r.content.cutBody(lr, r.cut)
 				if r.guard != nil {

@@ -127,7 +127,8 @@ type scan struct {
 	seen    *pairs
 	active  []int // detectors whose gate passed (or that have none)
 	invalid bool
-	changed bool // a detector rewrote something
+	changed bool     // a detector rewrote something
+	hashes  []hashed // the content policy's hashes of the record, put after its detectors
 }
 
 func (s *scan) reset() {

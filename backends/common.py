@@ -20,6 +20,7 @@ REMOTE_WRITE_PASSWORD = "remote_write_password"
 GRAFANA_ADMIN_PASSWORD = "grafana_admin_password"
 INGEST_TOKEN = "ingest_token"
 GRAFANA_SECRET_KEY = "grafana_secret_key"
+CONTENT_HASH_KEY = "content_hash_key"   # the gateway's key for content hashes (collector_config.redact.CONTENT_KEY)
 # A map {forwarder name: token}; a service's secret file names one entry as `forward_tokens.<name>`.
 FORWARD_TOKENS = "forward_tokens"
 

@@ -16,8 +16,8 @@ import yaml
 import collector_config
 from backends import alertmanager as alertmanager_config, debug_access, grafana, jaeger, loki, tempo
 from backends import prometheus as prometheus_backend
-from backends.common import (CONTAINER, FORWARD_TOKENS, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN,
-                             REMOTE_WRITE_PASSWORD, ROOT, Placement, secret_path)
+from backends.common import (CONTAINER, CONTENT_HASH_KEY, FORWARD_TOKENS, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY,
+                             INGEST_TOKEN, REMOTE_WRITE_PASSWORD, ROOT, Placement, secret_path)
 from collector_config.exporters import SAMPLER_SERVICE
 from collector_config.image import LOCAL_REPOSITORY, content_tag
 from settings import Settings
@@ -128,6 +128,9 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
     audit = (Port(AUDIT_PORT_NAME, listen.audit_port),) if settings.debug.enabled else ()
 
     def one(name: str, config: str, auth: bool, tls: bool = False, front: bool = True) -> Service:
+        # The content hash key: a file only the tier that hashes content reads (never config text).
+        content_key = ((CONTENT_HASH_KEY, CONTENT_HASH_KEY),) if collector_config.needs_content_key(
+            settings, "single" if front else "sampler") else ()
         return Service(
             name=name, image=image(settings, "collector"), args=tuple(collector_config.argv(f"{ROOT}/{config}")),
             # Each tier mounts only its own file (a tier's config is ~0.5 MiB).
@@ -135,7 +138,8 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
             ports=ports + (audit if front else ()), probe=Probe("/", listen.health_port), config_files=(config,),
             data_dir=collector_config.QUEUE_DIR if settings.collector.persistent_queue else None,
             run_as_user=10001, read_only_root=True, env=tuple(collector_config.runtime_env(settings).items()),
-            secret_files=(((INGEST_TOKEN, INGEST_TOKEN),) if auth else ()) + (forward_secrets if front else ()),
+            secret_files=(((INGEST_TOKEN, INGEST_TOKEN),) if auth else ()) + (forward_secrets if front else ())
+            + content_key,
             # Request = limit: the memory_limiter works against the limit, and a
             # gateway evicted under node pressure drops telemetry.
             cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi",

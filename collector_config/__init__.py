@@ -59,6 +59,12 @@ def _receivers(auth_on: bool, listen: Listen, tls_dir: str | None = None) -> dic
     }}}
 
 
+def needs_content_key(settings: Settings, tier: str = "single") -> bool:
+    """Whether this tier reads the content hash key (redact.CONTENT_KEY, a secret file beside the
+    ingest token): content.hash hmac, where content is redacted (the gateway or the agent tier)."""
+    return settings.content.hash == "hmac" and tier in ("single", "agent")
+
+
 def tls_on(settings: Settings, tier: str) -> bool:
     """TLS where applications connect: the gateway (single) or agent tier, on Kubernetes."""
     return settings.target == "kubernetes" and settings.ingest.tls.mode != "none" and tier != "sampler"
@@ -107,9 +113,6 @@ def _pipeline(receivers, processors, exporters_):
 def _retained(settings: Settings, signal: str, processors: dict) -> list[str]:
     """The redaction steps of the gateway's own pipeline: redaction, then the never-retain policy."""
     steps = [redact.stage_name(f"redact_{signal}")]
-    if signal == "logs" and settings.content.never_retain.tenants and settings.content.mode == "preview":
-        processors["transform/retain_pre_logs"] = policy.pre_logs(settings)
-        steps.insert(0, "transform/retain_pre_logs")
     if policy.needed(settings, settings.content.mode):
         processors[f"transform/retain_{signal}"] = policy.processor(signal, settings, settings.content.mode)
         steps.append(f"transform/retain_{signal}")
@@ -126,7 +129,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
            token_file: str = TOKEN_FILE, tls_dir: str = TLS_DIR, queue_dir: str = QUEUE_DIR) -> dict:
     """`logs_file`: write logs to this file (file exporter) instead of Loki, for local runs
     where Loki cannot run; nothing else in the pipeline changes. `token_file`: where the
-    ingest token file is mounted. `queue_dir`: the persistent queue's directory."""
+    ingest token file is mounted; the other secret files (forwarders' tokens, the content hash
+    key) are beside it. `queue_dir`: the persistent queue's directory."""
     if tier not in TIERS:
         raise ValueError(f"tier must be one of {TIERS}")
     processors = {
@@ -144,10 +148,12 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
                                                     ["prometheus_remote_write"])}
     extra_exporters: dict = {}
     norm: dict[str, str] = {}
+    secrets_dir = str(Path(token_file).parent)
+    key_file = f"{secrets_dir}/{redact.CONTENT_KEY}"
     if front:
         for signal in ("traces", "logs", "metrics"):
             norm[signal], processors[norm[signal]] = normalize.stage(signal)
-            processors.update(redact.stage(f"redact_{signal}", signal, settings))
+            processors.update(redact.stage(f"redact_{signal}", signal, settings, key_file=key_file))
         connectors["forward/logs"] = {}
         # Batched before the fork: a `batch` in logs/export would declare that it mutates,
         # and the forward connector would then copy every record for that branch.
@@ -178,7 +184,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     if fork:
         connectors["forward/traces_in"] = {}
         pipelines["traces/fork"] = _pipeline(["otlp"], [norm["traces"]], ["forward/traces_in"])
-        forwarding.build(settings, processors, pipelines, extra_exporters, "forward/traces_in", _pipeline)
+        forwarding.build(settings, processors, pipelines, extra_exporters, "forward/traces_in", _pipeline, key_file)
     elif front:
         front_traces.insert(0, norm["traces"])
     if span_debug:
@@ -204,7 +210,7 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     extension_names = ["health_check"] + (["bearertokenauth"] if auth else [])
     extensions = _extensions(auth, listen, token_file)
     if fork:
-        extensions.update(forwarding.extensions(settings, str(Path(token_file).parent)))
+        extensions.update(forwarding.extensions(settings, secrets_dir))
         extension_names += [name for name in extensions if name.startswith("bearertokenauth/")]
     all_exporters = exporters.exporters(settings, tier, pipelines, logs_file)
     if front and settings.debug.enabled and "otlp_http/logs" in all_exporters:

@@ -63,8 +63,9 @@ def extensions(settings: Settings, secrets_dir: str = SECRETS_DIR) -> dict:
 
 
 def build(settings: Settings, processors: dict, pipelines: dict, exporters: dict, receiver: str,
-          pipeline) -> None:
-    """Adds every forwarder's processors, pipeline and exporter (in place)."""
+          pipeline, key_file: str = redact.KEY_FILE) -> None:
+    """Adds every forwarder's processors, pipeline and exporter (in place). `key_file`: the
+    content hash key's file (the forwarders' hashes are the gateway's own)."""
     for fwd in settings.forwarding:
         steps = []
         tenants = excluded(settings, fwd)
@@ -74,7 +75,7 @@ def build(settings: Settings, processors: dict, pipelines: dict, exporters: dict
             steps.append(f"filter/forward_{fwd.name}")
         name = redaction_name(settings, fwd.content, fwd.preview_chars)
         own = content_settings(settings, fwd.content, fwd.preview_chars)
-        processors.update(redact.stage(name, "traces", own))
+        processors.update(redact.stage(name, "traces", own, key_file=key_file))
         steps.append(redact.stage_name(name))
         if policy.needed(settings, fwd.content):
             retain = f"transform/retain_traces_{fwd.content}"

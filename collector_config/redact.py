@@ -38,6 +38,29 @@ def content_key_regex(anchored: bool = True) -> str:
     # Unanchored: the key as it appears in the record's JSON text, `"key":`.
     return f"^{body}$" if anchored else f'"{body}":'
 
+# The content hash key (content.hash hmac): a secret file, one per stack, that the llmredact
+# processor reads when the collector starts; its value is never in the config text
+# (docs/content-hashing.md). Containers mount it here; local runs pass their own path.
+CONTENT_KEY = "content_hash_key"
+KEY_FILE = f"/etc/llmobs/secrets/{CONTENT_KEY}"
+
+
+def hash_config(settings: Settings, key_file: str = KEY_FILE) -> dict:
+    """The processor's `hash` (hmac | sha256) and, for hmac, the key's file."""
+    name = settings.content.hash
+    return {"hash": name, **({"hash_key_file": key_file} if name == "hmac" else {})}
+
+
+def hash_suffix(settings: Settings) -> str:
+    """What a kept content hash is named after its key: `<key>.hmac` or `<key>.sha256`."""
+    return f".{settings.content.hash}"
+
+
+def hash_mark(settings: Settings) -> str:
+    """How the guard's hashed values begin: `[CONTENT:hmac:` or `[CONTENT:sha256:`."""
+    return f"[CONTENT:{settings.content.hash}:"
+
+
 # Previews are cut first at preview_chars + PREVIEW_MARGIN, then at preview_chars after the
 # detectors ran: a secret across the first cut keeps more than any detector's shortest match,
 # so it is still found. Cutting at preview_chars first left a secret's first characters.
@@ -118,10 +141,11 @@ def content_policy(settings: Settings) -> dict:
             "event_name": GENAI_EVENT_NAME, "body_fields": list(BODY_FIELDS), "body_key": "llmobs.body"}
 
 
-def config(settings: Settings, drop_links: bool = False, policy: bool = False) -> dict:
+def config(settings: Settings, drop_links: bool = False, policy: bool = False, key_file: str = KEY_FILE) -> dict:
     """The llmredact processor's config: the detectors in order (custom patterns first), each
     with the gates that must match the record's text before its regexp runs; with `policy`,
-    the content policy before them and the preview cut and the free-text guard after them."""
+    the content policy before them and the preview cut and the free-text guard after them, and
+    how both hash (content.hash; for hmac, the key's file `key_file`)."""
     out: dict = {"decode_bytes": True,
                  "detectors": [_detector(d) for d in detectors(settings)],
                  "key_replacement": TAG.format("key"), "flag_attribute": k.REDACTED}
@@ -137,6 +161,7 @@ def config(settings: Settings, drop_links: bool = False, policy: bool = False) -
         out["guard"] = {"min_chars": content.guard.min_chars, "mode": content.mode, "preview_chars": _guard_keep(settings),
                         "exempt": _guard_exempt(settings), "body_exempt": list(BODY_FIELDS),
                         "span_keys": list(LLM_SPAN_KEYS + CONTENT_SPAN_KEYS), "event_name": GENAI_EVENT_NAME, "attribute": k.CONTENT_GUARDED}
+    out.update(hash_config(settings, key_file))
     return out
 
 
@@ -149,9 +174,11 @@ def stage_name(name: str) -> str:
     return f"llmredact/{name}"
 
 
-def stage(name: str, signal: str, settings: Settings, keep_content: bool = False) -> dict[str, dict]:
+def stage(name: str, signal: str, settings: Settings, keep_content: bool = False,
+          key_file: str = KEY_FILE) -> dict[str, dict]:
     """{processor name: config} of the step that redacts `signal`. `keep_content`: every detector
     runs, the content policy does not (content stays, secret-redacted): for the debug sample
-    store, which cuts the content itself afterwards."""
+    store, which cuts the content itself afterwards. `key_file`: the content hash key's file."""
     drop = signal == "traces" and settings.redaction.span_links == "drop"
-    return {stage_name(name): config(settings, drop_links=drop, policy=_policy_on(signal, keep_content))}
+    return {stage_name(name): config(settings, drop_links=drop, policy=_policy_on(signal, keep_content),
+                                     key_file=key_file)}

@@ -23,6 +23,8 @@ class StackArgs(TypedDict, total=False):
                                                       # Grafana's stored data-source secrets)
     forward_tokens: pulumi.Input[str] | None          # secret; JSON object {forwarder name: token}
     registry_password: pulumi.Input[str] | None       # secret; collector.registry's password or token
+    content_hash_key: pulumi.Input[str] | None        # secret; generated when absent (content.hash hmac): the
+                                                      # gateway's HMAC key for content (docs/content-hashing.md)
     collector_image: pulumi.Input[str] | None         # set by KubernetesStack: the pushed image, by digest
 
 
@@ -42,3 +44,26 @@ def _token(value: Any, name: str) -> str:
         raise ValueError(f"llmobs:forward_tokens: no token for the forwarder {name!r}; set it with "
                          f"`pulumi config set --secret --path 'llmobs:forward_tokens.{name}' ...`")
     return str(table[name])
+
+
+# The shortest content hash key the gateway accepts (llmredact's MinKeyBytes, hash.go), without
+# trailing newlines; generated keys are CONTENT_KEY_LENGTH characters.
+CONTENT_KEY_MIN_BYTES = 16
+CONTENT_KEY_LENGTH = 64
+
+
+def content_key_input(given: dict[str, Any]) -> dict[str, pulumi.Output[str]]:
+    """The secret content_hash_key, when set, checked as the gateway checks it at start (so a
+    short key fails `pulumi up`, not the gateway's pods)."""
+    key = given.get("content_hash_key")
+    if key is None:
+        return {}
+    return {"content_hash_key": pulumi.Output.secret(key).apply(_content_key)}
+
+
+def _content_key(value: str) -> str:
+    size = len(str(value).rstrip("\r\n").encode())
+    if size < CONTENT_KEY_MIN_BYTES:
+        raise ValueError(f"llmobs:content_hash_key: {size} bytes; the gateway wants at least {CONTENT_KEY_MIN_BYTES} "
+                         "(unset it to have one generated)")
+    return str(value)

@@ -22,7 +22,7 @@ PREFIX = "llmobs:"
 # Secrets live in Pulumi secret config only; the schema never sees them.
 SECRET_KEYS = ("grafana_admin_password", "ingest_token", "alert_webhook_url", "remote_write_password",
                "grafana_secret_key", "forward_tokens", "alert_pagerduty_routing_key", "alert_email_password",
-               "registry_password")
+               "registry_password", "content_hash_key")
 # Keys that once existed: a stack file that still sets one is told why it went, never ignored.
 _GATEWAY = "collector_config/distribution is the only gateway now"
 REMOVED_KEYS = {

@@ -114,6 +114,7 @@ class NeverRetain:
 @dataclass(frozen=True)
 class Content:
     mode: str  # hash | preview | drop
+    hash: str  # hmac (keyed by the secret content_hash_key) | sha256
     preview_chars: int
     guard: ContentGuard
     never_retain: NeverRetain

@@ -246,9 +246,23 @@ class LocalStack:
         token_file.chmod(0o600)
         return token_file
 
+    def _content_key_file(self) -> Path:
+        """The content hash key (content.hash hmac), as the targets give it: a file beside the
+        token. Generated on the first run and kept in the work directory after that, so hashes
+        from one work directory's runs stay joinable (docs/content-hashing.md)."""
+        key_file = self.workdir / "secrets" / collector_config.redact.CONTENT_KEY
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        if not key_file.exists():
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+        return key_file
+
     def _local_files(self, rendered: dict[str, str], places: dict[str, Placement]) -> dict[str, str]:
         """The renderers' own output for this placement; nothing is edited after rendering."""
         settings = self.settings
+        if collector_config.needs_content_key(settings):
+            self._content_key_file()   # where render_yaml's config reads it: beside the token file
         files = {
             # The single-tier gateway on local ports, logs to the file exporter instead of Loki.
             # Its persistent queue (when on) under the work directory's data, like the backends' state.
@@ -342,6 +356,8 @@ class LocalStack:
             "otlp_grpc": grpc,
             "otlp_http": f"http://127.0.0.1:{p.collector.http_port}",
             "ingest_token": self.token,
+            "content_hash_key_file": (str(self.workdir / "secrets" / collector_config.redact.CONTENT_KEY)
+                                      if collector_config.needs_content_key(self.settings) else None),
             "collector_health": f"http://127.0.0.1:{p.collector.health_port}/",
             "collector_metrics": f"http://127.0.0.1:{p.collector.telemetry_port}/metrics",
             "prometheus": f"http://127.0.0.1:{p.prometheus}",

@@ -362,7 +362,7 @@ EVENT_CONTENT: tuple[EventContent, ...] = (
 @dataclass(frozen=True)
 class ContentKey:
     """A key that holds prompt or completion content but is not renamed: the content policy
-    hashes, previews or drops it under its own name (`ai.prompt.sha256`). Renaming these would
+    hashes, previews or drops it under its own name (`ai.prompt.hmac`). Renaming these would
     cost two statements per context each and would merge several keys of one span into one."""
     key: str
     kind: str   # the canonical content key it corresponds to

@@ -1,6 +1,8 @@
 """Run the real gateway collector on 127.0.0.1 for tests: free ports, health-checked, always stopped."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import socket
 import subprocess
@@ -10,11 +12,19 @@ import urllib.request
 from pathlib import Path
 
 import collector_config
-from collector_config import Listen
+from collector_config import Listen, redact
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-ingest-token-0123456789"
+# The content hash key every test gateway reads (content.hash hmac), beside its token file.
+CONTENT_KEY = "test-content-hash-key-0123456789abcdef"
+
+
+def content_hash(text: str, key: str = CONTENT_KEY) -> str:
+    """What the gateway keeps of `text` under content.hash hmac, computed here with hashlib and
+    hmac (HMAC-SHA256 of the UTF-8 text under the key, the key file's text without its newline)."""
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def collector_binary() -> str:
@@ -43,13 +53,16 @@ def validate(config_text: str) -> subprocess.CompletedProcess:
 
 
 class RunningCollector:
-    def __init__(self, settings: Settings, tier: str = "single"):
+    def __init__(self, settings: Settings, tier: str = "single", content_key: str = CONTENT_KEY):
         self.listen = Listen(host="127.0.0.1", grpc_port=free_port(), http_port=free_port(),
                              health_port=free_port(), telemetry_port=free_port(), audit_port=free_port())
         self.dir = tempfile.TemporaryDirectory()
         token_file = Path(self.dir.name) / "ingest_token"
         token_file.write_text(TOKEN + "\n")
         token_file.chmod(0o600)
+        key_file = Path(self.dir.name) / redact.CONTENT_KEY
+        key_file.write_text(content_key + "\n")
+        key_file.chmod(0o600)
         self.config_text = collector_config.render_yaml(settings, self.listen, tier, token_file=str(token_file))
         self.proc: subprocess.Popen | None = None
 

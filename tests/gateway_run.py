@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 import settings as settings_pkg
-from collector_harness import TOKEN, RunningCollector
+from collector_harness import CONTENT_KEY, TOKEN, RunningCollector
 from sinks import OtlpGrpcSink, OtlpHttpSink, RemoteWriteSink
 
 
@@ -80,9 +80,9 @@ def settings_for(traces: OtlpGrpcSink, logs: OtlpHttpSink, metrics: RemoteWriteS
 
 
 @contextlib.contextmanager
-def gateway(**overrides) -> Iterator[Gateway]:
+def gateway(content_key: str = CONTENT_KEY, **overrides) -> Iterator[Gateway]:
     with OtlpGrpcSink() as traces, OtlpHttpSink() as logs, RemoteWriteSink() as metrics:
-        collector = RunningCollector(settings_for(traces, logs, metrics, **overrides))
+        collector = RunningCollector(settings_for(traces, logs, metrics, **overrides), content_key=content_key)
         with collector:
             yield Gateway(collector, traces, logs, metrics)
 

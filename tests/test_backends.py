@@ -226,12 +226,17 @@ def test_service_specs_are_consistent(stack):
 
 def test_collector_service_follows_settings():
     auth = next(s for s in svc.services(STACKS["prod"]) if s.name == "collector")
-    assert auth.secret_files == ((common.INGEST_TOKEN, common.INGEST_TOKEN),)
+    key = (common.CONTENT_HASH_KEY, common.CONTENT_HASH_KEY)   # content.hash hmac, the default
+    assert auth.secret_files == ((common.INGEST_TOKEN, common.INGEST_TOKEN), key)
     assert common.secret_path(common.INGEST_TOKEN) == collector_config.TOKEN_FILE
+    # The content hash key is mounted where the rendered config reads it, beside the token.
+    assert common.secret_path(common.CONTENT_HASH_KEY) == collector_config.redact.KEY_FILE
+    sampler = next(s for s in svc.services(STACKS["prod"]) if s.name != "collector" and s.name.startswith("otel"))
+    assert sampler.secret_files == ()   # the sampler tier hashes no content
     assert auth.memory_limit == f"{STACKS['prod'].collector.memory_limit_mib}Mi"
     assert auth.args == (f"--config={common.ROOT}/collector/agent.yaml",)  # prod is two-tier
     noauth = next(s for s in svc.services(STACKS["azure-noauth"]) if s.name == "collector")
-    assert noauth.secret_files == () and noauth.args == (f"--config={common.ROOT}/collector/config.yaml",)
+    assert noauth.secret_files == (key,) and noauth.args == (f"--config={common.ROOT}/collector/config.yaml",)
     assert {p.port for p in noauth.ports} >= {4317, 4318, 13133, 8888}
 
 

@@ -3,11 +3,11 @@
 content mode, and the unknown-key guard on and off, through the real gateway."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
 
+from collector_harness import content_hash
 from gateway_run import gateway, wait
 from otlp_json import NOW, kv, logs, post, span, traces
 from telemetry import aliases, keys as k
@@ -40,10 +40,6 @@ def _otlp(value) -> dict:
     if isinstance(value, list):
         return {"arrayValue": {"values": [{"stringValue": v} for v in value]}}
     return {"kvlistValue": {"values": [kv(key, v) for key, v in value.items()]}}
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _send(gw) -> None:
@@ -81,7 +77,7 @@ def test_instrumentation_content_keys_follow_the_mode(run):
         value = PROMPT + " " + SECRET
         assert c.key not in a and "4111" not in str(a), (c.key, a)
         assert a[c.key + ".length"] == len(value)
-        assert (a.get(c.key + ".sha256") == _sha(value)) is (mode != "drop"), c.key
+        assert (a.get(c.key + ".hmac") == content_hash(value)) is (mode != "drop"), c.key
         if mode == "preview":
             assert a[c.key + ".preview"] == value[:PREVIEW], c.key   # cut to preview_chars after the detectors
         else:
@@ -94,14 +90,14 @@ def test_span_event_content_follows_the_mode(run):
     for name, field, value in EVENTS:
         a = events[name]
         assert field not in a and a[field + ".length"] == len(value), (name, a)
-        assert (a.get(field + ".sha256") == _sha(value)) is (mode != "drop"), name
+        assert (a.get(field + ".hmac") == content_hash(value)) is (mode != "drop"), name
         assert (a.get(field + ".preview") == value[:PREVIEW]) is (mode == "preview"), name
 
 
 def test_guard_treats_unknown_free_text_as_content(run):
     mode, gw = run
     a = _span(gw, "logfire")
-    expected = {"hash": lambda v: f"[CONTENT:sha256:{_sha(v)}]", "drop": lambda v: "[CONTENT:dropped]",
+    expected = {"hash": lambda v: f"[CONTENT:hmac:{content_hash(v)}]", "drop": lambda v: "[CONTENT:dropped]",
                 "preview": lambda v: "[CONTENT:preview] " + v[:PREVIEW]}[mode]
     for key, value in LOGFIRE.items():
         # The guard runs after the detectors: it hashes or previews the redacted text.
@@ -142,17 +138,17 @@ def test_guard_allowlist_and_threshold_are_settings():
         a = _span(gw, "logfire")
         assert a["response_data"] == LOGFIRE["response_data"]          # allowlisted
         assert a["events"] == LOGFIRE["events"]                          # shorter than 200 characters
-        assert a["request_data"].startswith("[CONTENT:sha256:") is (len(LOGFIRE["request_data"]) >= 200)
+        assert a["request_data"].startswith("[CONTENT:hmac:") is (len(LOGFIRE["request_data"]) >= 200)
 
 
 def test_structured_content_follows_the_mode_as_json_text(run):
     """A list or map is content as much as a string: hashed, cut or dropped as its JSON text,
-    never kept whole under `.sha256` or `.preview`."""
+    never kept whole under `.hmac` or `.preview`."""
     mode, gw = run
     a = _span(gw, "structured")
     assert "4111" not in str(a) and "second" not in str(a), a
     for key, value in STRUCTURED.items():
         text = json.dumps(value, separators=(",", ":"))
         assert key not in a and a[key + ".length"] == len(text), (key, a)
-        assert (a.get(key + ".sha256") == _sha(text)) is (mode != "drop"), (key, a)
+        assert (a.get(key + ".hmac") == content_hash(text)) is (mode != "drop"), (key, a)
         assert (a.get(key + ".preview") == text[:PREVIEW]) is (mode == "preview"), (key, a)

@@ -3,11 +3,11 @@ OTel SDK, pydantic-ai) and log events named only by the `event.name` attribute, 
 gateway under `content.mode: hash`. Span shapes as those packages write them (ALIAS_SOURCES.md)."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
 
+from collector_harness import content_hash
 from gateway_run import gateway, wait
 from otlp_json import NOW, kv, logs, post, span, traces
 
@@ -53,18 +53,18 @@ def test_content_keys_are_hashed_without_a_gen_ai_marker(gw, name):
     a = _attrs(gw, name)
     for key in CONTENT[name]:
         sent = SPANS[name][key]
-        assert key not in a and a[f"{key}.sha256"] == hashlib.sha256(sent.encode()).hexdigest(), (key, a)
+        assert key not in a and a[f"{key}.hmac"] == content_hash(sent), (key, a)
     assert not gw.traces.contains("refunded twice") and not gw.traces.contains("issued twice")
 
 
 def test_the_guard_covers_spans_with_an_instrumentation_content_key(gw):
     """Decision (docs/gateway.md, Content): a span that carried a content key is an LLM span for the free-text guard."""
-    assert _attrs(gw, "mlflow")["app.note"].startswith("[CONTENT:sha256:")
+    assert _attrs(gw, "mlflow")["app.note"].startswith("[CONTENT:hmac:")
     assert _attrs(gw, "plain")["app.note"] == NOTE   # no content key, no marker: not an LLM span
 
 
 def test_log_event_named_by_the_event_name_attribute(gw):
     (record,) = gw.logs.logs()
     assert record["body"] == "[CONTENT:hash]", record
-    assert record["attributes"]["llmobs.body.sha256"] == hashlib.sha256(ANSWER.encode()).hexdigest()
-    assert record["attributes"]["app.note"].startswith("[CONTENT:sha256:")
+    assert record["attributes"]["llmobs.body.hmac"] == content_hash(ANSWER)
+    assert record["attributes"]["app.note"].startswith("[CONTENT:hmac:")

@@ -122,11 +122,11 @@ def test_debug_samples_only_opted_in_sampled_redacted_linked_and_separate():
     initech_logs = [r for r in ordinary if r["attributes"].get(k.TENANT) == "initech"]
     assert len(initech_logs) == 2 * OTHER_CALLS
     assert {r["body"] for r in initech_logs if isinstance(r["body"], str)} == {"[CONTENT:hash]"}
-    assert all(r["attributes"]["llmobs.body.sha256"] for r in initech_logs if r["event_name"] == "gen_ai.user.message")
+    assert all(r["attributes"]["llmobs.body.hmac"] for r in initech_logs if r["event_name"] == "gen_ai.user.message")
     everything = _texts(samples + ordinary) + _texts(list(spans.values()))
     assert MARK not in everything and "initech" in everything
     initech_spans = [s for s in spans.values() if s["attributes"].get(k.TENANT) == "initech"]
-    assert all(k.INPUT_MESSAGES + ".sha256" in s["attributes"] and not any(key.endswith(".preview") for key in s["attributes"])
+    assert all(k.INPUT_MESSAGES + ".hmac" in s["attributes"] and not any(key.endswith(".preview") for key in s["attributes"])
                for s in initech_spans)
     acme_previews = [s for s in spans.values() if s["attributes"].get(k.TENANT) == "acme"
                      and any(key.endswith(".preview") for key in s["attributes"])]
@@ -186,9 +186,13 @@ def test_forwarding_reaches_the_vendor_normalized_redacted_in_its_mode_without_e
         if s["name"] == "chat acme":   # the forwarder's own mode: a redacted preview
             assert len(previews) == 1 and previews[0] == "acme asks: using key [REDACTED:openai_key]", a
         else:                          # never retained wins over the forwarder's preview
-            assert previews == [] and any(key.endswith(".sha256") for key in a), a
+            assert previews == [] and any(key.endswith(".hmac") for key in a), a
     # The gateway's own stores keep its own mode (hash): no preview at all.
     assert not any(key.endswith(".preview") for s in kept for key in s["attributes"])
+    # One key for the stack: a forwarder's hashes are the gateway's own, so they join across stores.
+    hashes = lambda spans: {v for s in spans if s["name"] == "chat initech"  # noqa: E731
+                            for key, v in s["attributes"].items() if key.endswith(".hmac")}
+    assert hashes(forwarded) and hashes(forwarded) <= hashes(kept)
 
 
 def test_never_retain_drop_keeps_only_lengths_while_other_tenants_keep_hashes():
@@ -200,13 +204,13 @@ def test_never_retain_drop_keeps_only_lengths_while_other_tenants_keep_hashes():
         assert wait(lambda: len(logs.logs()) == 4 and len(traces.spans()) == 2, timeout=30)
         spans = {s["attributes"][k.TENANT]: s["attributes"] for s in traces.spans()}
         records = logs.logs()
-    assert k.INPUT_MESSAGES + ".sha256" in spans["acme"] and k.INPUT_MESSAGES + ".length" in spans["acme"]
+    assert k.INPUT_MESSAGES + ".hmac" in spans["acme"] and k.INPUT_MESSAGES + ".length" in spans["acme"]
     assert k.INPUT_MESSAGES + ".length" in spans["initech"]
-    assert not [key for key in spans["initech"] if key.endswith((".sha256", ".preview"))], spans["initech"]
+    assert not [key for key in spans["initech"] if key.endswith((".hmac", ".sha256", ".preview"))], spans["initech"]
     initech = [r for r in records if r["attributes"][k.TENANT] == "initech"]
     acme = [r for r in records if r["attributes"][k.TENANT] == "acme"]
     assert [r["body"] for r in initech if r["event_name"] == "gen_ai.user.message"] == ["[CONTENT:drop]"]
-    assert not [key for r in initech for key in r["attributes"] if key.endswith(".sha256")]
+    assert not [key for r in initech for key in r["attributes"] if key.endswith((".hmac", ".sha256"))]
     assert all(r["attributes"]["llmobs.body.length"] for r in initech if r["event_name"] == "gen_ai.user.message")
-    assert any(key.endswith(".sha256") for r in acme for key in r["attributes"])
+    assert any(key.endswith(".hmac") for r in acme for key in r["attributes"])
     assert "initech writes" not in _texts(records + list(spans.values()))

@@ -60,7 +60,7 @@ PERSISTENT_QUEUE = {"target": "docker", "collector": {"persistent_queue": True}}
 WEBHOOK = {"target": "docker", "alerts": {"receivers": {"kind": "webhook"}}}
 GIVEN = {"grafana_admin_password": "given-grafana-pw-3141", "ingest_token": "given-ingest-token-2718",
          "alert_webhook_url": "https://hooks.example.invalid/secret-path-1618",
-         "grafana_secret_key": "given-grafana-key-1414"}
+         "grafana_secret_key": "given-grafana-key-1414", "content_hash_key": "given-content-hash-key-1732050807"}
 
 
 @pytest.fixture(autouse=True)
@@ -128,7 +128,7 @@ def test_resource_graph(config, roles):
         s = settings_of(config)
         with_data = {svc.name for svc in services(s) if svc.data_dir}
         assert set(res[VOLUME]) == {f"llmobs-{r}-data" for r in with_data}
-        generated = {"llmobs-grafana-admin-password", "llmobs-grafana-secret-key"} | (
+        generated = {"llmobs-grafana-admin-password", "llmobs-grafana-secret-key", "llmobs-content-hash-key"} | (
             {"llmobs-ingest-token"} if s.ingest.auth else set())
         assert set(res.get(PASSWORD, {})) == generated
         for name, c in containers(res).items():
@@ -145,7 +145,8 @@ def test_resource_graph(config, roles):
 
 @pulumi.runtime.test
 def test_given_secrets_generate_nothing():
-    _, res = deploy(DEFAULT, **{k: GIVEN[k] for k in ("grafana_admin_password", "ingest_token", "grafana_secret_key")})
+    _, res = deploy(DEFAULT, **{k: GIVEN[k] for k in ("grafana_admin_password", "ingest_token", "grafana_secret_key",
+                                                      "content_hash_key")})
     return res.apply(lambda res: _assert(PASSWORD not in res))
 
 
@@ -376,6 +377,61 @@ def test_password_and_token_outputs_are_secret():
                              stack.ingest_token).apply(check)
 
 
+KEY_FILE = "/etc/llmobs/secrets/content_hash_key"
+
+
+@pytest.mark.parametrize("given", [{}, {"content_hash_key": GIVEN["content_hash_key"]}], ids=["generated", "given"])
+@pulumi.runtime.test
+def test_the_content_hash_key_is_a_secret_file_the_gateway_reads(given):
+    _, res = deploy(DEFAULT, **given)
+
+    def check(res):
+        key = given.get("content_hash_key", "generated-llmobs-content-hash-key")
+        if given:
+            assert "llmobs-content-hash-key" not in res.get(PASSWORD, {})
+        else:   # generated once, long enough for an HMAC key
+            assert res[PASSWORD]["llmobs-content-hash-key"]["length"] == 64
+        raw = res[CONTAINER]["llmobs-collector"]
+        collector, in_secrets = unwrap(raw)
+        (upload,) = [u for u in collector["uploads"] if u["file"] == KEY_FILE]
+        assert upload["content"] == key and upload["permissions"] == "0400" and upload["owner"] == "10001"
+        assert key in in_secrets   # sent to the provider inside a secret envelope
+        # The config names the file, never the key; no env, no other upload, no other container has it.
+        config = next(u["content"] for u in collector["uploads"] if u["file"] == "/etc/llmobs/collector/config.yaml")
+        redactors = [p for n, p in yaml.safe_load(config)["processors"].items() if n.startswith("llmredact/") and "content" in p]
+        assert redactors and all(p["hash"] == "hmac" and p["hash_key_file"] == KEY_FILE for p in redactors)
+        others = [u["content"] for u in collector["uploads"] if u["file"] != KEY_FILE]
+        assert not any(key in text for text in others) and not any(key in e for e in collector.get("envs") or [])
+        for name, c in containers(res).items():
+            if name != "llmobs-collector":
+                assert key not in str(c), name
+    return res.apply(check)
+
+
+def test_a_short_content_hash_key_fails_the_deploy_not_the_gateway():
+    """The gateway refuses a key under 16 bytes at start; the stack refuses it first."""
+    @pulumi.runtime.test
+    def run():
+        _, res = deploy(DEFAULT, content_hash_key="short-key\n")
+        return res
+    with pytest.raises(ValueError, match=r"llmobs:content_hash_key: 9 bytes; the gateway wants at least 16") as err:
+        run()
+    assert "short-key" not in str(err.value)
+
+
+@pulumi.runtime.test
+def test_sha256_content_hashes_need_no_key():
+    _, res = deploy({"target": "docker", "content": {"hash": "sha256"}})
+
+    def check(res):
+        assert "llmobs-content-hash-key" not in res[PASSWORD]
+        collector = containers(res)["llmobs-collector"]
+        assert not [u for u in collector["uploads"] if u["file"] == KEY_FILE]
+        config = next(u["content"] for u in collector["uploads"] if u["file"] == "/etc/llmobs/collector/config.yaml")
+        assert "hash_key_file" not in config and "hash: sha256" in config
+    return res.apply(check)
+
+
 # --- outputs and loadgen ---------------------------------------------------------
 
 @pytest.mark.parametrize("config, traces", [(DEFAULT, "http://127.0.0.1:3200"),
@@ -442,7 +498,7 @@ def test_units():
 @pulumi.runtime.test
 def test_dev_stack_file_needs_nothing_else():
     """Pulumi.dev.yaml, the embedded default, deploys with no secret set: the password and
-    the token are generated, the loadgen runs."""
+    the token (and the content hash key) are generated, the loadgen runs."""
     from pathlib import Path
 
     from settings.load import split_stack_config
@@ -454,7 +510,8 @@ def test_dev_stack_file_needs_nothing_else():
 
     def check(res):
         assert "llmobs-loadgen" in res[CONTAINER]
-        assert set(res[PASSWORD]) == {"llmobs-grafana-admin-password", "llmobs-grafana-secret-key", "llmobs-ingest-token"}
+        assert set(res[PASSWORD]) == {"llmobs-grafana-admin-password", "llmobs-grafana-secret-key", "llmobs-ingest-token",
+                                      "llmobs-content-hash-key"}
         # The gateway's image is built from the distribution, and the collector runs it.
         from collector_config import image as distribution
         built = res[BUILT]["llmobs-collector-image"]

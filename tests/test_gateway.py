@@ -1,13 +1,13 @@
 """End to end through the real gateway collector: redaction, content policy, aliases, cost, derived metrics."""
 from __future__ import annotations
 
-import hashlib
 
 import pytest
 from opentelemetry.trace import Status, StatusCode
 
 from collector_config.normalize import NUMERIC
 from corpus import SECRETS, benign, index_example
+from collector_harness import content_hash
 from gateway_run import gateway, wait
 from telemetry import aliases, keys as k
 from telemetry.catalog import BY_NAME
@@ -181,11 +181,11 @@ def test_content_hashed_not_kept(run):
         a = span["attributes"]
         message = f'[{{"role":"user","content":"{text}"}}]'
         assert k.INPUT_MESSAGES not in a and "input.value" not in a and "gen_ai.prompt.0.content" not in a
-        assert a[k.INPUT_MESSAGES + ".sha256"] == hashlib.sha256(message.encode()).hexdigest()
+        assert a[k.INPUT_MESSAGES + ".hmac"] == content_hash(message)
         assert a[k.INPUT_MESSAGES + ".length"] == len(message.encode())   # UTF-8 bytes
-        assert a[k.INPUT_MESSAGES + ".0.content.sha256"] == hashlib.sha256(text.encode()).hexdigest()
+        assert a[k.INPUT_MESSAGES + ".0.content.hmac"] == content_hash(text)
     events = [r for r in gw.logs.logs() if r["event_name"] == "gen_ai.user.message"]
-    assert events and all("content" not in r["body"] and "llmobs.body.content.sha256" in r["attributes"] for r in events)
+    assert events and all("content" not in r["body"] and "llmobs.body.content.hmac" in r["attributes"] for r in events)
 
 
 def test_aliases_arrive_canonical(run):
@@ -195,7 +195,7 @@ def test_aliases_arrive_canonical(run):
         a = span["attributes"]
         assert alias.key not in a or alias.key == alias.canonical, alias
         if alias.canonical in aliases_content_keys():
-            assert a[alias.canonical + ".sha256"] == hashlib.sha256(str(_alias_value(alias.canonical)).encode()).hexdigest()
+            assert a[alias.canonical + ".hmac"] == content_hash(str(_alias_value(alias.canonical)))
         else:
             assert a[alias.canonical] == _alias_value(alias.canonical), alias
     for indexed in aliases.INDEXED:

@@ -113,7 +113,7 @@ def _our_mocks():
 
 SECRETS = {"grafana_admin_password": "GrafanaPw-7f3a91-secret", "ingest_token": "IngestTok-51c0e2-secret",
            "alert_webhook_url": "https://hooks.example/T0/B0/WebhookSecret-9d2e", "remote_write_password": "RwPw-33aa-secret",
-           "grafana_secret_key": "GrafanaKey-8c1d77-secret"}
+           "grafana_secret_key": "GrafanaKey-8c1d77-secret", "content_hash_key": "ContentKey-5e2b90-secret-0123456789"}
 WORKLOADS = ("Deployment", "StatefulSet")
 K8S = "kubernetes:"
 
@@ -752,21 +752,76 @@ def test_no_secret_value_outside_secrets(option):
     sources = [v for v in pod["volumes"] if v["name"] == "config"][0]["projected"]["sources"]
     items = [i for src in sources if "secret" in src and src["secret"]["name"] == "collector-secrets"
              for i in src["secret"]["items"]]
-    assert [(i["key"], i["path"]) for i in items] == [("ingest_token", "secrets/ingest_token")]
+    assert [(i["key"], i["path"]) for i in items] == [("ingest_token", "secrets/ingest_token"),
+                                                      ("content_hash_key", "secrets/content_hash_key")]
 
 
 def test_generated_secrets_never_leak_and_are_secret_outputs():
     g = graph("default", secrets={})
     generated = [r for r in g.records if r.typ == "random:index/randomPassword:RandomPassword"]
-    assert sorted(r.name for r in generated) == ["llmobs-grafana-admin-password", "llmobs-grafana-secret-key",
-                                                 "llmobs-ingest-token"]
+    assert sorted(r.name for r in generated) == ["llmobs-content-hash-key", "llmobs-grafana-admin-password",
+                                                 "llmobs-grafana-secret-key", "llmobs-ingest-token"]
     values = [f"generated-{r.name}-0123456789" for r in sorted(generated, key=lambda r: r.name)]
     assert check_no_secret_leaks(g.objects(), values) == []
     assert check_secret_objects_marked(g.records) == []
-    assert g.get("Secret", "grafana-secrets")["stringData"] == {"grafana_admin_password": values[0],
-                                                                "grafana_secret_key": values[1]}
-    assert g.outputs["grafana_admin_password"] == values[0]
+    assert g.get("Secret", "grafana-secrets")["stringData"] == {"grafana_admin_password": values[1],
+                                                                "grafana_secret_key": values[2]}
+    assert g.get("Secret", "collector-secrets")["stringData"]["content_hash_key"] == values[0]
+    assert {r.name: r.inputs["length"] for r in generated}["llmobs-content-hash-key"] == 64
+    assert g.outputs["grafana_admin_password"] == values[1]
     assert g.outputs["grafana_admin_password_is_secret"] is True
+
+
+KEY_FILE = "/etc/llmobs/secrets/content_hash_key"
+
+
+def _redactors(config_text: str) -> list[dict]:
+    """The llmredact processors that hash content (the content policy) in a collector config."""
+    processors = yaml.safe_load(config_text)["processors"]
+    return [p for name, p in processors.items() if name.startswith("llmredact/") and "content" in p]
+
+
+def _key_items(pod: dict) -> list[dict]:
+    volume = next(v for v in pod["volumes"] if v["name"] == "config")
+    return [i for src in volume["projected"]["sources"] if "secret" in src for i in src["secret"]["items"]
+            if i["key"] == "content_hash_key"]
+
+
+@pytest.mark.parametrize("option", ["default", "single_tier"])
+def test_content_hash_key_is_a_mounted_secret_never_in_a_config_map(option):
+    """The key (content.hash hmac, the default) reaches the tier that hashes content as a file from
+    a Secret, marked secret; ConfigMaps name its path only. The sampler tier hashes nothing."""
+    g = graph(option)
+    key = SECRETS["content_hash_key"]
+    secret = g.get("Secret", "collector-secrets")
+    assert secret["stringData"]["content_hash_key"] == key
+    (record,) = [r for r in g.records if r.typ == "kubernetes:core/v1:Secret"
+                 and r.inputs["metadata"]["name"] == "collector-secrets"]
+    assert any(p.startswith("stringData") for p in record.secret_paths)
+    assert check_no_secret_leaks(g.objects(), [key]) == []
+    assert not [o["metadata"]["name"] for o in g.of_kind("ConfigMap") if key in json.dumps(o)]
+    pod = g.get("Deployment", "collector")["spec"]["template"]["spec"]
+    assert _key_items(pod) == [{"key": "content_hash_key", "path": "secrets/content_hash_key",
+                                "mode": manifests.SECRET_FILE_MODE}]
+    assert pod["containers"][0]["volumeMounts"][0] == {"name": "config", "mountPath": "/etc/llmobs", "readOnly": True}
+    configs = {k: v for cm in g.of_kind("ConfigMap") for k, v in cm["data"].items() if k.startswith("collector__")}
+    front = configs["collector__agent.yaml" if g.settings.two_tier else "collector__config.yaml"]
+    assert _redactors(front) and all(p["hash"] == "hmac" and p["hash_key_file"] == KEY_FILE for p in _redactors(front))
+    if g.settings.two_tier:
+        sampler = g.get("StatefulSet", "otel-sampler")["spec"]["template"]["spec"]
+        assert _key_items(sampler) == [] and "hash_key_file" not in configs["collector__sampler.yaml"]
+        assert not [s for s in g.of_kind("Secret") if "content_hash_key" in (s.get("stringData") or {})
+                    and s["metadata"]["name"] != "collector-secrets"]
+
+
+def test_sha256_content_hashes_need_no_key():
+    config = {**KUBE, "content": {"hash": "sha256"}}
+    g = build(config, {})
+    assert "llmobs-content-hash-key" not in {r.name for r in g.records}
+    assert not [s for s in g.of_kind("Secret") if "content_hash_key" in (s.get("stringData") or {})]
+    assert _key_items(g.get("Deployment", "collector")["spec"]["template"]["spec"]) == []
+    for cm in g.of_kind("ConfigMap"):
+        assert "hash_key_file" not in json.dumps(cm)
 
 
 @pytest.mark.parametrize("option", list(OPTIONS))

@@ -6,7 +6,6 @@ resource, with the edges: an alias beside its canonical key, two aliases of one 
 orders, an indexed key colliding with its canonical form, and bad numbers."""
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 import re
@@ -15,6 +14,7 @@ import pytest
 
 from collector_config.normalize import NUMERIC
 from collector_config.redact import content_key_regex
+from collector_harness import content_hash
 from corpus import index_example
 from gateway_run import gateway, wait
 from normalize_reference import normalize
@@ -26,7 +26,8 @@ GOOD_NUMBERS = (0, 7, 12.5, "12", "12.5", 999_999_999)
 RESOURCE = {"deployment.environment": "staging", "llm.system": "openai"}   # one resource alias, one not
 RENAMES = [a for a in aliases.ALIASES if a.key != a.canonical]
 # What later stages of the gateway do to a normalized record, outside normalization: a content
-# key leaves as `<key>.sha256` (content.mode hash: the SHA-256 of its text, beside its length);
+# key leaves as `<key>.hmac` (content.mode hash, content.hash hmac: the HMAC-SHA256 of its text
+# under the test gateway's key, beside its length);
 # cost and redaction add their own keys.
 CONTENT = re.compile(content_key_regex())
 ADDED_LATER = {k.COST, k.UNPRICED, k.REDACTED, k.CONTENT_GUARDED}
@@ -185,9 +186,9 @@ def _comparable(attrs: dict) -> dict:
 
 
 def _hashed(attrs: dict) -> dict:
-    """Content keys as the content policy leaves them: `<key>.sha256`, the hash of the text."""
-    return {f"{key}.sha256" if CONTENT.match(key) else key:
-            hashlib.sha256(value.encode()).hexdigest() if CONTENT.match(key) else value for key, value in attrs.items()}
+    """Content keys as the content policy leaves them: `<key>.hmac`, the keyed hash of the text."""
+    return {f"{key}.hmac" if CONTENT.match(key) else key:
+            content_hash(value) if CONTENT.match(key) else value for key, value in attrs.items()}
 
 
 def _expected(attrs: dict, place: str) -> dict:

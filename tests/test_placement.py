@@ -76,3 +76,26 @@ def test_remote_write_and_receivers_are_off_locally_and_said(tmp_path):
     assert any("PagerDuty" in n for n in stack.notes)
     assert "remote_write" not in yaml.safe_load(Path(stack.workdir / "local/prometheus/prometheus.yml").read_text())
     assert any("remote_write" in n for n in stack.notes)
+
+
+def _key_files(config_path: Path) -> set[str]:
+    processors = yaml.safe_load(config_path.read_text())["processors"]
+    return {p["hash_key_file"] for name, p in processors.items() if name.startswith("llmredact/") and "content" in p}
+
+
+def test_up_local_generates_the_content_hash_key_file_and_keeps_it(tmp_path):
+    """content.hash hmac (the default) on up-local: a key file beside the token, as the targets
+    mount it; generated once per work directory and kept, so its runs' hashes stay joinable."""
+    stack = LocalStack(stack_file_for_tests(tmp_path), tmp_path / "work", binaries=FAKE_BINS)
+    stack.prepare()
+    key_file = stack.workdir / "secrets" / "content_hash_key"
+    key = key_file.read_text()
+    assert len(key.rstrip("\r\n").encode()) >= 16 and key_file.stat().st_mode & 0o777 == 0o600
+    config = stack.workdir / "local/collector/config.yaml"
+    assert _key_files(config) == {str(key_file)} and key not in config.read_text()
+    again = LocalStack(stack_file_for_tests(tmp_path), tmp_path / "work", binaries=FAKE_BINS)
+    again.prepare()
+    assert key_file.read_text() == key
+    other = LocalStack(stack_file_for_tests(tmp_path), tmp_path / "other", binaries=FAKE_BINS)
+    other.prepare()
+    assert (other.workdir / "secrets" / "content_hash_key").read_text() != key

@@ -67,4 +67,4 @@ def test_metric_points_unchanged(gw):
 def test_guard_leaves_a_token_summary_and_takes_prose(gw):
     (span,) = [s for s in gw.traces.spans() if s["name"] == "chat gpt-4o"]
     assert span["attributes"]["app.usage"] == "prompt_tokens=1834 completion_tokens=402 total_tokens=2236 cached_tokens=1024"
-    assert span["attributes"]["app.note"].startswith("[CONTENT:sha256:")
+    assert span["attributes"]["app.note"].startswith("[CONTENT:hmac:")

@@ -1,12 +1,12 @@
 """Tail sampling and the non-default content policies, through the real gateway."""
 from __future__ import annotations
 
-import hashlib
 import time
 
 from opentelemetry.trace import Status, StatusCode
 
 from corpus import SECRETS
+from collector_harness import content_hash
 from gateway_run import gateway, wait
 from telemetry import keys as k
 from telemetry.catalog import BY_NAME
@@ -95,7 +95,7 @@ def test_preview_mode_keeps_a_redacted_truncated_preview():
     text = "My card is 4111 1111 1111 1111 and I need help with a refund for order 48213, thanks a lot."
     with gateway(content={"mode": "preview", "preview_chars": 40}) as gw:
         attrs, log = _content_span(gw, text)
-    assert attrs[k.INPUT_MESSAGES + ".sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert attrs[k.INPUT_MESSAGES + ".hmac"] == content_hash(text)
     assert attrs[k.INPUT_MESSAGES + ".length"] == len(text)
     assert k.INPUT_MESSAGES not in attrs
     preview = attrs["gen_ai.output.messages.0.content.preview"]
@@ -103,6 +103,9 @@ def test_preview_mode_keeps_a_redacted_truncated_preview():
     assert len(preview) <= 40 + len("[REDACTED:credit_card]")
     assert "4111" not in str(attrs) and "4111" not in str(log)
     assert log["body"].startswith("My card is [REDACTED:credit_card]")
+    # The whole body's hash and length beside its preview, as for a content key's value.
+    assert log["attributes"]["llmobs.body.hmac"] == content_hash(text)
+    assert log["attributes"]["llmobs.body.length"] == len(text)
 
 
 def test_a_secret_across_the_preview_cut_leaves_nothing_of_itself():
@@ -123,6 +126,6 @@ def test_drop_mode_keeps_only_the_length():
     with gateway(content={"mode": "drop"}) as gw:
         attrs, log = _content_span(gw, text)
     assert attrs[k.INPUT_MESSAGES + ".length"] == len(text)
-    assert not [key for key in attrs if key.endswith((".sha256", ".preview"))]
+    assert not [key for key in attrs if key.endswith((".hmac", ".sha256", ".preview"))]
     assert not [key for key in attrs if key.startswith((k.INPUT_MESSAGES, k.OUTPUT_MESSAGES)) and not key.endswith(".length")]
     assert log["body"] == "[CONTENT:drop]"

@@ -47,6 +47,11 @@ BAD = [  # (config, text the error must contain)
     ({**OK, "labels": {"tenant": {"allowed": ["a b"]}}}, "llmobs:labels.tenant.allowed[0]: 'a b' does not match"),
     ({**OK, "content": {"mode": "keep"}}, "llmobs:content.mode: 'keep' is not allowed; use one of: hash, preview, drop"),
     ({**OK, "content": {"preview_chars": 0}}, "llmobs:content.preview_chars: 0 is less than the minimum of 1"),
+    ({**OK, "content": {"hash": "md5"}}, "llmobs:content.hash: 'md5' is not allowed; use one of: hmac, sha256"),
+    ({**OK, "content": {"hash": "HMAC"}}, "llmobs:content.hash: 'HMAC' is not allowed; use one of: hmac, sha256"),
+    ({**OK, "content": {"hash": True}}, "llmobs:content.hash: True is not allowed; use one of: hmac, sha256"),
+    # The key is a secret (llmobs:content_hash_key), never a setting beside content.hash.
+    ({**OK, "content": {"hash_key": "k" * 32}}, "llmobs:content.hash_key: unknown key; allowed keys: guard, hash, mode"),
     ({**OK, "versions": {"grafana": "latest"}}, "llmobs:versions.grafana: 'latest' is not allowed"),
     ({**OK, "namespace": "LLM_obs"}, "llmobs:namespace: 'LLM_obs' does not match"),
     ({**OK, "retention": {"logs": "7 days"}}, "llmobs:retention.logs: '7 days' does not match"),
@@ -94,6 +99,7 @@ def test_bad_input_names_the_key(config, message):
 def test_defaults_fill_every_field():
     s = validate(OK)
     assert s.sampling.keep_fraction == 0.1 and s.content.mode == "hash" and s.ingest.auth is True
+    assert s.content.hash == "hmac"   # keyed by default: plain SHA-256 only when asked for
     assert s.labels.tenant.allowed == ("other",)
     # Where the gateway sends: defaults in the schema, not in collector_config/exporters.py.
     assert (s.endpoints.metrics, s.endpoints.logs) == ("http://prometheus:9090/api/v1/write", "http://loki:3100/otlp")
@@ -115,6 +121,15 @@ def test_secrets_must_be_secure_values():
     settings, secrets = split_stack_config({"llmobs:target": "docker", "llmobs:ingest_token": {"secure": "v1:abc"},
                                             "aws:region": "eu-west-1"})
     assert settings == {"target": "docker"} and set(secrets) == {"ingest_token"}
+
+
+def test_the_content_hash_key_is_a_secret():
+    with pytest.raises(SettingsError, match=r"^llmobs:content_hash_key: must be a secret"):
+        split_stack_config({"llmobs:target": "docker", "llmobs:content_hash_key": "k" * 32})
+    with pytest.raises(SettingsError, match=r"^llmobs:content_hash_key: must be a secret"):
+        runtime_settings({"llmobs:target": "docker", "llmobs:content_hash_key": "k" * 32}, set())
+    settings, secrets = split_stack_config({"llmobs:target": "docker", "llmobs:content_hash_key": {"secure": "v1:abc"}})
+    assert settings == {"target": "docker"} and set(secrets) == {"content_hash_key"}
 
 
 def test_secret_keys_set_in_plain_text_are_refused_at_runtime():

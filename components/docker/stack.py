@@ -13,9 +13,9 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from backends.common import GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN
+from backends.common import CONTENT_HASH_KEY, GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY, INGEST_TOKEN
 from backends.services import services
-from components.args import StackArgs, forward_token_inputs
+from components.args import CONTENT_KEY_LENGTH, StackArgs, content_key_input, forward_token_inputs
 from components.docker import plan as planning
 from settings import SettingsError, validate
 from settings.load import SECRET_KEYS
@@ -44,7 +44,10 @@ class DockerStack(pulumi.ComponentResource):
         urls = planning.urls(settings, plans)
         given = {key: args.get(key) for key in SECRET_KEYS if args.get(key) is not None}
         given.update(forward_token_inputs(settings, given))
-        generated = {GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY} | ({INGEST_TOKEN} if settings.ingest.auth else set())
+        given.update(content_key_input(given))
+        needed = {key for p in plans for key in p.secret_keys}
+        generated = {GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY} | ({INGEST_TOKEN} if settings.ingest.auth else set()) \
+            | ({CONTENT_HASH_KEY} & needed)
         missing = sorted((key, p.role) for p in plans for key in p.secret_keys - set(given) - generated)
         if missing:
             key, role = missing[0]
@@ -57,7 +60,8 @@ class DockerStack(pulumi.ComponentResource):
         secrets: dict[str, pulumi.Output[str]] = {k: pulumi.Output.secret(v) for k, v in given.items()}
         for key in sorted(generated - set(given)):
             secrets[key] = pulumi.Output.secret(random.RandomPassword(
-                f"{name}-{key.replace('_', '-')}", length=32, special=False, opts=child).result)
+                f"{name}-{key.replace('_', '-')}", length=CONTENT_KEY_LENGTH if key == CONTENT_HASH_KEY else 32,
+                special=False, opts=child).result)
 
         prefix = settings.namespace
         self.network = docker.Network(f"{name}-network", name=f"{prefix}-net", driver="bridge",

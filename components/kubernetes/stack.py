@@ -8,7 +8,7 @@ import pulumi_random as random
 
 from backends.services import collector_image
 from collector_config import image as distribution
-from components.args import StackArgs
+from components.args import CONTENT_KEY_LENGTH, StackArgs
 from components.kubernetes import manifests
 from components.kubernetes.place import place
 from components.kubernetes.workloads import COMPONENTS, secret_inputs, settings_of
@@ -16,7 +16,8 @@ from settings import Settings, SettingsError
 
 GENERATED_LENGTH = 32
 # Secrets the stack can generate when the user sets none; the others have no default.
-GENERATED = ("grafana_admin_password", "ingest_token", "grafana_secret_key")
+GENERATED = ("grafana_admin_password", "ingest_token", "grafana_secret_key", "content_hash_key")
+LENGTHS = {"content_hash_key": CONTENT_KEY_LENGTH}   # an HMAC key: more than a password's
 
 
 def required_secrets(objects: dict[str, list[manifests.Manifest]]) -> set[str]:
@@ -81,8 +82,8 @@ class KubernetesStack(pulumi.ComponentResource):
         secrets = dict(given)
         for key in GENERATED:
             if key not in secrets and key in required_secrets(objects):
-                password = random.RandomPassword(f"{name}-{key.replace('_', '-')}", length=GENERATED_LENGTH,
-                                                 special=False, opts=child)
+                password = random.RandomPassword(f"{name}-{key.replace('_', '-')}",
+                                                 length=LENGTHS.get(key, GENERATED_LENGTH), special=False, opts=child)
                 secrets[key] = password.result
         child_args: StackArgs = {"config": args["config"], **secrets}  # type: ignore[typeddict-item]
         if settings.collector.registry:

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pulumi
 
-from components.args import StackArgs, forward_token_inputs
+from components.args import StackArgs, content_key_input, forward_token_inputs
 from components.kubernetes import manifests
 from components.kubernetes.place import place
 from backends.services import collector_image
@@ -42,7 +42,7 @@ def settings_of(args: StackArgs) -> Settings:
 
 def secret_inputs(args: StackArgs) -> dict[str, pulumi.Input[str]]:
     given = {key: args[key] for key in SECRET_KEYS if args.get(key) is not None}  # type: ignore[literal-required]
-    return {**given, **forward_token_inputs(settings_of(args), given)}
+    return {**given, **forward_token_inputs(settings_of(args), given), **content_key_input(given)}
 
 
 def _service_endpoint(resource: pulumi.CustomResource, body: dict, port_name: str,

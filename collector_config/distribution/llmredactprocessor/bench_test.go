@@ -13,7 +13,7 @@ import (
 // BenchmarkSpan runs the detectors of a rendered config (LLMREDACT_CONFIG, JSON of
 // redact.native()) on a telemetrygen-like span: go test -bench Span (scripts/bench measures the gateway).
 func BenchmarkSpan(b *testing.B) {
-	r := newRedactor(benchConfig(b))
+	r := benchRedactor(b)
 	td := ptrace.NewTraces()
 	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
 	benchSpan(span)
@@ -27,7 +27,7 @@ func BenchmarkSpan(b *testing.B) {
 // BenchmarkTraces runs the whole processor (decode, content policy, detectors, previews,
 // guard) on batches of 100 such spans, each a fresh copy; ns/op is per batch.
 func BenchmarkTraces(b *testing.B) {
-	r := newRedactor(benchConfig(b))
+	r := benchRedactor(b)
 	batch := ptrace.NewTraces()
 	spans := batch.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
 	for i := 0; i < 100; i++ {
@@ -68,6 +68,22 @@ func benchConfig(b *testing.B) *Config {
 		b.Fatal(err)
 	}
 	return &cfg
+}
+
+// benchRedactor: the config's redactor, with a key of its own where the config names a key file.
+func benchRedactor(b *testing.B) *redactor {
+	cfg := benchConfig(b)
+	if cfg.Hash == HashHMAC {
+		cfg.HashKeyFile = b.TempDir() + "/content_hash_key"
+		if err := os.WriteFile(cfg.HashKeyFile, []byte("bench-content-hash-key-0123456789"), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r := newRedactor(cfg)
+	if err := r.hash.load(); err != nil {
+		b.Fatal(err)
+	}
+	return r
 }
 
 func plainKeys(v any) any {

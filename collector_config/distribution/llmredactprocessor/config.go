@@ -50,6 +50,11 @@ type Config struct {
 	// Content: the content policy, after decoding and before the detectors (policy.go); in
 	// preview mode a GenAI log event's body is cut to PreviewCut after the detectors too.
 	Content *Content `mapstructure:"content"`
+	// Hash: how the content policy and the guard hash content (hash.go): hmac, HMAC-SHA256
+	// under the key in HashKeyFile (read at start), or sha256, the plain SHA-256. Required
+	// with Content or Guard; it also names the attributes (`<key>.hmac`, `<key>.sha256`).
+	Hash        string `mapstructure:"hash"`
+	HashKeyFile string `mapstructure:"hash_key_file"`
 }
 
 // Guard: on LLM spans and GenAI log events, a top-level string of at least MinChars runes with
@@ -77,6 +82,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Content != nil {
 		if err := c.Content.validate(); err != nil {
+			return err
+		}
+	}
+	if c.Content != nil || c.Guard != nil {
+		if err := validateHash(c.Hash, c.HashKeyFile); err != nil {
 			return err
 		}
 	}

@@ -1,8 +1,6 @@
 package llmredactprocessor
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"regexp"
 	"sort"
 	"strings"
@@ -24,15 +22,16 @@ type guard struct {
 	lengthKeys map[string]bool // span keys ending in .length: a content key was there
 	event      *regexp.Regexp
 	attribute  string
+	hash       *hasher
 }
 
-func newGuard(cfg *Guard) *guard {
+func newGuard(cfg *Guard, h *hasher) *guard {
 	if cfg == nil || cfg.MinChars == 0 {
 		return nil
 	}
 	g := &guard{minChars: cfg.MinChars, mode: cfg.Mode, keep: cfg.PreviewChars,
 		exempt: regexp.MustCompile(cfg.Exempt), bodyExempt: map[string]bool{}, spanKeys: cfg.SpanKeys,
-		event: regexp.MustCompile(cfg.EventName), attribute: cfg.Attribute}
+		event: regexp.MustCompile(cfg.EventName), attribute: cfg.Attribute, hash: h}
 	for _, f := range cfg.BodyExempt {
 		g.bodyExempt[f] = true
 	}
@@ -141,8 +140,7 @@ func (g *guard) rewrite(m pcommon.Map, skip map[string]bool) string {
 func (g *guard) content(s string) string {
 	switch g.mode {
 	case "hash":
-		sum := sha256.Sum256([]byte(s))
-		return "[CONTENT:sha256:" + hex.EncodeToString(sum[:]) + "]"
+		return "[CONTENT:" + g.hash.name + ":" + g.hash.sum(s) + "]"
 	case "preview":
 		n, at := 0, 0
 		for at < len(s) && n < g.keep {

@@ -1,8 +1,6 @@
 package llmredactprocessor
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -70,17 +68,18 @@ type eventContent struct {
 
 type policy struct {
 	Content
+	hash   *hasher
 	keys   map[string]int // index in Keys (the first, if a key is listed twice)
 	key    *regexp.Regexp
 	events []eventContent
 	genai  *regexp.Regexp
 }
 
-func newPolicy(c *Content) *policy {
+func newPolicy(c *Content, h *hasher) *policy {
 	if c == nil {
 		return nil
 	}
-	p := &policy{Content: *c, keys: map[string]int{}, key: regexp.MustCompile(c.KeyRegex), genai: regexp.MustCompile(c.EventName)}
+	p := &policy{Content: *c, hash: h, keys: map[string]int{}, key: regexp.MustCompile(c.KeyRegex), genai: regexp.MustCompile(c.EventName)}
 	for i, k := range c.Keys {
 		if _, ok := p.keys[k]; !ok {
 			p.keys[k] = i
@@ -114,11 +113,6 @@ func valueText(v pcommon.Value) string {
 		return v.Str()
 	}
 	return v.AsString()
-}
-
-func sha256hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
 
 // cut keeps at most n bytes of s, backing up to a rune start.
@@ -162,6 +156,19 @@ func (p *policy) matching(m pcommon.Map) []string {
 	return found
 }
 
+// hashed is a hash the policy computed, put on the record only after the detectors ran: a digest
+// the gateway made holds nothing to find, scanning it costs a gate check per byte, and its
+// hex can pass a gate by chance (eight digits in a row pass the card gates: about one digest in
+// five), which then runs that detector on the record for nothing.
+type hashed struct{ key, sum string }
+
+// putHashes puts the hashes of one record (after its detectors).
+func putHashes(m pcommon.Map, hs []hashed) {
+	for _, h := range hs {
+		m.PutStr(h.key, h.sum)
+	}
+}
+
 // plain: resource and scope attributes keep only the lengths.
 func (p *policy) plain(m pcommon.Map) {
 	if p == nil {
@@ -175,14 +182,14 @@ func (p *policy) plain(m pcommon.Map) {
 }
 
 // attributes of a span, span event or log record: lengths, then each content key's value is
-// hashed, previewed or dropped.
-func (p *policy) attributes(m pcommon.Map) {
+// hashed (appended to hs, for putHashes after the detectors), previewed or dropped.
+func (p *policy) attributes(m pcommon.Map, hs []hashed) []hashed {
 	if p == nil {
-		return
+		return hs
 	}
 	found := p.matching(m)
 	if len(found) == 0 {
-		return
+		return hs
 	}
 	// Room for what is added (a length, a hash, a preview per key) at once, not by doubling.
 	per := 1
@@ -204,16 +211,17 @@ func (p *policy) attributes(m pcommon.Map) {
 			m.PutStr(k+".preview", cut(t, p.Cut))
 		}
 		if p.Mode != "drop" {
-			m.PutStr(k+".sha256", sha256hex(t))
+			hs = append(hs, hashed{k + p.hash.suffix(), p.hash.sum(t)})
 		}
 		m.Remove(k)
 	}
+	return hs
 }
 
-// event: a span event's own content fields, then its attributes.
-func (p *policy) event(ev ptrace.SpanEvent) {
+// event: a span event's own content fields, then its attributes; the hashes appended to hs.
+func (p *policy) event(ev ptrace.SpanEvent, hs []hashed) []hashed {
 	if p == nil {
-		return
+		return hs
 	}
 	attrs := ev.Attributes()
 	for _, e := range p.events {
@@ -228,7 +236,7 @@ func (p *policy) event(ev ptrace.SpanEvent) {
 			t := valueText(v)
 			attrs.PutInt(f+".length", int64(len(t)))
 			if p.Mode != "drop" {
-				attrs.PutStr(f+".sha256", sha256hex(t))
+				hs = append(hs, hashed{f + p.hash.suffix(), p.hash.sum(t)})
 			}
 			if p.Mode == "preview" {
 				attrs.PutStr(f+".preview", cut(t, p.Cut))
@@ -236,28 +244,30 @@ func (p *policy) event(ev ptrace.SpanEvent) {
 			attrs.Remove(f)
 		}
 	}
-	p.attributes(attrs)
+	return p.attributes(attrs, hs)
 }
 
-// log: a log record's attributes, then a GenAI event's body.
-func (p *policy) log(lr plog.LogRecord) {
+// log: a log record's attributes, then a GenAI event's body; the hashes appended to hs.
+func (p *policy) log(lr plog.LogRecord, hs []hashed) []hashed {
 	if p == nil {
-		return
+		return hs
 	}
 	attrs := lr.Attributes()
-	p.attributes(attrs)
+	hs = p.attributes(attrs, hs)
 	if !p.genai.MatchString(eventName(lr)) {
-		return
+		return hs
 	}
 	body := lr.Body()
 	switch body.Type() {
 	case pcommon.ValueTypeStr:
+		// Every mode keeps the whole body's hash and length, as for a map body's fields and a
+		// content key's value (preview mode too: a preview is not the text).
+		hs = append(hs, hashed{p.BodyKey + p.hash.suffix(), p.hash.sum(body.Str())})
+		attrs.PutInt(p.BodyKey+".length", int64(len(body.Str())))
 		if p.Mode == "preview" {
 			body.SetStr(cut(body.Str(), p.Cut))
-			return
+			return hs
 		}
-		attrs.PutStr(p.BodyKey+".sha256", sha256hex(body.Str()))
-		attrs.PutInt(p.BodyKey+".length", int64(len(body.Str())))
 		body.SetStr("[CONTENT:" + p.Mode + "]")
 	case pcommon.ValueTypeMap:
 		for _, f := range p.BodyFields {
@@ -266,7 +276,7 @@ func (p *policy) log(lr plog.LogRecord) {
 				continue
 			}
 			t := valueText(v)
-			attrs.PutStr(p.BodyKey+"."+f+".sha256", sha256hex(t))
+			hs = append(hs, hashed{p.BodyKey + "." + f + p.hash.suffix(), p.hash.sum(t)})
 			if p.Mode != "preview" {
 				body.Map().Remove(f)
 			} else if len(t) > p.Cut {
@@ -274,6 +284,7 @@ func (p *policy) log(lr plog.LogRecord) {
 			}
 		}
 	}
+	return hs
 }
 
 // cutBody: after the detectors, a GenAI event's string body and map body fields are cut to

@@ -2,11 +2,15 @@ package llmredactprocessor
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -16,6 +20,7 @@ import (
 func contentConfig(mode string) *Config {
 	cfg := testConfig()
 	cfg.PreviewCut = 8
+	cfg.Hash = HashSHA256
 	cfg.Content = &Content{Mode: mode, Cut: 40, Keys: []string{"gen_ai.input.messages", "llm.prompts"},
 		KeyRegex:  `^(?:gen_ai\.input\.messages|llm\.prompts)(?:\.[0-9]+\.(?:content|role)(?:\.[0-9]+)?)?$`,
 		Events:    []EventContent{{Name: `^gen_ai\.user\.message$`, Fields: []string{"content"}}},
@@ -119,13 +124,16 @@ func TestContentPolicyOnGenAIEventBodies(t *testing.T) {
 				t.Errorf("preview: %q %v", s.Body().Str(), mb.Body().Map().AsRaw())
 			}
 		default:
-			if s.Body().Str() != "[CONTENT:"+mode+"]" || s.Attributes().AsRaw()["llmobs.body.sha256"] != sha(prompt) ||
-				s.Attributes().AsRaw()["llmobs.body.length"] != int64(38) {
-				t.Errorf("%s: string body %q %v", mode, s.Body().Str(), s.Attributes().AsRaw())
+			if s.Body().Str() != "[CONTENT:"+mode+"]" {
+				t.Errorf("%s: string body %q", mode, s.Body().Str())
 			}
 			if !reflect.DeepEqual(mb.Body().Map().AsRaw(), map[string]any{"role": "assistant"}) {
 				t.Errorf("%s: map body %v", mode, mb.Body().Map().AsRaw())
 			}
+		}
+		// The whole string body's hash and length, in every mode (a preview is not the text).
+		if sa := s.Attributes().AsRaw(); sa["llmobs.body.sha256"] != sha(prompt) || sa["llmobs.body.length"] != int64(38) {
+			t.Errorf("%s: string body's hash and length %v", mode, sa)
 		}
 		a := mb.Attributes().AsRaw()
 		if a["llmobs.body.content.sha256"] != sha(prompt) || a["llmobs.body.message.sha256"] != sha(`["x"]`) {
@@ -165,11 +173,35 @@ func TestContentConfigValidate(t *testing.T) {
 	}
 }
 
-// The processor gets batches from concurrent receivers: the policy must keep no per-call state.
+// The processor gets batches from concurrent receivers: the policy must keep no per-call state
+// (and the HMACs it pools are reset between uses).
 func TestContentPolicyUnderConcurrentBatches(t *testing.T) {
+	key := []byte("concurrent-batches-key-0123456789")
+	plain := func(s string) string { return sha(s) }
+	keyed := func(s string) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(s))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	for _, c := range []struct {
+		hash string
+		sum  func(string) string
+	}{{HashSHA256, plain}, {HashHMAC, keyed}} {
+		cfg := contentConfig("hash")
+		if c.hash == HashHMAC {
+			cfg = hmacConfig(t, "hash", key)
+		}
+		concurrentBatches(t, cfg, "."+c.hash, c.sum)
+	}
+}
+
+func concurrentBatches(t *testing.T, cfg *Config, suffix string, sum func(string) string) {
 	sink := new(consumertest.LogsSink)
-	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(typ), contentConfig("hash"), sink)
+	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(typ), cfg, sink)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}
 	errs := make(chan error, 8)
@@ -188,7 +220,7 @@ func TestContentPolicyUnderConcurrentBatches(t *testing.T) {
 					return
 				}
 				a := lr.Attributes().AsRaw()
-				if a["gen_ai.input.messages.sha256"] != sha(prompt) || a["llm.prompts.sha256"] != sha("p") || a["gen_ai.input.messages"] != nil {
+				if a["gen_ai.input.messages"+suffix] != sum(prompt) || a["llm.prompts"+suffix] != sum("p") || a["gen_ai.input.messages"] != nil {
 					errs <- fmt.Errorf("batch %d: %v", i, a)
 					return
 				}
@@ -200,5 +232,48 @@ func TestContentPolicyUnderConcurrentBatches(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The policy's hashes are put after the detectors: a digest the gateway made is never scanned
+// (nor rewritten, nor a reason to flag the record), while the same text sent by the app is.
+func TestPolicyHashesAreNotScanned(t *testing.T) {
+	cfg := contentConfig("hash")
+	cfg.Detectors = append(cfg.Detectors, Detector{Name: "hex64", Regex: `\b[0-9a-f]{64}\b`, Replacement: "[REDACTED:hex64]"})
+	digest := sha(prompt)
+	td := ptrace.NewTraces()
+	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	span.Attributes().PutStr("gen_ai.input.messages", prompt)
+	ev := span.Events().AppendEmpty()
+	ev.SetName("gen_ai.user.message")
+	ev.Attributes().PutStr("content", prompt)
+	clean := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().AppendEmpty()
+	clean.Attributes().PutStr("gen_ai.input.messages", "no secret here")
+	clean.Attributes().PutStr("app.digest", digest)
+	got := runTraces(t, cfg, td).ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	if a := got.At(0).Attributes().AsRaw(); a["gen_ai.input.messages.sha256"] != digest {
+		t.Errorf("the span's own hash was scanned: %v", a)
+	}
+	if e := got.At(0).Events().At(0).Attributes().AsRaw(); e["content.sha256"] != digest {
+		t.Errorf("the event's own hash was scanned: %v", e)
+	}
+	if a := got.At(1).Attributes().AsRaw(); a["app.digest"] != "[REDACTED:hex64]" || a["gen_ai.input.messages.sha256"] != sha("no secret here") {
+		t.Errorf("the app's own attribute must still be scanned: %v", a)
+	}
+
+	ld := plog.NewLogs()
+	records := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	str := records.AppendEmpty()
+	str.SetEventName("gen_ai.user.message")
+	str.Body().SetStr("a short question")
+	m := records.AppendEmpty()
+	m.SetEventName("gen_ai.choice")
+	m.Body().SetEmptyMap().PutStr("content", "a short answer")
+	out := runLogs(t, cfg, ld)
+	if a := out.At(0).Attributes().AsRaw(); a["llmobs.body.sha256"] != sha("a short question") || a["llmobs.redacted"] != nil {
+		t.Errorf("the body's hash was scanned: %v", a)
+	}
+	if a := out.At(1).Attributes().AsRaw(); a["llmobs.body.content.sha256"] != sha("a short answer") || a["llmobs.redacted"] != nil {
+		t.Errorf("the map body's hash was scanned: %v", a)
 	}
 }

@@ -32,20 +32,32 @@ func NewFactory() processor.Factory {
 
 var mutates = processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true})
 
+// starter reads the content hash key (hash hmac) when the collector starts: a missing, unreadable
+// or short key file stops the collector there, naming the file.
+func (r *redactor) starter() processorhelper.Option {
+	return processorhelper.WithStart(func(context.Context, component.Host) error { return r.hash.load() })
+}
+
 func createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
 	r := newRedactor(cfg.(*Config))
 	return processorhelper.NewTraces(ctx, set, cfg, next, func(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+		if err := r.hash.ready(); err != nil {
+			return td, err
+		}
 		r.traces(td)
 		return td, nil
-	}, mutates)
+	}, mutates, r.starter())
 }
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
 	r := newRedactor(cfg.(*Config))
 	return processorhelper.NewLogs(ctx, set, cfg, next, func(_ context.Context, ld plog.Logs) (plog.Logs, error) {
+		if err := r.hash.ready(); err != nil {
+			return ld, err
+		}
 		r.logs(ld)
 		return ld, nil
-	}, mutates)
+	}, mutates, r.starter())
 }
 
 func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
@@ -53,7 +65,7 @@ func createMetrics(ctx context.Context, set processor.Settings, cfg component.Co
 	return processorhelper.NewMetrics(ctx, set, cfg, next, func(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
 		r.metrics(md)
 		return md, nil
-	}, mutates)
+	}, mutates, r.starter())
 }
 
 type text struct {
@@ -126,9 +138,10 @@ func (r *redactor) traces(td ptrace.Traces) {
 			for _, span := range ss.Spans().All() {
 				st := span.Status()
 				r.decoded(span.Attributes(), nil)
-				r.content.attributes(span.Attributes())
+				s.hashes = r.content.attributes(span.Attributes(), s.hashes[:0])
 				changed := r.detect(s, span.Attributes(), nil, text{span.Name, span.SetName},
 					text{st.Message, st.SetMessage})
+				putHashes(span.Attributes(), s.hashes)
 				r.flagged(span.Attributes(), changed)
 				cutPreviews(span.Attributes(), r.cut)
 				if r.guard != nil {
@@ -136,8 +149,9 @@ func (r *redactor) traces(td ptrace.Traces) {
 				}
 				for _, ev := range span.Events().All() {
 					r.decoded(ev.Attributes(), nil)
-					r.content.event(ev)
+					s.hashes = r.content.event(ev, s.hashes[:0])
 					r.detect(s, ev.Attributes(), nil, text{ev.Name, ev.SetName})
+					putHashes(ev.Attributes(), s.hashes)
 					cutPreviews(ev.Attributes(), r.cut)
 				}
 				if r.dropLinks && span.Links().Len() > 0 {
@@ -162,8 +176,10 @@ func (r *redactor) logs(ld plog.Logs) {
 			for _, lr := range sl.LogRecords().All() {
 				body := lr.Body()
 				r.decoded(lr.Attributes(), &body)
-				r.content.log(lr)
-				r.flagged(lr.Attributes(), r.detect(s, lr.Attributes(), &body))
+				s.hashes = r.content.log(lr, s.hashes[:0])
+				changed := r.detect(s, lr.Attributes(), &body)
+				putHashes(lr.Attributes(), s.hashes)
+				r.flagged(lr.Attributes(), changed)
 				cutPreviews(lr.Attributes(), r.cut)
 				r.content.cutBody(lr, r.cut)
 				if r.guard != nil {

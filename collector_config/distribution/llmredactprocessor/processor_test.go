@@ -376,6 +376,7 @@ func TestSequenceRejectsWhatThePairsPass(t *testing.T) {
 func guardConfig(mode string) *Config {
 	cfg := testConfig()
 	cfg.PreviewCut = 10
+	cfg.Hash = HashSHA256
 	cfg.Guard = &Guard{MinChars: 20, Mode: mode, PreviewChars: 5, Exempt: `^(?:gen_ai\.|llmobs\.)|^(?:error\.message)$`,
 		BodyExempt: []string{"content"}, SpanKeys: []string{"gen_ai.operation.name"}, EventName: `^gen_ai[.]`,
 		Attribute: "llmobs.content.guarded"}

@@ -44,12 +44,17 @@ type redactor struct {
 	cut       int
 	guard     *guard    // nil: none
 	content   *policy   // nil: none
+	hash      *hasher   // nil: neither content policy nor guard
 	scans     sync.Pool // of *scan: each keeps its cache of masks between batches
 }
 
 func newRedactor(cfg *Config) *redactor {
+	var h *hasher
+	if cfg.Content != nil || cfg.Guard != nil {
+		h = newHasher(cfg.Hash, cfg.HashKeyFile)
+	}
 	r := &redactor{keyRepl: cfg.KeyReplacement, flag: cfg.FlagAttribute, decode: cfg.DecodeBytes, dropLinks: cfg.DropLinks,
-		cut: cfg.PreviewCut, guard: newGuard(cfg.Guard), content: newPolicy(cfg.Content)}
+		cut: cfg.PreviewCut, guard: newGuard(cfg.Guard, h), content: newPolicy(cfg.Content, h), hash: h}
 	index := map[Gate]int{}
 	for _, d := range cfg.Detectors {
 		det := detector{re: regexp.MustCompile(d.Regex), repl: d.Replacement, valid: validity[d.Check], byKey: d.ByKey}
@@ -136,7 +141,6 @@ func (m *mask) or(o mask) {
 const (
 	cacheLen = 256
 	cacheMax = 8192
-	longText = 64 // from this length the pair table is filled before the gates (bigram.go)
 )
 
 // scan holds one record's work (and, across records, the masks of strings seen before).
@@ -153,7 +157,8 @@ type scan struct {
 	all     mask  // the union of the record's strings' masks
 	active  []int // detectors in all
 	invalid bool
-	changed bool // a detector rewrote something
+	changed bool     // a detector rewrote something
+	hashes  []hashed // the content policy's hashes of the record, put after its detectors
 }
 
 func (s *scan) reset() {

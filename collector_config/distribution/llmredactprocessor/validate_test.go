@@ -191,7 +191,7 @@ func TestEventNameFromTheFieldOrTheAttribute(t *testing.T) {
 
 func TestGuardLLMSpanByMarkerOrContentKey(t *testing.T) {
 	g := newGuard(&Guard{MinChars: 8, Mode: "hash", Exempt: "^$", EventName: "^gen_ai[.]",
-		SpanKeys: []string{"gen_ai.operation.name", "mlflow.spanInputs.length"}})
+		SpanKeys: []string{"gen_ai.operation.name", "mlflow.spanInputs.length"}}, newHasher(HashSHA256, ""))
 	for _, c := range []struct {
 		key  string
 		want bool

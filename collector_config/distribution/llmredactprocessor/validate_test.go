@@ -204,3 +204,35 @@ func TestGuardLLMSpanByMarkerOrContentKey(t *testing.T) {
 		}
 	}
 }
+
+// A candidate that fails its check may hide a valid match that starts inside it: the search
+// resumes one character after the failed candidate's start, not after its end, in values and keys.
+func TestValidMatchInsideAFailedCandidate(t *testing.T) {
+	cfg := checkedConfig()
+	cfg.Detectors[1].Regex = `\b(?:4[0-9]{3}|5[1-5][0-9]{2})(?:[ -]?[0-9]{4}){3}\b`
+	cfg.Detectors[1].Gates = []Gate{{Regex: `[45][0-9]{3}`}}
+	td := ptrace.NewTraces()
+	a := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty().Attributes()
+	a.PutStr("after-port", "db:5432 4111 1111 1111 1111")         // "5432 4111 1111 1111" fails Luhn
+	a.PutStr("after-phone", "+447911123456 4111 1111 1111 1111")  // "4479 1112 3456 4111" fails Luhn
+	a.PutStr("no-boundary", "order 55554111111111111111 shipped") // inside a longer number: no \b, stays
+	a.PutStr("dotted", "1.2.3.4.5")                               // every 4-octet run is inside a longer number
+	a.PutStr("k 5432 4111 1111 1111 1111", "v")
+	got := runTraces(t, cfg, td).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+	want := map[string]string{
+		"after-port":  "db:5432 [REDACTED:credit_card]",
+		"after-phone": "+447911123456 [REDACTED:credit_card]",
+		"no-boundary": "order 55554111111111111111 shipped",
+		"dotted":      "1.2.3.4.5",
+	}
+	for k, w := range want {
+		if g := mustStr(t, got, k); g != w {
+			t.Errorf("%s: got %q, want %q", k, g, w)
+		}
+	}
+	if _, ok := got.Get("k 5432 [REDACTED:key]"); !ok {
+		var keys []string
+		got.Range(func(k string, _ pcommon.Value) bool { keys = append(keys, k); return true })
+		t.Errorf("the key is cut where the valid match starts: %q", keys)
+	}
+}

@@ -41,6 +41,7 @@ func TestMod97(t *testing.T) {
 		{"FR1420041010050500013M02606", true},
 		{"GB82WEST12345698765431", false}, // last digit changed
 		{"GB28WEST12345698765432", false}, // check digits swapped
+		{"GB81WEST12345698765432", false}, // remainder 0, not 1 (worked by hand: one less than 82)
 		{"AB12CDEF", false},               // too short for any country
 		{"GB82west12345698765432", false}, // lower case is not IBAN text
 	} {
@@ -82,6 +83,7 @@ func TestContextChecks(t *testing.T) {
 		{"email", "git@github.com:org/repo.git", "git@github.com", false},
 		{"email", "deploy@gitlab.example.com:group/app.git", "deploy@gitlab.example.com", false},
 		{"email", "ssh://git@github.com/org/repo.git", "git@github.com", false},
+		{"email", "s://git@github.com/org/repo.git", "git@github.com", false}, // the scheme at the very start
 		{"email", "contact jane@example.com: later", "jane@example.com", true},
 		{"email", "jane@example.com", "jane@example.com", true},
 		{"email", "to=alice%40example.com&x=1", "alice%40example.com", true},
@@ -93,6 +95,8 @@ func TestContextChecks(t *testing.T) {
 		{"phone", "+44 7700 900123", "+44 7700 900123", true}, // 12 digits
 		{"phone", "+33 6 12 34 56 78", "+33 6 12 34 56 78", true},
 		{"phone", "+1 2 3", "+1 2 3", false},                                 // 3 digits
+		{"phone", "+1 234 567 890 123 45", "+1 234 567 890 123 45", true},    // 15: the most E.164 allows
+		{"phone", "+1 234 567", "+1 234 567", false},                         // 7
 		{"phone", "+1 234 567 890 123 456", "+1 234 567 890 123 456", false}, // 16: past E.164
 	} {
 		if got := validity[c.check](c.s, at(t, c.s, c.match)); got != c.want {
@@ -230,9 +234,23 @@ func TestValidMatchInsideAFailedCandidate(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", k, g, w)
 		}
 	}
-	if _, ok := got.Get("k 5432 [REDACTED:key]"); !ok {
+	if _, ok := got.Get("k 5432 [REDACTED:key]"); !ok || got.Len() != len(want)+1 {
 		var keys []string
 		got.Range(func(k string, _ pcommon.Value) bool { keys = append(keys, k); return true })
 		t.Errorf("the key is cut where the valid match starts: %q", keys)
+	}
+}
+
+// A key holding secrets of two detectors is cut where the earliest match starts, whichever
+// detector runs first: here the later detector (ipv4) matches before the earlier one (card).
+func TestKeyCutAtTheEarliestMatchOfAnyDetector(t *testing.T) {
+	td := ptrace.NewTraces()
+	a := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty().Attributes()
+	a.PutStr("from 10.1.2.3 card 4111 1111 1111 1111", "v")
+	got := runTraces(t, checkedConfig(), td).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+	if _, ok := got.Get("from [REDACTED:key]"); !ok || got.Len() != 1 {
+		var keys []string
+		got.Range(func(k string, _ pcommon.Value) bool { keys = append(keys, k); return true })
+		t.Errorf("keys: %q", keys)
 	}
 }

@@ -83,7 +83,7 @@ func TestContextChecks(t *testing.T) {
 		{"email", "git@github.com:org/repo.git", "git@github.com", false},
 		{"email", "deploy@gitlab.example.com:group/app.git", "deploy@gitlab.example.com", false},
 		{"email", "ssh://git@github.com/org/repo.git", "git@github.com", false},
-		{"email", "s://git@github.com/org/repo.git", "git@github.com", false}, // the scheme at the very start
+		{"email", "://git@github.com/org/repo.git", "git@github.com", false}, // "://" at the very start (m[0] == 3)
 		{"email", "contact jane@example.com: later", "jane@example.com", true},
 		{"email", "jane@example.com", "jane@example.com", true},
 		{"email", "to=alice%40example.com&x=1", "alice%40example.com", true},

@@ -141,11 +141,14 @@ def _sites(tree: ast.AST):
             yield node, f"[{len(node.elts)} items] -> last dropped", (lambda n=node: n.elts.pop())
 
 
-def mutants_of(path: str) -> list[Mutant]:
+def site_count(path: str) -> int:
+    return sum(1 for _ in _sites(ast.parse((ROOT / path).read_text())))
+
+
+def mutants_of(path: str, indexes: list[int] | None = None) -> list[Mutant]:
     text = (ROOT / path).read_text()
-    count = sum(1 for _ in _sites(ast.parse(text)))
     out = []
-    for index in range(count):
+    for index in range(site_count(path)) if indexes is None else indexes:
         tree = ast.parse(text)   # fresh tree: each mutant is one change
         node, what, apply = list(_sites(tree))[index]
         apply()
@@ -203,9 +206,10 @@ def run_tests(work: Path, tests: list[str], timeout: float) -> tuple[str, float]
 
 def run_python(area: str, sample: int, seed: int, timeout: float, only: str | None) -> list[dict]:
     files = [only] if only else area_files(area)
-    every = [m for f in files for m in mutants_of(f)]
+    every = [(f, i) for f in files for i in range(site_count(f))]
     rng = random.Random(seed)
-    chosen = sorted(rng.sample(every, min(sample, len(every))), key=lambda m: (m.path, m.line)) if sample else every
+    picked = sorted(rng.sample(every, min(sample, len(every)))) if sample else every
+    chosen = [m for f in sorted({f for f, _ in picked}) for m in mutants_of(f, [i for g, i in picked if g == f])]
     print(f"{area}: {len(every)} mutants in {len(files)} modules; running {len(chosen)}", flush=True)
     work = scratch()
     results = []

@@ -29,6 +29,7 @@ import json
 import os
 import random
 import shlex
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -177,7 +178,7 @@ def tests_for(path: str, area: str) -> list[str]:
 
 def scratch() -> Path:
     """The committed tree in a temporary directory, with the built binaries and grammars linked."""
-    d = Path(tempfile.mkdtemp(prefix="llmobs-mutation-"))
+    d = Path(tempfile.mkdtemp(prefix=f"llmobs-mutation-{os.getpid()}-"))
     archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True).stdout
     with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
         tar.extractall(d, filter="data")
@@ -271,6 +272,8 @@ def main() -> None:
         return
     start = time.monotonic()
     results = run_go(args.timeout) if args.area == "go" else run_python(args.area, args.sample, args.seed, args.timeout, args.module)
+    for work in Path(tempfile.gettempdir()).glob(f"llmobs-mutation-{os.getpid()}-*"):
+        shutil.rmtree(work, ignore_errors=True)
     killed = sum(r["status"] != "survived" for r in results)
     took = time.monotonic() - start
     print(f"{args.area}: {killed}/{len(results)} killed ({100 * killed / max(1, len(results)):.0f}%) in {took / 60:.1f} min")

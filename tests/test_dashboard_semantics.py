@@ -126,6 +126,89 @@ PANELS: dict[tuple[str, str], tuple[str, tuple[str, ...], str | None, tuple[str,
     ("pipeline", "redacted_lines"): ("none", (), None, ()),
 }
 
+# What each series is called: (dashboard, panel key): the legend of each Prometheus query, in order.
+LEGENDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("overview", "requests"): ("{{gen_ai_provider_name}} {{gen_ai_request_model}}",),
+    ("overview", "errors"): ("{{gen_ai_provider_name}} {{error_type}}",),
+    ("overview", "latency"): ("p50", "p95", "p99"),
+    ("overview", "errors_by_model"): ("{{gen_ai_provider_name}} {{gen_ai_request_model}}",),
+    ("overview", "latency_by_model"): ("{{gen_ai_provider_name}} {{gen_ai_request_model}}",),
+    ("overview", "ttft"): ("{{gen_ai_request_model}}",),
+    ("overview", "tokens_per_request"): ("in {{gen_ai_request_model}}", "out {{gen_ai_request_model}}"),
+    ("overview", "throttled"): ("{{gen_ai_request_model}} {{error_type}}",),
+    ("overview", "retries"): ("{{gen_ai_provider_name}} {{gen_ai_request_model}}",),
+    ("overview", "fallbacks"): ("{{llmobs_fallback_from_model}} -> {{gen_ai_request_model}}",),
+    ("overview", "context"): ("{{gen_ai_request_model}}",),
+    ("overview", "outcomes"): ("{{llmobs_request_outcome}}",),
+    ("overview", "request_latency"): ("p95",),
+    ("overview", "app_http_latency"): ("{{http_route}}",),
+    ("overview", "app_token_usage"): ("{{gen_ai_request_model}} {{gen_ai_token_type}}",),
+    ("slo", "availability_budget"): ("{{deployment_environment_name}} {{service_name}}",),
+    ("slo", "availability_sli"): ("{{deployment_environment_name}} {{service_name}}",),
+    ("slo", "availability_burn"): ("1h {{deployment_environment_name}} {{service_name}}", "6h {{deployment_environment_name}} {{service_name}}", "1d {{deployment_environment_name}} {{service_name}}", "3d {{deployment_environment_name}} {{service_name}}"),
+    ("slo", "latency_budget"): ("{{deployment_environment_name}} {{service_name}}",),
+    ("slo", "latency_sli"): ("{{deployment_environment_name}} {{service_name}}",),
+    ("slo", "latency_burn"): ("1h {{deployment_environment_name}} {{service_name}}", "6h {{deployment_environment_name}} {{service_name}}", "1d {{deployment_environment_name}} {{service_name}}", "3d {{deployment_environment_name}} {{service_name}}"),
+    ("cost", "mtd_by_tenant"): ("{{llmobs_tenant_bounded}}",),
+    ("cost", "mtd_by_feature"): ("{{llmobs_feature_bounded}}",),
+    ("cost", "mtd_by_model"): ("{{gen_ai_request_model}}",),
+    ("cost", "mtd_by_provider"): ("{{gen_ai_provider_name}}",),
+    ("cost", "by_model"): ("{{gen_ai_request_model}}",),
+    ("cost", "by_feature"): ("{{llmobs_feature_bounded}}",),
+    ("cost", "by_tenant"): ("{{llmobs_tenant_bounded}}",),
+    ("cost", "by_prompt_version"): ("{{llmobs_prompt_version}}",),
+    ("cost", "by_environment"): ("{{deployment_environment_name}}",),
+    ("cost", "cache"): ("{{gen_ai_request_model}}",),
+    ("cost", "cache_savings"): ("{{gen_ai_request_model}}",),
+    ("cost", "per_user_request"): ("per request {{llmobs_feature_bounded}}", "per answer {{llmobs_feature_bounded}}"),
+    ("cost", "cache_writes"): ("{{gen_ai_request_model}}",),
+    ("cost", "unpriced"): ("{{gen_ai_request_model}}",),
+    ("quality", "eval_scores"): ("{{gen_ai_evaluation_name}}",),
+    ("quality", "eval_by_prompt_version"): ("{{gen_ai_evaluation_name}} {{llmobs_prompt_version}}",),
+    ("quality", "eval_by_model"): ("{{gen_ai_evaluation_name}} {{gen_ai_request_model}}",),
+    ("quality", "eval_by_index_version"): ("{{gen_ai_evaluation_name}} {{llmobs_retrieval_index_version}}",),
+    ("quality", "flags"): ("{{gen_ai_evaluation_name}}",),
+    ("quality", "eval_events"): ("{{gen_ai_evaluation_name}}",),
+    ("quality", "safety"): ("{{llmobs_safety_category}}",),
+    ("quality", "safety_ratio"): ("blocked",),
+    ("quality", "thumbs_down"): ("{{llmobs_feature_bounded}}",),
+    ("rag", "latency"): ("{{gen_ai_operation_name}}",),
+    ("rag", "returned"): ("p50", "p95"),
+    ("rag", "empty"): ("empty",),
+    ("rag", "rate"): ("{{gen_ai_operation_name}}",),
+    ("rag", "steps"): ("{{llmobs_retrieval_method}}",),
+    ("rag", "top_k"): ("requested {{llmobs_retrieval_index}}", "returned {{llmobs_retrieval_index}}"),
+    ("rag", "score"): ("p50", "p10"),
+    ("rag", "recall"): ("{{gen_ai_evaluation_name}} {{llmobs_retrieval_index_version}}",),
+    ("rag", "index_versions"): ("{{llmobs_retrieval_index}} {{llmobs_retrieval_index_version}}",),
+    ("agents", "calls"): ("{{gen_ai_tool_name}} {{llmobs_tool_outcome}}",),
+    ("agents", "denied"): ("{{gen_ai_tool_name}}",),
+    ("agents", "errors"): ("{{gen_ai_tool_name}}",),
+    ("agents", "tool_latency"): ("{{gen_ai_tool_name}}",),
+    ("agents", "approvals"): ("{{gen_ai_tool_name}} {{llmobs_tool_approval}}",),
+    ("agents", "iterations"): ("p50", "p95"),
+    ("product", "usage"): ("{{llmobs_feature_bounded}}",),
+    ("product", "feedback"): ("{{llmobs_feedback}}",),
+    ("product", "cost_per_call"): ("{{llmobs_feature_bounded}}",),
+    ("product", "tenants"): ("{{llmobs_tenant_bounded}}",),
+    ("product", "answered"): ("answered {{llmobs_feature_bounded}}", "unanswered {{llmobs_feature_bounded}}"),
+    ("pipeline", "accepted"): ("spans {{instance}}", "log_records {{instance}}", "metric_points {{instance}}"),
+    ("pipeline", "refused"): ("spans {{instance}}", "log_records {{instance}}", "metric_points {{instance}}"),
+    ("pipeline", "send_failed"): ("spans {{exporter}}", "log_records {{exporter}}", "metric_points {{exporter}}"),
+    ("pipeline", "overflow"): ("spans {{llmobs_label}}", "logs {{llmobs_label}}"),
+    ("pipeline", "queue"): ("{{instance}} {{exporter}}",),
+    ("pipeline", "redacted"): ("spans {{service_name}}", "logs {{service_name}}"),
+    ("pipeline", "sampling"): ("kept",),
+    ("pipeline", "up"): ("{{job}}",),
+    ("pipeline", "rule_failures"): ("{{rule_group}}",),
+    ("pipeline", "remote_write"): ("{{remote_name}}",),
+    ("pipeline", "notifications"): ("{{integration}}",),
+    ("pipeline", "discarded"): ("logs {{reason}}", "spans {{reason}}"),
+}
+# The LLM-event log panels: a line is an LLM event when it carries any of these fields (Loki
+# labels of the GenAI evaluation name, feedback, provider and operation).
+EVENT_FIELDS = ("gen_ai_evaluation_name", "llmobs_feedback", "gen_ai_provider_name", "gen_ai_operation_name")
+
 _KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset",
              "inf", "nan", "Inf", "NaN"}
 _BUILTIN_VARS = {"__rate_interval", "__range", "__interval", "datasource", "traces", "logs"}
@@ -233,3 +316,35 @@ def test_diff_reports_a_dropped_variable_selector_and_a_metric_change():
     panel["targets"][0]["expr"] = before.replace(', gen_ai_request_model=~"$model"', "").replace("llm_errors_total", "llm_retries_total")
     (line,) = review.diff(BOARDS, new)
     assert line.startswith(f"overview/{panel['title']}: queries:") and "llm_retries_total" in line
+
+
+@pytest.mark.parametrize("slug, key", sorted(PANELS), ids=[f"{s}/{k}" for s, k in sorted(PANELS)])
+def test_legends(slug, key):
+    panel = _panel(BOARDS[slug], slug, key)
+    got = tuple(t.get("legendFormat") or "" for t in panel.get("targets", []) if t.get("datasource") == PROM)
+    assert got == LEGENDS.get((slug, key), ("",) * len(got))
+
+
+def test_legend_labels_survive_the_aggregation():
+    """A `{{label}}` in a legend names a label the query still has: in its `by (...)`, or the
+    query aggregates nothing away."""
+    wrong = []
+    for slug, b in BOARDS.items():
+        for p in b["panels"]:
+            for t in p.get("targets", []):
+                if t.get("datasource") != PROM:
+                    continue
+                expr, wanted = t.get("expr", ""), set(re.findall(r"\{\{(\w+)\}\}", t.get("legendFormat") or ""))
+                kept = {label.strip() for group in re.findall(r"\bby\s*\(([^)]*)\)", expr) for label in group.split(",")}
+                if re.search(r"\b(?:sum|avg|min|max|count|topk|bottomk|quantile)\b\s*(?:by\s*\([^)]*\)\s*)?\(", expr) \
+                        and wanted - kept:
+                    wrong.append((slug, p["title"], sorted(wanted - kept)))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("slug, key", [("overview", "llm_events"), ("agents", "agent_events")])
+def test_llm_event_panels_keep_lines_with_any_event_field(slug, key):
+    (target,) = _panel(BOARDS[slug], slug, key)["targets"]
+    query = target.get("expr") or target.get("query")
+    assert " or ".join(f'{field}!=""' for field in EVENT_FIELDS) in query
+    assert 'trace_id=~"${trace_id}.*"' in query and 'deployment_environment_name=~"$environment"' in query

@@ -142,8 +142,9 @@ def test_forwarding_protocol_and_endpoint_agree():
     fwd = {"name": "v", "endpoint": "https://otlp.vendor.example", "protocol": "http"}
     validate(_merge(OK, {"forwarding": [fwd]}))
     validate(_merge(OK, {"forwarding": [{**fwd, "endpoint": "otlp.vendor.example:4317", "protocol": "grpc"}]}))
-    for bad in ({**fwd, "protocol": "grpc"}, {**fwd, "endpoint": "otlp.vendor.example:4318"}):
-        with pytest.raises(SettingsError, match=re.escape("llmobs:forwarding[0].endpoint: protocol")):
+    for bad, needs in (({**fwd, "protocol": "grpc"}, "protocol grpc needs host:port"),
+                       ({**fwd, "endpoint": "otlp.vendor.example:4318"}, "protocol http needs an http(s):// URL")):
+        with pytest.raises(SettingsError, match=re.escape(f"llmobs:forwarding[0].endpoint: {needs}")):
             validate(_merge(OK, {"forwarding": [bad]}))
 
 
@@ -176,3 +177,13 @@ def test_local_storage_takes_no_bucket_and_azure_needs_an_endpoint():
         validate(_merge(OK, {"storage": {"loki": {"type": "azure", "bucket": "logs", "endpoint": "acct"}}}))
     with pytest.raises(SettingsError, match=re.escape("llmobs:storage.tempo: bucket/endpoint/region need type")):
         validate(_merge(OK, {"storage": {"tempo": {"type": "local", "bucket": "logs"}}}))
+
+
+def test_paging_environments_kept_by_the_environment_bound():
+    validate(_merge(OK, {"labels": {"environment": {"allowed": ["production", "staging"]}},
+                         "alerts": {"paging_environments": ["staging"]}}))
+    with pytest.raises(SettingsError, match=re.escape(
+            "llmobs:alerts.paging_environments[0]: 'stage' is not kept by labels.environment (allowed: production, "
+            "staging): its alerts would carry `other` and never page; add it there")):
+        validate(_merge(OK, {"labels": {"environment": {"allowed": ["production", "staging"]}},
+                             "alerts": {"paging_environments": ["stage"]}}))

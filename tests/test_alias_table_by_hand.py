@@ -19,6 +19,9 @@ ALIASES = {
     "llm.token_count.completion": ("gen_ai.usage.output_tokens", 30),
     "llm.token_count.prompt_details.cache_read": ("gen_ai.usage.cache_read.input_tokens", 64),
     "tool.name": ("gen_ai.tool.name", "search_orders"),
+    "tool.description": ("gen_ai.tool.description", "Looks up orders"),
+    "tool.id": ("gen_ai.tool.call.id", "call_8f2"),          # the id of the tool call's result
+    "tool_call.id": ("gen_ai.tool.call.id", "call_8f2"),
     "session.id": ("gen_ai.conversation.id", "conv-42"),
     # OpenLLMetry (traceloop)
     "llm.request.model": ("gen_ai.request.model", "gpt-4o"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
@@ -96,4 +96,20 @@ def wait(predicate, timeout: float = 30.0, interval: float = 0.2) -> bool:
         except (KeyError, IndexError):
             pass
         time.sleep(interval)
+    return False
+
+
+def await_sentinel(send: Callable[[int], None], arrived: Callable[[], bool], timeout: float = 60.0,
+                   every: float = 1.0) -> bool:
+    """Absence checks without a fixed sleep: after the data, send a sentinel down the same path
+    and wait, bounded, until it arrives; what was sent before it has then arrived too, and only
+    then is it checked that nothing else did. `send(i)` sends the i-th sentinel: on a sampled path
+    one may be dropped, so a new one goes every `every` seconds until one arrives."""
+    deadline = time.monotonic() + timeout
+    i = 0
+    while time.monotonic() < deadline:
+        send(i)
+        i += 1
+        if wait(arrived, timeout=min(every, max(0.0, deadline - time.monotonic()))):
+            return True
     return False

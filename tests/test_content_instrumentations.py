@@ -1,5 +1,6 @@
-"""Prompt and completion text under the keys of instrumentations the alias table does not rename
-(telemetry/aliases.py CONTENT_KEYS and EVENT_CONTENT, checked in ALIAS_SOURCES.md) under each
+"""Prompt and completion text under the canonical content keys and the keys of instrumentations the
+alias table does not rename (written out by hand in tests/content_keys.py; the gateway takes them
+from telemetry/aliases.py CONTENT_KEYS and EVENT_CONTENT, checked in ALIAS_SOURCES.md) under each
 content mode, and the unknown-key guard on and off, through the real gateway."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import pytest
 
 from collector_harness import content_hash
+from content_keys import CANONICAL, INSTRUMENTATIONS
 from gateway_run import gateway, wait
 from otlp_json import NOW, kv, logs, post, span, traces
 from telemetry import aliases, keys as k
@@ -26,6 +28,8 @@ EVENTS = [  # (event name, field, value): semconv message events (Strands legacy
     ("LLMChatStartEvent", "messages", PROMPT), ("QueryStartEvent", "query", "why was order 48213 refunded twice"),
     ("LLMCompletionEndEvent", "response.text", "The refund was issued twice by mistake."),
 ]
+# Hand-written (tests/content_keys.py): the canonical content keys and other instrumentations' ones.
+CONTENT_KEYS = CANONICAL + INSTRUMENTATIONS
 BENIGN_LONG = "this is a long sentence under a key the operator allowlisted on purpose"
 
 
@@ -43,7 +47,7 @@ def _otlp(value) -> dict:
 
 
 def _send(gw) -> None:
-    spans = [span(f"content {c.key}", {**LLM, c.key: PROMPT + " " + SECRET}, i + 1) for i, c in enumerate(aliases.CONTENT_KEYS)]
+    spans = [span(f"content {key}", {**LLM, key: PROMPT + " " + SECRET}, i + 1) for i, key in enumerate(CONTENT_KEYS)]
     spans.append(span("events", {**LLM}, 900, [{"name": n, "attributes": {f: v}} for n, f, v in EVENTS]))
     spans.append(span("logfire", {**LLM, **LOGFIRE, "exception.message": BENIGN_LONG, "app.short": "ok then",
                                   "app.single": "x" * 80}, 901))
@@ -72,16 +76,16 @@ def _span(gw, name: str) -> dict:
 
 def test_instrumentation_content_keys_follow_the_mode(run):
     mode, gw = run
-    for c in aliases.CONTENT_KEYS:
-        a = _span(gw, f"content {c.key}")
+    for key in CONTENT_KEYS:
+        a = _span(gw, f"content {key}")
         value = PROMPT + " " + SECRET
-        assert c.key not in a and "4111" not in str(a), (c.key, a)
-        assert a[c.key + ".length"] == len(value)
-        assert (a.get(c.key + ".hmac") == content_hash(value)) is (mode != "drop"), c.key
+        assert key not in a and "4111" not in str(a), (key, a)
+        assert a[key + ".length"] == len(value)
+        assert (a.get(key + ".hmac") == content_hash(value)) is (mode != "drop"), key
         if mode == "preview":
-            assert a[c.key + ".preview"] == value[:PREVIEW], c.key   # cut to preview_chars after the detectors
+            assert a[key + ".preview"] == value[:PREVIEW], key   # cut to preview_chars after the detectors
         else:
-            assert c.key + ".preview" not in a
+            assert key + ".preview" not in a
 
 
 def test_span_event_content_follows_the_mode(run):

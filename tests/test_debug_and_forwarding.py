@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from opentelemetry.sdk.resources import Resource
 
 from corpus import SECRETS
 from collector_harness import TOKEN, RunningCollector
-from gateway_run import App, settings_for, wait
+from gateway_run import App, await_sentinel, settings_for, wait
 from collector_config import debug
 from sinks import OtlpGrpcSink, OtlpHttpSink, RemoteWriteSink
 from telemetry import keys as k
@@ -70,6 +70,17 @@ def _texts(records: list[dict]) -> str:
     return json.dumps(records, default=str)
 
 
+SENTINEL = "sentinel-after-the-data"
+
+
+def _no_sentinel(records: list[dict]) -> list[dict]:
+    return [r for r in records if SENTINEL not in _texts([r])]
+
+
+def _sentinel_in(logs: OtlpHttpSink, tenant: str) -> Callable[[], bool]:
+    return lambda: any(SENTINEL in _texts([r]) for r in _by_tenant_header(logs).get(tenant, []))
+
+
 ACME_CALLS, OTHER_CALLS = 600, 60
 MARK = "initech-private-marker"
 
@@ -86,12 +97,15 @@ def test_debug_samples_only_opted_in_sampled_redacted_linked_and_separate():
             _call(app, "acme", "search", f"acme search {i}")
             _call(app, "globex", "chat", f"globex call {i}")
             _call(app, "initech", "chat", f"{MARK} {i} " + SECRETS[i % len(SECRETS)][1])
-        app.close()
+        app.flush()
         total = (ACME_CALLS + 3 * OTHER_CALLS) * 2
         assert wait(lambda: len(_by_tenant_header(logs).get(debug.NORMAL_TENANT, [])) == total, timeout=60)
         assert wait(lambda: len(traces.spans()) == ACME_CALLS + 3 * OTHER_CALLS, timeout=60)
-        time.sleep(1.5)   # the debug pipeline batches on its own: let it drain
-        by_header = _by_tenant_header(logs)
+        # The debug pipeline batches on its own: a sampled sentinel call after the data, then check.
+        assert await_sentinel(lambda i: (_call(app, "acme", "chat", f"{SENTINEL} {i}"), app.flush()),
+                              _sentinel_in(logs, "debug"))
+        app.close()
+        by_header = {tenant: _no_sentinel(records) for tenant, records in _by_tenant_header(logs).items()}
         spans = {s["span_id"]: s for s in traces.spans()}
     assert set(by_header) == {debug.NORMAL_TENANT, "debug"}, set(by_header)
     samples = by_header["debug"]
@@ -138,9 +152,12 @@ def test_debug_store_off_writes_no_debug_record():
         app = _app(collector)
         for i in range(20):
             _call(app, "acme", "chat", f"acme call {i}")
-        app.close()
+        app.flush()
         assert wait(lambda: len(logs.logs()) == 40, timeout=30)
-        time.sleep(1)
+        # No debug pipeline to send a sentinel down: one after the data on the only logs path.
+        assert await_sentinel(lambda i: (_call(app, "acme", "chat", f"{SENTINEL} {i}"), app.flush()),
+                              _sentinel_in(logs, ""))
+        app.close()
         by_header = _by_tenant_header(logs)
     assert set(by_header) == {""}   # single-tenant Loki: no org header at all, as before
     assert not any(debug.DEBUG_ATTRIBUTE in r["resource"] or debug.SAMPLE_ATTRIBUTE in r["attributes"]
@@ -169,12 +186,19 @@ def test_forwarding_reaches_the_vendor_normalized_redacted_in_its_mode_without_e
                 with globex.tracer.start_as_current_span("chat globex") as span:
                     span.set_attribute(k.OPERATION, "chat")
                     span.set_attribute("gen_ai.prompt.0.content", "globex asks")
-            app.close()
             globex.close()
+            app.flush()
             assert wait(lambda: len(traces.spans()) == 40, timeout=60)
             assert wait(lambda: len(vendor.spans()) == 20, timeout=30)
-            time.sleep(1.5)   # anything excluded would have arrived with the rest
-            forwarded, kept = vendor.spans(), traces.spans()
+
+            def sentinel(i: int) -> None:   # forwarded: an acme span after the data
+                with app.tracer.start_as_current_span(f"{SENTINEL} {i}") as span:
+                    span.set_attribute(k.TENANT, "acme")
+                app.flush()
+            assert await_sentinel(sentinel, lambda: any(s["name"].startswith(SENTINEL) for s in vendor.spans()))
+            app.close()
+            forwarded = [s for s in vendor.spans() if not s["name"].startswith(SENTINEL)]
+            kept = [s for s in traces.spans() if not s["name"].startswith(SENTINEL)]
     assert vendor.rejected == 0 and vendor.headers[0]["authorization"] == f"Bearer {VENDOR_TOKEN}"
     assert sorted({s["name"] for s in forwarded}) == ["chat acme", "chat initech"]
     assert sorted({s["name"] for s in kept}) == ["chat acme", "chat globex", "chat initech", "chat umbrella"]

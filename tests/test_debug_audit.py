@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -51,7 +50,7 @@ from backends import debug_access, services
 from binaries import promtool
 from collector_config import audit
 from dashboards import audit as audit_board, lint
-from gateway_run import gateway, wait
+from gateway_run import await_sentinel, gateway, wait
 from settings import validate
 from stacks import KUBE
 
@@ -147,8 +146,17 @@ def test_grafana_traces_count_debug_org_accesses_by_login_and_keep_their_traces_
         assert event["name"] == "user" and event["attributes"] == {"uname": "alice@example.com", "orgId": 2,
                                                                     "userId": 7}
         assert trace(mallory)[audit.PROXY_SPAN]["attributes"]["user"] == "mallory"
-        # The main organization's query: neither counted nor kept.
-        time.sleep(3)   # two decision waits past the kept traces
+        # The main organization's query: neither counted nor kept. A debug-org query after it (kept and
+        # counted, past the tail sampler's decision wait) is awaited first.
+        late = Grafana(f"127.0.0.1:{gw.collector.listen.audit_port}")
+        sent: list[str] = []
+
+        def sentinel(i: int) -> None:
+            sent.append(late.query(f"sentinel-{i}", 2, audit.DEBUG_DATASOURCE_UID, "Loki debug samples", "{job=\"x\"}"))
+            late.provider.force_flush()
+        assert await_sentinel(sentinel, lambda: any(len(trace(t)) == 5 for t in sent)
+                              and count(user="sentinel-0", endpoint="PluginClient.queryData") == 1, every=10)
+        late.close()
         assert trace(carol) == {} and count(user="carol") == 0
         # Grafana's spans never reach the LLM metrics.
         for name in ("llm_app_requests_total", "llm_requests_total", "llm_redacted_spans_total"):

@@ -2,15 +2,14 @@
 (debug.span_content): the project's spanlogs connector, through the real gateway."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from corpus import SECRETS
 from collector_config import debug
-from gateway_run import wait
+from gateway_run import await_sentinel, wait
 from telemetry import keys as k
-from test_debug_and_forwarding import MARK, _app, _by_tenant_header, _texts, run, tolerance
+from test_debug_and_forwarding import (MARK, SENTINEL, _app, _by_tenant_header, _no_sentinel, _sentinel_in, _texts,
+                                       run, tolerance)
 
 RATE = 0.3
 CALLS, OTHERS = 600, 40
@@ -46,12 +45,13 @@ def test_span_content_sampled_once_per_span_opted_in_redacted_linked_and_only_in
             _call(app, "acme", "search", f"acme search {i}")
             _call(app, "globex", "chat", f"globex call {i}")
             _call(app, "initech", "chat", f"{MARK} {i} " + SECRETS[i % len(SECRETS)][1])
-        app.close()
+        app.flush()
         assert wait(lambda: len(traces.spans()) == 2 * (CALLS + 3 * OTHERS), timeout=60)
-        expected = RATE * CALLS
-        assert wait(lambda: len(_by_tenant_header(logs).get("debug", [])) >= expected * 0.7, timeout=30)
-        time.sleep(1.5)   # the debug pipeline batches on its own: let it drain
-        by_header = _by_tenant_header(logs)
+        # The debug pipeline batches on its own: a sampled sentinel span after the data, then check.
+        assert await_sentinel(lambda i: (_call(app, "acme", "chat", f"{SENTINEL} {i}"), app.flush()),
+                              _sentinel_in(logs, "debug"))
+        app.close()
+        by_header = {tenant: _no_sentinel(records) for tenant, records in _by_tenant_header(logs).items()}
         spans = {s["span_id"]: s for s in traces.spans()}
     # The app sent no logs: span records reach the debug tenant and nothing else.
     assert set(by_header) == {"debug"}, set(by_header)
@@ -88,11 +88,13 @@ def test_span_and_event_records_of_a_trace_are_sampled_together():
         app = _app(collector)
         for i in range(200):
             _call(app, "acme", "chat", f"acme call {i}", event=True)
-        app.close()
+        app.flush()
         assert wait(lambda: len(_by_tenant_header(logs).get(debug.NORMAL_TENANT, [])) == 200, timeout=60)
-        assert wait(lambda: len(_by_tenant_header(logs).get("debug", [])) >= 100, timeout=30)
-        time.sleep(1.5)
-        samples = _by_tenant_header(logs)["debug"]
+        # Both records of a sampled sentinel trace after the data, then check.
+        assert await_sentinel(lambda i: (_call(app, "acme", "chat", f"{SENTINEL} {i}", event=True), app.flush()),
+                              lambda: len([r for r in _by_tenant_header(logs).get("debug", []) if SENTINEL in _texts([r])]) >= 2)
+        app.close()
+        samples = _no_sentinel(_by_tenant_header(logs)["debug"])
     kinds: dict[str, set[str]] = {}
     for r in samples:
         kinds.setdefault(r["trace_id"], set()).add(r["event_name"])
@@ -116,12 +118,18 @@ def test_span_events_with_content_become_one_record_each_with_the_spans_tenant_a
                 # Semconv <= 1.36 message events as span events (Strands' legacy mode): plain `content`
                 span.add_event("gen_ai.choice", {"content": f"answer {i} for {tenant}", "index": 0})
                 span.add_event("retry", {"attempt": 1})   # no content: never copied
-        app.close()
+        app.flush()
         assert wait(lambda: len(traces.spans()) == 3, timeout=30)
-        assert wait(lambda: len(_by_tenant_header(logs).get("debug", [])) >= 4, timeout=30)
-        time.sleep(1.5)
-        samples = _by_tenant_header(logs)["debug"]
-        spans = {s["span_id"]: s for s in traces.spans()}
+
+        def sentinel(i: int) -> None:   # a copied event after the data (sample_rate 1)
+            with app.tracer.start_as_current_span("chat gpt-4o-mini") as span:
+                span.set_attributes({k.OPERATION: "chat", k.TENANT: "acme", k.FEATURE: "chat"})
+                span.add_event("gen_ai.choice", {"content": f"{SENTINEL} {i}"})
+            app.flush()
+        assert await_sentinel(sentinel, _sentinel_in(logs, "debug"))
+        app.close()
+        samples = _no_sentinel(_by_tenant_header(logs)["debug"])
+        spans = {s["span_id"]: s for s in traces.spans() if SENTINEL not in _texts([s])}
     names = sorted(r["event_name"] for r in samples)
     assert names == ["gen_ai.choice", "gen_ai.choice", "gen_ai.content.prompt", "gen_ai.content.prompt"], names
     for r in samples:
@@ -141,9 +149,12 @@ def test_without_span_content_no_span_is_copied():
         app = _app(collector)
         for i in range(20):
             _call(app, "acme", "chat", f"acme call {i}", event=i % 2 == 0)
-        app.close()
+        app.flush()
         assert wait(lambda: len(_by_tenant_header(logs).get("debug", [])) == 10, timeout=30)
-        time.sleep(1.5)
-        samples = _by_tenant_header(logs)["debug"]
+        # A sentinel event after the data: a span copy would have come down the same debug pipeline first.
+        assert await_sentinel(lambda i: (_call(app, "acme", "chat", f"{SENTINEL} {i}", event=True), app.flush()),
+                              _sentinel_in(logs, "debug"))
+        app.close()
+        samples = _no_sentinel(_by_tenant_header(logs)["debug"])
     assert len(samples) == 10 and {r["event_name"] for r in samples} == {"gen_ai.user.message"}
     assert "spanlogs" not in collector.config_text and "traces/debug" not in collector.config_text

@@ -518,3 +518,17 @@ def test_dev_stack_file_needs_nothing_else():
         assert built["build"]["context"] == str(distribution.DISTRIBUTION) and built["skipPush"] is True
         assert containers(res)["llmobs-collector"]["image"] == built["imageName"]
     return res.apply(check)
+
+
+def test_loadgen_requirements_leave_out_pulumi_and_includes():
+    """The loadgen image's requirements: no Pulumi SDKs, no `-r` includes (their files are not uploaded)."""
+    from components.docker.loadgen import requirements
+    text = "pulumi==3.1\npulumi-docker==4\n-r requirements-dev.txt\nPulumi-Random==4\nopentelemetry-sdk==1.2\n  -r x.txt\n"
+    assert requirements(text) == "opentelemetry-sdk==1.2\n"
+
+
+def test_memory_quantities_in_mebibytes():
+    from components.docker.plan import mebibytes
+    assert (mebibytes("256Mi"), mebibytes("4Gi"), mebibytes("512Ki"), mebibytes("1Ti"), mebibytes("1Ki")) == (256, 4096, 1, 1048576, 1)   # 512Ki and 1Ki: at least 1
+    with pytest.raises(ValueError, match=re.escape("unsupported memory quantity '1G'; use Ki, Mi, Gi or Ti")):
+        mebibytes("1G")

@@ -6,6 +6,7 @@ import pytest
 from opentelemetry.trace import Status, StatusCode
 
 from collector_config.normalize import NUMERIC
+from content_keys import CANONICAL
 from corpus import SECRETS, benign, index_example
 from collector_harness import content_hash
 from gateway_run import gateway, wait
@@ -206,7 +207,8 @@ def test_aliases_arrive_canonical(run):
 
 
 def aliases_content_keys() -> set[str]:
-    return set(k.CONTENT_KEYS)
+    """Hand-written (tests/content_keys.py), not telemetry.keys.CONTENT_KEYS: the list under test."""
+    return set(CANONICAL)
 
 
 def test_cost_matches_hand_computed_fixtures(run):

@@ -1,5 +1,6 @@
-"""Property-based: hypothesis draws secrets of every detector's kind (loadgen's generators, seeded
-by hypothesis) with random surrounding text, and places each in every position; nothing of them
+"""Property-based: hypothesis draws secrets of every detector's kind (one of the hand-written
+rows of tests/credentials.py per detector, chosen by a seed hypothesis draws; not loadgen's
+generators, which share the detector table's view of each format) with random surrounding text, and places each in every position; nothing of them
 may leave the real gateway. A pure check runs many more examples: every gate stays a necessary
 condition of its detector on the JSON text the gateway scans."""
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gateway_run import gateway, wait
-from loadgen.secrets import samples
+from credentials import SAMPLES
 from otlp_json import NOW, TRACE_ID, kv, post
 from telemetry.detectors import DETECTORS
 from test_redaction_cost import _search, gateway_text
@@ -25,9 +26,10 @@ DRAWS = st.tuples(st.integers(0, 2**32), st.lists(st.tuples(WORDS, WORDS), min_s
 
 
 def _texts(seed: int, around: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
-    """(detector, text, sensitive) for every detector, the sample wrapped in random words."""
-    return [(s.detector, f"{before} {s.text} {after}", s.sensitive)
-            for s, (before, after) in zip(samples(random.Random(seed)), around)]
+    """(detector, text, sensitive) for every detector, one of its hand-written rows wrapped in random words."""
+    rng = random.Random(seed)
+    chosen = [rng.choice([(n, t, s) for n, t, s in SAMPLES if n == d.name]) for d in TEXT_DETECTORS]
+    return [(name, f"{before} {text} {after}", secret) for (name, text, secret), (before, after) in zip(chosen, around)]
 
 
 @settings(max_examples=300, deadline=None, database=None)

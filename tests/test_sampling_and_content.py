@@ -7,7 +7,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from corpus import SECRETS
 from collector_harness import content_hash
-from gateway_run import gateway, wait
+from gateway_run import await_sentinel, gateway, wait
 from telemetry import keys as k
 from telemetry.catalog import BY_NAME
 
@@ -60,7 +60,7 @@ def test_tail_sampling_keeps_what_matters_and_metrics_count_everything():
                 with tracer.start_as_current_span("execute_tool rm") as span:
                     span.set_attribute(k.OPERATION, "execute_tool")
                     span.set_attribute(k.TOOL_OUTCOME, "denied")
-        app.close()
+        app.flush()
         total_llm = NORMAL + ERRORS + SLOW
         requests = BY_NAME["llm.requests"].prometheus
         assert wait(lambda: gw.sum_of(requests) == total_llm, timeout=30)
@@ -68,7 +68,14 @@ def test_tail_sampling_keeps_what_matters_and_metrics_count_everything():
         assert wait(lambda: kept("error") == ERRORS and kept("slow") == SLOW and kept("safety") == SAFETY
                     and kept("execute_tool rm") == DENIED, timeout=30), \
             (kept("error"), kept("slow"), kept("safety"), kept("execute_tool rm"))
-        time.sleep(2.5)  # decision_wait is 1s: let the last sampled traces drain.
+        # decision_wait is 1s: an error trace (always kept) after the data is awaited, so every
+        # earlier trace's decision is made and its spans exported before counting.
+        def sentinel(i: int) -> None:
+            with tracer.start_as_current_span(f"sentinel {i}") as span:
+                span.set_status(Status(StatusCode.ERROR, "sentinel"))
+            app.flush()
+        assert await_sentinel(sentinel, lambda: any(s["name"].startswith("sentinel") for s in gw.traces.spans()), every=10)
+        app.close()
         share, ordinary = kept("normal") / NORMAL, kept("ordinary") / ORDINARY
         print(f"\nsampling: kept {kept('normal')}/{NORMAL} healthy LLM traces ({share:.3f}, configured {LLM_FRACTION}), "
               f"{kept('ordinary')}/{ORDINARY} other traces ({ordinary:.3f}, configured {FRACTION}); "

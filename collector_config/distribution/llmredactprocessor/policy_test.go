@@ -152,6 +152,12 @@ func TestContentCutKeepsRunes(t *testing.T) {
 	if got := cut("ab", 5); got != "ab" {
 		t.Errorf("%q", got)
 	}
+	if got := cut("abc", 3); got != "abc" { // exactly n bytes: kept whole
+		t.Errorf("%q", got)
+	}
+	if got := cut("€uro", 2); got != "" { // the first rune is 3 bytes: nothing of it
+		t.Errorf("cut inside the first rune: %q", got)
+	}
 }
 
 func TestContentConfigValidate(t *testing.T) {

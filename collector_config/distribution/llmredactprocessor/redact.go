@@ -27,9 +27,10 @@ type gate struct {
 type detector struct {
 	re    *regexp.Regexp
 	repl  string
-	gates []int // indexes into redactor.gates; empty: always runs
-	valid check // nil: every match (validate.go)
-	byKey bool  // re matches attribute keys (validate.go)
+	gates []int          // indexes into redactor.gates; empty: always runs
+	valid check          // nil: every match (validate.go)
+	after *regexp.Regexp // with a check: `(?s:.)(?:re)`, re after one rune (validate.go, next)
+	byKey bool           // re matches attribute keys (validate.go)
 }
 
 type redactor struct {
@@ -58,6 +59,9 @@ func newRedactor(cfg *Config) *redactor {
 	index := map[Gate]int{}
 	for _, d := range cfg.Detectors {
 		det := detector{re: regexp.MustCompile(d.Regex), repl: d.Replacement, valid: validity[d.Check], byKey: d.ByKey}
+		if det.valid != nil {
+			det.after = regexp.MustCompile(`(?s:.)(?:` + d.Regex + `)`)
+		}
 		r.anyByKey = r.anyByKey || d.ByKey
 		for _, g := range d.Gates {
 			i, ok := index[g]

@@ -2,14 +2,16 @@ package llmredactprocessor
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // Validity checks: RE2 cannot do arithmetic or look around a match, so a detector's regexp
 // finds candidates and its check (Detector.Check, from telemetry/detectors.py) decides. A
-// candidate that fails is left alone; the search goes on after it (an overlapping valid match
-// inside it is not retried).
+// candidate that fails is left alone and the search goes on one character after its start, so a
+// valid match overlapping it is still found ("db:5432 4111 1111 1111 1111": the Mastercard-shaped
+// "5432 4111 1111 1111" fails Luhn, the Visa number after "5432 " passes).
 
 // check: is s[m[0]:m[1]] (m: the match's submatch indexes) what the detector is after.
 type check func(s string, m []int) bool
@@ -131,10 +133,7 @@ func bearer(s string, m []int) bool {
 func (d *detector) replaceChecked(str string) (string, bool) {
 	var out []byte
 	last := 0
-	for _, m := range d.re.FindAllStringSubmatchIndex(str, -1) {
-		if !d.valid(str, m) {
-			continue
-		}
+	for _, m := range d.checked(str, false) {
 		out = append(out, str[last:m[0]]...)
 		out = d.re.ExpandString(out, d.repl, str, m)
 		last = m[1]
@@ -147,12 +146,50 @@ func (d *detector) replaceChecked(str string) (string, bool) {
 
 // firstChecked: where the first match that passes the check starts, or nil.
 func (d *detector) firstChecked(str string) []int {
-	for _, m := range d.re.FindAllStringSubmatchIndex(str, -1) {
-		if d.valid(str, m) {
-			return m
-		}
+	if ms := d.checked(str, true); ms != nil {
+		return ms[0]
 	}
 	return nil
+}
+
+// checked: the matches that pass the check, leftmost first, not overlapping (only the first
+// with first). After a valid match the search goes on at its end, as FindAll's; after one that
+// fails, one rune after its start.
+func (d *detector) checked(str string, first bool) [][]int {
+	var out [][]int
+	for m := d.re.FindStringSubmatchIndex(str); m != nil; {
+		next := m[1]
+		if !d.valid(str, m) || m[1] == m[0] {
+			_, size := utf8.DecodeRuneInString(str[m[0]:])
+			next = m[0] + size
+		} else if out = append(out, m); first {
+			break
+		}
+		m = d.from(str, next)
+	}
+	return out
+}
+
+// from: the leftmost match starting at or after pos, judged in the whole string (\b sees the
+// character before pos): `after` matches that character and then the detector's regexp.
+func (d *detector) from(str string, pos int) []int {
+	if pos == 0 || pos > len(str) {
+		return nil
+	}
+	_, size := utf8.DecodeLastRuneInString(str[:pos])
+	base := pos - size
+	m := d.after.FindStringSubmatchIndex(str[base:])
+	if m == nil {
+		return nil
+	}
+	_, size = utf8.DecodeRuneInString(str[base+m[0]:])
+	m[0] += size
+	for i := range m {
+		if m[i] >= 0 {
+			m[i] += base
+		}
+	}
+	return m
 }
 
 // byKey replaces every string under a key a by-key detector matches (a header attribute:

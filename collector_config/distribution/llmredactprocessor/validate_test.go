@@ -41,6 +41,7 @@ func TestMod97(t *testing.T) {
 		{"FR1420041010050500013M02606", true},
 		{"GB82WEST12345698765431", false}, // last digit changed
 		{"GB28WEST12345698765432", false}, // check digits swapped
+		{"GB81WEST12345698765432", false}, // remainder 0, not 1 (worked by hand: one less than 82)
 		{"AB12CDEF", false},               // too short for any country
 		{"GB82west12345698765432", false}, // lower case is not IBAN text
 	} {
@@ -82,6 +83,7 @@ func TestContextChecks(t *testing.T) {
 		{"email", "git@github.com:org/repo.git", "git@github.com", false},
 		{"email", "deploy@gitlab.example.com:group/app.git", "deploy@gitlab.example.com", false},
 		{"email", "ssh://git@github.com/org/repo.git", "git@github.com", false},
+		{"email", "://git@github.com/org/repo.git", "git@github.com", false}, // "://" at the very start (m[0] == 3)
 		{"email", "contact jane@example.com: later", "jane@example.com", true},
 		{"email", "jane@example.com", "jane@example.com", true},
 		{"email", "to=alice%40example.com&x=1", "alice%40example.com", true},
@@ -93,6 +95,8 @@ func TestContextChecks(t *testing.T) {
 		{"phone", "+44 7700 900123", "+44 7700 900123", true}, // 12 digits
 		{"phone", "+33 6 12 34 56 78", "+33 6 12 34 56 78", true},
 		{"phone", "+1 2 3", "+1 2 3", false},                                 // 3 digits
+		{"phone", "+1 234 567 890 123 45", "+1 234 567 890 123 45", true},    // 15: the most E.164 allows
+		{"phone", "+1 234 567", "+1 234 567", false},                         // 7
 		{"phone", "+1 234 567 890 123 456", "+1 234 567 890 123 456", false}, // 16: past E.164
 	} {
 		if got := validity[c.check](c.s, at(t, c.s, c.match)); got != c.want {
@@ -202,5 +206,51 @@ func TestGuardLLMSpanByMarkerOrContentKey(t *testing.T) {
 		if got := g.llmSpan(m); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.key, got, c.want)
 		}
+	}
+}
+
+// A candidate that fails its check may hide a valid match that starts inside it: the search
+// resumes one character after the failed candidate's start, not after its end, in values and keys.
+func TestValidMatchInsideAFailedCandidate(t *testing.T) {
+	cfg := checkedConfig()
+	cfg.Detectors[1].Regex = `\b(?:4[0-9]{3}|5[1-5][0-9]{2})(?:[ -]?[0-9]{4}){3}\b`
+	cfg.Detectors[1].Gates = []Gate{{Regex: `[45][0-9]{3}`}}
+	td := ptrace.NewTraces()
+	a := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty().Attributes()
+	a.PutStr("after-port", "db:5432 4111 1111 1111 1111")         // "5432 4111 1111 1111" fails Luhn
+	a.PutStr("after-phone", "+447911123456 4111 1111 1111 1111")  // "4479 1112 3456 4111" fails Luhn
+	a.PutStr("no-boundary", "order 55554111111111111111 shipped") // inside a longer number: no \b, stays
+	a.PutStr("dotted", "1.2.3.4.5")                               // every 4-octet run is inside a longer number
+	a.PutStr("k 5432 4111 1111 1111 1111", "v")
+	got := runTraces(t, cfg, td).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+	want := map[string]string{
+		"after-port":  "db:5432 [REDACTED:credit_card]",
+		"after-phone": "+447911123456 [REDACTED:credit_card]",
+		"no-boundary": "order 55554111111111111111 shipped",
+		"dotted":      "1.2.3.4.5",
+	}
+	for k, w := range want {
+		if g := mustStr(t, got, k); g != w {
+			t.Errorf("%s: got %q, want %q", k, g, w)
+		}
+	}
+	if _, ok := got.Get("k 5432 [REDACTED:key]"); !ok || got.Len() != len(want)+1 {
+		var keys []string
+		got.Range(func(k string, _ pcommon.Value) bool { keys = append(keys, k); return true })
+		t.Errorf("the key is cut where the valid match starts: %q", keys)
+	}
+}
+
+// A key holding secrets of two detectors is cut where the earliest match starts, whichever
+// detector runs first: here the later detector (ipv4) matches before the earlier one (card).
+func TestKeyCutAtTheEarliestMatchOfAnyDetector(t *testing.T) {
+	td := ptrace.NewTraces()
+	a := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty().Attributes()
+	a.PutStr("from 10.1.2.3 card 4111 1111 1111 1111", "v")
+	got := runTraces(t, checkedConfig(), td).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+	if _, ok := got.Get("from [REDACTED:key]"); !ok || got.Len() != 1 {
+		var keys []string
+		got.Range(func(k string, _ pcommon.Value) bool { keys = append(keys, k); return true })
+		t.Errorf("keys: %q", keys)
 	}
 }

@@ -1313,5 +1313,5 @@ def test_two_artifacts_on_one_configmap_key_are_refused(monkeypatch):
     rendered = render_all(settings)
     svc = next(s for s in services(settings) if any(len(paths) > 1 for paths in manifests.config_groups(s).values()))
     monkeypatch.setattr(manifests, "data_key", lambda path: "same-key")
-    with pytest.raises(ValueError, match=re.escape(f"{svc.name}: two artifact paths map to one ConfigMap key")):
+    with pytest.raises(ValueError, match=re.escape(f"{svc.name}: two artifact paths map to one ConfigMap key") + "$"):
         manifests.config_objects(settings, svc, rendered)

@@ -311,3 +311,19 @@ def test_tail_sampling_policies_are_native():
     assert llm["type"] == "string_attribute"
     assert llm["string_attribute"]["key"] == "gen_ai.operation.name"
     assert sorted(llm["string_attribute"]["values"]) == ["chat", "embeddings", "generate_content", "text_completion"]
+
+
+def test_libyaml_dump_is_the_pure_python_text():
+    """Rendering uses libyaml's dumper for speed; its text must be what yaml.safe_dump writes."""
+    for stack in ("Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+        settings = load_stack_file(stack)
+        for tier in collector_config.TIERS:
+            assert render_yaml(settings, tier=tier).split("\n", 1)[1] == yaml.safe_dump(
+                render(settings, tier=tier), sort_keys=False, width=1000), (stack, tier)
+        checked = 0
+        for path, text in render_all(settings).items():
+            if path.endswith((".yaml", ".yml")) and text.startswith("#"):
+                data = yaml.safe_load(text)
+                assert text.split("\n", 1)[1].endswith(yaml.safe_dump(data, sort_keys=False, width=1000)), path
+                checked += 1
+        assert checked > 3, stack

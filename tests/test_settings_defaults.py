@@ -221,13 +221,16 @@ def _objects(settings) -> str:
     return repr(plan(settings, services(settings), render_all(settings)))
 
 
-_CACHE: dict[tuple[str, str], str] = {}
+_CACHE: dict = {}
 
 
 def _of(config: dict, view) -> str:
-    key = (json.dumps(config, sort_keys=True), view.__name__)
+    # Keyed by the validated Settings (hashable): every base (one key left out) validates to
+    # its target's defaults, so each worker renders those once, not once per key.
+    settings = validate(config)
+    key = (settings, view.__name__)
     if key not in _CACHE:
-        _CACHE[key] = view(validate(config))
+        _CACHE[key] = view(settings)
     return _CACHE[key]
 
 

@@ -10,6 +10,7 @@ FAILING_LABELS = "hallucinated|toxic|fail|failed|unsafe"
 FAULT_DETECTORS = "hallucination|toxicity"   # evaluations whose label `true` means the fault was found
 SEL = f"{SEL_ENV}, {SEL_PV}"
 ES = "deployment_environment_name, service_name"
+WHERE_LEGEND = "{{deployment_environment_name}} {{service_name}}"
 HIGHER_IS_BETTER = 'gen_ai_evaluation_name!~"hallucination"'   # as alerts.llm.HIGHER_IS_BETTER
 
 
@@ -65,30 +66,29 @@ def build(settings: Settings):
                  [target(f"sum by (gen_ai_evaluation_name) (rate(llm_eval_score_events_sum{{{SEL}}}[{RATE}])) / "
                          f"sum by (gen_ai_evaluation_name) (rate(llm_eval_score_events_count{{{SEL}}}[{RATE}]))", "{{gen_ai_evaluation_name}}")])
     b.timeseries("safety", "Safety blocks by category", "Blocked inputs or outputs per second, by category.", "reqps",
-                 [target(f"sum by (llmobs_safety_category) (rate(llm_safety_blocks_total[{RATE}]))", "{{llmobs_safety_category}}")])
-    b.timeseries("safety_ratio", "Safety block ratio", "Blocked share of LLM calls over 15m per service, all "
-                 "environments and prompt versions (safety blocks carry neither label), as LlmSafetyBlocksHigh "
-                 "measures it; the line is its threshold.", "percentunit",
-                 [target("sum by (service_name) (rate(llm_safety_blocks_total[15m])) / "
-                         "sum by (service_name) (rate(llm_requests_total[15m]))", "{{service_name}}")],
+                 [target(f"sum by (llmobs_safety_category) (rate(llm_safety_blocks_total{{{SEL_ENV}}}[{RATE}]))",
+                         "{{llmobs_safety_category}}")])
+    b.timeseries("safety_ratio", "Safety block ratio", "Blocked share of LLM calls over 15m per environment and "
+                 "service, all prompt versions (safety blocks carry none), as LlmSafetyBlocksHigh measures it; the "
+                 "line is its threshold.", "percentunit",
+                 [target(f"sum by ({ES}) (rate(llm_safety_blocks_total{{{SEL_ENV}}}[15m])) / "
+                         f"sum by ({ES}) (rate(llm_requests_total{{{SEL_ENV}}}[15m]))", WHERE_LEGEND)],
                  thresholds=[(a.safety_block_ratio, "red")])
     b.timeseries("safety_silent", "LLM calls and safety blocks per service",
-                 "LLM calls per second over 1h per service (what LlmSafetyChecksSilent reports), and the safety blocks "
-                 "of the last 6h: the alert fires where calls flow, blocks were seen in the last 7 days and none in "
-                 "the last 6h.", "short",
-                 [target(f"sum by (service_name) (rate(llm_requests_total{{{SEL}}}[1h]))", "calls/s {{service_name}}",
-                         "A"),
-                  target("sum by (service_name) (increase(llm_safety_blocks_total[6h]))", "blocks in 6h {{service_name}}",
-                         "B")])
-    down = f'sum by (service_name) (rate(llm_feedback_total{{{SEL_PV}, llmobs_feedback="down"}}[1h]))'
-    b.timeseries("thumbs_down", "Thumbs-down ratio", "Share of user feedback over 1h that was negative, per service "
-                 "(feedback carries no environment), as LlmThumbsDownHigh measures it, then per feature; the line is "
-                 "its threshold.", "percentunit",
-                 [target(f"{down} / sum by (service_name) (rate(llm_feedback_total{{{SEL_PV}}}[1h]))", "{{service_name}}",
-                         "A"),
-                  target(f'sum by (service_name, llmobs_feature_bounded) (rate(llm_feedback_total{{{SEL_PV}, '
-                         f'llmobs_feedback="down"}}[1h])) / sum by (service_name, llmobs_feature_bounded) '
-                         f"(rate(llm_feedback_total{{{SEL_PV}}}[1h]))", "{{service_name}} {{llmobs_feature_bounded}}",
+                 "LLM calls per second over 1h per environment and service (what LlmSafetyChecksSilent reports), and "
+                 "the safety blocks of the last 6h: the alert fires where calls flow, blocks were seen in the last 7 "
+                 "days and none in the last 6h.", "short",
+                 [target(f"sum by ({ES}) (rate(llm_requests_total{{{SEL}}}[1h]))", f"calls/s {WHERE_LEGEND}", "A"),
+                  target(f"sum by ({ES}) (increase(llm_safety_blocks_total{{{SEL_ENV}}}[6h]))",
+                         f"blocks in 6h {WHERE_LEGEND}", "B")])
+    down = f'sum by ({ES}) (rate(llm_feedback_total{{{SEL}, llmobs_feedback="down"}}[1h]))'
+    b.timeseries("thumbs_down", "Thumbs-down ratio", "Share of user feedback over 1h that was negative, per "
+                 "environment and service, as LlmThumbsDownHigh measures it, then per feature; the line is its "
+                 "threshold.", "percentunit",
+                 [target(f"{down} / sum by ({ES}) (rate(llm_feedback_total{{{SEL}}}[1h]))", WHERE_LEGEND, "A"),
+                  target(f'sum by ({ES}, llmobs_feature_bounded) (rate(llm_feedback_total{{{SEL}, '
+                         f'llmobs_feedback="down"}}[1h])) / sum by ({ES}, llmobs_feature_bounded) '
+                         f"(rate(llm_feedback_total{{{SEL}}}[1h]))", f"{WHERE_LEGEND} {{{{llmobs_feature_bounded}}}}",
                          "B")],
                  thresholds=[(a.thumbs_down_ratio, "red")])
     # Before/after a release: where a prompt version or a model starts to take traffic.

@@ -6,37 +6,40 @@ from dashboards.helpers import RATE, Board, quantiles, target
 from settings import Settings
 
 SLUG, UID, FOLDER = "rag", "llm-rag", "quality"
+ES = "deployment_environment_name, service_name"
 
 
 def build(settings: Settings):
     a = settings.alerts
     b = Board(SLUG)
     b.timeseries("latency", "Retrieval latency p95 by operation", "p95 duration of retrieval spans.", "s",
-                 quantiles("llm_retrieval_duration_seconds", by="gen_ai_operation_name", legend="{{gen_ai_operation_name}}"))
+                 quantiles("llm_retrieval_duration_seconds", by="gen_ai_operation_name", sel=SEL_ENV,
+                           legend="{{gen_ai_operation_name}}"))
     b.timeseries("returned", "Documents returned (median and p95)", "Documents a retrieval returned.", "short",
-                 quantiles("llm_retrieval_documents", (0.5, 0.95)))
-    b.timeseries("empty", "Empty retrievals", "Share of retrievals over 15m returning no document, per service "
-                 "(retrievals carry no environment), as LlmEmptyRetrievals measures it; the line is its threshold.",
+                 quantiles("llm_retrieval_documents", (0.5, 0.95), sel=SEL_ENV))
+    b.timeseries("empty", "Empty retrievals", "Share of retrievals over 15m returning no document, per environment "
+                 "and service, as LlmEmptyRetrievals measures it; the line is its threshold.",
                  "percentunit",
-                 [target('sum by (service_name) (rate(llm_retrieval_documents_bucket{le="0"}[15m])) / '
-                         "sum by (service_name) (rate(llm_retrieval_documents_count[15m]))", "{{service_name}}")],
+                 [target(f'sum by ({ES}) (rate(llm_retrieval_documents_bucket{{{SEL_ENV}, le="0"}}[15m])) / '
+                         f"sum by ({ES}) (rate(llm_retrieval_documents_count{{{SEL_ENV}}}[15m]))",
+                         "{{deployment_environment_name}} {{service_name}}")],
                  thresholds=[(a.empty_retrieval_ratio, "red")])
     b.timeseries("rate", "Retrievals per second", "Retrieval calls per second, by operation.", "reqps",
-                 [target(f"sum by (gen_ai_operation_name) (rate(llm_retrieval_documents_count[{RATE}]))",
+                 [target(f"sum by (gen_ai_operation_name) (rate(llm_retrieval_documents_count{{{SEL_ENV}}}[{RATE}]))",
                          "{{gen_ai_operation_name}}")])
     b.timeseries("steps", "Retrieval step latency p95 by method", "p95 duration of vector, BM25, rerank and hybrid "
                  "steps.", "s",
-                 quantiles("llm_retrieval_step_duration_seconds", by="llmobs_retrieval_method",
+                 quantiles("llm_retrieval_step_duration_seconds", by="llmobs_retrieval_method", sel=SEL_ENV,
                            legend="{{llmobs_retrieval_method}}"))
     b.timeseries("top_k", "Top-k requested vs returned", "Documents requested and returned per second, by index.",
                  "short",
-                 [target(f"sum by (llmobs_retrieval_index) (rate(llm_retrieval_requested_total[{RATE}]))",
+                 [target(f"sum by (llmobs_retrieval_index) (rate(llm_retrieval_requested_total{{{SEL_ENV}}}[{RATE}]))",
                          "requested {{llmobs_retrieval_index}}", "A"),
-                  target(f"sum by (llmobs_retrieval_index) (rate(llm_retrieval_returned_total[{RATE}]))",
+                  target(f"sum by (llmobs_retrieval_index) (rate(llm_retrieval_returned_total{{{SEL_ENV}}}[{RATE}]))",
                          "returned {{llmobs_retrieval_index}}", "B")])
     b.timeseries("score", "Best-document score (median and p10)", "Score of the top-ranked document per retrieval; "
                  "a stale index drifts down.", "percentunit",
-                 quantiles("llm_retrieval_score", (0.5, 0.1)))
+                 quantiles("llm_retrieval_score", (0.5, 0.1), sel=SEL_ENV))
     ctx = f'gen_ai_evaluation_name=~"context_recall|context_precision", {SEL_ENV}'
     by = "gen_ai_evaluation_name, llmobs_retrieval_index_version"
     recall = f'gen_ai_evaluation_name="context_recall", {SEL_ENV}'
@@ -54,7 +57,7 @@ def build(settings: Settings):
     b.timeseries("index_versions", "Index versions in use", "Retrievals per second by index and version (each "
                  "retrieval once, whatever its top-k).", "reqps",
                  [target(f"sum by (llmobs_retrieval_index, llmobs_retrieval_index_version) "
-                         f"(rate(llm_retrieval_documents_count[{RATE}]))",
+                         f"(rate(llm_retrieval_documents_count{{{SEL_ENV}}}[{RATE}]))",
                          "{{llmobs_retrieval_index}} {{llmobs_retrieval_index_version}}")], stack=True)
     return dashboard(b, "LLM RAG", UID, "Retrieval latency, documents returned, empty retrievals.", settings,
                      "environment")

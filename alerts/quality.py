@@ -7,9 +7,9 @@ from alerts.model import Alert, Example, Group, Runbook
 from settings import Settings
 
 PROVIDER_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"}
-# Every alert here on application traffic (evaluations, feedback, safety, tools, retrieval, unpriced calls)
-# keeps the environment and the service it came from (alerts.llm.ES); the redaction canary reads the
-# gateway's own counter, which knows the service only.
+# Every alert here on application traffic (evaluations, feedback, safety, tools, retrieval, unpriced calls,
+# traffic itself) keeps the environment and the service it came from (alerts.llm.ES); the redaction
+# canary reads the gateway's own counter, which knows the service only.
 OPENAI_STAGING = f'gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",{STAGING}'
 
 
@@ -20,6 +20,9 @@ def alerts(settings: Settings) -> list[Group]:
     blocks, tools = n("llm.safety.blocks"), n("llm.tool.calls")
     docs_bucket, docs_count = n("llm.retrieval.documents", "_bucket"), n("llm.retrieval.documents", "_count")
     unpriced, feedback = n("llm.unpriced.requests"), n("llm.feedback")
+    # LlmNoTraffic: calls in the hour up to this time a day earlier, and calls in the last 15m.
+    calls_day_before = f"sum by ({ES}) (increase({requests}[1h] offset 1d))"
+    calls_15m = f"sum by ({ES}) (increase({requests}[15m]))"
     denied = f'sum by (gen_ai_tool_name, {ES}) (rate({n("llm.tool.calls")}{{llmobs_tool_outcome="denied"}}[10m]))'
     denied_before = f"avg_over_time(({denied})[7d:1h] offset 1h)"
     redacted = "service:llm_redacted_spans:rate1h"
@@ -293,28 +296,53 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmNoTraffic", severity="warning", for_="15m",
-            expr=f"sum(increase({requests}[1d] offset 1d)) > 0 unless on () sum(rate({requests}[15m])) > 0",
+            # Per environment and service, the day-old series supply the labels (the offset pattern of the
+            # monitoring mixins): an environment whose series vanish entirely still has yesterday's, so it
+            # fires with its own labels, and no other environment's traffic hides it. `absent()` could not say
+            # which one went quiet. Below the traffic floor a day earlier, a silent quarter hour is not news.
+            expr=f"{calls_day_before} >= {floors.traffic} unless on ({ES}) {calls_15m} > 0",
             summary="No LLM calls arrive although there were some the day before.",
-            description="No LLM call in 15m; {{ $value | humanize }} calls arrived in the same window a day earlier.",
+            description="{{ $labels.service_name }} in {{ $labels.deployment_environment_name }}: no LLM call in 15m; "
+                        "{{ $value | humanize }} calls in the hour up to this time a day earlier.",
             runbook=Runbook(
-                meaning="Either the application stopped calling models, or its telemetry stopped reaching the "
-                        "gateway. The collector-down alert inhibits this one.",
-                impact="Either users get no LLM answers at all (the application is down or no longer calls models), or "
-                       "every LLM dashboard and alert is blind for it.",
-                checks=("Panels `overview/traffic_vs_yesterday` (what the alert measures) and `pipeline/accepted`: is "
-                        "anything arriving at the gateway?",
+                meaning="One environment and service stopped making LLM calls, or its telemetry stopped reaching "
+                        "the gateway, while the same hour a day earlier had calls (at least the traffic floor). "
+                        "Each environment is judged on its own: production going quiet fires even while staging "
+                        "is busy, and a quiet dev environment pages nobody (it routes to the non-paging receiver, "
+                        "and under the floor it does not fire). The collector-down alert inhibits this one.",
+                impact="Either that environment's users get no LLM answers at all (the application is down or no "
+                       "longer calls models), or every LLM dashboard and alert is blind for it.",
+                checks=("Panels `overview/traffic_vs_yesterday` (what the alert measures, per environment and "
+                        "service) and `pipeline/accepted`: is anything arriving at the gateway, and from which "
+                        "environments?",
                         "The application's own health and its OTLP exporter errors (token rotation, endpoint).",
-                        "Network policy or ingress changes in front of the gateway."),
+                        "Network policy or ingress changes in front of the gateway; a renamed "
+                        "deployment.environment.name or service.name (the old name goes quiet, a new one appears)."),
                 mitigations=("Restore the telemetry path (token, endpoint, NetworkPolicy).",
                              "If the application is down, follow its own runbook.",
-                             "If traffic moved to another stack on purpose, silence this alert.")),
+                             "If the environment was retired, renamed or moved to another stack on purpose, silence "
+                             "this alert for its labels for a day: it resolves once a day has passed without its "
+                             "traffic.")),
             examples=(
-                # Last sample at 1500m: rate()[15m] (left-open range) is empty from 1514m on; the alert
-                # fires at 1515+15+2 = 1532m, where the day-old window (-1348m, 92m] holds 10/min x 92m.
-                Example("traffic stops after a day", {f"{requests}{{{OPENAI}}}": "0+10x1500 _x120"}, True, {},
-                        "No LLM call in 15m; 920 calls arrived in the same window a day earlier.", onset=1515),
+                # Last sample at 1500m: increase()[15m] (left-open range) is empty from 1515m on; the alert
+                # fires at 1515+15+2 = 1532m, where the day-old hour (32m, 92m] holds 10/min x 60m.
+                Example("traffic stops after a day", {f"{requests}{{{OPENAI}}}": "0+10x1500 _x120"}, True,
+                        WHERE_LABELS, "support-bot in production: no LLM call in 15m; 600 calls in the hour up to "
+                                      "this time a day earlier.", onset=1515),
                 Example("traffic continues", {f"{requests}{{{OPENAI}}}": per_min(10, 1620)}, False),
                 Example("a new stack without yesterday's traffic", {f"{requests}{{{OPENAI}}}": "0+10x60 _x60"}, False),
+                Example("production stops while staging goes on: an alert labelled production only", {
+                    f"{requests}{{{OPENAI}}}": "0+10x1500 _x120", f"{requests}{{{OPENAI_STAGING}}}": per_min(10, 1620)},
+                        True, WHERE_LABELS, "support-bot in production: no LLM call in 15m; 600 calls in the hour up "
+                                            "to this time a day earlier.", onset=1515),
+                Example("staging stops while production goes on: an alert labelled staging only", {
+                    f"{requests}{{{OPENAI_STAGING}}}": "0+10x1500 _x120", f"{requests}{{{OPENAI}}}": per_min(10, 1620)},
+                        True, STAGING_LABELS, "support-bot in staging: no LLM call in 15m; 600 calls in the hour up "
+                                              "to this time a day earlier.", onset=1515),
+                Example("a quiet dev environment stops: 6 calls in that hour a day earlier (under the traffic floor)", {
+                    f'{requests}{{gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",'
+                    f'deployment_environment_name="development",service_name="support-bot"}}': "0+0.1x1500 _x120",
+                    f"{requests}{{{OPENAI}}}": per_min(10, 1620)}, False),
             )),
         Alert(
             name="LlmRedactionSpike", severity="warning", for_="15m",

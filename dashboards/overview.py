@@ -91,11 +91,16 @@ def build(settings: Settings):
                  [target(per_call, f"per call {WHERE_LEGEND}", "A"),
                   target(f"{a.prompt_bloat_ratio:g} * ({week})", f"bloat line {WHERE_LEGEND}", "B"),
                   target(f"{a.prompt_shrink_ratio:g} * ({week})", f"shrink line {WHERE_LEGEND}", "C")])
+    floor = a.volume_floors.traffic
     b.timeseries("traffic_vs_yesterday", "Calls now and a day earlier",
-                 "LLM calls in the last day a day ago (what LlmNoTraffic reports), and calls per second over 15m "
-                 "(it fires when these stop while the other is above 0).", "short",
-                 [target(f"sum(increase(llm_requests_total{{{SEL_PM}}}[1d] offset 1d))", "calls in the day before", "A"),
-                  target(f"sum(rate(llm_requests_total{{{SEL_PM}}}[15m]))", "calls/s over 15m", "B")])
+                 "Per environment and service: LLM calls in the hour up to this time a day earlier (what LlmNoTraffic "
+                 f"reports; the line is its traffic floor, {floor} calls), and LLM calls in the last 15m. The alert "
+                 "fires where the last 15m hold none while a day earlier was at or over the line.", "short",
+                 [target(f"sum by ({ES}) (increase(llm_requests_total{{{SEL_PM}}}[1h] offset 1d))",
+                         "a day earlier, 1h {{deployment_environment_name}} {{service_name}}", "A"),
+                  target(f"sum by ({ES}) (increase(llm_requests_total{{{SEL_PM}}}[15m]))",
+                         "last 15m {{deployment_environment_name}} {{service_name}}", "B")],
+                 thresholds=[(floor, "orange")])
     b.timeseries("outcomes", "User requests by outcome", "User-visible requests (root spans) per second: answered, "
                  "unanswered, refused, error.", "reqps",
                  [target(f"sum by (llmobs_request_outcome) (rate(llm_app_requests_total{{{SEL_ENV}}}[{RATE}]))",

@@ -272,7 +272,7 @@ FAMILY_ROUTES = [
       "deployment_environment_name": "staging", "service_name": "support-bot"}, "null"),
     ({"alertname": "LlmTenantCostSpike", "severity": "warning", "team": "finance", "llmobs_tenant_bounded": "acme",
       **PROD}, "email"),
-    # Safety, feedback, retrieval and unpriced-call alerts too: staging's reaches no pager.
+    # Safety, feedback, retrieval, unpriced and no-traffic alerts too: staging's reaches no pager.
     ({"alertname": "LlmSafetyBlocksHigh", "severity": "warning", "team": "security",
       "deployment_environment_name": "staging", "service_name": "support-bot"}, "null"),
     ({"alertname": "LlmSafetyBlocksHigh", "severity": "warning", "team": "security", **PROD}, "pagerduty"),
@@ -281,6 +281,9 @@ FAMILY_ROUTES = [
     ({"alertname": "LlmEmptyRetrievals", "severity": "warning", "team": "ml-quality",
       "deployment_environment_name": "development", "service_name": "support-bot"}, "null"),
     ({"alertname": "LlmEmptyRetrievals", "severity": "warning", "team": "ml-quality", **PROD}, "email"),
+    ({"alertname": "LlmNoTraffic", "severity": "warning", "team": "llm-platform",
+      "deployment_environment_name": "development", "service_name": "support-bot"}, "null"),
+    ({"alertname": "LlmNoTraffic", "severity": "warning", "team": "llm-platform", **PROD}, "slack"),
 ]
 # The team each family's alerts carry by default, written out: platform/on-call, finance/cost,
 # ML quality, security/safety.
@@ -324,12 +327,13 @@ def test_amtool_routes_every_real_alert_to_its_teams_receiver(tmp_path):
 
 
 # Alerts on application traffic keep the environment and the service (safety blocks and checks, feedback,
-# retrievals and unpriced calls carry the environment too, issue 29 item 2); the redaction canary reads the gateway's own counter, which knows the service
+# retrievals and unpriced calls carry the environment too, issue 29 item 2; LlmNoTraffic judges each
+# environment on its own); the redaction canary reads the gateway's own counter, which knows the service
 # only. Written out, not derived.
 KEEP_ENVIRONMENT = {"LlmAgentLoopRunaway", "LlmDeniedToolCallsHigh", "LlmEvalScoreLow", "LlmEvalScoreLowForPromptVersion",
                     "LlmEvalScoreLowForModel", "LlmContextRecallLow", "LlmSpendSpike", "LlmTenantCostSpike",
                     "LlmThumbsDownHigh", "LlmSafetyBlocksHigh", "LlmSafetyChecksSilent", "LlmEmptyRetrievals",
-                    "LlmUnpricedModelCalls"}
+                    "LlmUnpricedModelCalls", "LlmNoTraffic"}
 KEEP_SERVICE = {"LlmRedactionSpike"}
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dashboards.common import SEL_ENV, dashboard
-from dashboards.helpers import RATE, Board, quantiles, target
+from dashboards.helpers import RATE, Board, above_floor, floor_note, quantiles, target
 from settings import Settings
 
 SLUG, UID, FOLDER = "rag", "llm-rag", "quality"
@@ -10,7 +10,7 @@ ES = "deployment_environment_name, service_name"
 
 
 def build(settings: Settings):
-    a = settings.alerts
+    a, floors = settings.alerts, settings.alerts.volume_floors
     b = Board(SLUG)
     b.timeseries("latency", "Retrieval latency p95 by operation", "p95 duration of retrieval spans.", "s",
                  quantiles("llm_retrieval_duration_seconds", by="gen_ai_operation_name", sel=SEL_ENV,
@@ -18,10 +18,13 @@ def build(settings: Settings):
     b.timeseries("returned", "Documents returned (median and p95)", "Documents a retrieval returned.", "short",
                  quantiles("llm_retrieval_documents", (0.5, 0.95), sel=SEL_ENV))
     b.timeseries("empty", "Empty retrievals", "Share of retrievals over 15m returning no document, per environment "
-                 "and service, as LlmEmptyRetrievals measures it; the line is its threshold.",
+                 "and service, as LlmEmptyRetrievals measures it; the line is its threshold."
+                 + floor_note(floors.retrievals, "retrievals of the environment and service", "15m"),
                  "percentunit",
-                 [target(f'sum by ({ES}) (rate(llm_retrieval_documents_bucket{{{SEL_ENV}, le="0"}}[15m])) / '
-                         f"sum by ({ES}) (rate(llm_retrieval_documents_count{{{SEL_ENV}}}[15m]))",
+                 [target(above_floor(f'sum by ({ES}) (rate(llm_retrieval_documents_bucket{{{SEL_ENV}, le="0"}}[15m])) / '
+                                     f"sum by ({ES}) (rate(llm_retrieval_documents_count{{{SEL_ENV}}}[15m]))",
+                                     f"sum by ({ES}) (increase(llm_retrieval_documents_count{{{SEL_ENV}}}[15m]))",
+                                     floors.retrievals),
                          "{{deployment_environment_name}} {{service_name}}")],
                  thresholds=[(a.empty_retrieval_ratio, "red")])
     b.timeseries("rate", "Retrievals per second", "Retrieval calls per second, by operation.", "reqps",
@@ -46,9 +49,13 @@ def build(settings: Settings):
     where = "llmobs_retrieval_index_version, deployment_environment_name, service_name"
     b.timeseries("recall", "Context recall and precision by index version", "Average context recall over 1h by index "
                  "version, environment and service, as LlmContextRecallLow measures it (the line is its minimum); "
-                 "then recall and precision (when the app sends it) by index version.", "percentunit",
-                 [target(f"sum by ({where}) (rate(llm_eval_score_sum{{{recall}}}[1h])) / "
-                         f"sum by ({where}) (rate(llm_eval_score_count{{{recall}}}[1h]))",
+                 "then recall and precision (when the app sends it) by index version."
+                 + floor_note(floors.evaluations, "recall results of the index version, environment and service",
+                              "1h", "Recall is drawn"), "percentunit",
+                 [target(above_floor(f"sum by ({where}) (rate(llm_eval_score_sum{{{recall}}}[1h])) / "
+                                     f"sum by ({where}) (rate(llm_eval_score_count{{{recall}}}[1h]))",
+                                     f"sum by ({where}) (increase(llm_eval_score_count{{{recall}}}[1h]))",
+                                     floors.evaluations),
                          "recall {{llmobs_retrieval_index_version}} {{deployment_environment_name}} {{service_name}}", "A"),
                   target(f"sum by ({by}) (rate(llm_eval_score_sum{{{ctx}}}[{RATE}])) / "
                          f"sum by ({by}) (rate(llm_eval_score_count{{{ctx}}}[{RATE}]))",

@@ -88,8 +88,8 @@ def above_floor(expr: str, volume: str, floor: int, on: str = "") -> str:
 
 def floor_note(floor: int, events: str, window: str, lead: str = "Drawn") -> str:
     """A floored panel's description, in the same words everywhere."""
-    return (f" {lead} only where there were {floor} or more {events} in {window} (the alert's volume floor): below it the "
-            "alert cannot fire, and the line breaks.")
+    return (f" {lead} only where there were {floor} or more {events} in {window} (the alert's volume floor): "
+            "below it the alert cannot fire, and the line breaks.")
 
 
 def quantiles(metric: str, qs: tuple[float, ...] = (0.95,), by: str = "", sel: str = "", legend: str = "",

@@ -175,11 +175,12 @@ class Board:
 
     def stat(self, key: str, title: str, description: str, unit: str, targets: list,
              thresholds: list[tuple[float, str]] | None = None, w: int = 6, h: int = 4,
-             time_from: str | None = None) -> None:
-        """`time_from`: the panel's own relative time (`now/M`: this month so far, as `$__range`)."""
+             time_from: str | None = None, base_color: str = "green") -> None:
+        """`time_from`: the panel's own relative time (`now/M`: this month so far, as `$__range`).
+        `base_color`: below the first threshold (red where low is bad, e.g. an error budget left)."""
         self.panels.append(Stat(
             id=panel_id(self.slug, key), title=title, description=description, format=unit, dataSource=PROM,
-            targets=targets, gridPos=self._pos(w, h), thresholds=_thresholds(thresholds), reduceCalc="lastNotNull",
+            targets=targets, gridPos=self._pos(w, h), thresholds=_thresholds(thresholds, base_color), reduceCalc="lastNotNull",
             timeFrom=time_from))
 
     def table(self, key: str, title: str, description: str, unit: str, targets: list, datasource: str,

@@ -52,7 +52,7 @@ def build(settings: Settings):
                f"over {PERIOD}) / (1 - SLO). The SLI: {goal}. Below 0 the SLO is missed.", "percentunit",
                [target(f"1 - ({bad(PERIOD)}) / {budget:.6g}", "{{deployment_environment_name}} {{service_name}}",
                        instant=True)],
-               thresholds=[(0.0, "red"), (0.25, "orange"), (0.5, "green")], w=8)
+               thresholds=[(0.0, "red"), (0.25, "orange"), (0.5, "green")], w=8, base_color="red")
         b.stat(f"{key}_sli", f"{what} SLI ({PERIOD})", f"The SLI over {PERIOD}: {goal}.", "percentunit",
                [target(f"1 - ({bad(PERIOD)})", "{{deployment_environment_name}} {{service_name}}", instant=True)],
                w=4)

@@ -11,6 +11,7 @@ from settings import Settings
 SLUG, UID, FOLDER = "cost", "llm-cost", "finance"
 SEL = f"{SEL_PM}, {SEL_TF}, {SEL_PV}"
 ES = "deployment_environment_name, service_name"
+SEL_FEATURE = 'llmobs_feature_bounded=~"$feature"'
 RECORDED_ENV = f"tenant:llm_cost:rate1h{{{SEL_ENV}}}"
 RECORDED = f'tenant:llm_cost:rate1h{{llmobs_tenant_bounded=~"$tenant", {SEL_ENV}}}'
 
@@ -125,18 +126,21 @@ def build(settings: Settings):
                  [target(cache_savings(settings, SEL), "{{gen_ai_request_model}}")], stack=True)
     b.timeseries("per_user_request", "Cost per request and per answer by feature",
                  "USD per user-visible request, and per answered request (failed, refused and unanswered "
-                 "requests cost money too).", "currencyUSD",
-                 [target("feature:llm_cost_per_request:ratio_rate5m", "per request {{llmobs_feature_bounded}}", "A"),
-                  target("feature:llm_cost_per_answer:ratio_rate5m", "per answer {{llmobs_feature_bounded}}", "B")])
+                 "requests cost money too). Recorded per feature: only the feature filter applies.", "currencyUSD",
+                 [target(f"feature:llm_cost_per_request:ratio_rate5m{{{SEL_FEATURE}}}",
+                         "per request {{llmobs_feature_bounded}}", "A"),
+                  target(f"feature:llm_cost_per_answer:ratio_rate5m{{{SEL_FEATURE}}}",
+                         "per answer {{llmobs_feature_bounded}}", "B")])
     b.timeseries("cache_writes", "Prompt-cache writes", "Input tokens written to the provider's prompt cache per "
                  "second (billed at a premium by some providers), by model.", "short",
                  [target(f"sum by (gen_ai_request_model) (rate(llm_tokens_cache_write_total{{{SEL}}}[{RATE}]))",
                          "{{gen_ai_request_model}}")])
     b.timeseries("unpriced", "Unpriced calls", "Calls per second over 15m to models missing from the price table "
-                 "(counted at 0 USD), per model and service, as LlmUnpricedModelCalls measures it (it fires above 0).",
-                 "reqps", [target(f"sum by (gen_ai_provider_name, gen_ai_request_model, service_name) "
-                                  f"(rate(llm_unpriced_requests_total{{{SEL_PM}}}[15m]))",
-                                  "{{gen_ai_request_model}} {{service_name}}")])
+                 "(counted at 0 USD), per model, environment and service, as LlmUnpricedModelCalls measures it (it "
+                 "fires above 0).",
+                 "reqps", [target(f"sum by (gen_ai_provider_name, gen_ai_request_model, deployment_environment_name, "
+                                  f"service_name) (rate(llm_unpriced_requests_total{{{SEL_PM}}}[15m]))",
+                                  "{{gen_ai_request_model}} {{deployment_environment_name}} {{service_name}}")])
     tt = traces_type(settings)
     query = '{ span.llmobs.cost.usd > 0.05 }' if tt == "tempo" else "1ms"
     b.table("expensive", "Expensive requests (traces)",

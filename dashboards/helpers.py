@@ -79,6 +79,19 @@ def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False, e
                           exemplar=exemplar)
 
 
+def above_floor(expr: str, volume: str, floor: int, on: str = "") -> str:
+    """`expr` only where `volume` reached a ratio alert's volume floor (alerts.llm.floored): the series
+    as the alert can fire on it, so a line over the threshold line is one that fires, and below the
+    floor the line breaks. `on`: the labels to match where `expr` is finer than the alert's grouping."""
+    return f"({expr}) and{f' on ({on})' if on else ''} ({volume}) >= {floor}"
+
+
+def floor_note(floor: int, events: str, window: str, lead: str = "Drawn") -> str:
+    """A floored panel's description, in the same words everywhere."""
+    return (f" {lead} only where there were {floor} or more {events} in {window} (the alert's volume floor): "
+            "below it the alert cannot fire, and the line breaks.")
+
+
 def quantiles(metric: str, qs: tuple[float, ...] = (0.95,), by: str = "", sel: str = "", legend: str = "",
               exemplar: bool = False, window: str = RATE) -> list[Target]:
     """`histogram_quantile` of a histogram's buckets, one target per quantile (refs A, B, ...).
@@ -162,11 +175,12 @@ class Board:
 
     def stat(self, key: str, title: str, description: str, unit: str, targets: list,
              thresholds: list[tuple[float, str]] | None = None, w: int = 6, h: int = 4,
-             time_from: str | None = None) -> None:
-        """`time_from`: the panel's own relative time (`now/M`: this month so far, as `$__range`)."""
+             time_from: str | None = None, base_color: str = "green") -> None:
+        """`time_from`: the panel's own relative time (`now/M`: this month so far, as `$__range`).
+        `base_color`: below the first threshold (red where low is bad, e.g. an error budget left)."""
         self.panels.append(Stat(
             id=panel_id(self.slug, key), title=title, description=description, format=unit, dataSource=PROM,
-            targets=targets, gridPos=self._pos(w, h), thresholds=_thresholds(thresholds), reduceCalc="lastNotNull",
+            targets=targets, gridPos=self._pos(w, h), thresholds=_thresholds(thresholds, base_color), reduceCalc="lastNotNull",
             timeFrom=time_from))
 
     def table(self, key: str, title: str, description: str, unit: str, targets: list, datasource: str,

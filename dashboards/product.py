@@ -15,7 +15,7 @@ def build(settings: Settings):
                  [target(f"sum by (llmobs_feature_bounded) (rate(llm_requests_total{{{SEL}}}[{RATE}]))",
                          "{{llmobs_feature_bounded}}")], stack=True)
     b.timeseries("feedback", "Thumbs up and down", "User feedback events per hour.", "short",
-                 [target(f'sum by (llmobs_feedback) (rate(llm_feedback_total{{llmobs_feature_bounded=~"$feature"}}[{RATE}])) * 3600',
+                 [target(f'sum by (llmobs_feedback) (rate(llm_feedback_total{{{SEL_ENV}, llmobs_feature_bounded=~"$feature"}}[{RATE}])) * 3600',
                          "{{llmobs_feedback}}")])
     b.timeseries("cost_per_call", "Cost per call by feature", "USD per LLM call, by feature.", "currencyUSD",
                  [target(f"sum by (llmobs_feature_bounded) (rate(llm_cost_total{{{SEL}}}[{RATE}])) / "
@@ -32,9 +32,13 @@ def build(settings: Settings):
     b.stat("cost_per_user", "Cost per active user, last hour", "USD spent in the last hour divided by the active "
            "users estimate.", "currencyUSD",
            [target(f"sum(increase(llm_cost_total{{{SEL}}}[1h])) / scalar(:llm_active_users:estimate1h)", instant=True)])
+    feature = 'llmobs_feature_bounded=~"$feature"'
     b.timeseries("answered", "Answered and unanswered rates by feature", "Share of user-visible requests answered, "
-                 "and the share the application could not answer.", "percentunit",
-                 [target("feature:llm_app_requests_answered:ratio_rate5m", "answered {{llmobs_feature_bounded}}", "A"),
-                  target("feature:llm_app_requests_unanswered:ratio_rate5m", "unanswered {{llmobs_feature_bounded}}", "B")])
+                 "and the share the application could not answer. Recorded per feature: only the feature filter "
+                 "applies.", "percentunit",
+                 [target(f"feature:llm_app_requests_answered:ratio_rate5m{{{feature}}}",
+                         "answered {{llmobs_feature_bounded}}", "A"),
+                  target(f"feature:llm_app_requests_unanswered:ratio_rate5m{{{feature}}}",
+                         "unanswered {{llmobs_feature_bounded}}", "B")])
     return dashboard(b, "LLM product", UID, "Usage, feedback and cost by feature and tenant.", settings,
                      "environment", "tenant", "feature")

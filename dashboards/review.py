@@ -87,10 +87,12 @@ def _legend(t: dict) -> str | None:
 
 def _panel_view(p: dict) -> dict:
     defaults = p.get("fieldConfig", {}).get("defaults", {})
+    steps = defaults.get("thresholds", {}).get("steps", []) or [s for s in p.get("thresholds", []) or []
+                                                                if isinstance(s, dict)]
     return {"title": p.get("title"), "queries": [t.get("expr") or t.get("query") for t in p.get("targets", [])],
             "legends": [_legend(t) for t in p.get("targets", [])],
-            "thresholds": [s.get("value") for s in defaults.get("thresholds", {}).get("steps", [])]
-            or [s.get("value") for s in p.get("thresholds", []) or [] if isinstance(s, dict)],
+            "thresholds": [s.get("value") for s in steps],
+            "threshold colors": [s.get("color") for s in steps],   # red above a line, or below it
             "unit": defaults.get("unit") or p.get("format"),
             "layout": {k: p.get("gridPos", {}).get(k) for k in ("x", "y", "w", "h")},
             "links": [(link.get("title"), link.get("url")) for link in defaults.get("links", []) + p.get("links", [])],
@@ -141,7 +143,8 @@ def diff(old: dict[str, dict], new: dict[str, dict]) -> list[str]:
             elif pid not in after:
                 out.append(f"{slug}: - panel {before[pid]['title']!r}")
             else:
-                for field in ("title", "type", "queries", "legends", "unit", "thresholds", "layout", "links"):
+                for field in ("title", "type", "queries", "legends", "unit", "thresholds", "threshold colors",
+                              "layout", "links"):
                     if before[pid][field] != after[pid][field]:
                         out.append(f"{slug}/{after[pid]['title']}: {field}: {before[pid][field]!r} -> {after[pid][field]!r}")
     return out

@@ -122,7 +122,7 @@ DEFAULTS: dict[str, tuple] = {
     "alerts.grafana_url": ("http://127.0.0.1:3000", "https://grafana.example"),
     **{f"alerts.volume_floors.{floor}": (value, value + 5) for floor, value in (
         ("calls", 20), ("fallbacks", 50), ("safety", 50), ("feedback", 20), ("evaluations", 10), ("retrievals", 20),
-        ("requests", 20))},
+        ("requests", 20), ("traffic", 20))},
     "alerts.paging_environments": (["production"], ["production", "staging"]),
     "alerts.teams.platform": ("llm-platform", "platform"),
     "alerts.teams.finance": ("finance", "fin-ops"),

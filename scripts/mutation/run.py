@@ -12,7 +12,8 @@ Each mutant runs in a scratch copy of the committed tree (`git archive HEAD`; .b
 grammars linked), never in the checkout, with only the tests that cover its module (FILE_TESTS
 below, else its area's AREA_TESTS), `-x`, and a timeout; a test failure or a timeout kills it.
 The committed-JSON/golden staleness checks are deselected: regenerating the files would accept
-the bug, so they do not count as kills.
+the bug, so they do not count as kills. A selection that names a missing test file, or that pytest
+refuses as a usage error, stops the run: it would otherwise fail every mutant and count as kills.
 
     nice -n 10 python3 scripts/mutation/run.py --area dashboards --sample 20 --seed 1
     nice -n 10 python3 scripts/mutation/run.py --area go
@@ -47,9 +48,13 @@ AREAS = ("alerts", "dashboards", "collector_config", "telemetry", "settings", "c
 
 # The tests that cover each area (fast enough to run per mutant); per module where it matters.
 AREA_TESTS: dict[str, list[str]] = {
+    # The dashboards read alert modules too (the SLO windows and factors, the audit query, the links).
     "alerts": ["tests/test_alerts.py -k 'not fires_exactly and not broken_alert'", "tests/test_alerts_guards.py",
                "tests/test_alert_routing.py", "tests/test_alert_delivery.py", "tests/test_recording_rules.py",
-               "tests/test_alerts_grafana.py", f"tests/test_dashboards.py -k '{GOLDEN}'"],
+               "tests/test_alerts_grafana.py", f"tests/test_dashboards.py -k '{GOLDEN}'",
+               "tests/test_dashboard_semantics.py"],
+    # test_dashboard_semantics: a hand-written row per panel (the per-panel oracle; test_dashboards holds
+    # the lint, ids, house style and the diff).
     "dashboards": [f"tests/test_dashboards.py -k '{GOLDEN}'", "tests/test_dashboard_semantics.py"],
     "collector_config": ["tests/test_collector_config.py", "tests/test_contract.py", "tests/test_gateway.py",
                          "tests/test_detector_tables.py"],
@@ -189,6 +194,14 @@ def scratch() -> Path:
     return d
 
 
+def check_selection(tests: list[str]) -> None:
+    """Every test file a selection names exists (pytest exits 4 on a missing one, which would count
+    as a kill for every mutant)."""
+    missing = [spec for spec in tests if not (ROOT / shlex.split(spec)[0]).is_file()]
+    if missing:
+        raise SystemExit(f"test selection names missing files: {missing} (scripts/mutation/run.py AREA_TESTS/FILE_TESTS)")
+
+
 def run_tests(work: Path, tests: list[str], timeout: float) -> tuple[str, float]:
     start = time.monotonic()
     for spec in tests:
@@ -200,6 +213,8 @@ def run_tests(work: Path, tests: list[str], timeout: float) -> tuple[str, float]
             return "timeout", time.monotonic() - start
         if out.returncode == 5:   # nothing selected (a -k that matches nothing): not a kill
             continue
+        if out.returncode == 4:   # usage error (a bad path or -k): the selection is broken, not the mutant
+            raise SystemExit(f"pytest usage error for {shlex.join(cmd)}:\n{out.stderr.strip()[-2000:]}")
         if out.returncode != 0:
             return "killed", time.monotonic() - start
     return "survived", time.monotonic() - start
@@ -222,6 +237,8 @@ def run_python(area: str, sample: int, seed: int, timeout: float, only: str | No
     if survivors is not None:   # the same sample, only those that survived last time
         chosen = [m for m in chosen if (f"{m.path}:{m.line}", m.what) in survivors]
     print(f"{area}: {len(every)} mutants in {len(files)} modules; running {len(chosen)}", flush=True)
+    for f in sorted({m.path for m in chosen}):
+        check_selection(tests_for(f, area))
     work = scratch()
     results = []
     for m in chosen:

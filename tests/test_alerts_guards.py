@@ -27,7 +27,7 @@ FLOORS = {"LlmProviderErrorRateHigh": "calls", "LlmRateLimitedOrTimingOut": "cal
           "LlmContextRecallLow": "evaluations", "LlmEmptyRetrievals": "retrievals",
           "LlmAvailabilityBudgetBurn": "requests", "LlmLatencyBudgetBurn": "requests"}
 DEFAULT_FLOORS = {"calls": 20, "fallbacks": 50, "safety": 50, "feedback": 20, "evaluations": 10, "retrievals": 20,
-                  "requests": 20}
+                  "requests": 20, "traffic": 20}
 # Alerts about LLM calls or user requests: they keep where the calls ran.
 LLM_CALL_ALERTS = ("LlmProviderErrorRateHigh", "LlmRateLimitedOrTimingOut", "LlmTimeToFirstTokenSlow",
                    "LlmLatencyP95High", "LlmRetryRateHigh", "LlmFallbackStorm", "LlmContextWindowSaturated",

@@ -7,10 +7,10 @@ from alerts.model import Alert, Example, Group, Runbook
 from settings import Settings
 
 PROVIDER_LABELS = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-4o"}
-# Series without an environment label (safety blocks, feedback, retrievals, unpriced calls) keep the
-# service they came from; the others keep environment and service (alerts.llm.ES).
-SVC = 'service_name="support-bot"'
-SVC_LABELS = {"service_name": "support-bot"}
+# Every alert here on application traffic (evaluations, feedback, safety, tools, retrieval, unpriced calls,
+# traffic itself) keeps the environment and the service it came from (alerts.llm.ES); the redaction
+# canary reads the gateway's own counter, which knows the service only.
+OPENAI_STAGING = f'gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",{STAGING}'
 
 
 def alerts(settings: Settings) -> list[Group]:
@@ -20,6 +20,9 @@ def alerts(settings: Settings) -> list[Group]:
     blocks, tools = n("llm.safety.blocks"), n("llm.tool.calls")
     docs_bucket, docs_count = n("llm.retrieval.documents", "_bucket"), n("llm.retrieval.documents", "_count")
     unpriced, feedback = n("llm.unpriced.requests"), n("llm.feedback")
+    # LlmNoTraffic: calls in the hour up to this time a day earlier, and calls in the last 15m.
+    calls_day_before = f"sum by ({ES}) (increase({requests}[1h] offset 1d))"
+    calls_15m = f"sum by ({ES}) (increase({requests}[15m]))"
     denied = f'sum by (gen_ai_tool_name, {ES}) (rate({n("llm.tool.calls")}{{llmobs_tool_outcome="denied"}}[10m]))'
     denied_before = f"avg_over_time(({denied})[7d:1h] offset 1h)"
     redacted = "service:llm_redacted_spans:rate1h"
@@ -67,11 +70,12 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmThumbsDownHigh", severity="warning", for_="30m",
-            expr=floored(f'sum by (service_name) (rate({feedback}{{llmobs_feedback="down"}}[1h])) / '
-                         f'sum by (service_name) (rate({feedback}[1h])) > {a.thumbs_down_ratio:g}',
-                         f"sum by (service_name) (increase({feedback}[1h]))", floors.feedback),
+            expr=floored(f'sum by ({ES}) (rate({feedback}{{llmobs_feedback="down"}}[1h])) / '
+                         f'sum by ({ES}) (rate({feedback}[1h])) > {a.thumbs_down_ratio:g}',
+                         f"sum by ({ES}) (increase({feedback}[1h]))", floors.feedback),
             summary="Users reject a large share of LLM answers.",
-            description="{{ $value | humanizePercentage }} of user feedback was thumbs-down over 1h "
+            description="{{ $labels.deployment_environment_name }} ({{ $labels.service_name }}): "
+                        "{{ $value | humanizePercentage }} of user feedback was thumbs-down over 1h "
                         f"(threshold {a.thumbs_down_ratio:.0%}).",
             runbook=Runbook(
                 meaning="Explicit user feedback turned negative; the most direct signal of answer quality.",
@@ -83,24 +87,33 @@ def alerts(settings: Settings) -> list[Group]:
                              "Read a sample of down-voted traces with the product owner.",
                              "Tune the threshold if the feature's baseline is naturally higher.")),
             examples=(
-                Example("40% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{SVC}}}': per_min(4),
-                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{SVC}}}': per_min(6)},
-                        True, SVC_LABELS, f"40% of user feedback was thumbs-down over 1h (threshold {a.thumbs_down_ratio:.0%})."),
-                Example("20% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{SVC}}}': per_min(2),
-                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{SVC}}}': per_min(8)},
+                Example("40% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{WHERE}}}': per_min(4),
+                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{WHERE}}}': per_min(6)},
+                        True, WHERE_LABELS, "production (support-bot): 40% of user feedback was thumbs-down over 1h "
+                                            f"(threshold {a.thumbs_down_ratio:.0%})."),
+                Example("20% thumbs down", {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{WHERE}}}': per_min(2),
+                                            f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{WHERE}}}': per_min(8)},
                         False),
                 Example("40% thumbs down of 5 votes an hour (under the volume floor)",
-                        {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{SVC}}}': per_min(2 / 60),
-                         f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{SVC}}}': per_min(3 / 60)}, False),
+                        {f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{WHERE}}}': per_min(2 / 60),
+                         f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{WHERE}}}': per_min(3 / 60)}, False),
+                Example("staging 40% thumbs down while production 10%: an alert labelled staging only", {
+                    f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{STAGING}}}': per_min(4),
+                    f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{STAGING}}}': per_min(6),
+                    f'{feedback}{{llmobs_feedback="down",llmobs_feature_bounded="chat",{WHERE}}}': per_min(1),
+                    f'{feedback}{{llmobs_feedback="up",llmobs_feature_bounded="chat",{WHERE}}}': per_min(9)}, True,
+                        STAGING_LABELS, "staging (support-bot): 40% of user feedback was thumbs-down over 1h "
+                                        f"(threshold {a.thumbs_down_ratio:.0%})."),
             )),
     ]
     safety = [
         Alert(
             name="LlmSafetyBlocksHigh", severity="warning", for_="15m",
-            expr=floored(f"sum by (service_name) (rate({blocks}[15m])) / sum by (service_name) (rate({requests}[15m])) "
-                         f"> {a.safety_block_ratio:g}", f"sum by (service_name) (increase({requests}[15m]))", floors.safety),
+            expr=floored(f"sum by ({ES}) (rate({blocks}[15m])) / sum by ({ES}) (rate({requests}[15m])) "
+                         f"> {a.safety_block_ratio:g}", f"sum by ({ES}) (increase({requests}[15m]))", floors.safety),
             summary="Safety checks block an unusual share of LLM traffic.",
-            description="{{ $value | humanizePercentage }} of LLM calls were blocked by safety checks over 15m "
+            description="{{ $labels.deployment_environment_name }} ({{ $labels.service_name }}): "
+                        "{{ $value | humanizePercentage }} of LLM calls were blocked by safety checks over 15m "
                         f"(threshold {a.safety_block_ratio:.0%}).",
             runbook=Runbook(
                 meaning="Many inputs or outputs are blocked: an abuse wave, a jailbreak campaign, or an over-eager "
@@ -115,27 +128,36 @@ def alerts(settings: Settings) -> list[Group]:
                              "Tell support: users may see refusals.")),
             examples=(
                 Example("10% blocked", {f"{requests}{{{OPENAI}}}": per_min(100),
-                                        f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(10)}, True, SVC_LABELS,
-                        f"10% of LLM calls were blocked by safety checks over 15m (threshold {a.safety_block_ratio:.0%})."),
+                                        f'{blocks}{{llmobs_safety_category="self_harm",{WHERE}}}': per_min(10)}, True,
+                        WHERE_LABELS, "production (support-bot): 10% of LLM calls were blocked by safety checks over 15m "
+                                      f"(threshold {a.safety_block_ratio:.0%})."),
                 Example("2% blocked", {f"{requests}{{{OPENAI}}}": per_min(100),
-                                       f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(2)}, False),
+                                       f'{blocks}{{llmobs_safety_category="self_harm",{WHERE}}}': per_min(2)}, False),
                 Example("one blocked call out of one in 15m (under the volume floor)",
                         {f"{requests}{{{OPENAI}}}": per_min(1 / 15),
-                         f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(1 / 15)}, False),
+                         f'{blocks}{{llmobs_safety_category="self_harm",{WHERE}}}': per_min(1 / 15)}, False),
                 Example("every call blocked, 10 calls a minute (over the floor)",
                         {f"{requests}{{{OPENAI}}}": per_min(10),
-                         f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(10)}, True, SVC_LABELS,
-                        f"100% of LLM calls were blocked by safety checks over 15m "
+                         f'{blocks}{{llmobs_safety_category="self_harm",{WHERE}}}': per_min(10)}, True, WHERE_LABELS,
+                        "production (support-bot): 100% of LLM calls were blocked by safety checks over 15m "
                         f"(threshold {a.safety_block_ratio:.0%}).", onset=6),   # 50 calls in the window by minute 5
+                Example("staging's blocks are staging's share: 10 of its 100 calls, beside 1,000 clean production "
+                        "calls, an alert labelled staging only", {
+                            f"{requests}{{{OPENAI_STAGING}}}": per_min(100), f"{requests}{{{OPENAI}}}": per_min(1000),
+                            f'{blocks}{{llmobs_safety_category="self_harm",{STAGING}}}': per_min(10)}, True,
+                        STAGING_LABELS, "staging (support-bot): 10% of LLM calls were blocked by safety checks over 15m "
+                                        f"(threshold {a.safety_block_ratio:.0%})."),
             )),
         Alert(
             name="LlmSafetyChecksSilent", severity="warning", for_="30m",
-            # Per service: blocks in the last 7 days, none in the last 6h (no increase, or no sample at all).
-            expr=f"sum by (service_name) (rate({requests}[1h])) > 0 and on (service_name) "
-                 f"(sum by (service_name) (increase({blocks}[7d])) > 0 unless on (service_name) "
-                 f"sum by (service_name) (increase({blocks}[6h])) > 0)",
+            # Per environment and service: blocks in the last 7 days, none in the last 6h (no increase, or no
+            # sample at all).
+            expr=f"sum by ({ES}) (rate({requests}[1h])) > 0 and on ({ES}) "
+                 f"(sum by ({ES}) (increase({blocks}[7d])) > 0 unless on ({ES}) "
+                 f"sum by ({ES}) (increase({blocks}[6h])) > 0)",
             summary="Safety checks stopped blocking anything while traffic flows.",
-            description="{{ $labels.service_name }}: LLM traffic is {{ $value | humanize }} calls/s, yet no safety check blocked anything "
+            description="{{ $labels.service_name }} in {{ $labels.deployment_environment_name }}: LLM traffic is "
+                        "{{ $value | humanize }} calls/s, yet no safety check blocked anything "
                         "for 6h (some did in the last 7 days).",
             runbook=Runbook(
                 meaning="A drop to zero usually means a broken or bypassed checker, not a safer world.",
@@ -150,12 +172,18 @@ def alerts(settings: Settings) -> list[Group]:
                              "Meanwhile raise sampling of LLM traces for review.")),
             examples=(
                 Example("blocks stop, traffic goes on", {f"{requests}{{{OPENAI}}}": per_min(100, 1000),
-                        f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': "0+1x600 _x400"}, True, SVC_LABELS,
-                        "support-bot: LLM traffic is 1.667 calls/s, yet no safety check blocked anything for 6h "
-                        "(some did in the last 7 days).", onset=959),   # 6h after the last block but one (increase needs two samples)
+                        f'{blocks}{{llmobs_safety_category="self_harm",{WHERE}}}': "0+1x600 _x400"}, True, WHERE_LABELS,
+                        "support-bot in production: LLM traffic is 1.667 calls/s, yet no safety check blocked anything "
+                        "for 6h (some did in the last 7 days).", onset=959),   # 6h after the last block but one (increase needs two samples)
                 Example("blocks continue", {f"{requests}{{{OPENAI}}}": per_min(100, 1000),
-                        f'{blocks}{{llmobs_safety_category="self_harm",{SVC}}}': per_min(1, 1000)}, False),
+                        f'{blocks}{{llmobs_safety_category="self_harm",{WHERE}}}': per_min(1, 1000)}, False),
                 Example("no safety checker at all", {f"{requests}{{{OPENAI}}}": per_min(100, 1000)}, False),
+                Example("production's blocks stop while staging's go on: an alert labelled production only", {
+                    f"{requests}{{{OPENAI}}}": per_min(100, 1000), f"{requests}{{{OPENAI_STAGING}}}": per_min(10, 1000),
+                    f'{blocks}{{llmobs_safety_category="self_harm",{WHERE}}}': "0+1x600 _x400",
+                    f'{blocks}{{llmobs_safety_category="self_harm",{STAGING}}}': per_min(1, 1000)}, True, WHERE_LABELS,
+                        "support-bot in production: LLM traffic is 1.667 calls/s, yet no safety check blocked anything "
+                        "for 6h (some did in the last 7 days).", onset=959),
             )),
     ]
     agents = [
@@ -197,11 +225,12 @@ def alerts(settings: Settings) -> list[Group]:
             )),
         Alert(
             name="LlmEmptyRetrievals", severity="warning", for_="15m",
-            expr=floored(f'sum by (service_name) (rate({docs_bucket}{{le="0"}}[15m])) / '
-                         f'sum by (service_name) (rate({docs_count}[15m])) > {a.empty_retrieval_ratio:g}',
-                         f"sum by (service_name) (increase({docs_count}[15m]))", floors.retrievals),
+            expr=floored(f'sum by ({ES}) (rate({docs_bucket}{{le="0"}}[15m])) / '
+                         f'sum by ({ES}) (rate({docs_count}[15m])) > {a.empty_retrieval_ratio:g}',
+                         f"sum by ({ES}) (increase({docs_count}[15m]))", floors.retrievals),
             summary="Retrieval returns no document for many questions.",
-            description="{{ $value | humanizePercentage }} of retrievals returned no document over 15m "
+            description="{{ $labels.deployment_environment_name }} ({{ $labels.service_name }}): "
+                        "{{ $value | humanizePercentage }} of retrievals returned no document over 15m "
                         f"(threshold {a.empty_retrieval_ratio:.0%}).",
             runbook=Runbook(
                 meaning="RAG answers without context: the index is empty or stale, a filter is wrong, or the "
@@ -215,23 +244,32 @@ def alerts(settings: Settings) -> list[Group]:
                              "Re-run the ingestion job; fix the filter or embedding model mismatch.",
                              "Fall back to keyword (BM25) retrieval meanwhile.")),
             examples=(
-                Example("30% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",{SVC},le="0"}}': per_min(3),
-                                      f'{docs_count}{{gen_ai_operation_name="retrieval",{SVC}}}': per_min(10)}, True, SVC_LABELS,
-                        f"30% of retrievals returned no document over 15m (threshold {a.empty_retrieval_ratio:.0%})."),
-                Example("10% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",{SVC},le="0"}}': per_min(1),
-                                      f'{docs_count}{{gen_ai_operation_name="retrieval",{SVC}}}': per_min(10)}, False),
+                Example("30% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",{WHERE},le="0"}}': per_min(3),
+                                      f'{docs_count}{{gen_ai_operation_name="retrieval",{WHERE}}}': per_min(10)}, True,
+                        WHERE_LABELS, "production (support-bot): 30% of retrievals returned no document over 15m "
+                                      f"(threshold {a.empty_retrieval_ratio:.0%})."),
+                Example("10% empty", {f'{docs_bucket}{{gen_ai_operation_name="retrieval",{WHERE},le="0"}}': per_min(1),
+                                      f'{docs_count}{{gen_ai_operation_name="retrieval",{WHERE}}}': per_min(10)}, False),
                 Example("one empty retrieval out of one in 15m (under the volume floor)",
-                        {f'{docs_bucket}{{gen_ai_operation_name="retrieval",{SVC},le="0"}}': per_min(1 / 15),
-                         f'{docs_count}{{gen_ai_operation_name="retrieval",{SVC}}}': per_min(1 / 15)}, False),
+                        {f'{docs_bucket}{{gen_ai_operation_name="retrieval",{WHERE},le="0"}}': per_min(1 / 15),
+                         f'{docs_count}{{gen_ai_operation_name="retrieval",{WHERE}}}': per_min(1 / 15)}, False),
+                Example("staging's index is empty, production's is fine: an alert labelled staging only", {
+                    f'{docs_bucket}{{gen_ai_operation_name="retrieval",{STAGING},le="0"}}': per_min(10),
+                    f'{docs_count}{{gen_ai_operation_name="retrieval",{STAGING}}}': per_min(10),
+                    f'{docs_bucket}{{gen_ai_operation_name="retrieval",{WHERE},le="0"}}': per_min(0),
+                    f'{docs_count}{{gen_ai_operation_name="retrieval",{WHERE}}}': per_min(90)}, True, STAGING_LABELS,
+                        "staging (support-bot): 100% of retrievals returned no document over 15m "
+                        f"(threshold {a.empty_retrieval_ratio:.0%})."),
             )),
     ]
     ops = [
         Alert(
             name="LlmUnpricedModelCalls", severity="info", for_="15m",
-            expr=f"sum by ({PM}, service_name) (rate({unpriced}[15m])) > 0",
+            expr=f"sum by ({PM}, {ES}) (rate({unpriced}[15m])) > 0",
             summary="LLM calls to a model missing from the price table are counted at zero cost.",
             description="{{ $labels.gen_ai_request_model }} ({{ $labels.gen_ai_provider_name }}) has no price: "
-                        "{{ $value | printf \"%.3g\" }} calls/s cost 0 USD in every spend panel and alert.",
+                        "{{ $value | printf \"%.3g\" }} calls/s in {{ $labels.deployment_environment_name }} "
+                        "({{ $labels.service_name }}) cost 0 USD in every spend panel and alert.",
             runbook=Runbook(
                 meaning="Spend panels and budget alerts under-count: a new or renamed model is in use.",
                 impact="Spend panels, budget alerts and the month-end forecast leave this model's calls out: finance "
@@ -243,37 +281,68 @@ def alerts(settings: Settings) -> list[Group]:
                              "Until then, estimate its cost from tokens on the Cost dashboard.",
                              "Stop a model rollout nobody budgeted.")),
             examples=(
-                Example("1 unpriced call a minute", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model",{SVC}}}':
+                Example("1 unpriced call a second", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model",{WHERE}}}':
                                                      per_min(60)}, True,
-                        {"gen_ai_provider_name": "acme-ai", "gen_ai_request_model": "new-model", **SVC_LABELS},
-                        "new-model (acme-ai) has no price: 1 calls/s cost 0 USD in every spend panel and alert."),
-                Example("no new unpriced calls", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model",{SVC}}}':
+                        {"gen_ai_provider_name": "acme-ai", "gen_ai_request_model": "new-model", **WHERE_LABELS},
+                        "new-model (acme-ai) has no price: 1 calls/s in production (support-bot) cost 0 USD in every "
+                        "spend panel and alert."),
+                Example("no new unpriced calls", {f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model",{WHERE}}}':
                                                   "5+0x60"}, False),
+                Example("a model tried in staging only: an alert labelled staging", {
+                    f'{unpriced}{{gen_ai_provider_name="acme-ai",gen_ai_request_model="new-model",{STAGING}}}': per_min(60)},
+                        True, {"gen_ai_provider_name": "acme-ai", "gen_ai_request_model": "new-model", **STAGING_LABELS},
+                        "new-model (acme-ai) has no price: 1 calls/s in staging (support-bot) cost 0 USD in every "
+                        "spend panel and alert."),
             )),
         Alert(
             name="LlmNoTraffic", severity="warning", for_="15m",
-            expr=f"sum(increase({requests}[1d] offset 1d)) > 0 unless on () sum(rate({requests}[15m])) > 0",
+            # Per environment and service, the day-old series supply the labels (the offset pattern of the
+            # monitoring mixins): an environment whose series vanish entirely still has yesterday's, so it
+            # fires with its own labels, and no other environment's traffic hides it. `absent()` could not say
+            # which one went quiet. Below the traffic floor a day earlier, a silent quarter hour is not news.
+            expr=f"{calls_day_before} >= {floors.traffic} unless on ({ES}) {calls_15m} > 0",
             summary="No LLM calls arrive although there were some the day before.",
-            description="No LLM call in 15m; {{ $value | humanize }} calls arrived in the same window a day earlier.",
+            description="{{ $labels.service_name }} in {{ $labels.deployment_environment_name }}: no LLM call in 15m; "
+                        "{{ $value | humanize }} calls in the hour up to this time a day earlier.",
             runbook=Runbook(
-                meaning="Either the application stopped calling models, or its telemetry stopped reaching the "
-                        "gateway. The collector-down alert inhibits this one.",
-                impact="Either users get no LLM answers at all (the application is down or no longer calls models), or "
-                       "every LLM dashboard and alert is blind for it.",
-                checks=("Panels `overview/traffic_vs_yesterday` (what the alert measures) and `pipeline/accepted`: is "
-                        "anything arriving at the gateway?",
+                meaning="One environment and service stopped making LLM calls, or its telemetry stopped reaching "
+                        "the gateway, while the same hour a day earlier had calls (at least the traffic floor). "
+                        "Each environment is judged on its own: production going quiet fires even while staging "
+                        "is busy, and a quiet dev environment pages nobody (it routes to the non-paging receiver, "
+                        "and under the floor it does not fire). The collector-down alert inhibits this one.",
+                impact="Either that environment's users get no LLM answers at all (the application is down or no "
+                       "longer calls models), or every LLM dashboard and alert is blind for it.",
+                checks=("Panels `overview/traffic_vs_yesterday` (what the alert measures, per environment and "
+                        "service) and `pipeline/accepted`: is anything arriving at the gateway, and from which "
+                        "environments?",
                         "The application's own health and its OTLP exporter errors (token rotation, endpoint).",
-                        "Network policy or ingress changes in front of the gateway."),
+                        "Network policy or ingress changes in front of the gateway; a renamed "
+                        "deployment.environment.name or service.name (the old name goes quiet, a new one appears)."),
                 mitigations=("Restore the telemetry path (token, endpoint, NetworkPolicy).",
                              "If the application is down, follow its own runbook.",
-                             "If traffic moved to another stack on purpose, silence this alert.")),
+                             "If the environment was retired, renamed or moved to another stack on purpose, silence "
+                             "this alert for its labels for a day: it resolves once a day has passed without its "
+                             "traffic.")),
             examples=(
-                # Last sample at 1500m: rate()[15m] (left-open range) is empty from 1514m on; the alert
-                # fires at 1515+15+2 = 1532m, where the day-old window (-1348m, 92m] holds 10/min x 92m.
-                Example("traffic stops after a day", {f"{requests}{{{OPENAI}}}": "0+10x1500 _x120"}, True, {},
-                        "No LLM call in 15m; 920 calls arrived in the same window a day earlier.", onset=1515),
+                # Last sample at 1500m: increase()[15m] (left-open range) is empty from 1515m on; the alert
+                # fires at 1515+15+2 = 1532m, where the day-old hour (32m, 92m] holds 10/min x 60m.
+                Example("traffic stops after a day", {f"{requests}{{{OPENAI}}}": "0+10x1500 _x120"}, True,
+                        WHERE_LABELS, "support-bot in production: no LLM call in 15m; 600 calls in the hour up to "
+                                      "this time a day earlier.", onset=1515),
                 Example("traffic continues", {f"{requests}{{{OPENAI}}}": per_min(10, 1620)}, False),
                 Example("a new stack without yesterday's traffic", {f"{requests}{{{OPENAI}}}": "0+10x60 _x60"}, False),
+                Example("production stops while staging goes on: an alert labelled production only", {
+                    f"{requests}{{{OPENAI}}}": "0+10x1500 _x120", f"{requests}{{{OPENAI_STAGING}}}": per_min(10, 1620)},
+                        True, WHERE_LABELS, "support-bot in production: no LLM call in 15m; 600 calls in the hour up "
+                                            "to this time a day earlier.", onset=1515),
+                Example("staging stops while production goes on: an alert labelled staging only", {
+                    f"{requests}{{{OPENAI_STAGING}}}": "0+10x1500 _x120", f"{requests}{{{OPENAI}}}": per_min(10, 1620)},
+                        True, STAGING_LABELS, "support-bot in staging: no LLM call in 15m; 600 calls in the hour up "
+                                              "to this time a day earlier.", onset=1515),
+                Example("a quiet dev environment stops: 6 calls in that hour a day earlier (under the traffic floor)", {
+                    f'{requests}{{gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",'
+                    f'deployment_environment_name="development",service_name="support-bot"}}': "0+0.1x1500 _x120",
+                    f"{requests}{{{OPENAI}}}": per_min(10, 1620)}, False),
             )),
         Alert(
             name="LlmRedactionSpike", severity="warning", for_="15m",

@@ -60,8 +60,13 @@ def secret_path(key: str) -> str:
     return f"{SECRETS_DIR}/{key}"
 
 
+# libyaml's emitter: the same text as yaml.safe_dump (tests/test_collector_config.py compares
+# them), ten times faster; a stack renders about 1 MB of YAML.
+SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def to_yaml(data: dict) -> str:
-    return HEADER + yaml.safe_dump(data, sort_keys=False, width=1000)
+    return HEADER + yaml.dump(data, Dumper=SAFE_DUMPER, sort_keys=False, width=1000)
 
 
 def to_json(data: dict) -> str:

@@ -11,7 +11,6 @@ from settings import Settings
 SLUG, UID, FOLDER = "cost", "llm-cost", "finance"
 SEL = f"{SEL_PM}, {SEL_TF}, {SEL_PV}"
 ES = "deployment_environment_name, service_name"
-SEL_PROVIDER_MODEL = 'gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model"'
 SEL_FEATURE = 'llmobs_feature_bounded=~"$feature"'
 RECORDED_ENV = f"tenant:llm_cost:rate1h{{{SEL_ENV}}}"
 RECORDED = f'tenant:llm_cost:rate1h{{llmobs_tenant_bounded=~"$tenant", {SEL_ENV}}}'
@@ -137,11 +136,11 @@ def build(settings: Settings):
                  [target(f"sum by (gen_ai_request_model) (rate(llm_tokens_cache_write_total{{{SEL}}}[{RATE}]))",
                          "{{gen_ai_request_model}}")])
     b.timeseries("unpriced", "Unpriced calls", "Calls per second over 15m to models missing from the price table "
-                 "(counted at 0 USD), per model and service, as LlmUnpricedModelCalls measures it (it fires above 0). "
-                 "Only the provider and model filters apply: unpriced calls carry no environment.",
-                 "reqps", [target(f"sum by (gen_ai_provider_name, gen_ai_request_model, service_name) "
-                                  f"(rate(llm_unpriced_requests_total{{{SEL_PROVIDER_MODEL}}}[15m]))",
-                                  "{{gen_ai_request_model}} {{service_name}}")])
+                 "(counted at 0 USD), per model, environment and service, as LlmUnpricedModelCalls measures it (it "
+                 "fires above 0).",
+                 "reqps", [target(f"sum by (gen_ai_provider_name, gen_ai_request_model, deployment_environment_name, "
+                                  f"service_name) (rate(llm_unpriced_requests_total{{{SEL_PM}}}[15m]))",
+                                  "{{gen_ai_request_model}} {{deployment_environment_name}} {{service_name}}")])
     tt = traces_type(settings)
     query = '{ span.llmobs.cost.usd > 0.05 }' if tt == "tempo" else "1ms"
     b.table("expensive", "Expensive requests (traces)",

@@ -79,6 +79,19 @@ def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False, e
                           exemplar=exemplar)
 
 
+def above_floor(expr: str, volume: str, floor: int, on: str = "") -> str:
+    """`expr` only where `volume` reached a ratio alert's volume floor (alerts.llm.floored): the series
+    as the alert can fire on it, so a line over the threshold line is one that fires, and below the
+    floor the line breaks. `on`: the labels to match where `expr` is finer than the alert's grouping."""
+    return f"({expr}) and{f' on ({on})' if on else ''} ({volume}) >= {floor}"
+
+
+def floor_note(floor: int, events: str, window: str, lead: str = "Drawn") -> str:
+    """A floored panel's description, in the same words everywhere."""
+    return (f" {lead} only where there were {floor} or more {events} in {window} (the alert's volume floor): "
+            "below it the alert cannot fire, and the line breaks.")
+
+
 def quantiles(metric: str, qs: tuple[float, ...] = (0.95,), by: str = "", sel: str = "", legend: str = "",
               exemplar: bool = False, window: str = RATE) -> list[Target]:
     """`histogram_quantile` of a histogram's buckets, one target per quantile (refs A, B, ...).

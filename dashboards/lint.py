@@ -225,7 +225,7 @@ SELECTOR = re.compile(r"\b([a-z_][a-z0-9_]*)(\{[^}]*\})?(?=\s*\[|\s*\)|\s*$|\s*[
 
 
 # (dashboard, panel title) -> labels a panel may leave unfiltered, with the reason in its description.
-UNFILTERED = {("quality", "Safety block ratio"): {"deployment_environment_name", "llmobs_prompt_version"}}
+UNFILTERED = {("quality", "Safety block ratio"): {"llmobs_prompt_version"}}
 
 
 def variables_applied(boards: dict[str, dict]) -> list[str]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dashboards.common import SEL_ENV, SEL_PM, dashboard, llm_events_query, traces_type
-from dashboards.helpers import PM, RATE, Board, panel_id, quantiles, target, trace_target
+from dashboards.helpers import PM, RATE, Board, above_floor, floor_note, panel_id, quantiles, target, trace_target
 from settings import Settings
 
 SLUG, UID, FOLDER = "overview", "llm-overview", "oncall"
@@ -13,8 +13,14 @@ THROTTLED = 'error_type=~"rate_limited|timeout|overloaded"'
 
 
 def build(settings: Settings):
-    a = settings.alerts
+    a, floors = settings.alerts, settings.alerts.volume_floors
     b = Board(SLUG)
+    # The ratio alerts' volumes, as they count them (per model, environment and service; per environment
+    # and service for fallbacks): their panels draw a ratio only where its volume reached the floor.
+    calls_5m = f"sum by ({PMES}) (increase(llm_requests_total{{{SEL_PM}}}[5m]))"
+    calls_1h = f"sum by ({PMES}) (increase(llm_requests_total{{{SEL_PM}}}[1h]))"
+    env_calls_5m = f"sum by ({ES}) (increase(llm_requests_total{{{SEL_PM}}}[5m]))"
+    calls_note = floor_note(floors.calls, "calls of the model, environment and service", "5m")
     b.timeseries("requests", "Request rate by model", "LLM calls per second, by provider and model.", "reqps",
                  [target(f"sum by ({PM}) (rate(llm_requests_total{{{SEL_PM}}}[{RATE}]))",
                          "{{gen_ai_provider_name}} {{gen_ai_request_model}}")])
@@ -34,8 +40,9 @@ def build(settings: Settings):
     # The alerts' own series (recording rules per model, environment and service), filtered.
     b.timeseries("errors_by_model", "Error ratio by model",
                  "Share of each model's calls that failed over 5m, per environment and service, as "
-                 "LlmProviderErrorRateHigh measures it; the line is its threshold.", "percentunit",
-                 [target(f"provider_model:llm_errors:ratio_rate5m{{{SEL_PM}}}", WHERE_LEGEND)],
+                 "LlmProviderErrorRateHigh measures it; the line is its threshold." + calls_note, "percentunit",
+                 [target(above_floor(f"provider_model:llm_errors:ratio_rate5m{{{SEL_PM}}}", calls_5m, floors.calls),
+                         WHERE_LEGEND)],
                  thresholds=[(a.provider_error_ratio, "red")])
     b.timeseries("latency_by_model", "Latency p95 by model",
                  "p95 call duration per model over 5m, per environment and service, as LlmLatencyP95High measures it; "
@@ -56,23 +63,29 @@ def build(settings: Settings):
     b.timeseries("throttled", "Rate-limited, overloaded and timed-out share",
                  "Share of a model's calls over 5m that were rate-limited, overloaded or timed out (retries usually "
                  "absorb them), per environment and service, as LlmRateLimitedOrTimingOut measures it; the line is "
-                 "its threshold.", "percentunit",
-                 [target(f"sum by ({PMES}) (rate(llm_errors_total{{{SEL_PM}, {THROTTLED}}}[5m])) "
-                         f"/ sum by ({PMES}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))", WHERE_LEGEND)],
+                 "its threshold." + calls_note, "percentunit",
+                 [target(above_floor(f"sum by ({PMES}) (rate(llm_errors_total{{{SEL_PM}, {THROTTLED}}}[5m])) "
+                                     f"/ sum by ({PMES}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))",
+                                     calls_5m, floors.calls), WHERE_LEGEND)],
                  thresholds=[(a.throttle_ratio, "red")])
     b.timeseries("retries", "Retry share by model", "Share of a model's LLM calls over 5m that were retries, per "
-                 "environment and service, as LlmRetryRateHigh measures it; the line is its threshold.", "percentunit",
-                 [target(f"provider_model:llm_retries:ratio_rate5m{{{SEL_PM}}}", WHERE_LEGEND)],
+                 "environment and service, as LlmRetryRateHigh measures it; the line is its threshold." + calls_note,
+                 "percentunit",
+                 [target(above_floor(f"provider_model:llm_retries:ratio_rate5m{{{SEL_PM}}}", calls_5m, floors.calls),
+                         WHERE_LEGEND)],
                  thresholds=[(a.retry_ratio, "red")])
     b.timeseries("fallbacks", "Fallback share", "Share of the selected LLM calls over 5m served by a fallback model, "
                  "per environment and service, as LlmFallbackStorm measures it (the line is its threshold); then the "
-                 "same share by the model replaced and the one used.", "percentunit",
-                 [target(f"sum by ({ES}) (rate(llm_fallbacks_total{{{SEL_PM}}}[5m])) / "
-                         f"sum by ({ES}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))",
+                 "same share by the model replaced and the one used."
+                 + floor_note(floors.fallbacks, "calls of the environment and service", "5m"), "percentunit",
+                 [target(above_floor(f"sum by ({ES}) (rate(llm_fallbacks_total{{{SEL_PM}}}[5m])) / "
+                                     f"sum by ({ES}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))",
+                                     env_calls_5m, floors.fallbacks),
                          "{{deployment_environment_name}} {{service_name}}", "A"),
-                  target(f"sum by ({ES}, llmobs_fallback_from_model, gen_ai_request_model) "
-                         f"(rate(llm_fallbacks_total{{{SEL_PM}}}[5m])) / on ({ES}) group_left "
-                         f"sum by ({ES}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))",
+                  target(above_floor(f"sum by ({ES}, llmobs_fallback_from_model, gen_ai_request_model) "
+                                     f"(rate(llm_fallbacks_total{{{SEL_PM}}}[5m])) / on ({ES}) group_left "
+                                     f"sum by ({ES}) (rate(llm_requests_total{{{SEL_PM}}}[5m]))",
+                                     env_calls_5m, floors.fallbacks, on=ES),
                          "{{llmobs_fallback_from_model}} -> {{gen_ai_request_model}} {{deployment_environment_name}}",
                          "B")],
                  thresholds=[(a.fallback_ratio, "red")])
@@ -87,15 +100,21 @@ def build(settings: Settings):
     b.timeseries("prompt_size", "Input tokens per call vs the 7-day average",
                  "Input tokens per call over 1h, per model, environment and service, and the lines LlmPromptBloat "
                  f"({a.prompt_bloat_ratio:g}x the 7-day average) and LlmPromptShrink ({a.prompt_shrink_ratio:g}x) "
-                 "compare it with.", "short",
-                 [target(per_call, f"per call {WHERE_LEGEND}", "A"),
+                 "compare it with." + floor_note(floors.calls, "calls of the model, environment and service", "1h",
+                                                 "Per call is drawn"), "short",
+                 [target(above_floor(per_call, calls_1h, floors.calls), f"per call {WHERE_LEGEND}", "A"),
                   target(f"{a.prompt_bloat_ratio:g} * ({week})", f"bloat line {WHERE_LEGEND}", "B"),
                   target(f"{a.prompt_shrink_ratio:g} * ({week})", f"shrink line {WHERE_LEGEND}", "C")])
+    floor = a.volume_floors.traffic
     b.timeseries("traffic_vs_yesterday", "Calls now and a day earlier",
-                 "LLM calls in the last day a day ago (what LlmNoTraffic reports), and calls per second over 15m "
-                 "(it fires when these stop while the other is above 0).", "short",
-                 [target(f"sum(increase(llm_requests_total{{{SEL_PM}}}[1d] offset 1d))", "calls in the day before", "A"),
-                  target(f"sum(rate(llm_requests_total{{{SEL_PM}}}[15m]))", "calls/s over 15m", "B")])
+                 "Per environment and service: LLM calls in the hour up to this time a day earlier (what LlmNoTraffic "
+                 f"reports; the line is its traffic floor, {floor} calls), and LLM calls in the last 15m. The alert "
+                 "fires where the last 15m hold none while a day earlier was at or over the line.", "short",
+                 [target(f"sum by ({ES}) (increase(llm_requests_total{{{SEL_PM}}}[1h] offset 1d))",
+                         "a day earlier, 1h {{deployment_environment_name}} {{service_name}}", "A"),
+                  target(f"sum by ({ES}) (increase(llm_requests_total{{{SEL_PM}}}[15m]))",
+                         "last 15m {{deployment_environment_name}} {{service_name}}", "B")],
+                 thresholds=[(floor, "orange")])
     b.timeseries("outcomes", "User requests by outcome", "User-visible requests (root spans) per second: answered, "
                  "unanswered, refused, error.", "reqps",
                  [target(f"sum by (llmobs_request_outcome) (rate(llm_app_requests_total{{{SEL_ENV}}}[{RATE}]))",

@@ -15,7 +15,7 @@ def build(settings: Settings):
                  [target(f"sum by (llmobs_feature_bounded) (rate(llm_requests_total{{{SEL}}}[{RATE}]))",
                          "{{llmobs_feature_bounded}}")], stack=True)
     b.timeseries("feedback", "Thumbs up and down", "User feedback events per hour.", "short",
-                 [target(f'sum by (llmobs_feedback) (rate(llm_feedback_total{{llmobs_feature_bounded=~"$feature"}}[{RATE}])) * 3600',
+                 [target(f'sum by (llmobs_feedback) (rate(llm_feedback_total{{{SEL_ENV}, llmobs_feature_bounded=~"$feature"}}[{RATE}])) * 3600',
                          "{{llmobs_feedback}}")])
     b.timeseries("cost_per_call", "Cost per call by feature", "USD per LLM call, by feature.", "currencyUSD",
                  [target(f"sum by (llmobs_feature_bounded) (rate(llm_cost_total{{{SEL}}}[{RATE}])) / "

@@ -6,7 +6,7 @@ latency_slo_seconds); the burn-rate panels draw the alerts' thresholds (14.4x an
 from __future__ import annotations
 
 from dashboards.common import dashboard
-from dashboards.helpers import Board, target
+from dashboards.helpers import Board, above_floor, target
 from settings import Settings
 
 SLUG, UID, FOLDER = "slo", "llm-slo", "oncall"
@@ -18,6 +18,9 @@ ALERT_BAD_AVAIL = (f'sum by ({BY}) (rate(llm_app_requests_total{{{SEL}, llmobs_r
                    f"/ sum by ({BY}) (rate(llm_app_requests_total{{{SEL}}}[{{w}}]))")
 ALERT_BAD_LATENCY = (f'1 - sum by ({BY}) (rate(llm_app_request_duration_seconds_bucket{{{SEL}, le="{{le}}"}}[{{w}}])) '
                      f"/ sum by ({BY}) (rate(llm_app_request_duration_seconds_count{{{SEL}}}[{{w}}]))")
+# The requests each alert counts in a pair's short window against volume_floors.requests.
+ALERT_VOLUME_AVAIL = f"sum by ({BY}) (increase(llm_app_requests_total{{{SEL}}}[{{w}}]))"
+ALERT_VOLUME_LATENCY = f"sum by ({BY}) (increase(llm_app_request_duration_seconds_count{{{SEL}}}[{{w}}]))"
 
 
 def _bad_avail(window: str) -> str:
@@ -61,19 +64,26 @@ def build(settings: Settings):
                              f"{{{{service_name}}}}", ref) for w, ref in zip(windows, "ABCD")],
                      thresholds=[(f, "red" if f >= 6 else "orange") for f in factors])
     # What the burn-rate alerts compare: the bad share over each long window (the alert's own text, per
-    # environment and service), against factor x budget (tests/test_alerts.py checks the alerts' link).
-    for key, what, bad, budget in (("availability", "Failed", ALERT_BAD_AVAIL, 1 - a.availability_slo),
-                                   ("latency", f"Slower than {le}s", ALERT_BAD_LATENCY.replace("{le}", le),
-                                    1 - a.latency_slo)):
-        pairs = [(long, factor) for sev in ("critical", "warning") for long, _, factor in PAIRS[sev]]
+    # environment and service), against factor x budget, where the pair's short window holds the volume
+    # floor (tests/test_alerts.py checks the alerts' link).
+    floor = a.volume_floors.requests
+    for key, what, bad, volume, budget in (
+            ("availability", "Failed", ALERT_BAD_AVAIL, ALERT_VOLUME_AVAIL, 1 - a.availability_slo),
+            ("latency", f"Slower than {le}s", ALERT_BAD_LATENCY.replace("{le}", le), ALERT_VOLUME_LATENCY,
+             1 - a.latency_slo)):
+        pairs = [(long, short, factor) for sev in ("critical", "warning") for long, short, factor in PAIRS[sev]]
         b.timeseries(f"{key}_bad_share", f"{what} share of user requests by alert window",
                      "The bad share of user requests over each long window of the burn-rate alerts, per environment "
                      "and service, as the alerts compare it (factor x budget: "
-                     + ", ".join(f"{long} over {round(factor * budget, 6):g}" for long, factor in pairs)
-                     + "); the lines are those thresholds. The alert also needs the short window over the same line.",
+                     + ", ".join(f"{long} over {round(factor * budget, 6):g}" for long, _, factor in pairs)
+                     + "); the lines are those thresholds. The alert also needs the short window over the same line. "
+                     f"Each window is drawn only where its pair's short window ({', '.join(s for _, s, _ in pairs)}) "
+                     f"holds {floor} or more requests (the alerts' volume floor): below it they cannot fire, and the "
+                     "line breaks.",
                      "percentunit",
-                     [target(bad.replace("{w}", long), f"{long} {{{{deployment_environment_name}}}} {{{{service_name}}}}", ref)
-                      for (long, _), ref in zip(pairs, "ABCD")],
-                     thresholds=[(round(factor * budget, 6), "red" if factor >= 6 else "orange") for _, factor in pairs])
+                     [target(above_floor(bad.replace("{w}", long), volume.replace("{w}", short), floor),
+                             f"{long} {{{{deployment_environment_name}}}} {{{{service_name}}}}", ref)
+                      for (long, short, _), ref in zip(pairs, "ABCD")],
+                     thresholds=[(round(factor * budget, 6), "red" if factor >= 6 else "orange") for _, _, factor in pairs])
     return dashboard(b, "LLM SLOs", UID, "Error budget remaining and burn rates of the user-visible SLOs.",
                      settings, "environment", "service_name")

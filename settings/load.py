@@ -40,7 +40,9 @@ class SettingsError(ValueError):
 
 
 def _yaml(name: str) -> dict:
-    return yaml.safe_load((HERE / name).read_text())
+    # libyaml's parser (same result as safe_load): the schema and the price table are read at
+    # every import, and the pure-Python parser took a quarter of a second.
+    return yaml.load((HERE / name).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 STACK_SCHEMA = _yaml("stack.schema.yaml")

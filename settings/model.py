@@ -243,7 +243,8 @@ class Timing:
 
 @dataclass(frozen=True)
 class VolumeFloors:
-    """Minimum events in a ratio alert's window (its denominator), per alert family."""
+    """Minimum events in a ratio alert's window (its denominator), per alert family; `traffic`: the calls
+    of the hour up to this time a day earlier below which LlmNoTraffic stays silent."""
     calls: int
     fallbacks: int
     safety: int
@@ -251,6 +252,7 @@ class VolumeFloors:
     evaluations: int
     retrievals: int
     requests: int
+    traffic: int
 
 
 @dataclass(frozen=True)

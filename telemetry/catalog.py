@@ -13,11 +13,13 @@ from telemetry import keys as k
 # Every derived metric also carries these resource attributes as labels.
 RESOURCE_LABELS = (k.SERVICE_NAME,)
 SPAN_LABELS = (k.PROVIDER, k.REQUEST_MODEL, k.OPERATION)
-# Environment (a few values) labels every LLM metric; prompt version labels counters and
-# latency; tenant and feature only ever label counters. All of them are bounded (BOUNDS).
+# Environment (a few values) labels every metric of application traffic (LLM calls, requests, tools,
+# retrieval, safety, evaluations, feedback, unpriced calls), so that alerts on them keep where the
+# traffic ran; prompt version labels counters and latency; tenant and feature only ever label
+# counters. All of them are bounded (BOUNDS).
 LATENCY_LABELS = SPAN_LABELS + (k.ENVIRONMENT, k.PROMPT_VERSION)
 COUNTER_LABELS = LATENCY_LABELS + (k.TENANT_LABEL, k.FEATURE_LABEL)
-INDEX_LABELS = (k.RETRIEVAL_INDEX, k.RETRIEVAL_INDEX_VERSION)
+INDEX_LABELS = (k.RETRIEVAL_INDEX, k.RETRIEVAL_INDEX_VERSION, k.ENVIRONMENT)
 EVAL_LABELS = (k.EVAL_NAME, k.REQUEST_MODEL, k.PROMPT_VERSION, k.RETRIEVAL_INDEX_VERSION, k.ENVIRONMENT)
 
 
@@ -78,7 +80,7 @@ CATALOG: tuple[Metric, ...] = (
            "input tokens written to the provider's prompt cache"),
     Metric("llm.cost", "counter", "{USD}", COUNTER_LABELS, "llm_cost_total",
            "cost in USD from the gateway's price table"),
-    Metric("llm.unpriced.requests", "counter", "{request}", SPAN_LABELS, "llm_unpriced_requests_total",
+    Metric("llm.unpriced.requests", "counter", "{request}", _LLM, "llm_unpriced_requests_total",
            "LLM calls whose model has no price; their cost is not guessed"),
     Metric("llm.retries", "counter", "{request}", _LLM, "llm_retries_total",
            "LLM calls that were a retry (llmobs.retry.attempt > 0)"),
@@ -110,7 +112,7 @@ CATALOG: tuple[Metric, ...] = (
     # --- retrieval ---
     Metric("llm.retrieval.duration", "histogram", "s", (k.OPERATION,) + INDEX_LABELS, "llm_retrieval_duration_seconds",
            "retrieval step duration"),
-    Metric("llm.retrieval.step.duration", "histogram", "s", (k.RETRIEVAL_METHOD, k.RETRIEVAL_INDEX_VERSION),
+    Metric("llm.retrieval.step.duration", "histogram", "s", (k.RETRIEVAL_METHOD, k.RETRIEVAL_INDEX_VERSION, k.ENVIRONMENT),
            "llm_retrieval_step_duration_seconds", "duration of retrieval sub-steps by method (vector, bm25, rerank, hybrid)"),
     Metric("llm.retrieval.documents", "histogram", "{document}", (k.OPERATION,) + INDEX_LABELS, "llm_retrieval_documents",
            "documents returned per retrieval"),
@@ -123,9 +125,10 @@ CATALOG: tuple[Metric, ...] = (
     Metric("llm.retrieval.score", "histogram", "1", INDEX_LABELS, "llm_retrieval_score",
            "score of the best document per retrieval (first of llmobs.retrieval.scores)"),
     # --- safety and quality ---
-    Metric("llm.safety.checks", "counter", "{check}", (k.SAFETY_STAGE,), "llm_safety_checks_total",
+    Metric("llm.safety.checks", "counter", "{check}", (k.SAFETY_STAGE, k.ENVIRONMENT), "llm_safety_checks_total",
            "safety checks run (llmobs.safety.blocked set), by stage"),
-    Metric("llm.safety.blocks", "counter", "{request}", (k.SAFETY_CATEGORY, k.SAFETY_STAGE), "llm_safety_blocks_total",
+    Metric("llm.safety.blocks", "counter", "{request}", (k.SAFETY_CATEGORY, k.SAFETY_STAGE, k.ENVIRONMENT),
+           "llm_safety_blocks_total",
            "requests or responses blocked by a safety check"),
     Metric("llm.eval.score", "histogram", "{score}", EVAL_LABELS, "llm_eval_score",
            "evaluation scores (faithfulness, relevance, context recall, ...) from spans"),
@@ -135,8 +138,9 @@ CATALOG: tuple[Metric, ...] = (
            "evaluation results by label (pass, fail, hallucinated, ...): boolean flag rates, from spans"),
     Metric("llm.eval.results.events", "counter", "{result}", (k.EVAL_NAME, k.EVAL_LABEL), "llm_eval_results_events_total",
            "evaluation results by label, from log events", signal="logs"),
-    Metric("llm.feedback", "counter", "{event}", (k.FEEDBACK, k.FEATURE_LABEL, k.PROMPT_VERSION), "llm_feedback_total",
-           "user feedback events (up or down)", signal="logs"),
+    Metric("llm.feedback", "counter", "{event}", (k.FEEDBACK, k.FEATURE_LABEL, k.PROMPT_VERSION, k.ENVIRONMENT),
+           "llm_feedback_total", "user feedback events (up or down); the environment from the record's resource",
+           signal="logs"),
     # --- the gateway itself ---
     Metric("llm.redacted.spans", "counter", "{span}", (), "llm_redacted_spans_total",
            "spans in which a detector redacted something"),

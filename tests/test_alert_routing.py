@@ -272,6 +272,18 @@ FAMILY_ROUTES = [
       "deployment_environment_name": "staging", "service_name": "support-bot"}, "null"),
     ({"alertname": "LlmTenantCostSpike", "severity": "warning", "team": "finance", "llmobs_tenant_bounded": "acme",
       **PROD}, "email"),
+    # Safety, feedback, retrieval, unpriced and no-traffic alerts too: staging's reaches no pager.
+    ({"alertname": "LlmSafetyBlocksHigh", "severity": "warning", "team": "security",
+      "deployment_environment_name": "staging", "service_name": "support-bot"}, "null"),
+    ({"alertname": "LlmSafetyBlocksHigh", "severity": "warning", "team": "security", **PROD}, "pagerduty"),
+    ({"alertname": "LlmThumbsDownHigh", "severity": "warning", "team": "ml-quality",
+      "deployment_environment_name": "staging", "service_name": "support-bot"}, "null"),
+    ({"alertname": "LlmEmptyRetrievals", "severity": "warning", "team": "ml-quality",
+      "deployment_environment_name": "development", "service_name": "support-bot"}, "null"),
+    ({"alertname": "LlmEmptyRetrievals", "severity": "warning", "team": "ml-quality", **PROD}, "email"),
+    ({"alertname": "LlmNoTraffic", "severity": "warning", "team": "llm-platform",
+      "deployment_environment_name": "development", "service_name": "support-bot"}, "null"),
+    ({"alertname": "LlmNoTraffic", "severity": "warning", "team": "llm-platform", **PROD}, "slack"),
 ]
 # The team each family's alerts carry by default, written out: platform/on-call, finance/cost,
 # ML quality, security/safety.
@@ -314,12 +326,15 @@ def test_amtool_routes_every_real_alert_to_its_teams_receiver(tmp_path):
         assert _route(config, labels) == want[labels["team"], labels["severity"]], alert.name
 
 
-# Alerts whose series carry the environment keep it (with the service); those whose series carry only the
-# service (safety blocks, feedback, retrievals, unpriced calls) keep the service. Written out, not derived.
+# Alerts on application traffic keep the environment and the service (safety blocks and checks, feedback,
+# retrievals and unpriced calls carry the environment too, issue 29 item 2; LlmNoTraffic judges each
+# environment on its own); the redaction canary reads the gateway's own counter, which knows the service
+# only. Written out, not derived.
 KEEP_ENVIRONMENT = {"LlmAgentLoopRunaway", "LlmDeniedToolCallsHigh", "LlmEvalScoreLow", "LlmEvalScoreLowForPromptVersion",
-                    "LlmEvalScoreLowForModel", "LlmContextRecallLow", "LlmSpendSpike", "LlmTenantCostSpike"}
-KEEP_SERVICE = {"LlmThumbsDownHigh", "LlmSafetyBlocksHigh", "LlmSafetyChecksSilent", "LlmEmptyRetrievals",
-                "LlmUnpricedModelCalls", "LlmRedactionSpike"}
+                    "LlmEvalScoreLowForModel", "LlmContextRecallLow", "LlmSpendSpike", "LlmTenantCostSpike",
+                    "LlmThumbsDownHigh", "LlmSafetyBlocksHigh", "LlmSafetyChecksSilent", "LlmEmptyRetrievals",
+                    "LlmUnpricedModelCalls", "LlmNoTraffic"}
+KEEP_SERVICE = {"LlmRedactionSpike"}
 
 
 def test_agent_quality_safety_and_cost_alerts_keep_where_the_traffic_ran():

@@ -350,13 +350,46 @@ def _thresholds(panel: dict) -> set[float]:
     return {round(float(s["value"]), 9) for s in steps if s.get("value") is not None}
 
 
+def _operands(expr: str) -> list[tuple[str, str]]:
+    """(the operator before it, operand) of each top-level `and`/`unless` operand, left to right, of the
+    first `or` branch ("" before the first): PromQL gives `and` and `unless` one precedence, above `or`."""
+    expr = _unwrap(expr)
+    top = sorted(i for i, _ in _top_level(expr))
+    at = set(top)
+
+    def ops(*words: str) -> list[tuple[int, str]]:
+        return [(i, w) for i in top for w in words
+                if expr.startswith(w, i) and all(j in at for j in range(i, i + len(w)))]
+    if first_or := ops(" or "):
+        return _operands(expr[:first_or[0][0]])
+    out, start, before = [], 0, ""
+    for i, word in ops(" and ", " unless "):
+        out.append((before, expr[start:i].strip()))
+        start, before = i + len(word), word.strip()
+    return out + [(before, expr[start:].strip())]
+
+
+def volume_floors(expr: str) -> list[tuple[str, float]]:
+    """(volume, floor) of each `volume >= floor` and-ed with the expression's first condition: a ratio
+    alert's volume floor (alerts.llm.floored, the SLO window pairs)."""
+    out = []
+    for before, operand in _operands(expr)[1:]:
+        left, op, right = _split_comparison(_unwrap(operand))
+        if before == "and" and op == ">=" and re.fullmatch(r"[0-9.e+-]+", right):
+            out.append((_normal(_unwrap(left)), float(right)))
+    return out
+
+
 def alert_panel_gaps(alert, panel: dict) -> list[str]:
     """Why the panel does not show what the alert measures: the alert's first condition (the series its
     value reports, same metric, window, grouping and matchers, dashboard filters aside) must be a query
     of the panel, and what it is compared with must be drawn: a constant as a threshold line, a baseline
-    expression as a query of its own."""
+    expression as a query of its own. Where the alert has a volume floor, a query draws that series
+    only where the floor holds (`(series) and (volume) >= floor`, the same volume and floor), so a line
+    over the threshold is one that fires."""
     left, op, right = _split_comparison(_first_condition(alert.expr))
-    queries = [_normal(t["expr"]) for t in panel.get("targets", []) if isinstance(t.get("expr"), str)]
+    targets = [t["expr"] for t in panel.get("targets", []) if isinstance(t.get("expr"), str)]
+    queries = [_normal(q) for q in targets]
 
     def drawn(expr: str) -> bool:   # as a whole term: `up` is not drawn by `group_left`
         term = re.escape(_normal(_unwrap(expr)))
@@ -373,6 +406,11 @@ def alert_panel_gaps(alert, panel: dict) -> list[str]:
         else:
             if value != 0 and round(value, 9) not in _thresholds(panel):
                 gaps.append(f"no threshold line at {value:g}")
+    series = _normal(_unwrap(left))
+    floored = [volume_floors(q) for q in targets if _normal(_unwrap(_operands(q)[0][1])) == series]
+    for volume, floor in volume_floors(alert.expr):
+        if not any((volume, floor) in guards for guards in floored):
+            gaps.append(f"`{series}` is not drawn under the volume floor `{volume} >= {floor:g}`")
     return gaps
 
 
@@ -400,3 +438,29 @@ def test_alert_panel_check_finds_a_panel_that_differs():
         f"no threshold line at {SETTINGS.alerts.latency_p95_seconds:g}"]
     ratio = next(a for a in ALL if a.name == "LlmRetryRateHigh")
     assert _first_condition(ratio.expr).startswith("provider_model:llm_retries:ratio_rate5m >")
+
+
+def test_alert_panel_check_finds_a_ratio_drawn_without_its_volume_floor():
+    """A ratio alert's panel must draw the ratio only where the alert's volume floor holds: the ratio alone,
+    another floor, another volume window or an `or` in place of the `and` each leave a gap."""
+    alert = next(a for a in ALL if a.name == "LlmRetryRateHigh")
+    floor = SETTINGS.alerts.volume_floors.calls
+    ratio = 'provider_model:llm_retries:ratio_rate5m{gen_ai_request_model=~"$model"}'
+    volume = ('sum by (gen_ai_provider_name, gen_ai_request_model, deployment_environment_name, service_name) '
+              '(increase(llm_requests_total{gen_ai_request_model=~"$model"}[5m]))')
+    assert volume_floors(alert.expr) == [(_normal(volume.replace('{gen_ai_request_model=~"$model"}', "")), floor)]
+    steps = {"thresholds": {"steps": [{"value": None}, {"value": SETTINGS.alerts.retry_ratio}]}}
+
+    def gaps(expr: str) -> list[str]:
+        return alert_panel_gaps(alert, {"targets": [{"expr": expr}], "fieldConfig": {"defaults": steps}})
+    assert gaps(f"({ratio}) and ({volume}) >= {floor}") == []
+    assert gaps(f"{ratio} and {volume} >= {floor}") == []
+    for wrong in (ratio, f"({ratio}) and ({volume}) >= {floor + 1}", f"({ratio}) and ({volume.replace('5m', '1h')}) >= {floor}",
+                  f"({ratio}) or ({volume}) >= {floor}", f"({ratio}) unless ({volume}) >= {floor}"):
+        assert gaps(wrong) and "volume floor" in gaps(wrong)[-1], wrong
+    # The SLO burns: the first window pair's short-window volume guards the long window's bad share.
+    slo = next(a for a in ALL if a.name == "LlmAvailabilityBudgetBurn" and a.severity == "critical")
+    assert [(v.split("[")[1][:3], f) for v, f in volume_floors(slo.expr)] == [
+        ("5m]", SETTINGS.alerts.volume_floors.requests)]
+    # No floor on an alert that is not a ratio (the no-traffic alert's `unless` is no guard).
+    assert volume_floors(next(a for a in ALL if a.name == "LlmNoTraffic").expr) == []

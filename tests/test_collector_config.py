@@ -2,6 +2,7 @@
 the distribution holds exactly the components the configs use."""
 from __future__ import annotations
 
+import functools
 import itertools
 
 import pytest
@@ -72,6 +73,13 @@ def _configs():
 CONFIGS = list(_configs())
 
 
+@functools.cache
+def _parsed() -> list[tuple[str, dict]]:
+    """Every config of CONFIGS parsed once, by libyaml (pure-Python parsing of ~100 configs
+    of ~150 KB took a minute per test that read them all)."""
+    return [(name, yaml.load(text, Loader=yaml.CSafeLoader)) for name, text in CONFIGS]
+
+
 @pytest.mark.parametrize("name,text", CONFIGS, ids=[n for n, _ in CONFIGS])
 def test_real_collector_validates(name, text):
     result = otelcol_validate(text)
@@ -109,8 +117,8 @@ TYPE_OF_MODULE = {
 
 def test_distribution_has_exactly_the_components_the_configs_use():
     used = set()
-    for _, text in CONFIGS:
-        used |= collector_config.component_types(yaml.safe_load(text))
+    for _, config in _parsed():
+        used |= collector_config.component_types(config)
     built = {(kind, TYPE_OF_MODULE[module]) for kind, module in _manifest_types()}
     assert built == used
 
@@ -137,8 +145,8 @@ def test_built_binary_reports_the_manifest_components():
 
 
 def test_memory_limiter_first_and_batch_last():
-    for _, text in CONFIGS:
-        for name, pipeline in yaml.safe_load(text)["service"]["pipelines"].items():
+    for _, config in _parsed():
+        for name, pipeline in config["service"]["pipelines"].items():
             assert pipeline["processors"][0] == "memory_limiter", name
             if "batch" in pipeline["processors"]:
                 assert pipeline["processors"][-1] == "batch", name
@@ -182,7 +190,7 @@ def _paths(config: dict) -> list[list[str]]:
 def test_no_path_runs_a_processor_twice(name, text):
     # E.g. normalization both in the fork and again after it: harmless in effect, a second
     # pass of every rename over every span in cost.
-    for path in _paths(yaml.safe_load(text)):
+    for path in _paths(yaml.load(text, Loader=yaml.CSafeLoader)):
         assert len(path) == len(set(path)), path
 
 
@@ -303,3 +311,19 @@ def test_tail_sampling_policies_are_native():
     assert llm["type"] == "string_attribute"
     assert llm["string_attribute"]["key"] == "gen_ai.operation.name"
     assert sorted(llm["string_attribute"]["values"]) == ["chat", "embeddings", "generate_content", "text_completion"]
+
+
+def test_libyaml_dump_is_the_pure_python_text():
+    """Rendering uses libyaml's dumper for speed; its text must be what yaml.safe_dump writes."""
+    for stack in ("Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+        settings = load_stack_file(stack)
+        for tier in collector_config.TIERS:
+            assert render_yaml(settings, tier=tier).split("\n", 1)[1] == yaml.safe_dump(
+                render(settings, tier=tier), sort_keys=False, width=1000), (stack, tier)
+        checked = 0
+        for path, text in render_all(settings).items():
+            if path.endswith((".yaml", ".yml")) and text.startswith("#"):
+                data = yaml.safe_load(text)
+                assert text.split("\n", 1)[1].endswith(yaml.safe_dump(data, sort_keys=False, width=1000)), path
+                checked += 1
+        assert checked > 3, stack

@@ -90,8 +90,12 @@ PANELS: dict[tuple[str, str], P] = {
                               lambda a: red(a.provider_error_ratio), ("{{gen_ai_provider_name}} {{error_type}}",)),
     ("overview", "latency"): P("timeseries", "s", DUR, PMV, lambda a: red(a.latency_p95_seconds),
                                ("p50", "p95", "p99")),
-    ("overview", "errors_by_model"): P("timeseries", "percentunit", ("provider_model:llm_errors:ratio_rate5m",), PMV,
-                                       lambda a: red(a.provider_error_ratio), (W,)),
+    # The ratio alerts' panels: the ratio only where the alert's volume (the calls it counts, per model,
+    # environment and service) reaches its floor, so the query reads the calls and the floor too.
+    ("overview", "errors_by_model"): P("timeseries", "percentunit",
+                                       ("llm_requests_total", "provider_model:llm_errors:ratio_rate5m"), PMV,
+                                       lambda a: red(a.provider_error_ratio), (W,),
+                                       reads=("alerts.volume_floors.calls",)),
     ("overview", "latency_by_model"): P("timeseries", "s",
                                         ("provider_model:gen_ai_client_operation_duration_seconds:p95_rate5m",), PMV,
                                         lambda a: red(a.latency_p95_seconds), (W,)),
@@ -101,21 +105,31 @@ PANELS: dict[tuple[str, str], P] = {
                                           ("llm_requests_total", "llm_tokens_input_total", "llm_tokens_output_total"),
                                           PMV, legends=("in {{gen_ai_request_model}}", "out {{gen_ai_request_model}}")),
     ("overview", "throttled"): P("timeseries", "percentunit", ("llm_errors_total", "llm_requests_total"), PMV,
-                                 lambda a: red(a.throttle_ratio), (W,)),
-    ("overview", "retries"): P("timeseries", "percentunit", ("provider_model:llm_retries:ratio_rate5m",), PMV,
-                               lambda a: red(a.retry_ratio), (W,)),
+                                 lambda a: red(a.throttle_ratio), (W,), reads=("alerts.volume_floors.calls",)),
+    ("overview", "retries"): P("timeseries", "percentunit",
+                               ("llm_requests_total", "provider_model:llm_retries:ratio_rate5m"), PMV,
+                               lambda a: red(a.retry_ratio), (W,), reads=("alerts.volume_floors.calls",)),
+    # Both the share and its breakdown by model only where the environment and service made the
+    # fallback floor's calls.
     ("overview", "fallbacks"): P("timeseries", "percentunit", ("llm_fallbacks_total", "llm_requests_total"), PMV,
                                  lambda a: red(a.fallback_ratio),
                                  (ES, "{{llmobs_fallback_from_model}} -> {{gen_ai_request_model}} "
-                                      "{{deployment_environment_name}}")),
+                                      "{{deployment_environment_name}}"),
+                                 reads=("alerts.volume_floors.fallbacks",)),
     ("overview", "context"): P("timeseries", "percentunit", ("provider_model:llm_context_utilization:p95_rate5m",),
                                PMV, lambda a: red(a.context_utilization_p95), (W,)),
+    # Per call only where the model made the calls floor's calls in the hour (the bloat and shrink lines always).
     ("overview", "prompt_size"): P("timeseries", "short",
-                                   ("provider_model:llm_requests:rate1h", "provider_model:llm_tokens_input:rate1h"),
+                                   ("llm_requests_total", "provider_model:llm_requests:rate1h",
+                                    "provider_model:llm_tokens_input:rate1h"),
                                    PMV, legends=(f"per call {W}", f"bloat line {W}", f"shrink line {W}"),
-                                   reads=("alerts.prompt_bloat_ratio", "alerts.prompt_shrink_ratio")),
+                                   reads=("alerts.prompt_bloat_ratio", "alerts.prompt_shrink_ratio",
+                                          "alerts.volume_floors.calls")),
+    # LlmNoTraffic per environment and service: calls in the hour a day earlier against the traffic
+    # floor (the line), and calls in the last 15m.
     ("overview", "traffic_vs_yesterday"): P("timeseries", "short", ("llm_requests_total",), PMV,
-                                            legends=("calls in the day before", "calls/s over 15m")),
+                                            lambda a: ((a.volume_floors.traffic, "orange"),),
+                                            (f"a day earlier, 1h {ES}", f"last 15m {ES}")),
     ("overview", "outcomes"): P("timeseries", "reqps", ("llm_app_requests_total",), ENV,
                                 legends=("{{llmobs_request_outcome}}",)),
     ("overview", "request_latency"): P("timeseries", "s", ("llm_app_request_duration_seconds_bucket",), ENV,
@@ -141,11 +155,13 @@ PANELS: dict[tuple[str, str], P] = {
                               reads=("alerts.latency_slo_seconds",)),
     ("slo", "latency_burn"): P("timeseries", "short", APP_DUR, SLO, BURN_LINES, BURN_LEGENDS,
                                reads=("alerts.latency_slo", "alerts.latency_slo_seconds")),
+    # Each long window only where its pair's short window holds the requests floor, as the burn alerts.
     ("slo", "availability_bad_share"): P("timeseries", "percentunit", ("llm_app_requests_total",), SLO,
-                                         lambda a: bad_share_lines(a.availability_slo), BURN_LEGENDS),
+                                         lambda a: bad_share_lines(a.availability_slo), BURN_LEGENDS,
+                                         reads=("alerts.volume_floors.requests",)),
     ("slo", "latency_bad_share"): P("timeseries", "percentunit", APP_DUR, SLO,
                                     lambda a: bad_share_lines(a.latency_slo), BURN_LEGENDS,
-                                    reads=("alerts.latency_slo_seconds",)),
+                                    reads=("alerts.latency_slo_seconds", "alerts.volume_floors.requests")),
 
     # -- cost: every filter applies to the raw cost counter ------------------------------------------
     ("cost", "today"): P("stat", "currencyUSD", COST_SERIES, ALL6, legends=("",)),
@@ -194,23 +210,29 @@ PANELS: dict[tuple[str, str], P] = {
                                                            "per answer {{llmobs_feature_bounded}}")),
     ("cost", "cache_writes"): P("timeseries", "short", ("llm_tokens_cache_write_total",), ALL6,
                                 legends=("{{gen_ai_request_model}}",)),
-    # Unpriced calls carry provider, model and service, no environment (catalog: SPAN_LABELS).
-    ("cost", "unpriced"): P("timeseries", "reqps", ("llm_unpriced_requests_total",), ("model", "provider"),
-                            legends=("{{gen_ai_request_model}} {{service_name}}",)),
+    # Unpriced calls carry provider, model, environment and service (per model, environment and service,
+    # as LlmUnpricedModelCalls).
+    ("cost", "unpriced"): P("timeseries", "reqps", ("llm_unpriced_requests_total",), PMV,
+                            legends=("{{gen_ai_request_model}} {{deployment_environment_name}} {{service_name}}",)),
     ("cost", "expensive"): P("table", "currencyUSD"),
 
-    # -- quality: evaluations carry environment and prompt version; safety blocks neither ----------
+    # -- quality: evaluations and feedback carry environment and prompt version; safety blocks the
+    # environment only. The evaluation alerts' panels: the score only where the group had the
+    # evaluations floor's results in the alert's window (the result count read for it).
     ("quality", "eval_scores"): P("timeseries", "percentunit", EVAL, ("environment", "prompt_version"),
                                   lambda a: red(a.eval_score_min),
-                                  ("{{gen_ai_evaluation_name}} {{deployment_environment_name}} {{service_name}}",)),
+                                  ("{{gen_ai_evaluation_name}} {{deployment_environment_name}} {{service_name}}",),
+                                  reads=("alerts.volume_floors.evaluations",)),
     ("quality", "eval_by_prompt_version"): P(
-        "timeseries", "percentunit", ("prompt_version_eval:llm_eval_score:mean_rate1h",),
+        "timeseries", "percentunit", ("llm_eval_score_count", "prompt_version_eval:llm_eval_score:mean_rate1h"),
         ("environment", "prompt_version"), lambda a: red(a.eval_score_min),
-        ("{{gen_ai_evaluation_name}} {{llmobs_prompt_version}} {{deployment_environment_name}}",)),
+        ("{{gen_ai_evaluation_name}} {{llmobs_prompt_version}} {{deployment_environment_name}}",),
+        reads=("alerts.volume_floors.evaluations",)),
     ("quality", "eval_by_model"): P("timeseries", "percentunit", EVAL, ("environment", "prompt_version"),
                                     lambda a: red(a.eval_score_min),
                                     ("{{gen_ai_evaluation_name}} {{gen_ai_request_model}} "
-                                     "{{deployment_environment_name}}",)),
+                                     "{{deployment_environment_name}}",),
+                                    reads=("alerts.volume_floors.evaluations",)),
     ("quality", "eval_by_index_version"): P("timeseries", "percentunit", EVAL, ("environment", "prompt_version"),
                                             lambda a: red(a.eval_score_min),
                                             ("{{gen_ai_evaluation_name}} {{llmobs_retrieval_index_version}}",)),
@@ -218,34 +240,42 @@ PANELS: dict[tuple[str, str], P] = {
                             legends=("{{gen_ai_evaluation_name}}",)),
     ("quality", "eval_events"): P("timeseries", "percentunit", ("llm_eval_score_events_count", "llm_eval_score_events_sum"),
                                   ("environment", "prompt_version"), legends=("{{gen_ai_evaluation_name}}",)),
-    ("quality", "safety"): P("timeseries", "reqps", ("llm_safety_blocks_total",),
+    ("quality", "safety"): P("timeseries", "reqps", ("llm_safety_blocks_total",), ENV,
                              legends=("{{llmobs_safety_category}}",)),
+    # Per environment and service, all prompt versions (blocks carry none, so the calls may not be
+    # filtered on one either); only where the safety floor's calls were made in 15m.
     ("quality", "safety_ratio"): P("timeseries", "percentunit", ("llm_requests_total", "llm_safety_blocks_total"),
-                                   lines=lambda a: red(a.safety_block_ratio), legends=("{{service_name}}",)),
+                                   ENV, lambda a: red(a.safety_block_ratio), (ES,),
+                                   reads=("alerts.volume_floors.safety",)),
     ("quality", "safety_silent"): P("timeseries", "short", ("llm_requests_total", "llm_safety_blocks_total"),
                                     ("environment", "prompt_version"),
-                                    legends=("calls/s {{service_name}}", "blocks in 6h {{service_name}}")),
-    # Feedback carries feature and prompt version, no environment.
-    ("quality", "thumbs_down"): P("timeseries", "percentunit", ("llm_feedback_total",), ("prompt_version",),
-                                  lambda a: red(a.thumbs_down_ratio),
-                                  ("{{service_name}}", "{{service_name}} {{llmobs_feature_bounded}}")),
+                                    legends=(f"calls/s {ES}", f"blocks in 6h {ES}")),
+    # Per environment and service, then per feature; both only where the feedback floor's votes came in 1h.
+    ("quality", "thumbs_down"): P("timeseries", "percentunit", ("llm_feedback_total",),
+                                  ("environment", "prompt_version"), lambda a: red(a.thumbs_down_ratio),
+                                  (ES, f"{ES} {{{{llmobs_feature_bounded}}}}"),
+                                  reads=("alerts.volume_floors.feedback",)),
 
-    # -- rag: retrieval series carry no environment; evaluations do ----------------------------------
-    ("rag", "latency"): P("timeseries", "s", ("llm_retrieval_duration_seconds_bucket",),
+    # -- rag: retrieval series and evaluations carry the environment ----------------------------------
+    ("rag", "latency"): P("timeseries", "s", ("llm_retrieval_duration_seconds_bucket",), ENV,
                           legends=("{{gen_ai_operation_name}}",)),
-    ("rag", "returned"): P("timeseries", "short", ("llm_retrieval_documents_bucket",), legends=("p50", "p95")),
+    ("rag", "returned"): P("timeseries", "short", ("llm_retrieval_documents_bucket",), ENV, legends=("p50", "p95")),
+    # Per environment and service, only where the retrievals floor's retrievals were made in 15m.
     ("rag", "empty"): P("timeseries", "percentunit", ("llm_retrieval_documents_bucket", "llm_retrieval_documents_count"),
-                        lines=lambda a: red(a.empty_retrieval_ratio), legends=("{{service_name}}",)),
-    ("rag", "rate"): P("timeseries", "reqps", ("llm_retrieval_documents_count",), legends=("{{gen_ai_operation_name}}",)),
-    ("rag", "steps"): P("timeseries", "s", ("llm_retrieval_step_duration_seconds_bucket",),
+                        ENV, lambda a: red(a.empty_retrieval_ratio), (ES,), reads=("alerts.volume_floors.retrievals",)),
+    ("rag", "rate"): P("timeseries", "reqps", ("llm_retrieval_documents_count",), ENV,
+                       legends=("{{gen_ai_operation_name}}",)),
+    ("rag", "steps"): P("timeseries", "s", ("llm_retrieval_step_duration_seconds_bucket",), ENV,
                         legends=("{{llmobs_retrieval_method}}",)),
-    ("rag", "top_k"): P("timeseries", "short", ("llm_retrieval_requested_total", "llm_retrieval_returned_total"),
+    ("rag", "top_k"): P("timeseries", "short", ("llm_retrieval_requested_total", "llm_retrieval_returned_total"), ENV,
                         legends=("requested {{llmobs_retrieval_index}}", "returned {{llmobs_retrieval_index}}")),
-    ("rag", "score"): P("timeseries", "percentunit", ("llm_retrieval_score_bucket",), legends=("p50", "p10")),
+    ("rag", "score"): P("timeseries", "percentunit", ("llm_retrieval_score_bucket",), ENV, legends=("p50", "p10")),
+    # Recall (what LlmContextRecallLow measures) only where the evaluations floor's results came in 1h.
     ("rag", "recall"): P("timeseries", "percentunit", EVAL, ENV, lambda a: red(a.context_recall_min),
                          ("recall {{llmobs_retrieval_index_version}} {{deployment_environment_name}} {{service_name}}",
-                          "{{gen_ai_evaluation_name}} {{llmobs_retrieval_index_version}}")),
-    ("rag", "index_versions"): P("timeseries", "reqps", ("llm_retrieval_documents_count",),
+                          "{{gen_ai_evaluation_name}} {{llmobs_retrieval_index_version}}"),
+                         reads=("alerts.volume_floors.evaluations",)),
+    ("rag", "index_versions"): P("timeseries", "reqps", ("llm_retrieval_documents_count",), ENV,
                                  legends=("{{llmobs_retrieval_index}} {{llmobs_retrieval_index_version}}",)),
 
     # -- agents: tool calls and iterations carry the environment; durations and approvals do not ---
@@ -269,7 +299,7 @@ PANELS: dict[tuple[str, str], P] = {
 
     # -- product ----------------------------------------------------------------------------------
     ("product", "usage"): P("timeseries", "reqps", ("llm_requests_total",), ETF, legends=("{{llmobs_feature_bounded}}",)),
-    ("product", "feedback"): P("timeseries", "short", ("llm_feedback_total",), ("feature",),
+    ("product", "feedback"): P("timeseries", "short", ("llm_feedback_total",), ("environment", "feature"),
                                legends=("{{llmobs_feedback}}",)),
     ("product", "cost_per_call"): P("timeseries", "currencyUSD", ("llm_cost_total", "llm_requests_total"), ETF,
                                     legends=("{{llmobs_feature_bounded}}",)),

@@ -333,7 +333,7 @@ def test_backends_up_is_red_at_zero():
 def test_index_versions_count_retrievals_not_documents():
     expr = _panel("rag", "index_versions")["targets"][0]["expr"]
     assert expr == ("sum by (llmobs_retrieval_index, llmobs_retrieval_index_version) "
-                    "(rate(llm_retrieval_documents_count[$__rate_interval]))")
+                    '(rate(llm_retrieval_documents_count{deployment_environment_name=~"$environment"}[$__rate_interval]))')
 
 
 def test_every_dashboard_but_pipeline_runbooks_and_audit_has_the_environment_filter():

@@ -209,12 +209,16 @@ REQUESTS = (
         Call("acme-private-llm", "acme", 61_000, input=100, output=60, app_window=1_000, window=1_000,
              tenant="acme", feature="unlisted", priced=False),
         Call("gpt-4o", "openai", 80, input=500, output=20, extra={"app.summary": FREE_TEXT}, window=128_000),
+        # A retrieval and a safety block outside the staging resource: their environment label is `other`.
+        Retrieval(30, index="kb", version="2024-01", method="vector", returned=2, top_k=4, scores=(0.7,)),
+        Check({k.SAFETY_BLOCKED: True, k.SAFETY_STAGE: "input", k.SAFETY_CATEGORY: "jailbreak"}),
     )),
     Request(None, 900, failed=True, children=(
         Call("gpt-4o-2024-08-06", "openai", 300, input=640, output=64, ttft=1.5, window=128_000),
     )),
 )
-# Log events: evaluations and feedback, from the first request's resource (staging).
+# Log events: evaluations and feedback, from the first request's resource (staging); and one feedback
+# event from the qa-7 resource (outside the environment bound, so `other`): QA_EVENTS.
 EVENTS = (
     ({k.EVAL_NAME: "answer_relevance", k.EVAL_SCORE: 0.9, k.EVAL_LABEL: "pass"}, "gen_ai.evaluation.result"),
     ({k.EVAL_NAME: "answer_relevance", k.EVAL_SCORE: 0.4, k.EVAL_LABEL: "meh"}, "gen_ai.evaluation.result"),
@@ -225,6 +229,13 @@ EVENTS = (
     ({"app.note": SECRET}, "app.log"),
     ({"app.summary": FREE_TEXT}, "gen_ai.evaluation.result"),
 )
+QA_EVENTS = (({k.FEEDBACK: "up", k.FEATURE: "chat"}, "llmobs.feedback"),)
+EVENTS_BY_ENV = {REQUESTS[0].env: EVENTS, "qa-7": QA_EVENTS}
+
+
+def sent_events() -> list[tuple[dict, str | None]]:
+    """(attributes, the resource's environment) of every log event sent."""
+    return [(attributes, env) for env, events in EVENTS_BY_ENV.items() for attributes, _ in events]
 
 
 @dataclass(frozen=True)
@@ -257,9 +268,8 @@ def _send(gw) -> None:
             if r.failed:
                 root.set_status(Status(StatusCode.ERROR, "boom"))
             root.end(end_time=T0 + r.millis * 1_000_000)
-        if env == REQUESTS[0].env:
-            for attributes, event_name in EVENTS:
-                app.logger.emit(body="event", attributes=attributes, event_name=event_name)
+        for attributes, event_name in EVENTS_BY_ENV.get(env, ()):
+            app.logger.emit(body="event", attributes=attributes, event_name=event_name)
         app.close()
 
 
@@ -302,7 +312,7 @@ def run():
         # The last of each signal's counts in, then no change for a while. Not asserted: a wrong
         # count is the tests' to report.
         wait(lambda: sum(gw.metrics.latest(PROM["llm.requests"]).values()) >= len(CALLS)
-             and sum(gw.metrics.latest(PROM["llm.feedback"]).values()) >= 3, timeout=60)
+             and sum(gw.metrics.latest(PROM["llm.feedback"]).values()) >= 4, timeout=60)
         stored = _settled(gw)
         yield gw, stored
 
@@ -442,6 +452,9 @@ def test_cost_is_what_the_exported_spans_carry(run):
     assert by(stored, PROM["llm.cost"], "gen_ai_request_model") == approx(want)
     assert by(stored, PROM["llm.unpriced.requests"], "gen_ai_request_model") == total(
         [s for s in CALLS if not s.item.priced], lambda s: s.item.model)
+    assert by(stored, PROM["llm.unpriced.requests"], "deployment_environment_name") == {"other": 1}   # qa-7
+    assert by(stored, PROM["llm.unpriced.requests"], "deployment_environment_name") == total(
+        [s for s in CALLS if not s.item.priced], lambda s: bounded("environment", s.env))
 
 
 # ---------------------------------------------------------------- requests, users, sessions
@@ -516,6 +529,21 @@ def test_retrieval(run):
     steps = [s for s in of(Retrieval) if s.item.method]
     assert by(stored, PROM["llm.retrieval.step.duration"] + "_count", "llmobs_retrieval_method") == total(
         steps, lambda s: bounded("retrieval_method", s.item.method))
+    # Every retrieval metric carries the environment of the resource it came from (bounded).
+    env = lambda s: bounded("environment", s.env)   # noqa: E731
+    assert by(stored, PROM["llm.retrieval.documents"] + "_count", "deployment_environment_name") == {
+        "staging": 3, "other": 1}   # kb, docs, legacy in staging; kb in qa-7
+    for series, kept in ((PROM["llm.retrieval.duration"] + "_count", retrievals),
+                         (PROM["llm.retrieval.documents"] + "_count",
+                          [s for s in retrievals if number(s.item.returned) is not None]),
+                         (PROM["llm.retrieval.score"] + "_count", [s for s in retrievals if s.item.scores]),
+                         (PROM["llm.retrieval.step.duration"] + "_count", steps)):
+        assert by(stored, series, "deployment_environment_name") == total(kept, env), series
+    for series, value in ((PROM["llm.retrieval.requested"], lambda s: number(s.item.top_k)),
+                          (PROM["llm.retrieval.returned"], lambda s: number(s.item.returned))):
+        assert by(stored, series, "deployment_environment_name") == total(retrievals, env, value), series
+    assert by(stored, PROM["llm.retrieval.empty"], "deployment_environment_name") == total(
+        [s for s in retrievals if number(s.item.returned) == 0], env)
 
 
 # ---------------------------------------------------------------- safety, evaluations, feedback
@@ -531,6 +559,13 @@ def test_safety(run):
         checks, lambda a: bounded("safety_stage", a.get(k.SAFETY_STAGE)))
     assert by(stored, PROM["llm.safety.blocks"], "llmobs_safety_category") == total(
         [a for a in checks if a[k.SAFETY_BLOCKED] is True], lambda a: a.get(k.SAFETY_CATEGORY, "unknown"))
+    # The environment of the resource each check came from: 3 in staging, the jailbreak block in qa-7.
+    sent = [s for s in of(Check) if k.SAFETY_BLOCKED in s.item.attrs]
+    env = lambda s: bounded("environment", s.env)   # noqa: E731
+    assert by(stored, PROM["llm.safety.checks"], "deployment_environment_name") == {"staging": 3, "other": 1}
+    assert by(stored, PROM["llm.safety.checks"], "deployment_environment_name") == total(sent, env)
+    assert by(stored, PROM["llm.safety.blocks"], "deployment_environment_name") == total(
+        [s for s in sent if s.item.attrs[k.SAFETY_BLOCKED] is True], env)
 
 
 def _evals(attributes: list[dict], stored: dict, score: str, results: str) -> None:
@@ -550,10 +585,18 @@ def test_evaluations_on_spans(run):
 
 def test_evaluations_and_feedback_from_log_events(run):
     _, stored = run
-    _evals([a for a, _ in EVENTS if k.EVAL_NAME in a], stored, PROM["llm.eval.score.events"],
+    events = sent_events()
+    _evals([a for a, _ in events if k.EVAL_NAME in a], stored, PROM["llm.eval.score.events"],
            PROM["llm.eval.results.events"])
+    feedback = [(a, env) for a, env in events if k.FEEDBACK in a]
     assert by(stored, PROM["llm.feedback"], "llmobs_feedback", "llmobs_feature_bounded") == total(
-        [a for a, _ in EVENTS if k.FEEDBACK in a], lambda a: (a[k.FEEDBACK], bounded("feature", a.get(k.FEATURE))))
+        feedback, lambda e: (e[0][k.FEEDBACK], bounded("feature", e[0].get(k.FEATURE))))
+    # Log events take the environment of their resource, as spans do (llmmetrics' resource bound).
+    assert by(stored, PROM["llm.feedback"], "deployment_environment_name") == {"staging": 3, "other": 1}
+    assert by(stored, PROM["llm.feedback"], "deployment_environment_name") == total(
+        feedback, lambda e: bounded("environment", e[1]))
+    assert by(stored, PROM["llm.eval.score.events"] + "_count", "deployment_environment_name") == total(
+        [e for e in events if number(e[0].get(k.EVAL_SCORE)) is not None], lambda e: bounded("environment", e[1]))
 
 
 # ---------------------------------------------------------------- the gateway's own counters
@@ -574,11 +617,11 @@ def test_label_overflow(run):
     want: Counter = Counter()
     for s in sent_spans():
         want.update(_folded(s.item.attributes(), s.env, s.root, s.item.failed))
-    assert want["environment"] == 3 and want["tenant"] == 3   # qa-7's spans; hooli, sneaky, initech
+    assert want["environment"] == 5 and want["tenant"] == 3   # qa-7's spans; hooli, sneaky, initech
     assert by(stored, PROM["llm.label.overflow"], "llmobs_label") == dict(want)
     logs: Counter = Counter()
-    for attributes, _ in EVENTS:
-        logs.update(_folded(attributes, REQUESTS[0].env))
+    for attributes, env in sent_events():
+        logs.update(_folded(attributes, env))
     assert by(stored, PROM["llm.label.overflow.logs"], "llmobs_label") == dict(logs)
 
 

@@ -52,7 +52,7 @@ NUMERIC: tuple[tuple[str, tuple, tuple], ...] = (
     ("alerts.context_recall_min", (0, 1), (-0.000001, 1.000001)),
     ("alerts.redaction_spike_factor", (1.5,), (1.499999,)),
     *((f"alerts.volume_floors.{floor}", (1, 1_000_000), (0, 1_000_001))
-      for floor in ("calls", "fallbacks", "safety", "feedback", "evaluations", "retrievals", "requests")),
+      for floor in ("calls", "fallbacks", "safety", "feedback", "evaluations", "retrievals", "requests", "traffic")),
     ("prometheus.storage_gib", (1, 10_000), (0, 10_001)),
     ("prometheus.startup_budget_minutes", (1, 720), (0, 721)),
     ("loadgen.rate", (1e-9, 1000), (0, 1000.000001)),

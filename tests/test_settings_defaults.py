@@ -122,7 +122,7 @@ DEFAULTS: dict[str, tuple] = {
     "alerts.grafana_url": ("http://127.0.0.1:3000", "https://grafana.example"),
     **{f"alerts.volume_floors.{floor}": (value, value + 5) for floor, value in (
         ("calls", 20), ("fallbacks", 50), ("safety", 50), ("feedback", 20), ("evaluations", 10), ("retrievals", 20),
-        ("requests", 20))},
+        ("requests", 20), ("traffic", 20))},
     "alerts.paging_environments": (["production"], ["production", "staging"]),
     "alerts.teams.platform": ("llm-platform", "platform"),
     "alerts.teams.finance": ("finance", "fin-ops"),
@@ -221,13 +221,16 @@ def _objects(settings) -> str:
     return repr(plan(settings, services(settings), render_all(settings)))
 
 
-_CACHE: dict[tuple[str, str], str] = {}
+_CACHE: dict = {}
 
 
 def _of(config: dict, view) -> str:
-    key = (json.dumps(config, sort_keys=True), view.__name__)
+    # Keyed by the validated Settings (hashable): every base (one key left out) validates to
+    # its target's defaults, so each worker renders those once, not once per key.
+    settings = validate(config)
+    key = (settings, view.__name__)
     if key not in _CACHE:
-        _CACHE[key] = view(validate(config))
+        _CACHE[key] = view(settings)
     return _CACHE[key]
 
 

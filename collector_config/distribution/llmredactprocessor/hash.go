@@ -10,6 +10,7 @@ import (
 	"hash"
 	"os"
 	"sync"
+	"unsafe"
 )
 
 // The content hashes (Config.Hash): what the content policy keeps under `<key>.<hash>` and the
@@ -90,17 +91,23 @@ func (h *hasher) suffix() string {
 	return "." + h.name
 }
 
-// sum is the hex digest of s.
+// sum is the hex digest of s. The text is hashed in place (no copy: neither hash keeps or
+// changes it) and the digest hex-encoded on the stack: one allocation, the result.
 func (h *hasher) sum(s string) string {
-	if h.name != HashHMAC {
-		sum := sha256.Sum256([]byte(s))
-		return hex.EncodeToString(sum[:])
-	}
-	mac := h.macs.Get().(hash.Hash)
-	mac.Reset()
-	mac.Write([]byte(s))
+	text := unsafe.Slice(unsafe.StringData(s), len(s))
 	var out [sha256.Size]byte
-	digest := mac.Sum(out[:0])
-	h.macs.Put(mac)
-	return hex.EncodeToString(digest)
+	var digest []byte
+	if h.name != HashHMAC {
+		out = sha256.Sum256(text)
+		digest = out[:]
+	} else {
+		mac := h.macs.Get().(hash.Hash)
+		mac.Reset()
+		mac.Write(text)
+		digest = mac.Sum(out[:0])
+		h.macs.Put(mac)
+	}
+	var hexed [2 * sha256.Size]byte
+	hex.Encode(hexed[:], digest)
+	return string(hexed[:])
 }

@@ -384,6 +384,21 @@ ALERTS = (
 )
 PANELS |= {("runbooks", name): P("text", "none") for name in ALERTS}
 
+# Each dashboard: (uid, Grafana folder, the filters it declares in order, its default time range). Every
+# one is in UTC and refreshes every minute. The uids are in alert links: changing one breaks them.
+BOARD_ROWS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
+    "overview": ("llm-overview", "oncall", ("environment", "provider", "model", "trace_id"), "now-6h"),
+    "slo": ("llm-slo", "oncall", ("environment", "service_name"), "now-6h"),
+    "cost": ("llm-cost", "finance", ("environment", "provider", "model", "tenant", "feature", "prompt_version"), "now-6h"),
+    "quality": ("llm-quality", "quality", ("environment", "prompt_version"), "now-6h"),
+    "rag": ("llm-rag", "quality", ("environment",), "now-6h"),
+    "agents": ("llm-agents", "oncall", ("environment", "trace_id"), "now-6h"),
+    "product": ("llm-product", "product", ("environment", "tenant", "feature"), "now-6h"),
+    "pipeline": ("llm-pipeline", "platform", (), "now-6h"),        # the collector's and backends' series
+    "runbooks": ("llm-runbooks", "oncall", (), "now-6h"),
+    "audit": ("llmobs-debug-audit", "audit", ("login",), "now-7d"),   # Grafana's own traces: no environment
+}
+
 # The LLM-event log panels: a line is an LLM event when it carries any of these fields (Loki
 # labels of the GenAI evaluation name, feedback, provider and operation).
 EVENT_FIELDS = ("gen_ai_evaluation_name", "llmobs_feedback", "gen_ai_provider_name", "gen_ai_operation_name")
@@ -490,6 +505,42 @@ def test_jaeger_layout_has_the_same_panels_but_the_traceql_table():
     assert searching == {(s, panel_id(s, k)) for s, k in (("overview", "slow"), ("cost", "expensive"))}
     assert {slug for slug, b in boards.items() if "service" in {v["name"] for v in b["templating"]["list"]}} == {
         "overview", "cost"}
+
+
+@pytest.mark.parametrize("slug", sorted(BOARD_ROWS))
+def test_dashboard_uid_folder_filters_and_time(slug):
+    uid, folder, filters, time_from = BOARD_ROWS[slug]
+    board, entry = BOARDS[slug], next(e for e in dashboards.REGISTRY if e.slug == slug)
+    declared = tuple(v["name"] for v in board["templating"]["list"] if v["type"] != "datasource")
+    assert (board["uid"], entry.uid, entry.folder, declared) == (uid, uid, folder, filters)
+    assert (board["time"], board["timezone"], board["refresh"]) == ({"from": time_from, "to": "now"}, "utc", "1m")
+    assert set(BOARD_ROWS) == set(BOARDS)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def test_the_dashboards_page_has_every_panel_with_its_key_description_and_alerts():
+    """docs/dashboards.md's reference (dashboards/docs.py, rendered here, not read from the page): a row
+    per panel with its title, key and description, the alerts that link to it, and each dashboard's
+    filters."""
+    from alerts.links import PANELS as ALERT_PANELS
+    from dashboards.docs import reference
+    page = reference()
+    rows = {line for line in page.splitlines() if line.startswith("| ")}
+    for (slug, key) in PANELS:
+        if slug == "runbooks":
+            continue
+        p = _panel(BOARDS[slug], slug, key)
+        start = f"| {_cell(p['title'])} | `{key}` | {_cell(p['description'])} | "
+        (row,) = [r for r in rows if r.startswith(start)]
+        for alert in (a for a, where in ALERT_PANELS.items() if where == (slug, key)):
+            assert f"[{alert}](runbooks/{alert}.md)" in row, (slug, key, alert)
+    for slug, (uid, _, filters, _) in BOARD_ROWS.items():
+        assert f"uid `{uid}`" in page
+        assert f"**Filters:** {', '.join(f'`{v}`' for v in filters) or 'none'}." in page
+    assert f"One text panel per alert ({len(ALERTS)})" in page
 
 
 # -- each panel against its row ---------------------------------------------------------------------

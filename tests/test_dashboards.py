@@ -200,6 +200,26 @@ def test_diff_names_the_changed_panel():
     assert any(line.startswith("overview: - panel") for line in lines)
 
 
+def test_render_writes_what_a_deployment_mounts(tmp_path, monkeypatch):
+    """`stackctl dashboards render` writes each dashboard byte for byte as the targets mount it
+    (dashboards.render_json: sorted keys, indent 2, a trailing newline), and the alert rules as rendered."""
+    monkeypatch.setattr(review, "GENERATED", tmp_path / "dashboards")
+    monkeypatch.setattr(review, "ALERTS_FILE", tmp_path / "alerts/llm.alerts.yml")
+    written = review.write()
+    assert written[-1] == tmp_path / "alerts/llm.alerts.yml"
+    assert written[-1].read_text() == review.fresh_rules()
+    assert sorted(p.name for p in written[:-1]) == sorted(f"{e.slug}.json" for e in dashboards.entries(SETTINGS))
+    for e in dashboards.entries(SETTINGS):
+        assert (tmp_path / "dashboards" / f"{e.slug}.json").read_text() == dashboards.render_json(e, SETTINGS)
+    assert dashboards.render_json(dashboards.REGISTRY[0], SETTINGS).startswith('{\n  "__inputs": [],\n  "annotations": {\n    "list"')
+
+
+def test_diff_names_added_and_removed_dashboards():
+    without = {slug: b for slug, b in BOARDS.items() if slug != "audit"}
+    assert review.diff(without, BOARDS) == ["+ dashboard audit (3 panels)"]
+    assert review.diff(BOARDS, without) == ["- dashboard audit"]
+
+
 def test_diff_names_changed_annotations():
     new = copy.deepcopy(BOARDS)
     notes = new["quality"]["annotations"]["list"]

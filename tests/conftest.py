@@ -20,6 +20,7 @@ SLOW = {
     "test_redaction_positions", "test_redaction_properties", "test_sampling_and_content", "test_scanners",
     "test_sinks", "test_up_local", "test_up_local_signals", "test_workflows", "test_detector_tables",
     "test_redaction_benign", "test_redaction_chunks", "test_content_markerless", "test_alerts_guards",
+    "test_external_rules", "test_external_push",
 }
 
 

@@ -58,6 +58,10 @@ JAEGER_LOADGEN = {"target": "docker", "traces": {"backend": "jaeger"},
 NO_AUTH = {"target": "docker", "ingest": {"auth": False}}
 PERSISTENT_QUEUE = {"target": "docker", "collector": {"persistent_queue": True}}
 WEBHOOK = {"target": "docker", "alerts": {"receivers": {"kind": "webhook"}}}
+EXTERNAL_PUSH = {"target": "docker", "backends": {
+    "traces": {"mode": "external", "protocol": "http", "endpoint": "https://otlp.example/otlp",
+               "query_url": "https://tempo.example"},
+    "logs": {"mode": "external", "endpoint": "https://otlp.example/otlp", "query_url": "https://loki.example"}}}
 GIVEN = {"grafana_admin_password": "given-grafana-pw-3141", "ingest_token": "given-ingest-token-2718",
          "alert_webhook_url": "https://hooks.example.invalid/secret-path-1618",
          "grafana_secret_key": "given-grafana-key-1414"}
@@ -113,6 +117,8 @@ def settings_of(config):
     (DEFAULT, {"collector", "prometheus", "alertmanager", "tempo", "loki", "grafana"}),
     (JAEGER_LOADGEN, {"collector", "prometheus", "alertmanager", "jaeger", "loki", "grafana", "loadgen"}),
     (NO_AUTH, {"collector", "prometheus", "alertmanager", "tempo", "loki", "grafana"}),
+    # External traces and logs (docs/external-backends.md): their bundled stores are not run.
+    (EXTERNAL_PUSH, {"collector", "prometheus", "alertmanager", "grafana"}),
 ])
 @pulumi.runtime.test
 def test_resource_graph(config, roles):

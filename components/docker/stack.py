@@ -26,14 +26,15 @@ LOG_OPTS = {"max-size": "10m", "max-file": "3"}   # a laptop's disk is not a log
 
 
 class DockerStack(pulumi.ComponentResource):
-    grafana_url: pulumi.Output[str]
+    # An external backend's URL (grafana, prometheus, traces) is None: the stack runs no such container.
+    grafana_url: pulumi.Output[str] | None = None
     otlp_grpc_endpoint: pulumi.Output[str]
     otlp_http_endpoint: pulumi.Output[str]
-    prometheus_url: pulumi.Output[str]
-    traces_url: pulumi.Output[str]
-    grafana_admin_user: pulumi.Output[str]
+    prometheus_url: pulumi.Output[str] | None = None
+    traces_url: pulumi.Output[str] | None = None
+    grafana_admin_user: pulumi.Output[str] | None = None
     namespace: pulumi.Output[str]                # prefix of every Docker resource name
-    grafana_admin_password: pulumi.Output[str]   # secret
+    grafana_admin_password: pulumi.Output[str] | None = None   # secret; the bundled Grafana's
     ingest_token: pulumi.Output[str]             # secret; "" when llmobs:ingest.auth is off
 
     def __init__(self, name: str, args: StackArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -44,7 +45,8 @@ class DockerStack(pulumi.ComponentResource):
         urls = planning.urls(settings, plans)
         given = {key: args.get(key) for key in SECRET_KEYS if args.get(key) is not None}
         given.update(forward_token_inputs(settings, given))
-        generated = {GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY} | ({INGEST_TOKEN} if settings.ingest.auth else set())
+        generated = (({GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY} if settings.backends.bundled("dashboards") else set())
+                     | ({INGEST_TOKEN} if settings.ingest.auth else set()))
         missing = sorted((key, p.role) for p in plans for key in p.secret_keys - set(given) - generated)
         if missing:
             key, role = missing[0]
@@ -71,12 +73,14 @@ class DockerStack(pulumi.ComponentResource):
         for output, (role, url) in urls.items():
             # Known once its container runs, so the URL follows the container in the graph.
             setattr(self, output, self.containers[role].id.apply(lambda _, u=url: u))
-        self.grafana_admin_user = pulumi.Output.from_input(settings.grafana.admin_user)
         self.namespace = pulumi.Output.from_input(prefix)
-        self.grafana_admin_password = pulumi.Output.secret(secrets[GRAFANA_ADMIN_PASSWORD])
         self.ingest_token = pulumi.Output.secret(secrets.get(INGEST_TOKEN, ""))
-        self.register_outputs({key: getattr(self, key) for key in (*urls, "grafana_admin_user", "namespace",
-                                                          "grafana_admin_password", "ingest_token")})
+        outputs = [*urls, "namespace", "ingest_token"]
+        if GRAFANA_ADMIN_PASSWORD in secrets and settings.backends.bundled("dashboards"):
+            self.grafana_admin_user = pulumi.Output.from_input(settings.grafana.admin_user)
+            self.grafana_admin_password = pulumi.Output.secret(secrets[GRAFANA_ADMIN_PASSWORD])
+            outputs += ["grafana_admin_user", "grafana_admin_password"]
+        self.register_outputs({key: getattr(self, key) for key in outputs})
 
     def _image(self, name: str, p: planning.ContainerPlan, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
         """The container's image: pulled by its pinned reference, or built (the gateway, from

@@ -66,6 +66,8 @@ VARIANTS = {name: _variant(name, config) for name, config in {
     # ServiceMonitor, AlertmanagerConfig, sidecar dashboards; Tempo and Loki bundled), and a mix of the
     # operator's Prometheus (PodMonitor, every receiver kind), the bundled Grafana and Jaeger, external Loki.
     "kube-prometheus": _stack("Pulumi.kube-prometheus.yaml"),
+    # The Grafana Cloud example: the gateway only (everything else external, outside the cluster).
+    "grafana-cloud": _stack("Pulumi.grafana-cloud.yaml"),
     "mixed-operator-podmonitor": {
         **ONE_TIER, "traces": {"backend": "jaeger"},
         "backends": {"metrics": {"mode": "external", "remote_write_url": "http://prom.monitoring.svc:9090/api/v1/write",
@@ -159,7 +161,7 @@ def pod_of(workload: dict) -> dict:
 def test_every_pod_template_is_accepted_as_a_pod(apiserver, applied):
     name, docs = applied
     pods = [pod_of(o) for o in docs if o["kind"] in ("Deployment", "StatefulSet")]
-    assert len(pods) >= 3   # the gateway and at least two bundled backends in every variant
+    assert len(pods) >= 2   # the gateway's two tiers at least (the Grafana Cloud example runs nothing else)
     run = apiserver.kubectl("create", "--dry-run=server", "--warnings-as-errors", "-o", "name", "-f", "-",
                             stdin=dump(pods), check=False)
     assert run.returncode == 0 and not run.stderr, run.stderr

@@ -42,7 +42,7 @@ def _configs():
         for tier in collector_config.TIERS:
             yield f"{config['traces']['backend']}-auth{config['ingest']['auth']}-{config['content']['mode']}-{tier}", \
                 render_yaml(settings, tier=tier)
-    for stack in ("Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.kube-prometheus.yaml"):
+    for stack in ("Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.kube-prometheus.yaml", "Pulumi.grafana-cloud.yaml"):
         for path, text in render_all(load_stack_file(stack)).items():
             if path.startswith("collector/"):
                 yield f"{stack}:{path}", text

@@ -84,7 +84,14 @@ def build(config: dict, secrets: dict | None = None) -> tk.Graph:
     def run():
         stack = KubernetesStack("llmobs", {"config": config, **(secrets or {})})
         holder["stack"] = stack
-        return pulumi.Output.all(stack.namespace, stack.otlp_grpc_endpoint).apply(
+        # Every child's id: the test returns once each one is registered (the Grafana API's rule groups
+        # wait on its data sources).
+        children = [r.id for svc in stack.services.values() for r in svc.resources.values()]
+        api = stack.grafana_api
+        if api is not None:
+            children += [r.id for group in (api.folders, api.datasources, api.dashboards, api.rule_groups)
+                         for r in group.values()]
+        return pulumi.Output.all(stack.namespace, stack.otlp_grpc_endpoint, *children).apply(
             lambda values: holder.__setitem__("outputs", dict(zip(["namespace", "otlp_grpc_endpoint"], values))))
 
     run()
@@ -501,3 +508,120 @@ def test_bundled_grafana_egress_to_outside_query_urls_keeps_the_metadata_block()
     blocks = [peer["ipBlock"] for rule in rules for peer in rule["to"] if "ipBlock" in peer]
     assert blocks and all(b.get("except") == ["169.254.169.254/32"] for b in blocks if b["cidr"] == "0.0.0.0/0")
 
+
+# -- an existing Grafana through its API (pulumiverse-grafana) --------------------------------
+
+CLOUD = _stack_file("Pulumi.grafana-cloud.yaml")
+OPTIONS["grafana-cloud"] = CLOUD
+# A self-hosted Grafana without data sources for the stack's signals: the stack creates them.
+OPTIONS["grafana-api-created-datasources"] = {
+    **KUBE, "alerts": {"engine": "grafana"},
+    "backends": {"metrics": {**OPERATOR, "rules": "none", "query_url": "https://mimir.example/prometheus"},
+                 "alerting": {"mode": "external", "kind": "grafana"},
+                 "dashboards": {"mode": "external", "kind": "grafana-api", "url": "https://grafana.example"},
+                 "traces": {"mode": "external", "endpoint": "tempo.example:4317", "query_url": "https://tempo.example"},
+                 "logs": {"mode": "external", "endpoint": "https://loki.example/otlp", "query_url": "https://loki.example"}}}
+
+
+def grafana_records(g: tk.Graph, typ: str) -> list:
+    return [r for r in g.records if r.typ == typ]
+
+
+def test_grafana_cloud_deploys_the_gateway_only():
+    g = graph("grafana-cloud")
+    assert workloads(g) == {"collector", "otel-sampler"}
+    assert not custom(g)
+    assert not [o for o in g.of_kind("ConfigMap") if o["metadata"]["name"].startswith("llm-dashboard-")]
+    # Every export leaves the cluster on 443, authenticated from the secrets.
+    for tier in ("collector", "otel-sampler"):
+        rules = _egress(g, tier)
+        assert _blocks(rules) == ([[443, 6443], [443]] if tier == "collector" else [[443]]), tier
+        assert _namespace_ports(rules) == {}, tier
+
+
+@pytest.mark.parametrize("option", ["grafana-cloud", "grafana-api-created-datasources"])
+def test_grafana_api_dashboards_get_the_bundled_provisioning_json(option):
+    import dashboards
+    g = graph(option)
+    bundled_files = dashboards.render(g.settings)   # what bundled provisioning mounts, byte for byte
+    placed = {r.name.removeprefix("llmobs-grafana-api-dashboard-"): r for r in
+              grafana_records(g, "grafana:oss/dashboard:Dashboard")}
+    assert set(placed) == {e.slug for e in dashboards.REGISTRY}
+    folders = {r.inputs["uid"]: r.inputs["title"] for r in grafana_records(g, "grafana:oss/folder:Folder")}
+    for entry in dashboards.REGISTRY:
+        r = placed[entry.slug]
+        assert r.inputs["configJson"] == bundled_files[dashboards.path(entry)], entry.slug
+        assert folders[r.inputs["folder"]] == dashboards.FOLDERS[entry.folder]
+        assert r.inputs["overwrite"] is True
+
+
+def test_grafana_api_provider_authenticates_with_the_secret_token_and_every_resource_uses_it():
+    g = graph("grafana-cloud")
+    provider = [r for r in g.records if r.typ == "pulumi:providers:grafana"]
+    assert len(provider) == 1
+    assert provider[0].inputs["url"] == "https://acme.grafana.net"
+    assert provider[0].inputs["auth"] == SECRETS["grafana_token"] and "auth" in provider[0].secret_paths
+    grafana_typed = [r for r in g.records if r.typ.startswith("grafana:")]
+    assert grafana_typed and all(r.parent.endswith("llmobs:index:GrafanaApi::llmobs-grafana-api") for r in grafana_typed)
+    assert not [r for r in g.records if r.typ.startswith("kubernetes:") and SECRETS["grafana_token"] in json.dumps(r.inputs)
+                and r.typ != "kubernetes:core/v1:Secret"]
+
+
+def test_grafana_api_uses_given_datasource_uids_and_creates_none():
+    g = graph("grafana-cloud")
+    assert grafana_records(g, "grafana:oss/dataSource:DataSource") == []
+    groups = grafana_records(g, "grafana:alerting/ruleGroup:RuleGroup")
+    nodes = [d for r in groups for rule in r.inputs["rules"] for d in rule["datas"]]
+    assert {d["datasourceUid"] for d in nodes} == {"grafanacloud-prom", "-100"}
+
+
+def test_grafana_api_creates_missing_datasources_linked_by_their_uids():
+    g = graph("grafana-api-created-datasources")
+    ds = {r.inputs["uid"]: r.inputs for r in grafana_records(g, "grafana:oss/dataSource:DataSource")}
+    assert {uid: (d["type"], d["url"]) for uid, d in ds.items()} == {
+        "llmobs-metrics": ("prometheus", "https://mimir.example/prometheus"),
+        "llmobs-traces": ("tempo", "https://tempo.example"), "llmobs-logs": ("loki", "https://loki.example")}
+    links = json.loads(ds["llmobs-metrics"]["jsonDataEncoded"])["exemplarTraceIdDestinations"]
+    assert links == [{"name": "trace_id", "datasourceUid": "llmobs-traces"}]
+    derived = json.loads(ds["llmobs-logs"]["jsonDataEncoded"])["derivedFields"]
+    assert {f["datasourceUid"] for f in derived} == {"llmobs-traces"} and "$$" not in json.dumps(derived)
+
+
+def test_grafana_api_rule_groups_are_the_bundled_grafana_engines():
+    from alerts import grafana as grafana_alerts
+    g = graph("grafana-cloud")
+    doc = grafana_alerts.provisioning(alerts.groups(g.settings), g.settings)
+    groups = {r.inputs["name"]: r.inputs for r in grafana_records(g, "grafana:alerting/ruleGroup:RuleGroup")}
+    assert list(groups) == [grp["name"] for grp in doc["groups"]]
+    for grp in doc["groups"]:
+        placed = groups[grp["name"]]
+        assert [(r["uid"], r["name"], r["for"]) for r in placed["rules"]] == [
+            (r["uid"], r["title"], r["for"]) for r in grp["rules"]]
+        for rule, bundled_rule in zip(placed["rules"], grp["rules"]):
+            model = json.loads(rule["datas"][0]["model"])
+            assert model["expr"] == bundled_rule["data"][0]["model"]["expr"].replace("$$", "$")
+            assert rule["annotations"]["description"] == bundled_rule["annotations"]["description"].replace("$$", "$")
+    assert sum(len(g_["rules"]) for g_ in groups.values()) == len(alerts.all_alerts(g.settings))
+
+
+def test_grafana_api_refuses_duplicate_rules_in_a_folder():
+    from components import grafana_api
+    rules = [{"uid": "a", "title": "X", "labels": {"severity": "critical"}},
+             {"uid": "b", "title": "X", "labels": {"severity": "warning"}}]
+    grafana_api.check_unique_rules("LLM alerts", rules)
+    with pytest.raises(SettingsError, match="uid 'a' is used twice"):
+        grafana_api.check_unique_rules("LLM alerts", rules + [{"uid": "a", "title": "Y", "labels": {}}])
+    with pytest.raises(SettingsError, match="two rules titled 'X' of severity 'critical'"):
+        grafana_api.check_unique_rules("LLM alerts", rules + [{"uid": "c", "title": "X",
+                                                               "labels": {"severity": "critical"}}])
+
+
+def test_grafana_api_without_its_token_fails_before_any_resource():
+    MOCKS.records.clear()
+
+    @pulumi.runtime.test
+    def run():
+        KubernetesStack("llmobs", {"config": CLOUD, **{k: v for k, v in SECRETS.items() if k != "grafana_token"}})
+    with pytest.raises(SettingsError, match=r"llmobs:grafana_token"):
+        run()
+    assert MOCKS.records == []

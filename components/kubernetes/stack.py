@@ -44,6 +44,11 @@ def build_and_push(resource_name: str, settings: Settings, secrets: dict, opts: 
                         opts=opts)
 
 
+def grafana_payload_check(settings: Settings) -> None:
+    from components.grafana_api import payload
+    payload(settings)
+
+
 class KubernetesStack(pulumi.ComponentResource):
     """Everything `pulumi up` creates on a Kubernetes cluster for one stack."""
     namespace: pulumi.Output[str]
@@ -55,6 +60,7 @@ class KubernetesStack(pulumi.ComponentResource):
     ingest_token: pulumi.Output[str] | None      # secret; None when ingest auth is off
     services: dict[str, pulumi.ComponentResource]
     collector_image: docker.Image | None = None   # collector.registry: built and pushed by the stack
+    grafana_api: pulumi.ComponentResource | None = None   # backends.dashboards kind grafana-api
 
     def __init__(self, name: str, args: StackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Everything that can fail does so here, before any resource is registered.
@@ -63,6 +69,10 @@ class KubernetesStack(pulumi.ComponentResource):
         given = secret_inputs(args)
         needed = required_secrets(objects) | ({"registry_password"} if settings.collector.registry
                                               and settings.collector.registry.username else set())
+        grafana_api = settings.backends.dashboards.external and settings.backends.dashboards.kind == "grafana-api"
+        if grafana_api:
+            needed.add("grafana_token")
+            grafana_payload_check(settings)   # duplicates refused before any resource
         missing = sorted(needed - set(given) - set(GENERATED))
         if missing:
             raise SettingsError(f"llmobs:{missing[0]}: the settings need this secret "
@@ -95,6 +105,10 @@ class KubernetesStack(pulumi.ComponentResource):
             self.services[group] = COMPONENTS[group](
                 f"{name}-{group}", child_args, pulumi.ResourceOptions(parent=self, depends_on=[ns, *crds]))
 
+        if grafana_api:   # an existing Grafana, through its API
+            from components.grafana_api import GrafanaApi
+            self.grafana_api = GrafanaApi(f"{name}-grafana-api", settings, secrets["grafana_token"],
+                                          pulumi.ResourceOptions(parent=self))
         collector = self.services["collector"]
         grafana = self.services.get("grafana")
         self.namespace = ns.metadata.apply(lambda m: m.name)  # type: ignore[attr-defined]

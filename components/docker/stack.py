@@ -35,6 +35,7 @@ class DockerStack(pulumi.ComponentResource):
     grafana_admin_user: pulumi.Output[str] | None = None
     namespace: pulumi.Output[str]                # prefix of every Docker resource name
     grafana_admin_password: pulumi.Output[str] | None = None   # secret; the bundled Grafana's
+    grafana_api: pulumi.ComponentResource | None = None        # backends.dashboards kind grafana-api
     ingest_token: pulumi.Output[str]             # secret; "" when llmobs:ingest.auth is off
 
     def __init__(self, name: str, args: StackArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -48,6 +49,13 @@ class DockerStack(pulumi.ComponentResource):
         generated = (({GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY} if settings.backends.bundled("dashboards") else set())
                      | ({INGEST_TOKEN} if settings.ingest.auth else set()))
         missing = sorted((key, p.role) for p in plans for key in p.secret_keys - set(given) - generated)
+        d = settings.backends.dashboards
+        grafana_api = d.external and d.kind == "grafana-api"
+        if grafana_api and "grafana_token" not in given:
+            missing.insert(0, ("grafana_token", "Grafana API"))
+        if grafana_api:
+            from components.grafana_api import payload
+            payload(settings)   # duplicates refused before any resource
         if missing:
             key, role = missing[0]
             raise SettingsError(f"llmobs:{key}: the {role} service needs this secret with the current "
@@ -70,12 +78,16 @@ class DockerStack(pulumi.ComponentResource):
         for p in plans:
             self.containers[p.role] = self._container(name, prefix, p, secrets, child)
 
+        if grafana_api:   # an existing Grafana, through its API
+            from components.grafana_api import GrafanaApi
+            self.grafana_api = GrafanaApi(f"{name}-grafana-api", settings, secrets["grafana_token"], child)
+            self.grafana_url = pulumi.Output.from_input(d.url)
         for output, (role, url) in urls.items():
             # Known once its container runs, so the URL follows the container in the graph.
             setattr(self, output, self.containers[role].id.apply(lambda _, u=url: u))
         self.namespace = pulumi.Output.from_input(prefix)
         self.ingest_token = pulumi.Output.secret(secrets.get(INGEST_TOKEN, ""))
-        outputs = [*urls, "namespace", "ingest_token"]
+        outputs = [*urls, "namespace", "ingest_token"] + (["grafana_url"] if grafana_api else [])
         if GRAFANA_ADMIN_PASSWORD in secrets and settings.backends.bundled("dashboards"):
             self.grafana_admin_user = pulumi.Output.from_input(settings.grafana.admin_user)
             self.grafana_admin_password = pulumi.Output.secret(secrets[GRAFANA_ADMIN_PASSWORD])

@@ -35,6 +35,19 @@ class Payload:
     datasources: tuple[dict, ...]                        # created: provisioning-shaped, url = query_url
     uids: dict                                           # signal -> the data source uid dashboards and rules read
     rule_groups: tuple[dict, ...]                        # Grafana-managed, ruler-API strings (no $$)
+    # alerting kind grafana: the bundled Grafana engine's contact points (kinds), policy tree and mute timings
+    contact_points: tuple[str, ...] = ()
+    policy: dict | None = None
+    mute_timings: tuple[str, ...] = ()
+
+
+def secret_keys(settings: Settings) -> set[str]:
+    """The secrets GrafanaApi reads: the token, and the credentials of the contact points in use."""
+    from backends.alertmanager import secret_files
+    keys = {"grafana_token"}
+    if settings.backends.alerting.kind == "grafana":
+        keys |= {key for _, key in secret_files(settings)}
+    return keys
 
 
 def folder_uid(slug: str) -> str:
@@ -117,10 +130,16 @@ def payload(settings: Settings) -> Payload:
     docs = tuple((by_title[folder], slug, text) for folder, slug, text in dashboard_documents(settings))
     uids = datasource_uids(settings)
     groups: tuple[dict, ...] = ()
+    points: tuple[str, ...] = ()
+    policy, mutes = None, ()
     if settings.backends.alerting.kind == "grafana":
         groups = tuple(rule_groups(settings, uids["metrics"]))
         folders += ((ALERT_FOLDER_UID, grafana_alerts.FOLDER),)
-    return Payload(folders, docs, tuple(created_datasources(settings)), uids, groups)
+        contact, policies, mute_list = grafana_alerts.notification_policies(settings)
+        points = tuple(c["receivers"][0]["type"] for c in contact)
+        policy = policies[0] if policies else None
+        mutes = tuple(m["name"] for m in mute_list)
+    return Payload(folders, docs, tuple(created_datasources(settings)), uids, groups, points, policy, mutes)
 
 
 def _seconds(duration: str) -> int:
@@ -135,8 +154,12 @@ class GrafanaApi(pulumi.ComponentResource):
     datasources: dict[str, grafana.oss.DataSource]
     rule_groups: dict[str, grafana.alerting.RuleGroup]
 
+    contact_points: dict[str, grafana.alerting.ContactPoint]
+    notification_policy: grafana.alerting.NotificationPolicy | None = None
+
     def __init__(self, name: str, settings: Settings, token: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None,
+                 secrets: dict[str, pulumi.Input[str]] | None = None) -> None:
         data = payload(settings)   # fails (duplicates) before anything is registered
         super().__init__("llmobs:index:GrafanaApi", name, None, opts)
         self.provider = grafana.Provider(f"{name}-provider", url=settings.backends.dashboards.url,
@@ -162,7 +185,52 @@ class GrafanaApi(pulumi.ComponentResource):
                 interval_seconds=_seconds(group["interval"]), rules=[_rule(r) for r in group["rules"]],
                 opts=pulumi.ResourceOptions(parent=self, provider=self.provider,
                                             depends_on=list(self.datasources.values())))
+        self.contact_points = {kind: grafana.alerting.ContactPoint(
+            f"{name}-contact-point-{kind}", name=f"{grafana_alerts.PREFIX}{kind}",
+            **_integration(kind, settings, secrets or {}), opts=child) for kind in data.contact_points}
+        mutes = [grafana.alerting.MuteTiming(
+            f"{name}-mute-timing-{m}", name=m, intervals=[grafana.alerting.MuteTimingIntervalArgs(
+                times=[grafana.alerting.MuteTimingIntervalTimeArgs(start="00:00", end="24:00")])], opts=child)
+            for m in data.mute_timings]
+        if data.policy is not None:
+            # The organization's one policy tree: the bundled Grafana engine's routes (docs/external-backends.md).
+            p = data.policy
+            self.notification_policy = grafana.alerting.NotificationPolicy(
+                f"{name}-notification-policy", contact_point=p["receiver"], group_bies=p["group_by"],
+                policies=[_route(r) for r in p["routes"]],
+                opts=pulumi.ResourceOptions(parent=self, provider=self.provider,
+                                            depends_on=[*self.contact_points.values(), *mutes]))
         self.register_outputs({"folders": len(self.folders), "dashboards": len(self.dashboards)})
+
+
+def _integration(kind: str, settings: Settings, secrets: dict) -> dict:
+    """A contact point's integration; its credential the Pulumi secret (alerts.receivers)."""
+    from backends.alertmanager import SECRET
+
+    def secret() -> pulumi.Output[str]:
+        key = SECRET[kind]
+        if secrets.get(key) is None:
+            raise SettingsError(f"llmobs:{key}: the {kind} contact point needs this secret")
+        return pulumi.Output.secret(secrets[key])
+    if kind == "webhook":
+        return {"webhooks": [grafana.alerting.ContactPointWebhookArgs(url=secret())]}
+    if kind == "slack":
+        return {"slacks": [grafana.alerting.ContactPointSlackArgs(url=secret())]}
+    if kind == "pagerduty":
+        return {"pagerduties": [grafana.alerting.ContactPointPagerdutyArgs(integration_key=secret())]}
+    if kind == "email":   # the SMTP server is that Grafana's own
+        return {"emails": [grafana.alerting.ContactPointEmailArgs(
+            addresses=[a.strip() for a in settings.alerts.receivers.email.to.split(",")], single_email=True)]}
+    raise ValueError(f"no Grafana contact point for receiver kind {kind!r}")
+
+
+def _route(route: dict) -> grafana.alerting.NotificationPolicyPolicyArgs:
+    return grafana.alerting.NotificationPolicyPolicyArgs(
+        contact_point=route["receiver"],
+        matchers=[grafana.alerting.NotificationPolicyPolicyMatcherArgs(label=m[0], match=m[1], value=m[2])
+                  for m in route["object_matchers"]],
+        group_wait=route.get("group_wait"), repeat_interval=route.get("repeat_interval"),
+        mute_timings=route.get("mute_time_intervals"))
 
 
 def _rule(rule: dict) -> grafana.alerting.RuleGroupRuleArgs:

@@ -89,8 +89,10 @@ def build(config: dict, secrets: dict | None = None) -> tk.Graph:
         children = [r.id for svc in stack.services.values() for r in svc.resources.values()]
         api = stack.grafana_api
         if api is not None:
-            children += [r.id for group in (api.folders, api.datasources, api.dashboards, api.rule_groups)
-                         for r in group.values()]
+            children += [r.id for group in (api.folders, api.datasources, api.dashboards, api.rule_groups,
+                                            api.contact_points) for r in group.values()]
+            if api.notification_policy is not None:
+                children.append(api.notification_policy.id)
         return pulumi.Output.all(stack.namespace, stack.otlp_grpc_endpoint, *children).apply(
             lambda values: holder.__setitem__("outputs", dict(zip(["namespace", "otlp_grpc_endpoint"], values))))
 
@@ -623,5 +625,40 @@ def test_grafana_api_without_its_token_fails_before_any_resource():
     def run():
         KubernetesStack("llmobs", {"config": CLOUD, **{k: v for k, v in SECRETS.items() if k != "grafana_token"}})
     with pytest.raises(SettingsError, match=r"llmobs:grafana_token"):
+        run()
+    assert MOCKS.records == []
+
+
+def test_grafana_api_contact_points_carry_the_secret_credentials_and_the_policy_routes_as_bundled():
+    from backends.alertmanager import route_table
+    g = graph("grafana-cloud")
+    points = {r.inputs["name"]: r for r in grafana_records(g, "grafana:alerting/contactPoint:ContactPoint")}
+    assert set(points) == {"llmobs-slack", "llmobs-pagerduty"}
+    assert points["llmobs-slack"].inputs["slacks"][0]["url"] == SECRETS["alert_webhook_url"]
+    assert "slacks[0].url" in points["llmobs-slack"].secret_paths or any(
+        p.startswith("slacks") for p in points["llmobs-slack"].secret_paths)
+    assert points["llmobs-pagerduty"].inputs["pagerduties"][0]["integrationKey"] == SECRETS["alert_pagerduty_routing_key"]
+    assert any(p.startswith("pagerduties") for p in points["llmobs-pagerduty"].secret_paths)
+    [policy] = grafana_records(g, "grafana:alerting/notificationPolicy:NotificationPolicy")
+    routes = policy.inputs["policies"]
+    table = route_table(g.settings)
+    assert [[(m["label"], m["match"], m["value"]) for m in r["matchers"]] for r in routes][:len(table)] == \
+        [[tuple(m) for m in matchers] for matchers, _, _ in table]
+    # A `none` route (the Watchdog and non-paging environments here) is muted, never a real notification.
+    for route, (_, kind, _) in zip(routes, table):
+        assert (route.get("muteTimings") == ["llmobs-never"]) == (kind == "none"), route
+        if kind != "none":
+            assert route["contactPoint"] == f"llmobs-{kind}"
+    assert [r.inputs["name"] for r in grafana_records(g, "grafana:alerting/muteTiming:MuteTiming")] == ["llmobs-never"]
+
+
+def test_grafana_api_contact_point_without_its_secret_fails_before_any_resource():
+    MOCKS.records.clear()
+
+    @pulumi.runtime.test
+    def run():
+        KubernetesStack("llmobs", {"config": CLOUD, **{k: v for k, v in SECRETS.items()
+                                                       if k != "alert_pagerduty_routing_key"}})
+    with pytest.raises(SettingsError, match=r"llmobs:alert_pagerduty_routing_key"):
         run()
     assert MOCKS.records == []

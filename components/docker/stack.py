@@ -51,8 +51,9 @@ class DockerStack(pulumi.ComponentResource):
         missing = sorted((key, p.role) for p in plans for key in p.secret_keys - set(given) - generated)
         d = settings.backends.dashboards
         grafana_api = d.external and d.kind == "grafana-api"
-        if grafana_api and "grafana_token" not in given:
-            missing.insert(0, ("grafana_token", "Grafana API"))
+        if grafana_api:
+            from components.grafana_api import secret_keys as grafana_api_secrets
+            missing[:0] = [(key, "Grafana API") for key in sorted(grafana_api_secrets(settings) - set(given))]
         if grafana_api:
             from components.grafana_api import payload
             payload(settings)   # duplicates refused before any resource
@@ -80,7 +81,7 @@ class DockerStack(pulumi.ComponentResource):
 
         if grafana_api:   # an existing Grafana, through its API
             from components.grafana_api import GrafanaApi
-            self.grafana_api = GrafanaApi(f"{name}-grafana-api", settings, secrets["grafana_token"], child)
+            self.grafana_api = GrafanaApi(f"{name}-grafana-api", settings, secrets["grafana_token"], child, secrets)
             self.grafana_url = pulumi.Output.from_input(d.url)
         for output, (role, url) in urls.items():
             # Known once its container runs, so the URL follows the container in the graph.

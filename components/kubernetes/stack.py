@@ -71,7 +71,8 @@ class KubernetesStack(pulumi.ComponentResource):
                                               and settings.collector.registry.username else set())
         grafana_api = settings.backends.dashboards.external and settings.backends.dashboards.kind == "grafana-api"
         if grafana_api:
-            needed.add("grafana_token")
+            from components.grafana_api import secret_keys as grafana_api_secrets
+            needed |= grafana_api_secrets(settings)
             grafana_payload_check(settings)   # duplicates refused before any resource
         missing = sorted(needed - set(given) - set(GENERATED))
         if missing:
@@ -108,7 +109,7 @@ class KubernetesStack(pulumi.ComponentResource):
         if grafana_api:   # an existing Grafana, through its API
             from components.grafana_api import GrafanaApi
             self.grafana_api = GrafanaApi(f"{name}-grafana-api", settings, secrets["grafana_token"],
-                                          pulumi.ResourceOptions(parent=self))
+                                          pulumi.ResourceOptions(parent=self), secrets)
         collector = self.services["collector"]
         grafana = self.services.get("grafana")
         self.namespace = ns.metadata.apply(lambda m: m.name)  # type: ignore[attr-defined]

@@ -108,9 +108,7 @@ def _cell(text: str) -> str:
 def reference() -> str:
     from dashboards.review import reference_settings
     settings = reference_settings()
-    modules = {m.SLUG: m for m in (dashboards.overview, dashboards.slo, dashboards.cost, dashboards.quality,
-                                   dashboards.rag, dashboards.agents, dashboards.product, dashboards.pipeline,
-                                   dashboards.runbooks, dashboards.audit)}
+    modules = {e.slug: getattr(dashboards, e.slug) for e in dashboards.REGISTRY}   # each module is its slug
     by_panel = _alerts_by_panel()
     out = [BEGIN]
     for entry in dashboards.REGISTRY:

@@ -89,7 +89,8 @@ def local_stack(tmp: Path, bins: dict, keep_traces: bool = False, collector: dic
     """up-local on Pulumi.dev.yaml with these settings merged in (tail-sampling wait 1 s unless given)."""
     dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     overrides = {"sampling": {**dev.get("llmobs:sampling", {}), "decision_wait_s": 1, **(sampling or {})}}
-    overrides["collector"] = {**dev.get("llmobs:collector", {}), "metrics_flush_s": 1, **(collector or {})}
+    if collector:   # stack_file_for_tests keeps its short metrics flush under these
+        overrides["collector"] = {**dev.get("llmobs:collector", {}), **collector}
     stack = LocalStack(stack_file_for_tests(tmp, **overrides), tmp / "work", binaries=bins, keep_traces=keep_traces)
     stack.start()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 import runpy
 import subprocess
 import sys
@@ -1357,3 +1358,15 @@ def test_prometheus_scrapes_every_collector_replica():
     assert pods["spec"]["selector"] == g.get("Service", "collector")["spec"]["selector"]
     docker = yaml.safe_load(render_all(validate({"target": "docker"}))["prometheus/prometheus.yml"])
     assert next(j for j in docker["scrape_configs"] if j["job_name"] == "collector")["static_configs"]
+
+
+def test_two_artifacts_on_one_configmap_key_are_refused(monkeypatch):
+    """Two files of one ConfigMap whose keys collide would silently lose one: refused, naming the service."""
+    from artifacts import render_all
+    from backends.services import services
+    settings = validate(KUBE)
+    rendered = render_all(settings)
+    svc = next(s for s in services(settings) if any(len(paths) > 1 for paths in manifests.config_groups(s).values()))
+    monkeypatch.setattr(manifests, "data_key", lambda path: "same-key")
+    with pytest.raises(ValueError, match=re.escape(f"{svc.name}: two artifact paths map to one ConfigMap key") + "$"):
+        manifests.config_objects(settings, svc, rendered)

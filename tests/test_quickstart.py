@@ -107,7 +107,7 @@ def test_first_trace_reaches_the_gateway_priced_and_hashed(newcomer):
     assert traces, text
     tags = {t["key"]: t["value"] for trace in traces for span in trace["spans"] for t in span["tags"]}
     assert tags["gen_ai.request.model"] == "gpt-4o" and tags["llmobs.cost.usd"] > 0, tags
-    assert "gen_ai.input.messages.sha256" in tags and "gen_ai.input.messages" not in tags, tags
+    assert "gen_ai.input.messages.hmac" in tags and "gen_ai.input.messages" not in tags, tags
     assert "4111" not in text
 
 

@@ -66,8 +66,8 @@ FILE_TESTS: dict[str, list[str]] = {
     "collector_config/redact.py": ["tests/test_detector_tables.py", "tests/test_redaction_combinations.py",
                                    "tests/test_content_instrumentations.py", "tests/test_collector_config.py"],
     "collector_config/forwarding.py": ["tests/test_debug_and_forwarding.py -k forwarding", "tests/test_collector_config.py"],
-    "collector_config/debug.py": ["tests/test_debug_and_forwarding.py", "tests/test_debug_span_content.py",
-                                  "tests/test_debug_settings.py"],
+    "collector_config/debug.py": ["tests/test_debug_settings.py", "tests/test_collector_config.py",
+                                  "tests/test_debug_and_forwarding.py", "tests/test_debug_span_content.py"],
     "collector_config/audit.py": ["tests/test_debug_audit.py"],
     "collector_config/sampling.py": ["tests/test_sampling_and_content.py", "tests/test_collector_config.py"],
     "collector_config/cost.py": ["tests/test_gateway.py", "tests/test_redaction_cost.py", "tests/test_collector_config.py"],
@@ -77,7 +77,7 @@ FILE_TESTS: dict[str, list[str]] = {
                                "tests/test_redaction_benign.py"],
     "telemetry/aliases.py": ["tests/test_alias_sources.py", "tests/test_alias_table_by_hand.py",
                              "tests/test_normalize_oracle.py", "tests/test_content_instrumentations.py"],
-    "telemetry/catalog.py": ["tests/test_contract.py", "tests/test_metrics_oracle.py", "tests/test_dashboard_semantics.py"],
+    "telemetry/catalog.py": ["tests/test_catalog_by_hand.py", "tests/test_contract.py", "tests/test_metrics_oracle.py", "tests/test_dashboard_semantics.py"],
     "components/kubernetes/network.py": ["tests/test_network_layouts.py -k 'tempo-two-off-none or jaeger-single-on-secret'",
                                          "tests/test_kubernetes.py -k 'network or egress'"],
     "components/docker/plan.py": ["tests/test_docker_stack.py", "tests/test_placement.py"],
@@ -205,12 +205,22 @@ def run_tests(work: Path, tests: list[str], timeout: float) -> tuple[str, float]
     return "survived", time.monotonic() - start
 
 
-def run_python(area: str, sample: int, seed: int, timeout: float, only: str | None) -> list[dict]:
+def last_survivors(out: str, area: str) -> set[tuple[str, str]]:
+    """(where, what) of the mutants that survived the area's last run in `out`."""
+    runs = [json.loads(line) for line in Path(out).read_text().splitlines() if line.strip()]
+    last = [r for r in runs if r["area"] == area][-1]
+    return {(r["where"], r["what"]) for r in last["results"] if r["status"] == "survived"}
+
+
+def run_python(area: str, sample: int, seed: int, timeout: float, only: str | None,
+               survivors: set[tuple[str, str]] | None = None) -> list[dict]:
     files = [only] if only else area_files(area)
     every = [(f, i) for f in files for i in range(site_count(f))]
     rng = random.Random(seed)
     picked = sorted(rng.sample(every, min(sample, len(every)))) if sample else every
     chosen = [m for f in sorted({f for f, _ in picked}) for m in mutants_of(f, [i for g, i in picked if g == f])]
+    if survivors is not None:   # the same sample, only those that survived last time
+        chosen = [m for m in chosen if (f"{m.path}:{m.line}", m.what) in survivors]
     print(f"{area}: {len(every)} mutants in {len(files)} modules; running {len(chosen)}", flush=True)
     work = scratch()
     results = []
@@ -259,6 +269,8 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=600, help="seconds per mutant (a timeout counts as killed)")
     p.add_argument("--module", help="only this module of the area (repo-relative path)")
     p.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    p.add_argument("--survivors", action="store_true",
+                   help="run again only the mutants of the same sample that survived the area's last run in --out")
     p.add_argument("--out", default=str(ROOT / "scripts/mutation/results.jsonl"))
     args = p.parse_args()
     if args.list:
@@ -271,14 +283,17 @@ def main() -> None:
                     print(f"{m.path}:{m.line}  {m.what}  -> {tests_for(m.path, args.area)}")
         return
     start = time.monotonic()
-    results = run_go(args.timeout) if args.area == "go" else run_python(args.area, args.sample, args.seed, args.timeout, args.module)
+    survivors = last_survivors(args.out, args.area) if args.survivors else None
+    results = run_go(args.timeout) if args.area == "go" else run_python(args.area, args.sample, args.seed, args.timeout,
+                                                                        args.module, survivors)
     for work in Path(tempfile.gettempdir()).glob(f"llmobs-mutation-{os.getpid()}-*"):
         shutil.rmtree(work, ignore_errors=True)
     killed = sum(r["status"] != "survived" for r in results)
     took = time.monotonic() - start
     print(f"{args.area}: {killed}/{len(results)} killed ({100 * killed / max(1, len(results)):.0f}%) in {took / 60:.1f} min")
     with open(args.out, "a") as f:
-        f.write(json.dumps({"area": args.area, "sample": args.sample, "seed": args.seed, "killed": killed,
+        f.write(json.dumps({"area": args.area, "sample": args.sample, "seed": args.seed, "survivors_only": args.survivors,
+                            "killed": killed,
                             "total": len(results), "minutes": round(took / 60, 1), "results": results}) + "\n")
 
 

@@ -589,20 +589,53 @@ def test_grafana_api_creates_missing_datasources_linked_by_their_uids():
     assert {f["datasourceUid"] for f in derived} == {"llmobs-traces"} and "$$" not in json.dumps(derived)
 
 
+def _unescaped(value):
+    """A bundled provisioning value as the Grafana API takes it: no $$ escape (provisioning expands $VAR)."""
+    if isinstance(value, str):
+        return value.replace("$$", "$")
+    if isinstance(value, dict):
+        return {k: _unescaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unescaped(v) for v in value]
+    return value
+
+
+def _node_as_api(node: dict, metrics_uid: str) -> dict:
+    """A bundled rule's query node, reading the metrics data source by its uid in that Grafana."""
+    out = _unescaped(node)
+    if out["datasourceUid"] == "prometheus":   # backends/grafana.py METRICS_UID, written here by hand
+        out["datasourceUid"] = metrics_uid
+        out["model"] = {**out["model"], "datasource": metrics_uid}
+    return {"refId": out["refId"], "datasourceUid": out["datasourceUid"], "queryType": out.get("queryType", ""),
+            "relativeTimeRange": out["relativeTimeRange"], "model": out["model"]}
+
+
 def test_grafana_api_rule_groups_are_the_bundled_grafana_engines():
+    """One RuleGroup per bundled group, keyed by name: Grafana evaluates each group on its own and
+    keeps no order between the groups of a folder (the mock engine registers them in whatever order
+    their inputs resolve), but the rules inside a group are evaluated in order, so those lists
+    compare in order, every field of every rule."""
     from alerts import grafana as grafana_alerts
     g = graph("grafana-cloud")
+    metrics_uid = g.settings.backends.dashboards.datasources.metrics
     doc = grafana_alerts.provisioning(alerts.groups(g.settings), g.settings)
-    groups = {r.inputs["name"]: r.inputs for r in grafana_records(g, "grafana:alerting/ruleGroup:RuleGroup")}
-    assert list(groups) == [grp["name"] for grp in doc["groups"]]
+    placed = grafana_records(g, "grafana:alerting/ruleGroup:RuleGroup")
+    assert sorted(r.inputs["name"] for r in placed) == sorted(grp["name"] for grp in doc["groups"])   # each once
+    groups = {r.inputs["name"]: r.inputs for r in placed}
     for grp in doc["groups"]:
-        placed = groups[grp["name"]]
-        assert [(r["uid"], r["name"], r["for"]) for r in placed["rules"]] == [
-            (r["uid"], r["title"], r["for"]) for r in grp["rules"]]
-        for rule, bundled_rule in zip(placed["rules"], grp["rules"]):
-            model = json.loads(rule["datas"][0]["model"])
-            assert model["expr"] == bundled_rule["data"][0]["model"]["expr"].replace("$$", "$")
-            assert rule["annotations"]["description"] == bundled_rule["annotations"]["description"].replace("$$", "$")
+        group = groups[grp["name"]]
+        assert (group["folderUid"], group["intervalSeconds"]) == ("llmobs-alerts", 60), grp["name"]
+        rules = [{"uid": r["uid"], "name": r["name"], "condition": r["condition"], "for": r["for"],
+                  "noDataState": r["noDataState"], "execErrState": r["execErrState"], "labels": r["labels"],
+                  "annotations": r["annotations"], "keepFiringFor": r.get("keepFiringFor"),
+                  "data": [{"refId": d["refId"], "datasourceUid": d["datasourceUid"], "queryType": d.get("queryType", ""),
+                            "relativeTimeRange": d["relativeTimeRange"], "model": json.loads(d["model"])}
+                           for d in r["datas"]]} for r in group["rules"]]
+        expected = [{"uid": r["uid"], "name": r["title"], "condition": r["condition"], "for": r["for"],
+                     "noDataState": r["noDataState"], "execErrState": r["execErrState"], "labels": r["labels"],
+                     "annotations": _unescaped(r["annotations"]), "keepFiringFor": r.get("keepFiringFor"),
+                     "data": [_node_as_api(d, metrics_uid) for d in r["data"]]} for r in grp["rules"]]
+        assert rules == expected, grp["name"]
     assert sum(len(g_["rules"]) for g_ in groups.values()) == len(alerts.all_alerts(g.settings))
 
 

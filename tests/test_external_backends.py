@@ -74,6 +74,17 @@ PUSH = {
 OPTIONS["push"] = {**KUBE, "kubernetes": {"two_tier": {"enabled": False}},
                    "collector": {**KUBE["collector"], "replicas_min": 1, "replicas_max": 1}, "backends": PUSH}
 
+CLOUD = _stack_file("Pulumi.grafana-cloud.yaml")
+OPTIONS["grafana-cloud"] = CLOUD
+# A self-hosted Grafana without data sources for the stack's signals: the stack creates them.
+OPTIONS["grafana-api-created-datasources"] = {
+    **KUBE, "alerts": {"engine": "grafana"},
+    "backends": {"metrics": {**OPERATOR, "rules": "none", "query_url": "https://mimir.example/prometheus"},
+                 "alerting": {"mode": "external", "kind": "grafana"},
+                 "dashboards": {"mode": "external", "kind": "grafana-api", "url": "https://grafana.example"},
+                 "traces": {"mode": "external", "endpoint": "tempo.example:4317", "query_url": "https://tempo.example"},
+                 "logs": {"mode": "external", "endpoint": "https://loki.example/otlp", "query_url": "https://loki.example"}}}
+
 
 def build(config: dict, secrets: dict | None = None) -> tk.Graph:
     MOCKS.records.clear()
@@ -220,11 +231,34 @@ def test_alertmanager_config_routes_as_the_bundled_alertmanager_with_secret_refe
     assert tk.check_secret_objects_marked(g.records) == []
 
 
+def _unmarked_credentials(record: tk.Record, values: list[str]) -> list[str]:
+    """Paths of a resource's inputs that hold a credential outside every input marked secret."""
+    found = []
+
+    def walk(value, path):
+        if any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in record.secret_paths):
+            return
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else k)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+        elif isinstance(value, str) and any(v in value for v in values):
+            found.append(f"{record.typ} {record.name}: {path}")
+    walk(record.inputs, "")
+    return found
+
+
 @pytest.mark.parametrize("option", list(OPTIONS))
 def test_no_credential_outside_secrets(option):
+    """Kubernetes objects: credentials in Secrets only (never a ConfigMap, an env literal or an
+    annotation); every placed resource (the Grafana provider and contact points too): a credential
+    only in an input marked secret."""
     g = graph(option)
     assert tk.check_no_secret_leaks(g.objects(), list(SECRETS.values())) == []
     assert tk.check_secret_objects_marked(g.records) == []
+    assert [p for r in g.records for p in _unmarked_credentials(r, list(SECRETS.values()))] == []
 
 
 @pytest.mark.parametrize("option", list(OPTIONS))
@@ -512,18 +546,6 @@ def test_bundled_grafana_egress_to_outside_query_urls_keeps_the_metadata_block()
 
 
 # -- an existing Grafana through its API (pulumiverse-grafana) --------------------------------
-
-CLOUD = _stack_file("Pulumi.grafana-cloud.yaml")
-OPTIONS["grafana-cloud"] = CLOUD
-# A self-hosted Grafana without data sources for the stack's signals: the stack creates them.
-OPTIONS["grafana-api-created-datasources"] = {
-    **KUBE, "alerts": {"engine": "grafana"},
-    "backends": {"metrics": {**OPERATOR, "rules": "none", "query_url": "https://mimir.example/prometheus"},
-                 "alerting": {"mode": "external", "kind": "grafana"},
-                 "dashboards": {"mode": "external", "kind": "grafana-api", "url": "https://grafana.example"},
-                 "traces": {"mode": "external", "endpoint": "tempo.example:4317", "query_url": "https://tempo.example"},
-                 "logs": {"mode": "external", "endpoint": "https://loki.example/otlp", "query_url": "https://loki.example"}}}
-
 
 def grafana_records(g: tk.Graph, typ: str) -> list:
     return [r for r in g.records if r.typ == typ]

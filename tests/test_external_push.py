@@ -3,7 +3,8 @@ logs backends are all external sends each signal to its endpoint with the auth h
 the mounted token file (never from the config text) and the configured non-secret headers; no
 token appears in the config or in the collector's logs. The sinks stand in for the external
 Prometheus (remote write), Tempo (OTLP/gRPC) and Loki (OTLP/HTTP); the two OTLP ones refuse a
-call without the right bearer token."""
+call without the right bearer token. A mixed stack (bundled metrics and logs, external traces)
+authenticates to the external backend only."""
 from __future__ import annotations
 
 import logging
@@ -78,3 +79,36 @@ def test_a_wrong_token_is_refused_by_the_backend():
             app.close()
             assert wait(lambda: traces.rejected > 0, timeout=60), collector.logs()[-3000:]
         assert not traces.headers
+
+
+def test_a_mixed_stack_authenticates_to_the_external_backend_only():
+    """Bundled metrics and logs (their endpoints here the sinks, as the bundled services' are), external
+    traces with a bearer token: the traces arrive with it, the bundled backends get no credential,
+    and the span-derived metrics still reach the bundled Prometheus."""
+    with OtlpHttpSink(token=TOKENS["traces_token"]) as traces, OtlpHttpSink() as logs, RemoteWriteSink() as metrics:
+        settings = validate({
+            "target": "docker", "sampling": {"keep_fraction": 1.0, "decision_wait_s": 1},
+            "collector": {"metrics_flush_s": 1},
+            "endpoints": {"metrics": metrics.url, "logs": logs.endpoint},
+            "backends": {"traces": {"mode": "external", "protocol": "http", "endpoint": traces.endpoint,
+                                    "auth": "bearer", "query_url": "http://tempo.example"}}})
+        collector = RunningCollector(settings)
+        (Path(collector.dir.name) / "traces_token").write_text(TOKENS["traces_token"])
+        assert TOKENS["traces_token"] not in collector.config_text
+        with collector:
+            app = App(collector.grpc_endpoint, Resource.create({"service.name": "test-app"}), TOKEN)
+            with app.tracer.start_as_current_span("chat gpt-4o") as span:
+                span.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+                                     "gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 10,
+                                     "gen_ai.usage.output_tokens": 5})
+            logger = logging.getLogger("external-push-mixed")
+            logger.addHandler(LoggingHandler(logger_provider=app.logger_provider))
+            logger.warning("a log line for the bundled Loki")
+            app.close()
+            requests = lambda: [s for s in metrics.series() if s["labels"].get("__name__") == "llm_requests_total"]  # noqa: E731
+            assert wait(lambda: traces.headers and logs.headers and requests(), timeout=60), collector.logs()[-3000:]
+            logs_text = collector.logs()
+        assert traces.rejected == 0
+        assert traces.headers[0]["authorization"] == f"Bearer {TOKENS['traces_token']}"
+        assert all("authorization" not in h for h in logs.headers + metrics.headers)
+        assert TOKENS["traces_token"] not in logs_text

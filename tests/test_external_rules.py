@@ -8,6 +8,7 @@ alert tests' expected links are written for it)."""
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import alerts
 from binaries import promtool
 from components.kubernetes import external, manifests
 from settings import validate
-from test_alerts import _cases, group_order
+from test_alerts import _cases, _only_what
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,17 +61,21 @@ def test_promtool_check_rules(rule_dir):
     assert f"{recording} rules found" in out.stdout
 
 
-def _spec(rule_dir: Path, alert_list) -> dict:
+def _spec(rule_dir: Path, alert, tmp_path: Path, alerts_file: str = "llm.alerts.yml") -> dict:
+    """tests/test_alerts.py's unit test of the alert (its examples, full labels and annotations), on
+    the alert's own rules and the recording rules they read (test_alerts._only_what), each firing
+    alert expected with the namespace label."""
     tests = []
-    for alert in alert_list:
-        for ex, at, expected in _cases(alert):
-            for exp in expected:
-                exp["exp_labels"] = {**exp["exp_labels"], **NAMESPACE}
-            tests.append({"name": f"{alert.name}/{alert.severity}: {ex.note} @ {at}m", "interval": "1m",
-                          "input_series": [{"series": s, "values": v} for s, v in ex.series.items()],
-                          "alert_rule_test": [{"eval_time": f"{at}m", "alertname": alert.name, "exp_alerts": expected}]})
-    return {"rule_files": [str(rule_dir / "llm.rules.yml"), str(rule_dir / "llm.alerts.yml")],
-            "evaluation_interval": "1m", "group_eval_order": group_order(rule_dir), "tests": tests}
+    for ex, at, expected in _cases(alert):
+        for exp in expected:
+            exp["exp_labels"] = {**exp["exp_labels"], **NAMESPACE}
+        tests.append({"name": f"{alert.name}/{alert.severity}: {ex.note} @ {at}m", "interval": "1m",
+                      "input_series": [{"series": s, "values": v} for s, v in ex.series.items()],
+                      "alert_rule_test": [{"eval_time": f"{at}m", "alertname": alert.name, "exp_alerts": expected}]})
+    files = _only_what(alert.name, rule_dir, alerts_file, tmp_path)
+    return {"rule_files": [str(f) for f in files], "evaluation_interval": "1m",
+            "group_eval_order": [g["name"] for f in files for g in yaml.safe_load(f.read_text())["groups"]],
+            "tests": tests}
 
 
 def _run(spec: dict, path: Path) -> subprocess.CompletedProcess:
@@ -80,7 +85,7 @@ def _run(spec: dict, path: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("alert", ALL, ids=[f"{a.name}-{a.severity}" for a in ALL])
 def test_every_alert_unit_test_passes_on_the_prometheus_rule(alert, rule_dir, tmp_path):
-    out = _run(_spec(rule_dir, [alert]), tmp_path / "test.yml")
+    out = _run(_spec(rule_dir, alert, tmp_path), tmp_path / "test.yml")
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
 
 
@@ -91,7 +96,7 @@ def test_a_rule_without_the_namespace_label_fails_the_unit_test(rule_dir, tmp_pa
     (bundled / "llm.rules.yml").write_text((rule_dir / "llm.rules.yml").read_text())
     (bundled / "llm.alerts.yml").write_text(alerts.render(SETTINGS)[alerts.RULES_FILE])
     alert = next(a for a in ALL if a.name == "LlmProviderErrorRateHigh")
-    out = _run(_spec(bundled, [alert]), tmp_path / "test.yml")
+    out = _run(_spec(bundled, alert, tmp_path), tmp_path / "test.yml")
     assert out.returncode != 0 and "namespace" in out.stdout + out.stderr, out.stdout[-2000:]
 
 
@@ -131,3 +136,39 @@ def test_inlined_notification_templates_render_as_the_template_file(tmp_path):
     for original, inlined in pairs:
         assert "{{ template" in original and "{{ template" not in inlined
         assert _amtool_render(tmp_path / "none.tmpl", inlined) == _amtool_render(tmp_path / "llmobs.tmpl", original), original
+
+
+def _team_rules_settings():
+    """backends.alerting kind team: PrometheusRule objects without the namespace label."""
+    config = _config()
+    config["backends"]["alerting"] = {"mode": "external", "kind": "team"}
+    return validate(config)
+
+
+@pytest.mark.parametrize("source", ["prometheusrule-team", "grafana-cloud-rules-file"])
+def test_promtool_checks_the_rules_of_the_other_external_modes(source, tmp_path):
+    """kind team: the PrometheusRule objects, as the operator's Prometheus loads them; the Grafana Cloud
+    example (rules none): the recording rule file `stackctl render` writes for the team to load."""
+    if source == "prometheusrule-team":
+        settings = _team_rules_settings()
+        objects = {m.body["metadata"]["name"]: m.body for group in manifests.stack_manifests(settings).values()
+                   for m in group if m.body["kind"] == "PrometheusRule"}
+        docs = {name: {"groups": body["spec"]["groups"]} for name, body in objects.items()}
+        assert set(docs) == {external.RECORDING_RULES, external.ALERT_RULES}
+        expected = len(alerts.all_alerts(settings)) + sum(len(g["rules"]) for g in docs[external.RECORDING_RULES]["groups"])
+        assert not any("namespace" in r.get("labels", {}) for g in docs[external.ALERT_RULES]["groups"] for r in g["rules"])
+    else:
+        from artifacts import render_all
+        from settings.load import load_stack_file
+        rendered = render_all(load_stack_file(ROOT / "Pulumi.grafana-cloud.yaml"))
+        docs = {"llm.rules": yaml.safe_load(rendered["prometheus/rules/llm.rules.yml"])}
+        expected = sum(len(g["rules"]) for g in docs["llm.rules"]["groups"])
+        assert all("record" in r for g in docs["llm.rules"]["groups"] for r in g["rules"])
+    files = []
+    for name, doc in docs.items():
+        files.append(tmp_path / f"{name}.yml")
+        files[-1].write_text(yaml.safe_dump(doc, sort_keys=False, width=1000))
+    out = subprocess.run([promtool(), "check", "rules", *map(str, files)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    found = sum(int(n) for n in re.findall(r"SUCCESS: (\d+) rules found", out.stdout))
+    assert found == expected, out.stdout

@@ -80,6 +80,13 @@ VARIANTS = {name: _variant(name, config) for name, config in {
         "alerts": {"receivers": {"kind": "webhook", "critical": "pagerduty", "info": "email",
                                  "email": {"to": "oncall@example.com", "from_address": "llmobs@example.com",
                                            "smarthost": "smtp.example.com:587", "auth_username": "llmobs"}}}},
+    # Bundled Prometheus, Alertmanager and Grafana; traces to a Tempo in another namespace (plain gRPC),
+    # logs to a vendor with a token (the gateway's egress to a namespace and to the outside).
+    "mixed-external-traces-logs": {
+        "backends": {"traces": {"mode": "external", "endpoint": "tempo-distributor.tracing.svc:4317", "insecure": True,
+                                "headers": {"X-Scope-OrgID": "llm"}, "query_url": "http://tempo-query.tracing.svc:3200"},
+                     "logs": {"mode": "external", "endpoint": "https://logs.example/otlp", "auth": "bearer",
+                              "query_url": "https://logs.example"}}},
 }.items()}
 
 

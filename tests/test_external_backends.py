@@ -563,6 +563,21 @@ def test_grafana_cloud_deploys_the_gateway_only():
         assert _namespace_ports(rules) == {}, tier
 
 
+def test_gateway_egress_of_a_stack_with_every_backend_elsewhere_is_each_endpoint_on_its_port():
+    """Remote write to the operator's Prometheus (monitoring:9090), logs to https://loki.example (443,
+    outside), traces to tempo.example:4317 (outside): the agent tier sends the logs and its metrics, the
+    sampler tier the sampled traces and the derived metrics; nothing else but DNS and the API server."""
+    g = graph("grafana-api-created-datasources")
+    assert workloads(g) == {"collector", "otel-sampler"}
+    agent, sampler = _egress(g, "collector"), _egress(g, "otel-sampler")
+    assert _namespace_ports(agent) == _namespace_ports(sampler) == {"monitoring": [9090]}
+    assert _blocks(agent) == [[443, 6443], [443]]    # the API server (the sampler's endpoints), the logs endpoint
+    assert _blocks(sampler) == [[4317]]
+    pod_peers = {p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for r in agent for p in r["to"]
+                 if "podSelector" in p and "namespaceSelector" not in p}
+    assert pod_peers == {"otel-sampler"}
+
+
 @pytest.mark.parametrize("option", ["grafana-cloud", "grafana-api-created-datasources"])
 def test_grafana_api_dashboards_get_the_bundled_provisioning_json(option):
     import dashboards

@@ -90,11 +90,20 @@ def alertmanager_datasource() -> dict:
                        {"implementation": "prometheus", "handleGrafanaManagedAlerts": False})
 
 
+def query_url(settings: Settings, signal: str, bundled: str) -> str:
+    """Where Grafana reads a signal: the bundled service, or the external backend's query_url."""
+    backend = getattr(settings.backends, signal)
+    return backend.query_url if backend.external else bundled
+
+
 def datasources(settings: Settings) -> dict:
-    return {"apiVersion": 1, "datasources": [
-        metrics_datasource(), traces_datasource(settings),
-        logs_datasource("fake" if settings.debug.enabled else None),   # = backends.loki.NORMAL_TENANT
-        alertmanager_datasource()]}
+    out = [metrics_datasource(), traces_datasource(settings),
+           logs_datasource("fake" if settings.debug.enabled else None)]   # = backends.loki.NORMAL_TENANT
+    for ds, signal in zip(out, ("metrics", "traces", "logs")):
+        ds["url"] = query_url(settings, signal, ds["url"])
+    if settings.backends.bundled("alerting"):
+        out.append(alertmanager_datasource())
+    return {"apiVersion": 1, "datasources": out}
 
 
 def dashboard_providers(settings: Settings) -> dict:

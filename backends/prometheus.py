@@ -47,6 +47,10 @@ def scrape_configs(settings: Settings, place: Placement = CONTAINER) -> list[dic
         jobs.append({"job_name": SAMPLER_SERVICE,
                      "dns_sd_configs": [{"names": [SAMPLER_SERVICE], "type": "A", "port": port}]})
     unused = {"tempo", "jaeger"} - {settings.traces.backend}
+    b = settings.backends
+    # An external backend is scraped by whoever runs it.
+    unused |= {job for job, backend in (("alertmanager", "alerting"), ("tempo", "traces"), ("jaeger", "traces"),
+                                        ("loki", "logs"), ("grafana", "dashboards")) if not b.bundled(backend)}
     jobs += [_static(job, target) for job, target in BACKEND_TARGETS.items() if job not in unused]
     return jobs
 
@@ -71,6 +75,8 @@ def config(settings: Settings, place: Placement = CONTAINER) -> dict:
         "alerting": {"alertmanagers": [{"api_version": "v2", "static_configs": [{"targets": [alertmanager]}]}]},
         "scrape_configs": scrape_configs(settings, place),
     }
+    if not settings.backends.bundled("alerting"):   # Grafana-managed alerts: Prometheus only records
+        del out["alerting"]
     if settings.prometheus.remote_write:
         out["remote_write"] = remote_write(settings)
     return out

@@ -123,6 +123,9 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
     # Each forwarder's token: the file its bearertokenauth reads, from the secret forward_tokens.<name>.
     forward_secrets = tuple((f"forward_{f.name}", f"{FORWARD_TOKENS}.{f.name}")
                             for f in settings.forwarding if f.auth != "none")
+    # Each external backend's token (backends.<signal>.auth), mounted as the file its authenticator reads.
+    backend_secrets = tuple((collector_config.exporters.token_key(s), collector_config.exporters.token_key(s))
+                            for s in collector_config.exporters.authenticated(settings))
 
     # Grafana's own traces, for the debug store's access audit: the tier that receives.
     audit = (Port(AUDIT_PORT_NAME, listen.audit_port),) if settings.debug.enabled else ()
@@ -139,7 +142,7 @@ def collectors(settings: Settings, rendered: dict[str, str]) -> list[Service]:
             data_dir=collector_config.QUEUE_DIR if settings.collector.persistent_queue else None,
             run_as_user=10001, read_only_root=True, env=tuple(collector_config.runtime_env(settings).items()),
             secret_files=(((INGEST_TOKEN, INGEST_TOKEN),) if auth else ()) + (forward_secrets if front else ())
-            + content_key,
+            + content_key + backend_secrets,
             # Request = limit: the memory_limiter works against the limit, and a
             # gateway evicted under node pressure drops telemetry.
             cpu_request="250m", cpu_limit="2", memory_request=f"{mib}Mi", memory_limit=f"{mib}Mi",
@@ -241,6 +244,11 @@ def services(settings: Settings) -> tuple[Service, ...]:
     from artifacts import render_all  # late: artifacts imports backends
 
     rendered = render_all(settings)
-    return (*collectors(settings, rendered), prometheus(settings, rendered), alertmanager(settings, rendered),
-            traces_backend(settings, rendered), loki_service(settings, rendered),
-            grafana_service(settings, rendered))
+    b = settings.backends
+    # An external backend is one the team runs: its bundled service is not deployed.
+    return (*collectors(settings, rendered),
+            *([prometheus(settings, rendered)] if b.bundled("metrics") else []),
+            *([alertmanager(settings, rendered)] if b.bundled("alerting") else []),
+            *([traces_backend(settings, rendered)] if b.bundled("traces") else []),
+            *([loki_service(settings, rendered)] if b.bundled("logs") else []),
+            *([grafana_service(settings, rendered)] if b.bundled("dashboards") else []))

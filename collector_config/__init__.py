@@ -197,7 +197,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         connectors["forward/traces"] = {}
         pipelines["traces/in"] = _pipeline(traces_in, front_traces + [cost.NAME], ["forward/traces"])
         pipelines["traces/derive"] = _pipeline(["forward/traces"], [], [derive])
-        pipelines["traces/sampled"] = _pipeline(["forward/traces"], ["tail_sampling", "batch"], ["otlp_grpc/traces"])
+        pipelines["traces/sampled"] = _pipeline(["forward/traces"], ["tail_sampling", "batch"],
+                                               [exporters.traces_exporter(settings)])
     else:
         # Agent tier: route whole traces by trace id to the sampler tier.
         pipelines["traces/in"] = _pipeline(traces_in, front_traces, ["load_balancing"])
@@ -218,6 +219,12 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
         all_exporters["otlp_http/logs"] = {**all_exporters["otlp_http/logs"],
                                            "headers": {debug.ORG_HEADER: debug.NORMAL_TENANT}}
     exporters_ = _exporters_of(settings, {**all_exporters, **extra_exporters})
+    # An external backend's authenticator, on the tiers whose exporters use it.
+    used_auth = {c["auth"]["authenticator"] for c in exporters_.values() if isinstance(c.get("auth"), dict)}
+    for name, ext in exporters.auth_extensions(settings, str(Path(token_file).parent)).items():
+        if name in used_auth:
+            extensions[name] = ext
+            extension_names.append(name)
     if settings.collector.persistent_queue:
         extensions[QUEUE_STORAGE] = queue_storage(queue_dir, sum("sending_queue" in c for c in exporters_.values()))
         extension_names.append(QUEUE_STORAGE)

@@ -23,6 +23,7 @@ traces that touched it, and drops the rest of Grafana's traces.
 """
 from __future__ import annotations
 
+from collector_config import exporters
 from collector_config.ottl import attr, lit
 from collector_config.redact import detectors
 from settings import Settings
@@ -97,7 +98,7 @@ def build(settings: Settings, host: str, port: int, processors: dict, connectors
     connectors[CONNECTOR] = connector()
     pipelines["traces/audit_in"] = pipeline([RECEIVER], ["transform/audit_fields"], ["forward/audit"])
     pipelines["traces/audit_count"] = pipeline(["forward/audit"], ["transform/audit_endpoint"], [CONNECTOR])
-    pipelines["traces/audit_kept"] = pipeline(["forward/audit"], ["tail_sampling/audit", "batch"], ["otlp_grpc/traces"])
+    pipelines["traces/audit_kept"] = pipeline(["forward/audit"], ["tail_sampling/audit", "batch"], [exporters.traces_exporter(settings)])
     derived = pipelines["metrics/derived"]
     derived["receivers"] = [*derived["receivers"], CONNECTOR]
     return {RECEIVER: {"protocols": {"grpc": {"endpoint": f"{host}:{port}"}}}}

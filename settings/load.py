@@ -22,7 +22,8 @@ PREFIX = "llmobs:"
 # Secrets live in Pulumi secret config only; the schema never sees them.
 SECRET_KEYS = ("grafana_admin_password", "ingest_token", "alert_webhook_url", "remote_write_password",
                "grafana_secret_key", "forward_tokens", "alert_pagerduty_routing_key", "alert_email_password",
-               "registry_password", "content_hash_key")
+               "registry_password", "content_hash_key", "metrics_token", "traces_token", "logs_token",
+               "grafana_token")
 # Keys that once existed: a stack file that still sets one is told why it went, never ignored.
 _GATEWAY = "collector_config/distribution is the only gateway now"
 REMOVED_KEYS = {
@@ -74,6 +75,9 @@ def _describe(error: jsonschema.ValidationError, key: str | None = None) -> str:
         return f"{_key([*error.absolute_path, extra[0]])}: unknown key; allowed keys: {', '.join(allowed)}"
     if error.validator == "enum":
         return f"{key}: {error.instance!r} is not allowed; use one of: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "required" and "then" in error.schema_path and "mode" in (error.instance or {}):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return f"{key}.{missing[0]}: required when {key.removeprefix(PREFIX)}.mode is {error.instance['mode']}"
     if error.validator == "required":
         return f"{key}: {error.message}"
     if error.validator == "pattern" and isinstance(error.instance, str) and error.instance == "latest":
@@ -230,6 +234,7 @@ def _semantic_checks(raw: dict, data: dict) -> None:
     _check_debug_and_forwarding(data)
     _check_receivers(data["alerts"]["receivers"])
     _check_alert_routing(raw, data)
+    _check_backends(raw, data)
 
 
 def _as_hours(duration: str) -> float:
@@ -296,6 +301,98 @@ def _check_alert_routing(raw: dict, data: dict) -> None:
             raise SettingsError(
                 f"{_key(['alerts', 'paging_environments', i])}: {env!r} is not kept by labels.environment (allowed: "
                 f"{', '.join(bound['allowed'])}): its alerts would carry `other` and never page; add it there")
+
+
+def _check_backends(raw: dict, data: dict) -> None:
+    """External backends: what each kind needs of the others, the target, and the stack's own keys.
+    The schema says what one external backend needs on its own (endpoint, kind)."""
+    b = data["backends"]
+    m, a, d, tr, lg = (b[k] for k in ("metrics", "alerting", "dashboards", "traces", "logs"))
+    ext = {k: b[k]["mode"] == "external" for k in b}
+    kube = data["target"] == "kubernetes"
+
+    def key(*path: str) -> str:
+        return _key(["backends", *path])
+
+    def fail(path: list[str], why: str) -> None:
+        raise SettingsError(f"{key(*path)}: {why}")
+
+    # The gateway's endpoints of an external backend are its settings, not llmobs:endpoints.
+    for signal, field in (("metrics", "remote_write_url"), ("traces", "endpoint"), ("logs", "endpoint")):
+        if ext[signal] and signal in raw.get("endpoints", {}):
+            raise SettingsError(f"{_key(['endpoints', signal])}: backends.{signal} is external; set "
+                                f"backends.{signal}.{field} instead")
+    if not ext["metrics"]:
+        for field in ("rules", "monitor"):
+            if m[field] != "none":
+                fail(["metrics", field], f"{m[field]!r} needs backends.metrics.mode external")
+    else:
+        if not ext["alerting"]:
+            fail(["alerting", "mode"], "external is required with external metrics: the Prometheus you run "
+                 "evaluates the alert rules and sends to its own Alertmanager (kind alertmanager-config or team), or "
+                 "Grafana does (kind grafana)")
+        for field, value in (("rules", "prometheus-operator"), ("monitor", "servicemonitor"), ("monitor", "podmonitor")):
+            if m[field] == value and not kube:
+                fail(["metrics", field], f"{value} is for the Kubernetes target (Prometheus Operator objects)")
+        if (m["rules"] == "prometheus-operator" or m["monitor"] != "none") and not m["selector_labels"]:
+            fail(["metrics", "selector_labels"], "required with rules prometheus-operator or a monitor: the labels "
+                 "the operator's Prometheus selects PrometheusRule, ServiceMonitor and PodMonitor objects by, "
+                 "e.g. {release: kube-prometheus-stack}")
+    if ext["alerting"]:
+        if not ext["metrics"] and a["kind"] != "grafana":
+            fail(["alerting", "kind"], f"{a['kind']} needs backends.metrics.mode external: the bundled Prometheus "
+                 "evaluates the rules and sends to the bundled Alertmanager")
+        if a["kind"] == "alertmanager-config":
+            if m["rules"] != "prometheus-operator":
+                fail(["alerting", "kind"], "alertmanager-config needs backends.metrics.rules prometheus-operator (the "
+                     "operator's Prometheus evaluates the alert rules and sends to the Alertmanager it configures)")
+            if not kube:
+                fail(["alerting", "kind"], "alertmanager-config is for the Kubernetes target")
+        if a["kind"] == "grafana" and not (ext["dashboards"] and d["kind"] == "grafana-api"):
+            fail(["alerting", "kind"], "grafana needs backends.dashboards kind grafana-api: the alert rules, contact "
+                 "points and notification policies go through the Grafana API")
+        engine = "grafana" if a["kind"] == "grafana" else "prometheus"
+        if data["alerts"]["engine"] != engine:
+            raise SettingsError(f"{_key(['alerts', 'engine'])}: {data['alerts']['engine']!r} with backends.alerting "
+                                f"kind {a['kind']}; use {engine}")
+    elif ext["dashboards"] and data["alerts"]["engine"] == "grafana":
+        raise SettingsError(f"{_key(['alerts', 'engine'])}: grafana with bundled alerting needs the bundled Grafana; "
+                            "with an external Grafana use backends.alerting kind grafana")
+    if ext["dashboards"]:
+        if d["kind"] == "sidecar" and not kube:
+            fail(["dashboards", "kind"], "sidecar is for the Kubernetes target (ConfigMaps the Grafana sidecar reads)")
+        if d["kind"] == "grafana-api" and not d.get("url"):
+            fail(["dashboards", "url"], "required with kind grafana-api: the Grafana base URL")
+    if data["debug"]["enabled"] and (ext["logs"] or ext["dashboards"]):
+        raise SettingsError(f"{_key(['debug', 'enabled'])}: the debug sample store is a tenant of the bundled Loki, "
+                            "read through the bundled Grafana; it needs backends.logs and backends.dashboards bundled")
+    for signal in ("metrics", "traces", "logs"):
+        if not ext[signal]:
+            continue
+        own = b[signal]
+        if own["auth_header"].lower() != "authorization" and own["auth"] in ("bearer", "basic"):
+            fail([signal, "auth_header"], f"auth {own['auth']} is sent in Authorization; use auth raw for another header")
+        # Grafana reads an external backend through a data source: created from query_url, unless its uid is given.
+        needs_query = (not ext["dashboards"]) or (d["kind"] == "grafana-api" and not d["datasources"].get(signal))
+        if needs_query and not own.get("query_url"):
+            where = ("the bundled Grafana's data source" if not ext["dashboards"]
+                     else "the data source the grafana-api kind creates (or give backends.dashboards.datasources."
+                          f"{signal}, the uid of yours)")
+            fail([signal, "query_url"], f"required: {where} reads it")
+    if ext["traces"]:
+        if tr["protocol"] == "grpc" and tr["insecure"] and tr["auth"] != "none":
+            fail(["traces", "insecure"], "true with auth: gRPC sends no credentials over plaintext; use TLS "
+                 "(insecure false) or protocol http")
+        http = tr["endpoint"].startswith(("http://", "https://"))
+        if http != (tr["protocol"] == "http"):
+            fail(["traces", "endpoint"], f"protocol {tr['protocol']} needs " + (
+                "an http(s):// URL" if tr["protocol"] == "http" else "host:port"))
+    if ext["dashboards"] and d["kind"] == "grafana-api":
+        for signal in ("metrics", "traces", "logs"):
+            if not ext[signal] and not d["datasources"].get(signal):
+                fail(["dashboards", "datasources", signal], f"required: backends.{signal} is bundled, in the cluster, "
+                     "where the external Grafana cannot reach it; give the uid of a data source that can")
+    del lg
 
 
 def _check_labels(labels: dict) -> None:

@@ -330,6 +330,86 @@ class Storage:
 
 
 @dataclass(frozen=True)
+class MetricsBackend:
+    mode: str                                  # bundled | external
+    auth: str                                  # none | bearer | basic | raw (secret llmobs:metrics_token)
+    auth_header: str
+    headers: tuple[tuple[str, str], ...]
+    rules: str                                 # prometheus-operator | none
+    monitor: str                               # servicemonitor | podmonitor | none
+    selector_labels: tuple[tuple[str, str], ...]
+    prometheus_namespace: str
+    remote_write_url: str | None = None
+    query_url: str | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.mode == "external"
+
+
+@dataclass(frozen=True)
+class AlertingBackend:
+    mode: str
+    selector_labels: tuple[tuple[str, str], ...]
+    kind: str | None = None                    # alertmanager-config | team | grafana
+
+    @property
+    def external(self) -> bool:
+        return self.mode == "external"
+
+
+@dataclass(frozen=True)
+class DataSourceUids:
+    metrics: str | None = None
+    traces: str | None = None
+    logs: str | None = None
+
+
+@dataclass(frozen=True)
+class DashboardsBackend:
+    mode: str
+    sidecar_labels: tuple[tuple[str, str], ...]
+    folder_annotation: str
+    grafana_namespace: str
+    datasources: DataSourceUids
+    kind: str | None = None                    # sidecar | grafana-api
+    url: str | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.mode == "external"
+
+
+@dataclass(frozen=True)
+class PushBackend:
+    """Traces or logs: where the gateway pushes (OTLP) and how it authenticates."""
+    mode: str
+    auth: str                                  # secret llmobs:<signal>_token
+    auth_header: str
+    headers: tuple[tuple[str, str], ...]
+    protocol: str = "http"                     # grpc | http (logs: http)
+    insecure: bool = False
+    endpoint: str | None = None
+    query_url: str | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.mode == "external"
+
+
+@dataclass(frozen=True)
+class Backends:
+    metrics: MetricsBackend
+    alerting: AlertingBackend
+    dashboards: DashboardsBackend
+    traces: PushBackend
+    logs: PushBackend
+
+    def bundled(self, backend: str) -> bool:
+        return not getattr(self, backend).external
+
+
+@dataclass(frozen=True)
 class Endpoints:
     metrics: str | None = None
     traces: str | None = None
@@ -366,6 +446,7 @@ class Settings:
     loadgen: Loadgen
     debug: Debug
     forwarding: tuple[Forwarder, ...]
+    backends: Backends
 
     @property
     def two_tier(self) -> bool:

@@ -22,6 +22,7 @@ SLOW = {
     "test_redaction_benign", "test_redaction_chunks", "test_content_markerless", "test_alerts_guards",
     "test_quickstart", "test_content_hashing", "test_alert_delivery", "test_redaction_combinations",
     "test_alias_table_by_hand",
+    "test_external_rules", "test_external_push",
     # Not servers, but each case renders and places whole stacks (hundreds of cases): out of the inner loop.
     "test_settings_defaults", "test_network_layouts", "test_settings_boundaries",
 }

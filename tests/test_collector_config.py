@@ -43,7 +43,7 @@ def _configs():
         for tier in collector_config.TIERS:
             yield f"{config['traces']['backend']}-auth{config['ingest']['auth']}-{config['content']['mode']}-{tier}", \
                 render_yaml(settings, tier=tier)
-    for stack in ("Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+    for stack in ("Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.kube-prometheus.yaml", "Pulumi.grafana-cloud.yaml"):
         for path, text in render_all(load_stack_file(stack)).items():
             if path.startswith("collector/"):
                 yield f"{stack}:{path}", text
@@ -65,6 +65,20 @@ def _configs():
     yield "no-guard-keep-links", render_yaml(validate({
         **custom, "redaction": {"span_links": "keep"},
         "content": {**OPT_IN["content"], "guard": {"enabled": False}}, "debug": {"enabled": False}, "forwarding": []}))
+    # External backends: every auth kind and headers on the three exporters, traces over gRPC (TLS) and
+    # HTTP; with the persistent queue (each authenticated exporter's queue on disk too).
+    for protocol, endpoint in (("grpc", "tempo.example:4317"), ("http", "https://otlp.example/otlp")):
+        external = {**KUBE, "backends": {
+            "metrics": {"mode": "external", "remote_write_url": "https://mimir.example/api/v1/push", "auth": "basic",
+                        "headers": {"X-Scope-OrgID": "llm"}, "query_url": "https://mimir.example/prometheus"},
+            "alerting": {"mode": "external", "kind": "team"},
+            "traces": {"mode": "external", "protocol": protocol, "endpoint": endpoint, "auth": "raw",
+                       "auth_header": "X-Api-Key", "query_url": "https://tempo.example"},
+            "logs": {"mode": "external", "endpoint": "https://loki.example/otlp", "auth": "bearer",
+                     "headers": {"X-Scope-OrgID": "llm"}, "query_url": "https://loki.example"}},
+            "collector": {**KUBE["collector"], "persistent_queue": protocol == "http"}}
+        for tier in collector_config.TIERS:
+            yield f"external-{protocol}-{tier}", render_yaml(validate(external), tier=tier)
     for tier in collector_config.TIERS:   # every exporter's queue on disk, forwarders and debug store too
         yield f"persistent-queue-{tier}", render_yaml(validate({**OPT_IN, "collector": {**KUBE["collector"], "persistent_queue": True}}),
                                                       tier=tier)

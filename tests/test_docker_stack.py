@@ -58,6 +58,10 @@ JAEGER_LOADGEN = {"target": "docker", "traces": {"backend": "jaeger"},
 NO_AUTH = {"target": "docker", "ingest": {"auth": False}}
 PERSISTENT_QUEUE = {"target": "docker", "collector": {"persistent_queue": True}}
 WEBHOOK = {"target": "docker", "alerts": {"receivers": {"kind": "webhook"}}}
+EXTERNAL_PUSH = {"target": "docker", "backends": {
+    "traces": {"mode": "external", "protocol": "http", "endpoint": "https://otlp.example/otlp",
+               "query_url": "https://tempo.example"},
+    "logs": {"mode": "external", "endpoint": "https://otlp.example/otlp", "query_url": "https://loki.example"}}}
 GIVEN = {"grafana_admin_password": "given-grafana-pw-3141", "ingest_token": "given-ingest-token-2718",
          "alert_webhook_url": "https://hooks.example.invalid/secret-path-1618",
          "grafana_secret_key": "given-grafana-key-1414", "content_hash_key": "given-content-hash-key-1732050807"}
@@ -109,10 +113,46 @@ def settings_of(config):
 
 # --- the resource graph -------------------------------------------------------------
 
+LAPTOP_ON_GRAFANA_CLOUD = {"target": "docker", "alerts": {"engine": "grafana"}, "backends": {
+    "metrics": {"mode": "external", "remote_write_url": "https://prom.example/api/prom/push", "auth": "basic"},
+    "alerting": {"mode": "external", "kind": "grafana"},
+    "dashboards": {"mode": "external", "kind": "grafana-api", "url": "https://acme.grafana.net",
+                   "datasources": {"metrics": "grafanacloud-prom", "traces": "grafanacloud-traces",
+                                   "logs": "grafanacloud-logs"}},
+    "traces": {"mode": "external", "protocol": "http", "endpoint": "https://otlp.example/otlp", "auth": "basic"},
+    "logs": {"mode": "external", "endpoint": "https://otlp.example/otlp", "auth": "basic"}}}
+CLOUD_TOKENS = {"metrics_token": "m-tok-1", "traces_token": "t-tok-2", "logs_token": "l-tok-3",
+                "grafana_token": "glsa_docker-4"}
+
+
+@pulumi.runtime.test
+def test_a_laptop_gateway_pushing_to_grafana_cloud_runs_the_collector_only():
+    stack, res = deploy(LAPTOP_ON_GRAFANA_CLOUD, **CLOUD_TOKENS)
+    api = stack.grafana_api
+    ids = [r.id for group in (api.folders, api.dashboards, api.rule_groups) for r in group.values()]
+
+    def check(args):
+        res = args[0]
+        assert set(res[CONTAINER]) == {"llmobs-collector"}
+        # Read once every Grafana resource registered (their ids resolved).
+        import dashboards
+        assert len([name for typ, name, _ in MOCKS.resources if typ == "grafana:oss/dashboard:Dashboard"]) == \
+            len(dashboards.entries(settings_of(LAPTOP_ON_GRAFANA_CLOUD)))
+        assert stack.grafana_admin_password is None and stack.prometheus_url is None
+    return pulumi.Output.all(res, *ids).apply(check)
+
+
+def test_a_laptop_gateway_on_grafana_cloud_needs_the_grafana_token():
+    with pytest.raises(settings.SettingsError, match="llmobs:grafana_token"):
+        DockerStack("llmobs", {"config": LAPTOP_ON_GRAFANA_CLOUD,
+                               **{k: v for k, v in CLOUD_TOKENS.items() if k != "grafana_token"}})
+
 @pytest.mark.parametrize("config, roles", [
     (DEFAULT, {"collector", "prometheus", "alertmanager", "tempo", "loki", "grafana"}),
     (JAEGER_LOADGEN, {"collector", "prometheus", "alertmanager", "jaeger", "loki", "grafana", "loadgen"}),
     (NO_AUTH, {"collector", "prometheus", "alertmanager", "tempo", "loki", "grafana"}),
+    # External traces and logs (docs/external-backends.md): their bundled stores are not run.
+    (EXTERNAL_PUSH, {"collector", "prometheus", "alertmanager", "grafana"}),
 ])
 @pulumi.runtime.test
 def test_resource_graph(config, roles):

@@ -56,3 +56,40 @@ def test_alerts_page_links_every_runbook():
     page = (ROOT / "docs/alerts.md").read_text()
     missing = [p.name for p in (ROOT / "runbooks").glob("*.md") if f"](runbooks/{p.name})" not in page]
     assert not missing, f"docs/alerts.md, section Runbooks: add {missing}"
+
+
+# How the README names each external kind of the schema (by hand: a new kind needs a README word).
+README_KINDS = {"prometheus-operator": "`PrometheusRule`", "servicemonitor": "`ServiceMonitor`", "podmonitor": "`PodMonitor`",
+                "alertmanager-config": "`AlertmanagerConfig`", "team": "routing left to your team",
+                "grafana": "Grafana-managed alert rules", "sidecar": "Grafana dashboard sidecar",
+                "grafana-api": "Grafana API"}
+
+
+def test_readme_documents_each_external_mode_and_each_example_from_what_you_run():
+    """Issue 31: the README documents each mode briefly, linking the page, and each bring-your-own
+    example has a paragraph that starts from what you already run, linking the example."""
+    import re
+
+    import yaml
+    from readme import readme
+    text = readme()
+    schema = yaml.safe_load((ROOT / "settings/stack.schema.yaml").read_text())["properties"]["backends"]["properties"]
+    kinds = {k for backend in schema.values() for field in ("kind", "rules", "monitor")
+             for k in backend["properties"].get(field, {}).get("enum", []) if k != "none"}
+    assert sorted(kinds) == sorted(README_KINDS)
+    section = text[text.index("## Bring your own backends"):]
+    section = section[:section.index("\n## ", 1)]
+    assert "(docs/external-backends.md)" in section
+    for backend in schema:
+        assert re.search(rf"^\| [^|]*\b{backend}\b", section, re.M), f"README: no row for backends.{backend}"
+    for kind, words in README_KINDS.items():
+        assert words in section, f"README: external kind {kind!r} ({words}) not documented"
+    examples = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml")
+                      if "llmobs:backends" in (yaml.safe_load(p.read_text()).get("config") or {}))
+    assert examples == ["Pulumi.grafana-cloud.yaml", "Pulumi.kube-prometheus.yaml"]
+    paragraphs = section.split("\n\n")
+    for example in examples:
+        [paragraph] = [p for p in paragraphs if f"]({example})" in p]
+        assert paragraph.startswith("**You already run "), paragraph[:80]
+    for link in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", section):   # every local link resolves
+        assert (ROOT / link).exists(), link

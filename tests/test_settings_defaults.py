@@ -24,6 +24,28 @@ DOCKER = {"target": "docker"}
 DEBUG_ON = {"debug": {"enabled": True, "tenants": ["acme"]}}
 FORWARDER = {"name": "vendor", "endpoint": "https://otlp.vendor.example"}
 EMAIL = {"to": "a@example.invalid", "from_address": "b@example.invalid", "smarthost": "smtp.example.invalid:587"}
+# External backends (docs/external-backends.md): the least each mode needs to validate.
+PROM_URL = "http://prometheus.monitoring.svc:9090"
+EXT_METRICS = {"mode": "external", "remote_write_url": f"{PROM_URL}/api/v1/write", "query_url": PROM_URL}
+OPERATOR = {**EXT_METRICS, "rules": "prometheus-operator", "selector_labels": {"release": "kps"}}
+TEAM = {"mode": "external", "kind": "team"}
+SIDECAR = {"mode": "external", "kind": "sidecar"}
+GRAFANA_API = {"mode": "external", "kind": "grafana-api", "url": "https://grafana.example",
+               "datasources": {"metrics": "prom", "traces": "tempo", "logs": "loki"}}
+EXT_TRACES = {"mode": "external", "endpoint": "tempo.example:4317", "query_url": "http://tempo.example:3200"}
+EXT_LOGS = {"mode": "external", "endpoint": "https://loki.example/otlp", "query_url": "https://loki.example"}
+
+
+def _backends(base: dict, **backends) -> dict:
+    return {**base, "backends": backends}
+
+
+def _sets(config: dict, values: dict) -> dict:
+    """config with each dotted key of values set (an external mode needs its endpoint with it)."""
+    for key, value in values.items():
+        config = _set(config, key, value)
+    return config
+
 
 # key -> (the default, another valid value[, base config]); base: DOCKER unless given.
 DEFAULTS: dict[str, tuple] = {
@@ -155,6 +177,52 @@ DEFAULTS: dict[str, tuple] = {
     "loadgen.rate": (2, 5),
     "collector.registry.username": ("", "ci-bot", {"target": "kubernetes", "collector": {"registry": {
         "repository": "ghcr.io/acme/otelcol-llmobs"}}}),
+    # Each backend bundled unless set: external ones need their endpoint (and external metrics an
+    # external alerting), so the other value sets those with it.
+    "backends.metrics.mode": ("bundled", lambda c: _sets(c, {
+        "backends.metrics.mode": "external", "backends.metrics.remote_write_url": f"{PROM_URL}/api/v1/write",
+        "backends.metrics.query_url": PROM_URL, "backends.alerting": TEAM})),
+    "backends.metrics.auth": ("none", "bearer", _backends(DOCKER, metrics=EXT_METRICS, alerting=TEAM)),
+    "backends.metrics.auth_header": ("Authorization", "X-Api-Key",
+                                     _backends(DOCKER, metrics={**EXT_METRICS, "auth": "raw"}, alerting=TEAM)),
+    "backends.metrics.headers": ({}, {"X-Scope-OrgID": "llm"}, _backends(DOCKER, metrics=EXT_METRICS, alerting=TEAM)),
+    "backends.metrics.rules": ("none", "prometheus-operator",
+                               _backends(KUBE, metrics={**EXT_METRICS, "selector_labels": {"release": "kps"}}, alerting=TEAM)),
+    "backends.metrics.monitor": ("none", "servicemonitor",
+                                 _backends(KUBE, metrics={**EXT_METRICS, "selector_labels": {"release": "kps"}}, alerting=TEAM)),
+    "backends.metrics.selector_labels": ({}, {"release": "kps"}, _backends(KUBE, metrics=EXT_METRICS, alerting=TEAM)),
+    "backends.metrics.prometheus_namespace": ("monitoring", "kps", _backends(KUBE, metrics={
+        **EXT_METRICS, "monitor": "podmonitor", "selector_labels": {"release": "kps"}}, alerting=TEAM)),
+    # Grafana-managed alerts need alerts.engine grafana with them.
+    "backends.alerting.mode": ("bundled", lambda c: _sets(c, {
+        "backends.alerting.mode": "external", "backends.alerting.kind": "grafana", "alerts.engine": "grafana"}),
+        _backends(DOCKER, dashboards=GRAFANA_API)),
+    # Empty: the AlertmanagerConfig carries backends.metrics.selector_labels.
+    "backends.alerting.selector_labels": ({}, {"alertmanagerConfig": "llmobs"}, _backends(
+        KUBE, metrics=OPERATOR, alerting={"mode": "external", "kind": "alertmanager-config"})),
+    "backends.dashboards.mode": ("bundled", lambda c: _sets(c, {"backends.dashboards.mode": "external",
+                                                                "backends.dashboards.kind": "sidecar"}), KUBE),
+    "backends.dashboards.sidecar_labels": ({"grafana_dashboard": "1"}, {"dash": "llm"}, _backends(KUBE, dashboards=SIDECAR)),
+    "backends.dashboards.grafana_namespace": ("monitoring", "grafana", _backends(KUBE, dashboards=SIDECAR)),
+    "backends.dashboards.folder_annotation": ("grafana_folder", "k8s-sidecar-target-directory",
+                                              _backends(KUBE, dashboards=SIDECAR)),
+    "backends.traces.mode": ("bundled", lambda c: _sets(c, {
+        "backends.traces.mode": "external", "backends.traces.endpoint": EXT_TRACES["endpoint"],
+        "backends.traces.query_url": EXT_TRACES["query_url"]})),
+    # http takes a URL: the other value changes the endpoint with it.
+    "backends.traces.protocol": ("grpc", lambda c: _sets(c, {"backends.traces.protocol": "http",
+                                                            "backends.traces.endpoint": "https://otlp.example/otlp"}),
+                                 _backends(DOCKER, traces=EXT_TRACES)),
+    "backends.traces.insecure": (False, True, _backends(DOCKER, traces=EXT_TRACES)),
+    "backends.traces.auth": ("none", "bearer", _backends(DOCKER, traces=EXT_TRACES)),
+    "backends.traces.auth_header": ("Authorization", "X-Api-Key", _backends(DOCKER, traces={**EXT_TRACES, "auth": "raw"})),
+    "backends.traces.headers": ({}, {"X-Scope-OrgID": "llm"}, _backends(DOCKER, traces=EXT_TRACES)),
+    "backends.logs.mode": ("bundled", lambda c: _sets(c, {
+        "backends.logs.mode": "external", "backends.logs.endpoint": EXT_LOGS["endpoint"],
+        "backends.logs.query_url": EXT_LOGS["query_url"]})),
+    "backends.logs.auth": ("none", "basic", _backends(DOCKER, logs=EXT_LOGS)),
+    "backends.logs.auth_header": ("Authorization", "X-Api-Key", _backends(DOCKER, logs={**EXT_LOGS, "auth": "raw"})),
+    "backends.logs.headers": ({}, {"X-Scope-OrgID": "llm"}, _backends(DOCKER, logs=EXT_LOGS)),
 }
 # Read where the deployed artifacts do not show them: by `pulumi up` (the registry login), by the
 # loadgen command, or only where a receiver of that kind is routed to.
@@ -167,6 +235,8 @@ NO_ARTIFACT = {
     "alerts.receivers.email.smarthost": "rendered only when a route uses the email receiver",
     "debug.tenants": "only with debug.enabled, whose check requires it (test_settings_boundaries)",
     "kubernetes.version": "the cluster version the tests validate the objects against (tests/test_kubernetes.py)",
+    "backends.metrics.selector_labels": "{} is valid only where no operator object carries the labels (rules none, "
+                                        "monitor none); with one they are required (test_external_backends' bad input)",
 }
 # Defaults of settings nothing reads: a strict xfail, so wiring one up (or removing it) updates this.
 DEAD = {

@@ -183,8 +183,11 @@ def urls(settings: Settings, plans: list[ContainerPlan]) -> dict[str, tuple[str,
     published = {(p.role, pub.name): pub.external for p in plans for pub in p.ports}
     wanted = {**OUTPUT_PORTS,
               "traces_url": (settings.traces.backend, TRACES_PORT[settings.traces.backend])}
+    roles = {p.role for p in plans}
     out = {}
     for output, key in wanted.items():
+        if key[0] not in roles:   # an external backend: no URL of the stack's
+            continue
         if key not in published:
             raise ValueError(f"{output}: {key[0]} port {key[1]!r} is not published")
         out[output] = (key[0], f"{LOOPBACK_URL}:{published[key]}")

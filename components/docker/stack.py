@@ -26,14 +26,16 @@ LOG_OPTS = {"max-size": "10m", "max-file": "3"}   # a laptop's disk is not a log
 
 
 class DockerStack(pulumi.ComponentResource):
-    grafana_url: pulumi.Output[str]
+    # An external backend's URL (grafana, prometheus, traces) is None: the stack runs no such container.
+    grafana_url: pulumi.Output[str] | None = None
     otlp_grpc_endpoint: pulumi.Output[str]
     otlp_http_endpoint: pulumi.Output[str]
-    prometheus_url: pulumi.Output[str]
-    traces_url: pulumi.Output[str]
-    grafana_admin_user: pulumi.Output[str]
+    prometheus_url: pulumi.Output[str] | None = None
+    traces_url: pulumi.Output[str] | None = None
+    grafana_admin_user: pulumi.Output[str] | None = None
     namespace: pulumi.Output[str]                # prefix of every Docker resource name
-    grafana_admin_password: pulumi.Output[str]   # secret
+    grafana_admin_password: pulumi.Output[str] | None = None   # secret; the bundled Grafana's
+    grafana_api: pulumi.ComponentResource | None = None        # backends.dashboards kind grafana-api
     ingest_token: pulumi.Output[str]             # secret; "" when llmobs:ingest.auth is off
 
     def __init__(self, name: str, args: StackArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -46,9 +48,17 @@ class DockerStack(pulumi.ComponentResource):
         given.update(forward_token_inputs(settings, given))
         given.update(content_key_input(given))
         needed = {key for p in plans for key in p.secret_keys}
-        generated = {GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY} | ({INGEST_TOKEN} if settings.ingest.auth else set()) \
-            | ({CONTENT_HASH_KEY} & needed)
+        generated = (({GRAFANA_ADMIN_PASSWORD, GRAFANA_SECRET_KEY} if settings.backends.bundled("dashboards") else set())
+                     | ({INGEST_TOKEN} if settings.ingest.auth else set()) | ({CONTENT_HASH_KEY} & needed))
         missing = sorted((key, p.role) for p in plans for key in p.secret_keys - set(given) - generated)
+        d = settings.backends.dashboards
+        grafana_api = d.external and d.kind == "grafana-api"
+        if grafana_api:
+            from components.grafana_api import secret_keys as grafana_api_secrets
+            missing[:0] = [(key, "Grafana API") for key in sorted(grafana_api_secrets(settings) - set(given))]
+        if grafana_api:
+            from components.grafana_api import payload
+            payload(settings)   # duplicates refused before any resource
         if missing:
             key, role = missing[0]
             raise SettingsError(f"llmobs:{key}: the {role} service needs this secret with the current "
@@ -72,15 +82,21 @@ class DockerStack(pulumi.ComponentResource):
         for p in plans:
             self.containers[p.role] = self._container(name, prefix, p, secrets, child)
 
+        if grafana_api:   # an existing Grafana, through its API
+            from components.grafana_api import GrafanaApi
+            self.grafana_api = GrafanaApi(f"{name}-grafana-api", settings, secrets["grafana_token"], child, secrets)
+            self.grafana_url = pulumi.Output.from_input(d.url)
         for output, (role, url) in urls.items():
             # Known once its container runs, so the URL follows the container in the graph.
             setattr(self, output, self.containers[role].id.apply(lambda _, u=url: u))
-        self.grafana_admin_user = pulumi.Output.from_input(settings.grafana.admin_user)
         self.namespace = pulumi.Output.from_input(prefix)
-        self.grafana_admin_password = pulumi.Output.secret(secrets[GRAFANA_ADMIN_PASSWORD])
         self.ingest_token = pulumi.Output.secret(secrets.get(INGEST_TOKEN, ""))
-        self.register_outputs({key: getattr(self, key) for key in (*urls, "grafana_admin_user", "namespace",
-                                                          "grafana_admin_password", "ingest_token")})
+        outputs = [*urls, "namespace", "ingest_token"] + (["grafana_url"] if grafana_api else [])
+        if GRAFANA_ADMIN_PASSWORD in secrets and settings.backends.bundled("dashboards"):
+            self.grafana_admin_user = pulumi.Output.from_input(settings.grafana.admin_user)
+            self.grafana_admin_password = pulumi.Output.secret(secrets[GRAFANA_ADMIN_PASSWORD])
+            outputs += ["grafana_admin_user", "grafana_admin_password"]
+        self.register_outputs({key: getattr(self, key) for key in outputs})
 
     def _image(self, name: str, p: planning.ContainerPlan, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
         """The container's image: pulled by its pinned reference, or built (the gateway, from

@@ -67,7 +67,13 @@ LIVENESS = {"periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5}
 READINESS = {"periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}
 # Custom resources the stack can create, and the CustomResourceDefinition that serves each:
 # its operator (and CRD) must be in the cluster before the stack is placed.
-CUSTOM_RESOURCES = {("cert-manager.io/v1", "Certificate"): "certificates.cert-manager.io"}
+CUSTOM_RESOURCES = {("cert-manager.io/v1", "Certificate"): "certificates.cert-manager.io",
+                    # The Prometheus Operator's, for external metrics and alerting (components/kubernetes/external.py).
+                    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrules.monitoring.coreos.com",
+                    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitors.monitoring.coreos.com",
+                    ("monitoring.coreos.com/v1", "PodMonitor"): "podmonitors.monitoring.coreos.com",
+                    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"):
+                        "alertmanagerconfigs.monitoring.coreos.com"}
 # StatefulSet spec fields the API server refuses to change (the rest are template, replicas,
 # ordinals, updateStrategy, persistentVolumeClaimRetentionPolicy, minReadySeconds).
 STATEFULSET_IMMUTABLE = ("spec.selector", "spec.serviceName", "spec.volumeClaimTemplates",
@@ -481,4 +487,14 @@ def stack_manifests(settings: Settings) -> dict[str, list[Manifest]]:
         new = [m for m in workload_manifests(settings, svc, rendered, by_name)
                if (m.body["kind"], m.body["metadata"]["name"]) not in seen]
         out.setdefault(group, []).extend(new)
+    # External backends: the Prometheus Operator's objects, the Grafana sidecar's dashboards.
+    from components.kubernetes import external
+    for group, objects in (("operator", external.operator_manifests(settings)),
+                           ("dashboards", external.dashboard_manifests(settings))):
+        if objects:
+            out[group] = objects
+    scraped = external.scraped_services(settings)
+    for m in out["collector"]:
+        if m.body["kind"] == "Service" and m.body["metadata"]["name"] in scraped:
+            m.body["metadata"]["labels"][external.SCRAPED_LABEL] = "true"
     return out

@@ -87,15 +87,37 @@ def _store_ports(settings: Settings, name: str) -> list[int]:
     return [url_port(store.endpoint) if store.endpoint else HTTPS]
 
 
-def egress_targets(settings: Settings, svc: Service, by_name: dict[str, Service]) -> tuple[dict[str, list[int]], list[int]]:
-    """({peer service in the namespace: ports}, [outside ports]) that the service calls."""
+def cluster_namespace(target: str) -> str | None:
+    """The namespace of an in-cluster Service address (`<service>.<namespace>.svc[.cluster.local]`,
+    as URL or host:port), else None: an address outside the cluster."""
+    host = urlsplit(target if "://" in target else f"//{target}").hostname or ""
+    parts = host.split(".")
+    return parts[1] if len(parts) >= 3 and parts[2] == "svc" else None
+
+
+def egress_targets(settings: Settings, svc: Service, by_name: dict[str, Service]
+                   ) -> tuple[dict[str, list[int]], list[int], dict[str, list[int]]]:
+    """({peer service in the namespace: ports}, [outside ports], {other namespace: ports}) that the
+    service calls. The other namespaces are those of external backends in the cluster."""
     peers: dict[str, list[int]] = {}
     outside: list[int] = []
+    others: dict[str, list[int]] = {}
     telemetry = Listen().telemetry_port
 
     def call(name: str, port: int) -> None:
         if name in by_name:
             peers.setdefault(name, []).append(port)
+
+    def reach(target: str) -> None:
+        """An address a setting names: a peer, a Service in another namespace, or outside."""
+        host = urlsplit(target if "://" in target else f"//{target}").hostname or ""
+        ns = cluster_namespace(target)
+        if host in by_name:
+            call(host, url_port(target))
+        elif ns is not None:
+            others.setdefault(ns, []).append(url_port(target))
+        else:
+            outside.append(url_port(target))
 
     if svc.name in (COLLECTOR, SAMPLER_SERVICE):
         ep = endpoints(settings)
@@ -110,11 +132,7 @@ def egress_targets(settings: Settings, svc: Service, by_name: dict[str, Service]
         if not agent or settings.debug.enabled:   # the agent tier exports Grafana's audit traces itself
             wanted["traces"] = ep["traces"]
         for target in wanted.values():
-            host = urlsplit(target if "://" in target else f"//{target}").hostname or ""
-            if host in by_name:
-                call(host, url_port(target))
-            else:
-                outside.append(url_port(target))
+            reach(target)
     elif svc.name == "prometheus":
         call("alertmanager", OWN_PORTS["alertmanager"])
         call(COLLECTOR, telemetry)
@@ -132,9 +150,13 @@ def egress_targets(settings: Settings, svc: Service, by_name: dict[str, Service]
             call(COLLECTOR, Listen().audit_port)
         if settings.alerts.engine == "grafana":
             outside += alertmanager.egress_ports(settings)
+        for signal in ("metrics", "traces", "logs"):   # external backends' data sources
+            backend = getattr(settings.backends, signal)
+            if backend.external and backend.query_url:
+                reach(backend.query_url)
     else:
         outside += _store_ports(settings, svc.name)
-    return peers, outside
+    return peers, outside, others
 
 
 def network_policy(settings: Settings, svc: Service, by_name: dict[str, Service]) -> Manifest:
@@ -145,7 +167,11 @@ def network_policy(settings: Settings, svc: Service, by_name: dict[str, Service]
     def namespaces(names: Iterable[str]) -> list[dict]:
         return [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}} for ns in names]
 
-    scrape = {"from": pods("prometheus"), "ports": _ports(svc, ("metrics",) if svc.name in (
+    scrapers = pods("prometheus")
+    if svc.name in (COLLECTOR, SAMPLER_SERVICE) and settings.backends.metrics.monitor != "none":
+        # The Prometheus Operator's Prometheus scrapes the gateway's own metrics (ServiceMonitor/PodMonitor).
+        scrapers += namespaces([settings.backends.metrics.prometheus_namespace])
+    scrape = {"from": scrapers, "ports": _ports(svc, ("metrics",) if svc.name in (
         COLLECTOR, SAMPLER_SERVICE) else None)}
     if svc.name == COLLECTOR:
         apps = namespaces(settings.kubernetes.app_namespaces)
@@ -161,11 +187,19 @@ def network_policy(settings: Settings, svc: Service, by_name: dict[str, Service]
         if users:
             ingress.insert(0, {"from": users, "ports": _ports(svc)})
     else:
-        ingress = [{"from": pods(*[n for n in BACKEND_CLIENTS if n != svc.name]), "ports": _ports(svc)}]
+        clients = pods(*[n for n in BACKEND_CLIENTS if n != svc.name])
+        d = settings.backends.dashboards
+        if d.external and d.kind == "sidecar" and svc.name in ("tempo", "jaeger", "loki"):
+            clients += namespaces([d.grafana_namespace])   # the existing Grafana queries them
+        ingress = [{"from": clients, "ports": _ports(svc)}]
 
-    peers, outside = egress_targets(settings, svc, by_name)
+    # A rule without sources would allow every source: one whose sources are all external backends
+    # (no bundled Prometheus to scrape, say) is left out.
+    ingress = [rule for rule in ingress if rule["from"]]
+    peers, outside, others = egress_targets(settings, svc, by_name)
     egress = [_dns(settings)]
     egress += [{"to": pods(name), "ports": _tcp(*ports)} for name, ports in sorted(peers.items())]
+    egress += [{"to": namespaces([ns]), "ports": _tcp(*ports)} for ns, ports in sorted(others.items())]
     if svc.name == COLLECTOR and settings.two_tier:
         # The agent's k8s resolver watches the sampler's endpoints through the API server.
         egress.append({"to": [{"ipBlock": {"cidr": c}} for c in settings.kubernetes.network.api_server_cidrs],
@@ -173,5 +207,5 @@ def network_policy(settings: Settings, svc: Service, by_name: dict[str, Service]
     egress += _external(settings, outside, block_metadata=svc.name == "grafana")
     body = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(settings, svc.name, svc),
             "spec": {"podSelector": {"matchLabels": selector(settings, svc)}, "policyTypes": ["Ingress", "Egress"],
-                     "ingress": ingress, "egress": egress}}
+                     **({"ingress": ingress} if ingress else {}), "egress": egress}}
     return Manifest(f"{svc.name}-networkpolicy", body)

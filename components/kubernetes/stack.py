@@ -45,17 +45,23 @@ def build_and_push(resource_name: str, settings: Settings, secrets: dict, opts: 
                         opts=opts)
 
 
+def grafana_payload_check(settings: Settings) -> None:
+    from components.grafana_api import payload
+    payload(settings)
+
+
 class KubernetesStack(pulumi.ComponentResource):
     """Everything `pulumi up` creates on a Kubernetes cluster for one stack."""
     namespace: pulumi.Output[str]
     otlp_grpc_endpoint: pulumi.Output[str]
     otlp_http_endpoint: pulumi.Output[str]
-    grafana_url: pulumi.Output[str]
-    grafana_admin_user: pulumi.Output[str]
-    grafana_admin_password: pulumi.Output[str]   # secret
+    grafana_url: pulumi.Output[str] | None = None              # None: an external Grafana of the sidecar kind
+    grafana_admin_user: pulumi.Output[str] | None = None       # the bundled Grafana's only
+    grafana_admin_password: pulumi.Output[str] | None = None   # secret; the bundled Grafana's only
     ingest_token: pulumi.Output[str] | None      # secret; None when ingest auth is off
     services: dict[str, pulumi.ComponentResource]
     collector_image: docker.Image | None = None   # collector.registry: built and pushed by the stack
+    grafana_api: pulumi.ComponentResource | None = None   # backends.dashboards kind grafana-api
 
     def __init__(self, name: str, args: StackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Everything that can fail does so here, before any resource is registered.
@@ -64,6 +70,11 @@ class KubernetesStack(pulumi.ComponentResource):
         given = secret_inputs(args)
         needed = required_secrets(objects) | ({"registry_password"} if settings.collector.registry
                                               and settings.collector.registry.username else set())
+        grafana_api = settings.backends.dashboards.external and settings.backends.dashboards.kind == "grafana-api"
+        if grafana_api:
+            from components.grafana_api import secret_keys as grafana_api_secrets
+            needed |= grafana_api_secrets(settings)
+            grafana_payload_check(settings)   # duplicates refused before any resource
         missing = sorted(needed - set(given) - set(GENERATED))
         if missing:
             raise SettingsError(f"llmobs:{missing[0]}: the settings need this secret "
@@ -96,19 +107,27 @@ class KubernetesStack(pulumi.ComponentResource):
             self.services[group] = COMPONENTS[group](
                 f"{name}-{group}", child_args, pulumi.ResourceOptions(parent=self, depends_on=[ns, *crds]))
 
+        if grafana_api:   # an existing Grafana, through its API
+            from components.grafana_api import GrafanaApi
+            self.grafana_api = GrafanaApi(f"{name}-grafana-api", settings, secrets["grafana_token"],
+                                          pulumi.ResourceOptions(parent=self), secrets)
         collector = self.services["collector"]
-        grafana = self.services["grafana"]
+        grafana = self.services.get("grafana")
         self.namespace = ns.metadata.apply(lambda m: m.name)  # type: ignore[attr-defined]
         self.otlp_grpc_endpoint = collector.otlp_grpc_endpoint  # type: ignore[attr-defined]
         self.otlp_http_endpoint = collector.otlp_http_endpoint  # type: ignore[attr-defined]
-        self.grafana_url = grafana.url  # type: ignore[attr-defined]
-        self.grafana_admin_user = pulumi.Output.from_input(settings.grafana.admin_user)
-        self.grafana_admin_password = pulumi.Output.secret(secrets["grafana_admin_password"])
-        self.ingest_token = pulumi.Output.secret(secrets["ingest_token"]) if "ingest_token" in secrets else None
         outputs = {"namespace": self.namespace, "otlp_grpc_endpoint": self.otlp_grpc_endpoint,
-                   "otlp_http_endpoint": self.otlp_http_endpoint, "grafana_url": self.grafana_url,
-                   "grafana_admin_user": self.grafana_admin_user,
-                   "grafana_admin_password": self.grafana_admin_password}
+                   "otlp_http_endpoint": self.otlp_http_endpoint}
+        if grafana is not None:
+            self.grafana_url = grafana.url  # type: ignore[attr-defined]
+            self.grafana_admin_user = pulumi.Output.from_input(settings.grafana.admin_user)
+            self.grafana_admin_password = pulumi.Output.secret(secrets["grafana_admin_password"])
+            outputs.update(grafana_url=self.grafana_url, grafana_admin_user=self.grafana_admin_user,
+                           grafana_admin_password=self.grafana_admin_password)
+        elif settings.backends.dashboards.url:   # an external Grafana the stack pushes to
+            self.grafana_url = pulumi.Output.from_input(settings.backends.dashboards.url)
+            outputs["grafana_url"] = self.grafana_url
+        self.ingest_token = pulumi.Output.secret(secrets["ingest_token"]) if "ingest_token" in secrets else None
         if self.ingest_token is not None:
             outputs["ingest_token"] = self.ingest_token
         self.register_outputs(outputs)

@@ -159,5 +159,40 @@ class Grafana(ServiceComponent):
         return {**super().outputs(), "url": self.url}
 
 
-COMPONENTS: dict[str, type[ServiceComponent]] = {
-    cls.GROUP: cls for cls in (Collector, Prometheus, Alertmanager, Tempo, Jaeger, Loki, Grafana)}
+class ObjectsComponent(pulumi.ComponentResource):
+    """Places a group of the pure core that runs nothing itself (no Service): objects that an external
+    backend's operator or sidecar reads. Children named f"{name}-{role}"."""
+    GROUP: ClassVar[str]
+    TYPE: ClassVar[str]
+    resources: dict[str, pulumi.CustomResource]
+
+    def __init__(self, name: str, args: StackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings = settings_of(args)
+        objects = manifests.stack_manifests(settings).get(self.GROUP)
+        if not objects:
+            raise SettingsError(f"llmobs: the stack settings have no {self.GROUP} objects")
+        super().__init__(self.TYPE, name, None, opts)
+        depends_on = list((opts.depends_on if opts and isinstance(opts.depends_on, list) else []) or [])
+        secrets = secret_inputs(args)
+        self.resources = {}
+        for m in objects:
+            self.resources[m.role] = place(f"{name}-{m.role}", m.body,
+                                           pulumi.ResourceOptions(parent=self, depends_on=depends_on), secrets)
+        self.register_outputs({"objects": len(self.resources)})
+
+
+class PrometheusOperatorObjects(ObjectsComponent):
+    """PrometheusRule, ServiceMonitor or PodMonitor, AlertmanagerConfig (and its receivers' Secret)."""
+    TYPE = "llmobs:index:PrometheusOperatorObjects"
+    GROUP = "operator"
+
+
+class SidecarDashboards(ObjectsComponent):
+    """One ConfigMap per dashboard, labelled for an existing Grafana's dashboard sidecar."""
+    TYPE = "llmobs:index:SidecarDashboards"
+    GROUP = "dashboards"
+
+
+COMPONENTS: dict[str, type[pulumi.ComponentResource]] = {
+    cls.GROUP: cls for cls in (Collector, Prometheus, Alertmanager, Tempo, Jaeger, Loki, Grafana,
+                               PrometheusOperatorObjects, SidecarDashboards)}

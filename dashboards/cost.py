@@ -79,10 +79,11 @@ def build(settings: Settings):
            "currencyUSD", [target(f"sum(avg_over_time({RECORDED}[1d])) * 86400 * days_in_month()", instant=True)],
            thresholds=[(budget, "orange"), (1.2 * budget, "red")])
     factor = a.spend_spike_factor
-    b.timeseries("spend_vs_week", "Spend per hour vs the 7-day average",
-                 "USD per second over the last hour per environment and service, and the line LlmSpendSpike compares "
-                 f"it with ({factor:g}x its 7-day average; it also needs "
-                 f"{a.spend_floor_usd_per_hour:g} USD an hour). Only the tenant and environment filters apply.",
+    b.timeseries("spend_vs_week", "Spend rate (USD per second, last hour) vs the 7-day average",
+                 "USD per second over the last hour per environment and service, as LlmSpendSpike measures it, and "
+                 f"the line it compares it with ({factor:g}x its 7-day average; it also needs "
+                 f"{a.spend_floor_usd_per_hour / 3600:.6g} USD per second, {a.spend_floor_usd_per_hour:g} USD an hour). "
+                 "Only the tenant and environment filters apply.",
                  "currencyUSD",
                  [target(f"sum by ({ES}) ({RECORDED})", "{{deployment_environment_name}} {{service_name}}", "A"),
                   target(f"{factor:g} * sum by ({ES}) (avg_over_time({RECORDED}[7d]))",

@@ -1,6 +1,7 @@
 """Run the real gateway collector on 127.0.0.1 for tests: free ports, health-checked, always stopped."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -27,7 +28,10 @@ def content_hash(text: str, key: str = CONTENT_KEY) -> str:
     return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
+@functools.cache
 def collector_binary() -> str:
+    """The built gateway (built if its key changed): asked once per process, not per config
+    (the key hashes every Go source file)."""
     override = os.environ.get("LLMOBS_OTELCOL")
     if override:
         return override

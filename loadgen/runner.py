@@ -24,14 +24,13 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import Status, StatusCode, set_span_in_context
 
 import collector_config
-from loadgen import flavors, scenarios, secrets
+from loadgen import PROTOCOLS, flavors, scenarios, secrets
 from loadgen.app import Planner, SpanPlan, Tally
 from loadgen.pricing import Pricer
 from loadgen.world import X
 from telemetry import keys as k
 
 TOKEN_ENV = collector_config.TOKEN_ENV   # the variable the collector reads the ingest token from
-PROTOCOLS = ("grpc", "http")
 ENVIRONMENT = "loadgen"  # deployment.environment.name of the synthetic app
 TRACE_ID_CAP = 10_000   # trace ids kept in the summary; long runs (the docker target's) stay bounded
 

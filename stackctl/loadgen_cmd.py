@@ -7,8 +7,9 @@ import signal
 import sys
 import threading
 
-from loadgen import flavors, runner, scenarios
+from loadgen import PROTOCOLS, flavors, scenarios
 from loadgen.pricing import Pricer
+import collector_config
 from settings import load_stack_file
 from settings.load import STACK_SCHEMA
 
@@ -24,7 +25,7 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--endpoint", default="http://127.0.0.1:4317",
                    help="OTLP endpoint: gRPC host:port or URL, or the OTLP/HTTP base URL with --protocol http")
-    p.add_argument("--protocol", choices=runner.PROTOCOLS, default=None,
+    p.add_argument("--protocol", choices=PROTOCOLS, default=None,
                    help="grpc or http (default: http when the endpoint port is 4318, else grpc)")
     p.add_argument("--scenario", default="baseline", choices=list(scenarios.SCENARIOS), metavar="NAME",
                    help="failure mode to produce: " + ", ".join(scenarios.SCENARIOS))
@@ -37,7 +38,7 @@ def add_parser(sub) -> None:
     p.add_argument("--flavor", default=flavors.CANONICAL, choices=flavors.FLAVORS,
                    help="attribute spelling: canonical GenAI keys or an instrumentation library's")
     p.add_argument("--token", default=None,
-                   help=f"ingest bearer token (default: ${runner.TOKEN_ENV}); sent as `authorization: Bearer ...`")
+                   help=f"ingest bearer token (default: ${collector_config.TOKEN_ENV}); sent as `authorization: Bearer ...`")
     p.add_argument("--service", default="llm-app", help="service.name of the synthetic app (default llm-app)")
     p.add_argument("--config", default=None, help="a Pulumi.<stack>.yaml whose price table predicts the cost")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
@@ -52,6 +53,7 @@ def _protocol(args) -> str:
 
 
 def cmd_loadgen(args: argparse.Namespace) -> int:
+    from loadgen import runner
     pricer = Pricer.from_settings(load_stack_file(args.config)) if args.config else None
     # SIGINT/SIGTERM (Ctrl-C, `docker stop`): stop sending, flush what was sent, print the summary.
     stop = threading.Event()

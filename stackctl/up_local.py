@@ -93,6 +93,10 @@ def find_binaries(names=("prometheus", "alertmanager", "jaeger", "collector")) -
 
 # ---------------------------------------------------------------- configuration
 
+class PortTaken(RuntimeError):
+    """A process could not bind a port chosen as free: something else took it meanwhile."""
+
+
 @dataclass(frozen=True)
 class Ports:
     collector: Listen
@@ -304,16 +308,28 @@ class LocalStack:
                  env=collector_config.runtime_env(settings)),
         ]
 
-    def start(self, timeout: float = 120.0) -> dict:
+    def start(self, timeout: float = 120.0, attempts: int = 3) -> dict:
+        """Start every process and wait until each is healthy. The ports are free when chosen,
+        but another process may take one before ours binds it (a busy machine, parallel tests):
+        then the whole stack starts again on new ports, at most `attempts` times in all."""
         t0 = time.monotonic()
-        try:
-            self.prepare()
-            for proc in self.procs:
-                proc.start()
-            self._wait_ready(t0 + timeout)
-        except BaseException:
-            self.stop()
-            raise
+        for attempt in range(1, attempts + 1):
+            try:
+                self.prepare()
+                for proc in self.procs:
+                    proc.start()
+                self._wait_ready(t0 + timeout)
+                break
+            except PortTaken as exc:
+                self.stop()
+                for proc in self.procs:   # the next attempt's logs start empty
+                    proc.log.unlink(missing_ok=True)
+                if attempt == attempts:
+                    raise RuntimeError(str(exc)) from exc
+                _log(f"{exc.args[0].splitlines()[0]}; starting again on other ports")
+            except BaseException:
+                self.stop()
+                raise
         return self.endpoints(time.monotonic() - t0)
 
     def proc(self, name: str) -> Proc:
@@ -336,7 +352,9 @@ class LocalStack:
         while pending:
             for proc in list(pending):
                 if proc.popen.poll() is not None:
-                    raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode}:\n{proc.tail()}")
+                    tail = proc.tail()
+                    error = PortTaken if "address already in use" in tail else RuntimeError
+                    raise error(f"{proc.name} exited with {proc.popen.returncode}:\n{tail}")
                 if proc.healthy():
                     pending.remove(proc)
             if pending and time.monotonic() > deadline:

@@ -18,7 +18,7 @@ SLOW = {
     "test_debug_span_content", "test_distribution_image", "test_faults", "test_gateway", "test_gateway_tls",
     "test_jaeger_badger", "test_loadgen", "test_metrics_oracle", "test_normalize_oracle", "test_recording_rules",
     "test_redaction_positions", "test_redaction_properties", "test_sampling_and_content", "test_scanners",
-    "test_sinks", "test_up_local", "test_up_local_signals", "test_workflows", "test_detector_tables",
+    "test_sinks", "test_up_local", "test_up_local_ports", "test_up_local_signals", "test_workflows", "test_detector_tables",
     "test_redaction_benign", "test_redaction_chunks", "test_content_markerless", "test_alerts_guards",
     "test_quickstart", "test_content_hashing", "test_alert_delivery", "test_redaction_combinations",
     "test_alias_table_by_hand",

@@ -53,12 +53,18 @@ class UpLocal:
                                       "--workdir", str(workdir), *extra_args], cwd=ROOT, stdout=subprocess.PIPE,
                                      stderr=self.stderr, text=True)
         lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in self.proc.stdout], daemon=True).start()
+        # None at the end of its output: an up-local that exits is reported at once, not after 180 s.
+        threading.Thread(target=lambda: ([lines.put(line) for line in self.proc.stdout], lines.put(None)),
+                         daemon=True).start()
         try:
             line = lines.get(timeout=180)
         except queue.Empty:
             self.stop()
             raise TimeoutError(f"up-local printed no endpoints in 180s:\n{self.stderr_text()}")
+        if line is None:
+            self.stop()
+            raise RuntimeError(f"up-local exited with {self.proc.returncode} before its endpoints:\n"
+                               f"{self.stderr_text()}")
         self.wall_ready_s = time.monotonic() - t0
         self.endpoints = json.loads(line)
 

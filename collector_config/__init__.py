@@ -244,7 +244,8 @@ def render(settings: Settings, listen: Listen = Listen(), tier: str = "single", 
     return config
 
 
-# libyaml's emitter, as backends.common.SAFE_DUMPER (not imported: backends imports this package).
+# libyaml's emitter: the same text as yaml.safe_dump (test_libyaml_dump_is_the_pure_python_text),
+# ten times faster; a stack renders about 1 MB of YAML. backends.common writes with it too.
 SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 

@@ -46,15 +46,7 @@ def test_each_signal_reaches_its_external_backend_with_the_secret_header_and_no_
             path.chmod(0o600)
         assert not any(t in collector.config_text for t in TOKENS.values())
         with collector:
-            app = App(collector.grpc_endpoint, Resource.create({"service.name": "test-app"}), TOKEN)
-            with app.tracer.start_as_current_span("chat gpt-4o") as span:
-                span.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
-                                     "gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 10,
-                                     "gen_ai.usage.output_tokens": 5})
-            logger = logging.getLogger("external-push-test")
-            logger.addHandler(LoggingHandler(logger_provider=app.logger_provider))
-            logger.warning("a log line for the external Loki")
-            app.close()
+            _send_call_and_log(collector, "a log line for the external Loki")
             assert wait(lambda: traces.headers and logs.headers and metrics.headers, timeout=60), collector.logs()[-3000:]
             logs_text = collector.logs()
         assert traces.rejected == 0 and logs.rejected == 0
@@ -64,6 +56,19 @@ def test_each_signal_reaches_its_external_backend_with_the_secret_header_and_no_
         assert metrics.headers[0]["x-api-key"] == TOKENS["metrics_token"]
         assert metrics.headers[0]["x-scope-orgid"] == "llm-metrics"
         assert not any(t in logs_text for t in TOKENS.values()), "a token in the collector's logs"
+
+
+def _send_call_and_log(collector, line: str) -> None:
+    """One LLM call span and one log line, from an app authenticated to the gateway."""
+    app = App(collector.grpc_endpoint, Resource.create({"service.name": "test-app"}), TOKEN)
+    with app.tracer.start_as_current_span("chat gpt-4o") as span:
+        span.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+                             "gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 10,
+                             "gen_ai.usage.output_tokens": 5})
+    logger = logging.getLogger(f"external-push-{id(collector)}")
+    logger.addHandler(LoggingHandler(logger_provider=app.logger_provider))
+    logger.warning(line)
+    app.close()
 
 
 def test_a_wrong_token_is_refused_by_the_backend():
@@ -96,15 +101,7 @@ def test_a_mixed_stack_authenticates_to_the_external_backend_only():
         (Path(collector.dir.name) / "traces_token").write_text(TOKENS["traces_token"])
         assert TOKENS["traces_token"] not in collector.config_text
         with collector:
-            app = App(collector.grpc_endpoint, Resource.create({"service.name": "test-app"}), TOKEN)
-            with app.tracer.start_as_current_span("chat gpt-4o") as span:
-                span.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
-                                     "gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 10,
-                                     "gen_ai.usage.output_tokens": 5})
-            logger = logging.getLogger("external-push-mixed")
-            logger.addHandler(LoggingHandler(logger_provider=app.logger_provider))
-            logger.warning("a log line for the bundled Loki")
-            app.close()
+            _send_call_and_log(collector, "a log line for the bundled Loki")
             requests = lambda: [s for s in metrics.series() if s["labels"].get("__name__") == "llm_requests_total"]  # noqa: E731
             assert wait(lambda: traces.headers and logs.headers and requests(), timeout=60), collector.logs()[-3000:]
             logs_text = collector.logs()

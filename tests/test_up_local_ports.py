@@ -6,6 +6,8 @@ import dataclasses
 import socket
 import urllib.request
 
+import pytest
+
 from stackctl import up_local
 from up_local_run import stack_file_for_tests
 
@@ -23,13 +25,22 @@ def _taking(port: int, times: int):
     return staticmethod(allocate)
 
 
-def test_a_port_taken_between_choice_and_bind_starts_the_stack_on_other_ports(tmp_path, monkeypatch):
-    squatter = socket.socket()
-    squatter.bind(("127.0.0.1", 0))
-    squatter.listen()
-    taken = squatter.getsockname()[1]
+@pytest.fixture
+def taken():
+    """A port on 127.0.0.1 that something else listens on."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        yield squatter.getsockname()[1]
+
+
+def _stack(tmp_path):
+    return up_local.LocalStack(stack_file_for_tests(tmp_path), tmp_path / "work", binaries=up_local.find_binaries())
+
+
+def test_a_port_taken_between_choice_and_bind_starts_the_stack_on_other_ports(tmp_path, monkeypatch, taken):
     monkeypatch.setattr(up_local.Ports, "allocate", _taking(taken, times=1))
-    stack = up_local.LocalStack(stack_file_for_tests(tmp_path), tmp_path / "work", binaries=up_local.find_binaries())
+    stack = _stack(tmp_path)
     try:
         stack.start(timeout=300)
         grpc = stack.ports.collector.grpc_port
@@ -40,23 +51,13 @@ def test_a_port_taken_between_choice_and_bind_starts_the_stack_on_other_ports(tm
             assert r.status == 200
     finally:
         stack.stop()
-        squatter.close()
 
 
-def test_a_port_taken_on_every_attempt_fails_with_the_reason(tmp_path, monkeypatch):
-    squatter = socket.socket()
-    squatter.bind(("127.0.0.1", 0))
-    squatter.listen()
-    taken = squatter.getsockname()[1]
+def test_a_port_taken_on_every_attempt_fails_with_the_reason(tmp_path, monkeypatch, taken):
     monkeypatch.setattr(up_local.Ports, "allocate", _taking(taken, times=99))
-    stack = up_local.LocalStack(stack_file_for_tests(tmp_path), tmp_path / "work", binaries=up_local.find_binaries())
+    stack = _stack(tmp_path)
     try:
-        try:
+        with pytest.raises(RuntimeError, match="address already in use"):
             stack.start(timeout=300, attempts=2)
-        except RuntimeError as exc:
-            assert "address already in use" in str(exc)
-        else:
-            raise AssertionError("started although its port was always taken")
     finally:
         stack.stop()
-        squatter.close()

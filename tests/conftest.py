@@ -48,6 +48,9 @@ def _module(item) -> str:
     return item.module.__name__.rsplit(".", 1)[-1]
 
 
+# tryfirst: xdist's own hook reads the xdist_group marks to tie a module to one worker; run after
+# it, the marks came too late and every module was spread (a module fixture started once per worker).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         name = _module(item)

@@ -58,7 +58,8 @@ link() { ln -sfn "$2" "$root/.bin/$1"; echo "$1=$2"; }
 go_install() {  # name package version [module] [ldflags]
   # With a module argument the package is built inside that module's own source tree,
   # so its go.mod replace directives apply (`go install pkg@version` refuses those).
-  local name=$1 pkg=$2 version=$3 module=${4:-} ldflags=${5:-}
+  # -s -w: no symbol table or DWARF (a shorter link; nothing here debugs these binaries).
+  local name=$1 pkg=$2 version=$3 module=${4:-} ldflags="-s -w ${5:-}"
   local dir="$cache/$name-$version"
   if [ -x "$dir/$name" ]; then
     echo "$name: cached $dir/$name" >&2

@@ -40,7 +40,7 @@ else
     sed -n 's/^\t\(k8s\.io\/[^ ]*\) v0\.0\.0$/replace \1 => \1 '"$staging"'/p' "$src/go.mod"
   } >"$tmp/mod/go.mod"
   echo "kube: building kube-apiserver, kubectl $kube ($(grep -c ^replace "$tmp/mod/go.mod") staging modules at $staging)" >&2
-  ldflags=""
+  ldflags="-s -w"   # no symbol table or DWARF: a shorter link; nothing here debugs these binaries
   minor=${kube#v1.}; minor=${minor%%.*}
   for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
     ldflags+=" -X $pkg.gitVersion=$kube -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"

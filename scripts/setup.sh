@@ -7,7 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-step() { local t=$SECONDS; "$@"; echo "setup: $* took $((SECONDS - t))s" >&2; }
+. scripts/lib-step.sh
 
 # Wheels (never installed) of the alias table's source releases that pip cannot install here,
 # read by tests/test_alias_sources.py; cached per version, linked at .bin/alias-wheels.
@@ -26,9 +26,26 @@ step python3 -m pip install -q --disable-pip-version-check --root-user-action=ig
 # The docs site (mkdocs-material), built by tests/test_docs.py.
 step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-docs.txt
 step alias_wheels
-step bash scripts/build-collector.sh >/dev/null
-if [ -f scripts/install-binaries.sh ]; then step bash scripts/install-binaries.sh >/dev/null; fi
+# The Go builds in two streams side by side: on a cold machine one stream's module downloads and
+# single-threaded links overlap the other's compiles. Each stream orders builds that share
+# packages one after the other, so the build cache serves the second (the collector, telemetrygen
+# and Jaeger share the collector's packages; kube-apiserver and Prometheus share client-go).
+# Go's module and build caches are safe for concurrent use.
+stream() {  # name command...: runs in the background, its stderr prefixed with its name
+  local name=$1; shift
+  ( "$@" 2>&1 >/dev/null | sed -u "s/^/[$name] /" >&2; exit "${PIPESTATUS[0]}" ) &
+  pids+=("$!"); names+=("$name")
+}
+pids=(); names=()
+stream otel   bash -c 'set -e; . scripts/lib-step.sh; step bash scripts/build-collector.sh
+  step bash scripts/install-binaries.sh --only telemetrygen,jaeger'
 # kube-apiserver, kubectl (cold: ~13 min on 2 cores), etcd and the real CRDs for tests/test_apiserver.py.
-step bash scripts/install-kube.sh >/dev/null
-# Grafana's LogQL/TraceQL grammars for the dashboard lint (versions locked in package-lock.json).
-step npm ci --prefix tools/grammars --no-audit --no-fund --loglevel=error
+stream kube   bash -c 'set -e; . scripts/lib-step.sh; step bash scripts/install-kube.sh
+  step bash scripts/install-binaries.sh --only prometheus,promtool,alertmanager,amtool,kube-score,actionlint'
+# checkov (its own venv) and Grafana's LogQL/TraceQL grammars for the dashboard lint (package-lock.json).
+stream tools  bash -c 'set -e; . scripts/lib-step.sh; step bash scripts/install-binaries.sh --only checkov
+  step npm ci --prefix tools/grammars --no-audit --no-fund --loglevel=error'
+failed=()
+for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done
+[ ${#failed[@]} -eq 0 ] || { echo "setup: failed: ${failed[*]} (see the [name] lines above)" >&2; exit 1; }
+echo "setup: done in ${SECONDS}s" >&2

@@ -180,3 +180,15 @@ def test_loadgen_scenario_enum_is_the_scenario_list():
     from loadgen import scenarios
     from settings.load import STACK_SCHEMA
     assert STACK_SCHEMA["properties"]["loadgen"]["properties"]["scenario"]["enum"] == list(scenarios.SCENARIOS)
+
+
+def test_a_stack_model_under_a_default_pattern_names_the_default_entry_where_it_is_written():
+    """The error points at the default table's line, found here by reading the file, not by the loader."""
+    import yaml
+    table = yaml.safe_load((Path(__file__).parents[1] / "settings/prices.yaml").read_text())["models"]
+    i = next(i for i, p in enumerate(table) if p["model"] == "claude-sonnet-4")
+    with pytest.raises(SettingsError) as err:
+        validate({**OK, "pricing": {"models": [{"model": "a", "input": 1, "output": 1},
+                                               {"model": "claude-sonnet-4-20250514", "input": 1, "output": 1}]}})
+    assert str(err.value).startswith("llmobs:pricing.models[1].model: 'claude-sonnet-4-20250514' is also matched"), err.value
+    assert f"of the default model 'claude-sonnet-4' (settings/prices.yaml: models[{i}]);" in str(err.value), err.value

@@ -62,7 +62,9 @@ AREA_TESTS: dict[str, list[str]] = {
                   "tests/test_alias_sources.py", "tests/test_gateway.py"],
     # test_settings_defaults' "another value" half renders every artifact per key: too slow per mutant.
     "settings": ["tests/test_settings.py", "tests/test_settings_boundaries.py",
-                 "tests/test_settings_defaults.py -k 'not another_value'", "tests/test_debug_settings.py"],
+                 "tests/test_settings_defaults.py -k 'not another_value'", "tests/test_debug_settings.py",
+                 # the backends.* rules live in settings/load.py too
+                 "tests/test_external_backends.py -k 'bad_input or missing_credential'"],
     # Two of the 24 network layouts (one per backend, tier, store and TLS mode between them).
     "components": ["tests/test_kubernetes.py", "tests/test_docker_stack.py", "tests/test_placement.py",
                    "tests/test_network_layouts.py -k 'tempo-two-off-none or jaeger-single-on-secret'"],

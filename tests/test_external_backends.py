@@ -404,6 +404,12 @@ BAD = [
                          "query_url": "http://tempo.tracing.svc:3200"}),
      ("llmobs:backends.traces.insecure: true with auth: gRPC sends no credentials over "
       "plaintext; use TLS (insecure false) or protocol http")),
+    (_with(KUBE, traces={"mode": "external", "endpoint": "tempo.tracing.svc:4317", "auth": "bearer",
+                         "auth_header": "X-Scope-OrgID", "query_url": "http://tempo.tracing.svc:3200"}),
+     "llmobs:backends.traces.auth_header: auth bearer is sent in Authorization; use auth raw for another header"),
+    (_with(KUBE, logs={"mode": "external", "endpoint": "https://logs.example/otlp", "auth": "basic",
+                       "auth_header": "X-Api-Key", "query_url": "https://logs.example"}),
+     "llmobs:backends.logs.auth_header: auth basic is sent in Authorization; use auth raw for another header"),
     (_with(KUBE, metrics={**OPERATOR, "selector_labels": {"release": "bad value!"}},
            alerting={"mode": "external", "kind": "team"}), ("llmobs:backends.metrics.selector_labels.release: 'bad value!' does not match "
       "'^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$'")),

@@ -192,3 +192,53 @@ def test_a_stack_model_under_a_default_pattern_names_the_default_entry_where_it_
                                                {"model": "claude-sonnet-4-20250514", "input": 1, "output": 1}]}})
     assert str(err.value).startswith("llmobs:pricing.models[1].model: 'claude-sonnet-4-20250514' is also matched"), err.value
     assert f"of the default model 'claude-sonnet-4' (settings/prices.yaml: models[{i}]);" in str(err.value), err.value
+
+
+def _type_problems(value, hint, where: str) -> list[str]:
+    """Where a validated Settings value is not what its annotation says (checked here, not by the loader)."""
+    import types
+    import typing
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        assert len(inner) == 1, f"{where}: {hint}: only `X | None` unions are expected"
+        return [] if value is None else _type_problems(value, inner[0], where)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, hint):
+            return [f"{where}: {type(value).__name__}, not {hint.__name__}"]
+        hints = typing.get_type_hints(hint)
+        return [p for f in dataclasses.fields(hint) for p in _type_problems(getattr(value, f.name), hints[f.name],
+                                                                              f"{where}.{f.name}")]
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return [f"{where}: {type(value).__name__}, not a tuple"]
+        if len(args) == 2 and args[1] is Ellipsis:
+            return [p for i, v in enumerate(value) for p in _type_problems(v, args[0], f"{where}[{i}]")]
+        return [p for i, (v, a) in enumerate(zip(value, args, strict=True)) for p in _type_problems(v, a, f"{where}[{i}]")]
+    if origin is typing.Literal:
+        return [] if value in args else [f"{where}: {value!r} not in {args}"]
+    assert origin is None and isinstance(hint, type), f"{where}: {hint}: extend this check"
+    if hint is float:
+        return [] if type(value) is float else [f"{where}: {type(value).__name__}, not float"]
+    if hint is int:
+        return [] if type(value) is int else [f"{where}: {type(value).__name__}, not int"]
+    return [] if isinstance(value, hint) else [f"{where}: {type(value).__name__}, not {hint.__name__}"]
+
+
+@pytest.mark.parametrize("source", ["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.kube-prometheus.yaml",
+                                    "Pulumi.grafana-cloud.yaml", "image", "registry"])
+def test_every_validated_value_has_its_annotated_type(source):
+    """Nested settings are dataclasses (collector.image and .registry too, both optional), tuples are
+    tuples, whole-number floats are floats: what the components rely on when they read settings."""
+    from settings import model
+    root = Path(__file__).parents[1]
+    if source == "image":
+        s = validate(KUBE)
+    elif source == "registry":
+        s = validate({"target": "kubernetes", "collector": {"registry": {"repository": "ghcr.io/acme/otelcol-llmobs"}},
+                      "sampling": {"keep_fraction": 1}})
+    else:
+        s = load_stack_file(root / source)
+    assert _type_problems(s, model.Settings, "settings") == []
+    if source in ("image", "registry"):
+        assert isinstance(getattr(s.collector, source), (model.Image, model.Registry))

@@ -386,6 +386,9 @@ PANELS |= {("runbooks", name): P("text", "none") for name in ALERTS}
 
 # Each dashboard: (uid, Grafana folder, the filters it declares in order, its default time range). Every
 # one is in UTC and refreshes every minute. The uids are in alert links: changing one breaks them.
+# The folders' names in Grafana (renaming one moves every dashboard in it for its readers).
+FOLDER_TITLES = {"oncall": "LLM on-call", "finance": "LLM cost", "quality": "LLM quality", "product": "LLM product",
+                 "platform": "LLM platform", "audit": "Audit"}
 BOARD_ROWS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     "overview": ("llm-overview", "oncall", ("environment", "provider", "model", "trace_id"), "now-6h"),
     "slo": ("llm-slo", "oncall", ("environment", "service_name"), "now-6h"),
@@ -515,6 +518,7 @@ def test_dashboard_uid_folder_filters_and_time(slug):
     assert (board["uid"], entry.uid, entry.folder, declared) == (uid, uid, folder, filters)
     assert (board["time"], board["timezone"], board["refresh"]) == ({"from": time_from, "to": "now"}, "utc", "1m")
     assert set(BOARD_ROWS) == set(BOARDS)
+    assert dashboards.FOLDERS == FOLDER_TITLES
 
 
 def _cell(text: str) -> str:
@@ -537,8 +541,11 @@ def test_the_dashboards_page_has_every_panel_with_its_key_description_and_alerts
         (row,) = [r for r in rows if r.startswith(start)]
         for alert in (a for a, where in ALERT_PANELS.items() if where == (slug, key)):
             assert f"[{alert}](runbooks/{alert}.md)" in row, (slug, key, alert)
-    for slug, (uid, _, filters, _) in BOARD_ROWS.items():
-        assert f"uid `{uid}`" in page
+    lines = page.splitlines()
+    for slug, (uid, folder, filters, _) in BOARD_ROWS.items():
+        head = (f"`dashboards/{slug}.py`, uid `{uid}`, Grafana folder *{FOLDER_TITLES[folder]}*. "
+                f"{BOARDS[slug].get('description', '')}")
+        assert head in lines, head
         assert f"**Filters:** {', '.join(f'`{v}`' for v in filters) or 'none'}." in page
     assert f"One text panel per alert ({len(ALERTS)})" in page
 

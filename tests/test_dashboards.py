@@ -117,6 +117,10 @@ def test_release_annotations_mark_new_prompt_versions_and_models():
         "count by (llmobs_prompt_version) (increase(llm_requests_total{deployment_environment_name=~\"$environment\", "
         "llmobs_prompt_version=~\"$prompt_version\"}[10m] offset 10m) > 0)")
     assert names["New prompt version"]["datasource"] == "${datasource}"
+    # Grafana fills {{label}} from the series: the marker reads "New model: gpt-4o".
+    assert [(n["titleFormat"], n["tagKeys"], n["useValueForTime"]) for n in names.values()] == [
+        ("New prompt version: {{llmobs_prompt_version}}", "llmobs_prompt_version", False),
+        ("New model: {{gen_ai_request_model}}", "gen_ai_request_model", False)]
 
 
 def test_clean_dashboards_pass_lint():

@@ -23,6 +23,8 @@ ALIASES = {
     "tool.id": ("gen_ai.tool.call.id", "call_8f2"),          # the id of the tool call's result
     "tool_call.id": ("gen_ai.tool.call.id", "call_8f2"),
     "session.id": ("gen_ai.conversation.id", "conv-42"),
+    "llm.prompt_template.version": ("llmobs.prompt.version", "v7"),
+    "agent.name": ("gen_ai.agent.name", "support-bot"),
     # OpenLLMetry (traceloop)
     "llm.request.model": ("gen_ai.request.model", "gpt-4o"),
     "llm.response.model": ("gen_ai.response.model", "gpt-4o-2024-08-06"),
@@ -32,10 +34,14 @@ ALIASES = {
     "llm.usage.prompt_tokens": ("gen_ai.usage.input_tokens", 120),
     "llm.usage.completion_tokens": ("gen_ai.usage.output_tokens", 30),
     "gen_ai.usage.cache_read_input_tokens": ("gen_ai.usage.cache_read.input_tokens", 64),
+    "traceloop.prompt.version": ("llmobs.prompt.version", "v7"),
+    "traceloop.workflow.name": ("gen_ai.workflow.name", "triage"),
     # GenAI semantic conventions before 1.37 (and OpenLIT)
     "gen_ai.system": ("gen_ai.provider.name", "openai"),
     "gen_ai.usage.prompt_tokens": ("gen_ai.usage.input_tokens", 120),
     "gen_ai.usage.completion_tokens": ("gen_ai.usage.output_tokens", 30),
+    # opentelemetry-util-genai's prompt version (1.3b0)
+    "gen_ai.prompt.version": ("llmobs.prompt.version", "v7"),
 }
 # Content aliases: the canonical content key arrives hashed (content.mode hash), the alias not at all.
 CONTENT_ALIASES = {

@@ -146,6 +146,9 @@ def is_secret(output: pulumi.Output) -> pulumi.Output:
 
 
 def build(config: dict, secrets: dict | None = None) -> Graph:
+    # Ours, whatever ran before in this process: other modules (test_network_layouts, ...) call build
+    # without this module's autouse fixture, and a docker test before them leaves its own mocks.
+    install_mocks()
     MOCKS.records.clear()
     MOCKS.parents.clear()
     holder: dict = {}

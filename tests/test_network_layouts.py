@@ -156,3 +156,13 @@ def test_policies_pair_up_and_select_pods(layout):
     g = _graph(layout)
     assert check_policy_pairs(g.objects()) == []
     assert check_network_policies(g.objects()) == []
+
+
+def test_a_layout_builds_whatever_mocks_ran_before():
+    """Under xdist a docker test may run just before in the same process and leave its mocks installed:
+    build() installs ours (it did not once, and a layout had no ConfigMaps: a KeyError in a CI run)."""
+    import pulumi
+    import test_docker_stack
+    pulumi.runtime.set_mocks(test_docker_stack.MOCKS, preview=False)
+    g = build(_config(*LAYOUTS[0]), SECRETS)
+    assert "prometheus__prometheus.yml" in _files(g)

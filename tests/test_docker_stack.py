@@ -515,7 +515,8 @@ def test_loadgen_runs_the_chosen_scenario_against_the_collector():
     ({"target": "docker", "sampling": {"keep_fraction": 2}}, {}, "llmobs:sampling.keep_fraction"),
     ({"target": "docker", "bogus": 1}, {}, "bogus: unknown key"),
     ({"target": "docker", "versions": {"loki": "latest"}}, {}, "latest"),
-    ({**KUBE}, {}, "llmobs:target"),
+    ({**KUBE}, {}, "llmobs:target: 'kubernetes' is not a docker stack; DockerStack deploys stacks with llmobs:target "
+                   "docker"),
     (WEBHOOK, {}, "llmobs:alert_webhook_url"),
 ])
 def test_bad_config_fails_before_any_resource_is_registered(config, given, message):

@@ -88,6 +88,9 @@ FILE_TESTS: dict[str, list[str]] = {
     "components/kubernetes/network.py": ["tests/test_network_layouts.py -k 'tempo-two-off-none or jaeger-single-on-secret'",
                                          "tests/test_kubernetes.py -k 'network or egress'"],
     "components/docker/plan.py": ["tests/test_docker_stack.py", "tests/test_placement.py"],
+    # The external-backend components: their own tests (the area's selection builds bundled stacks).
+    "components/grafana_api.py": ["tests/test_external_backends.py", "tests/test_external_docker.py"],
+    "components/kubernetes/external.py": ["tests/test_external_backends.py", "tests/test_external_modes.py"],
     "alerts/runbooks.py": ["tests/test_alerts.py -k 'runbook or panel'"],
     "dashboards/lint.py": [f"tests/test_dashboards.py -k 'lint and ({GOLDEN})'"],
 }

@@ -52,7 +52,9 @@ AREA_TESTS: dict[str, list[str]] = {
     "alerts": ["tests/test_alerts.py -k 'not fires_exactly and not broken_alert'", "tests/test_alerts_guards.py",
                "tests/test_alert_routing.py", "tests/test_alert_delivery.py", "tests/test_recording_rules.py",
                "tests/test_alerts_grafana.py", f"tests/test_dashboards.py -k '{GOLDEN}'",
-               "tests/test_dashboard_semantics.py"],
+               "tests/test_dashboard_semantics.py",
+               # the scenario -> alerts table against loadgen's scenarios; the stack-less tests of the e2e module
+               "tests/test_alerts_up_local.py -k 'every_failure or profile or timing'"],
     # test_dashboard_semantics: a hand-written row per panel (the per-panel oracle; test_dashboards holds
     # the lint, ids, house style and the diff).
     "dashboards": [f"tests/test_dashboards.py -k '{GOLDEN}'", "tests/test_dashboard_semantics.py"],

@@ -573,3 +573,15 @@ def test_memory_quantities_in_mebibytes():
     assert (mebibytes("256Mi"), mebibytes("4Gi"), mebibytes("512Ki"), mebibytes("1Ti"), mebibytes("1Ki")) == (256, 4096, 1, 1048576, 1)   # 512Ki and 1Ki: at least 1
     with pytest.raises(ValueError, match=re.escape("unsupported memory quantity '1G'; use Ki, Mi, Gi or Ti")):
         mebibytes("1G")
+
+
+def test_health_check_timing_by_hand():
+    """How long Docker waits before it calls a container unhealthy: an HTTP check every 15 s, 5 s each,
+    unhealthy after 5 failures past a 30 s start; the gateway's self-check (`validate` loads every
+    component factory) every 60 s, 20 s each, after 3 failures."""
+    from components.docker import health
+    http = health.for_http("grafana/grafana:12.1.0", 3000, "/api/health")
+    assert (http.interval, http.timeout, http.retries, http.start_period) == ("15s", "5s", 5, "30s")
+    own = health.for_http("ghcr.io/acme/otelcol-llmobs:1", 13133, "/", config="/etc/otelcol/config.yaml",
+                          self_checks={"ghcr.io/acme/otelcol-llmobs": health.OWN_COLLECTOR})
+    assert (own.interval, own.timeout, own.retries, own.start_period) == ("60s", "20s", 3, "30s")

@@ -93,6 +93,8 @@ FILE_TESTS: dict[str, list[str]] = {
     # The external-backend components: their own tests (the area's selection builds bundled stacks).
     "components/grafana_api.py": ["tests/test_external_backends.py", "tests/test_external_docker.py"],
     "components/kubernetes/external.py": ["tests/test_external_backends.py", "tests/test_external_modes.py"],
+    # stack.py places the GrafanaApi component too; its resource names are pinned by the external tests.
+    "components/kubernetes/stack.py": [*AREA_TESTS["components"], "tests/test_external_backends.py"],
     "alerts/runbooks.py": ["tests/test_alerts.py -k 'runbook or panel'"],
     "dashboards/lint.py": [f"tests/test_dashboards.py -k 'lint and ({GOLDEN})'"],
 }

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from pathlib import Path
 
 import pytest
+import yaml
 
-from settings import SettingsError, load_stack_file, validate
+from settings import SettingsError, load_stack_file, model, validate
 from settings.load import runtime_settings, split_stack_config
 from stackctl.__main__ import main as stackctl
 from stacks import KUBE
@@ -184,7 +187,6 @@ def test_loadgen_scenario_enum_is_the_scenario_list():
 
 def test_a_stack_model_under_a_default_pattern_names_the_default_entry_where_it_is_written():
     """The error points at the default table's line, found here by reading the file, not by the loader."""
-    import yaml
     table = yaml.safe_load((Path(__file__).parents[1] / "settings/prices.yaml").read_text())["models"]
     i = next(i for i, p in enumerate(table) if p["model"] == "claude-sonnet-4")
     with pytest.raises(SettingsError) as err:
@@ -196,8 +198,6 @@ def test_a_stack_model_under_a_default_pattern_names_the_default_entry_where_it_
 
 def _type_problems(value, hint, where: str) -> list[str]:
     """Where a validated Settings value is not what its annotation says (checked here, not by the loader)."""
-    import types
-    import typing
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
@@ -230,7 +230,6 @@ def _type_problems(value, hint, where: str) -> list[str]:
 def test_every_validated_value_has_its_annotated_type(source):
     """Nested settings are dataclasses (collector.image and .registry too, both optional), tuples are
     tuples, whole-number floats are floats: what the components rely on when they read settings."""
-    from settings import model
     root = Path(__file__).parents[1]
     if source == "image":
         s = validate(KUBE)

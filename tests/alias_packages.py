@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import ast
 import enum
+import hashlib
 import importlib
 import importlib.metadata
+import json
+import os
 import pkgutil
+import sys
+import tempfile
 import zipfile
 from functools import cache
 from pathlib import Path
@@ -65,6 +70,23 @@ def _wheel(source: Source) -> Path:
 
 
 def _wheel_literals(path: Path, keywords: bool = False) -> set[str]:
+    """_parse_literals, kept on disk beside the wheels: parsing the big wheels (mlflow, langfuse) takes
+    tens of CPU-seconds, and each xdist worker would pay it again. Keyed by the wheel's bytes, the
+    flag and the Python version (whose parser reads the files)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+    cached = path.resolve().parent / ".literals" / f"{digest}-{int(keywords)}-py{sys.version_info[0]}{sys.version_info[1]}.json"
+    if cached.exists():
+        return set(json.loads(cached.read_text()))
+    out = _parse_literals(path, keywords)
+    cached.parent.mkdir(exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cached.parent)      # workers race: write whole, then rename
+    with os.fdopen(fd, "w") as f:
+        json.dump(sorted(out), f)
+    os.replace(tmp, cached)
+    return out
+
+
+def _parse_literals(path: Path, keywords: bool) -> set[str]:
     """String literals; with `keywords`, also keyword-argument names (a logfire span's attributes)."""
     out: set[str] = set()
     with zipfile.ZipFile(path) as z:

@@ -23,6 +23,7 @@ SLOW = {
     "test_quickstart", "test_content_hashing", "test_alert_delivery", "test_redaction_combinations",
     "test_alias_table_by_hand",
     "test_external_rules", "test_external_push",
+    "test_suite_grouping",  # runs a pytest of its own (-n 2): the full suite's layout, not an inner loop's
     # Not servers, but each case renders and places whole stacks (hundreds of cases): out of the inner loop.
     "test_settings_defaults", "test_network_layouts", "test_settings_boundaries",
 }

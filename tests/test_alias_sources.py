@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from alias_packages import IMPORTED, content_strings, imported, of_source, strings
+from alias_packages import IMPORTED, WHEELS, _parse_literals, _wheel_literals, content_strings, imported, of_source, strings
 from telemetry import aliases
 
 
@@ -69,3 +69,11 @@ def test_the_content_oracle_rejects_typos():
     for name, typo in (("mlflow", "mlflow.spanInput"), ("langfuse", "langfuse.observation.inputs"),
                        ("pydantic-ai", "all_message_events")):
         assert typo not in content_strings(name)
+
+
+def test_the_cached_literals_are_what_the_wheel_parses_to():
+    """alias_packages keeps each wheel's literals on disk; the cache must not go stale or lose any."""
+    wheel = min(WHEELS.glob("*.whl"), key=lambda p: p.stat().st_size)
+    for keywords in (False, True):
+        _wheel_literals(wheel, keywords)                      # fills the cache when it is cold
+        assert _wheel_literals(wheel, keywords) == _parse_literals(wheel, keywords)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import json
 import re
 import runpy
@@ -98,6 +99,7 @@ def install_mocks() -> None:
 install_mocks()  # before the program pieces are imported
 
 import kubernetes_validate  # noqa: E402
+import kubernetes_validate.utils  # noqa: E402
 import yaml  # noqa: E402
 
 from components.kubernetes import KubernetesStack, manifests  # noqa: E402
@@ -208,6 +210,11 @@ def pods(objects: list[dict]) -> list[tuple[str, dict]]:
 
 def selects(match_labels: dict, labels: dict) -> bool:
     return bool(match_labels) and all(labels.get(k) == v for k, v in match_labels.items())
+
+
+# The validator reads its schema files again for every object, the 5 MB _definitions.json
+# included: a tenth of the quick tier. The files never change in a run, so they are read once.
+kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
 
 
 def check_schema(objects: list[dict], version: str) -> list[str]:

@@ -184,6 +184,27 @@ def test_prometheus_rules_hold_the_bundled_rule_files_groups(option, namespace_l
     assert len(alert_rules) == len(alerts.all_alerts(g.settings)) and all("alert" in r for r in alert_rules)
 
 
+# The operator's CRDs each option needs, by hand: their names as the CRD files of
+# prometheus-operator v0.86.1 (example/prometheus-operator-crd/) spell them.
+NEEDS_CRDS = {
+    "kube-prometheus": ["alertmanagerconfigs.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com",
+                        "servicemonitors.monitoring.coreos.com"],
+    "podmonitor-one-tier": ["podmonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com"],
+    "mixed": ["alertmanagerconfigs.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com"],
+    "push": [], "grafana-cloud": [], "grafana-api-created-datasources": [],
+}
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_each_operator_crd_the_objects_need_is_read_from_the_cluster_first(option):
+    """`pulumi preview` fails on the read of a missing CRD, before anything changes (stack.py)."""
+    g = graph(option)
+    reads = sorted(r.read_id for r in g.records if r.read_id)
+    assert reads == NEEDS_CRDS[option]
+    assert all(r.typ == "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition" and
+               r.name == f"llmobs-needs-crd-{r.read_id}" for r in g.records if r.read_id)
+
+
 def test_service_monitor_scrapes_each_collector_pod_once_as_the_bundled_jobs():
     g = graph("kube-prometheus")
     sm = next(o for o in custom(g) if o["kind"] == "ServiceMonitor")

@@ -95,6 +95,8 @@ FILE_TESTS: dict[str, list[str]] = {
     "components/kubernetes/external.py": ["tests/test_external_backends.py", "tests/test_external_modes.py"],
     # stack.py places the GrafanaApi component too; its resource names are pinned by the external tests.
     "components/kubernetes/stack.py": [*AREA_TESTS["components"], "tests/test_external_backends.py"],
+    # manifests.py holds the custom-resource table the operator stacks' CRD reads come from.
+    "components/kubernetes/manifests.py": [*AREA_TESTS["components"], "tests/test_external_backends.py"],
     "alerts/runbooks.py": ["tests/test_alerts.py -k 'runbook or panel'"],
     "dashboards/lint.py": [f"tests/test_dashboards.py -k 'lint and ({GOLDEN})'"],
 }

@@ -4,7 +4,8 @@
 #   prometheus, promtool  built from the Prometheus module at the Go module version of the
 #       images.prometheus release (Prometheus tags each v3.Y.Z release as Go module
 #       v0.3YY.Z too: v3.5.0 = v0.305.0), inside the module tree (its go.mod has a replace).
-#       Built without the `builtinassets` tag: no web UI, the API and everything the tests use work.
+#       Built without the `builtinassets` tag: no web UI, the API and everything the tests use work;
+#       with only the service discoveries the configs use (prometheus_sd below).
 #   alertmanager, amtool  go install at the images.alertmanager tag.
 #   jaeger        go install github.com/jaegertracing/jaeger/cmd/jaeger at the Go module
 #       version of the images.jaeger release (the module path has no /v2 suffix, so v2.x tags
@@ -55,12 +56,14 @@ jaeger_module_version() {
 mkdir -p "$cache" "$root/.bin"
 link() { ln -sfn "$2" "$root/.bin/$1"; echo "$1=$2"; }
 
-go_install() {  # name package version [module] [ldflags]
+go_install() {  # name package version [module] [ldflags] [prometheus SD plugins]
   # With a module argument the package is built inside that module's own source tree,
   # so its go.mod replace directives apply (`go install pkg@version` refuses those).
   # -s -w: no symbol table or DWARF (a shorter link; nothing here debugs these binaries).
-  local name=$1 pkg=$2 version=$3 module=${4:-} ldflags="-s -w ${5:-}"
-  local dir="$cache/$name-$version"
+  # With SD plugins (Prometheus only), a copy of the tree is built with plugins/plugins.go
+  # listing just those: what Prometheus' README documents (edit plugins.yml, `make plugins`).
+  local name=$1 pkg=$2 version=$3 module=${4:-} ldflags="-s -w ${5:-}" plugins=${6:-}
+  local dir="$cache/$name-$version${plugins:+-sd-${plugins// /-}}"
   if [ -x "$dir/$name" ]; then
     echo "$name: cached $dir/$name" >&2
   else
@@ -72,8 +75,15 @@ go_install() {  # name package version [module] [ldflags]
     if [ -n "$module" ]; then
       local src
       src=$(go mod download -json "$module@$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+      if [ -n "$plugins" ]; then
+        cp -r "$src" "$tmp/src" && chmod -R u+w "$tmp/src" && src="$tmp/src"
+        { printf 'package plugins\n\nimport (\n'
+          for p in $plugins; do printf '\t_ "github.com/prometheus/prometheus/discovery/%s"\n' "$p"; done
+          printf ')\n'; } > "$src/plugins/plugins.go"
+      fi
       (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "$ldflags" -o "$tmp/$name" \
         "./${pkg#"$module"/}") >&2
+      rm -rf "$tmp/src"
     else
       # GOFLAGS=-mod=mod: build with the module's own go.mod, never a vendor dir; CGO off: static.
       CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-mod=mod go install -trimpath -ldflags "$ldflags" "$pkg@$version" >&2
@@ -96,10 +106,15 @@ prometheus_module_version() {
 # Prometheus' own builds stamp the release into `--version` (the tests check it against the pin).
 stamp() { echo "-X github.com/prometheus/common/version.Version=${1#v}"; }
 prometheus_tag=$(pin images.prometheus.tag)
+# The service discoveries the generated configs use (dns: the collector pods; kubernetes kept for
+# configs teams bring); file and http are always in (plugins/minimum.go). The cloud ones pull in
+# the EC2, Azure and GCE SDKs: about a third of a cold Prometheus build. A config that uses another
+# fails `promtool check config` in tests/test_backends.py.
+prometheus_sd="dns kubernetes"
 for name in prometheus promtool; do
   if want "$name"; then
     go_install "$name" "github.com/prometheus/prometheus/cmd/$name" "$(prometheus_module_version "$prometheus_tag")" \
-      github.com/prometheus/prometheus "$(stamp "$prometheus_tag")"
+      github.com/prometheus/prometheus "$(stamp "$prometheus_tag")" "$prometheus_sd"
   fi
 done
 alertmanager_tag=$(pin images.alertmanager.tag)

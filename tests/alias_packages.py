@@ -11,6 +11,7 @@ import enum
 import hashlib
 import importlib
 import importlib.metadata
+import inspect
 import json
 import os
 import pkgutil
@@ -72,8 +73,10 @@ def _wheel(source: Source) -> Path:
 def _wheel_literals(path: Path, keywords: bool = False) -> set[str]:
     """_parse_literals, kept on disk beside the wheels: parsing the big wheels (mlflow, langfuse) takes
     tens of CPU-seconds, and each xdist worker would pay it again. Keyed by the wheel's bytes, the
-    flag and the Python version (whose parser reads the files)."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+    flag, the Python version (whose parser reads the files) and _parse_literals' own source, so a
+    change to the parser never reads an old cache."""
+    parser = inspect.getsource(_parse_literals).encode()
+    digest = hashlib.sha256(path.read_bytes() + parser).hexdigest()[:24]
     cached = path.resolve().parent / ".literals" / f"{digest}-{int(keywords)}-py{sys.version_info[0]}{sys.version_info[1]}.json"
     if cached.exists():
         return set(json.loads(cached.read_text()))

@@ -5,11 +5,12 @@
 #       images.prometheus release (Prometheus tags each v3.Y.Z release as Go module
 #       v0.3YY.Z too: v3.5.0 = v0.305.0), inside the module tree (its go.mod has a replace).
 #       Built without the `builtinassets` tag: no web UI, the API and everything the tests use work;
-#       with only the service discoveries the configs use (prometheus_sd below).
+#       with only the service discoveries the configs use (scripts/overlays/prometheus).
 #   alertmanager, amtool  go install at the images.alertmanager tag.
 #   jaeger        go install github.com/jaegertracing/jaeger/cmd/jaeger at the Go module
 #       version of the images.jaeger release (the module path has no /v2 suffix, so v2.x tags
-#       cannot be used; Jaeger tags each v2.x release commit with a v1.x tag too).
+#       cannot be used; Jaeger tags each v2.x release commit with a v1.x tag too), with only the
+#       components the configs use (scripts/overlays/jaeger).
 #   telemetrygen  go install .../cmd/telemetrygen at the collector release.
 #   kube-score    go install github.com/zegl/kube-score/cmd/kube-score at tools.kube-score.
 #   checkov       pip install checkov==tools.checkov into a venv of its own (it pins many
@@ -56,30 +57,41 @@ jaeger_module_version() {
 mkdir -p "$cache" "$root/.bin"
 link() { ln -sfn "$2" "$root/.bin/$1"; echo "$1=$2"; }
 
-go_install() {  # name package version [module] [ldflags] [prometheus SD plugins]
+go_install() {  # name package version [module] [ldflags] [overlay]
   # With a module argument the package is built inside that module's own source tree,
   # so its go.mod replace directives apply (`go install pkg@version` refuses those).
   # -s -w: no symbol table or DWARF (a shorter link; nothing here debugs these binaries).
-  # With SD plugins (Prometheus only), a copy of the tree is built with plugins/plugins.go
-  # listing just those: what Prometheus' README documents (edit plugins.yml, `make plugins`).
-  local name=$1 pkg=$2 version=$3 module=${4:-} ldflags="-s -w ${5:-}" plugins=${6:-}
-  local dir="$cache/$name-$version${plugins:+-sd-${plugins// /-}}"
+  # With an overlay (a directory under scripts/overlays/, module only), each of its files takes
+  # the place of the module's file at the same path in a copy of the tree: the test binaries
+  # leave out components the stack never configures. The cache key holds the overlay's hash.
+  local name=$1 pkg=$2 version=$3 module=${4:-} ldflags="-s -w ${5:-}" overlay=${6:-} key=""
+  if [ -n "$overlay" ]; then
+    key=-$(cd "$root/scripts/overlays/$overlay" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+  fi
+  local dir="$cache/$name-$version$key"
   if [ -x "$dir/$name" ]; then
     echo "$name: cached $dir/$name" >&2
   else
     command -v go >/dev/null || { echo "install-binaries: go is needed to build $name" >&2; exit 1; }
-    echo "$name: go install $pkg@$version" >&2
+    echo "$name: go install $pkg@$version${overlay:+ (overlay scripts/overlays/$overlay)}" >&2
     local start tmp
     start=$(date +%s)
     tmp=$(mktemp -d "$cache/.$name.XXXXXX")
     if [ -n "$module" ]; then
       local src
       src=$(go mod download -json "$module@$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
-      if [ -n "$plugins" ]; then
+      if [ -n "$overlay" ]; then   # go build -overlay refuses files in the module cache: build a copy
         cp -r "$src" "$tmp/src" && chmod -R u+w "$tmp/src" && src="$tmp/src"
-        { printf 'package plugins\n\nimport (\n'
-          for p in $plugins; do printf '\t_ "github.com/prometheus/prometheus/discovery/%s"\n' "$p"; done
-          printf ')\n'; } > "$src/plugins/plugins.go"
+        python3 - "$root/scripts/overlays/$overlay" "$src" <<'PY'
+import pathlib, shutil, sys
+overlay, src = map(pathlib.Path, sys.argv[1:])
+files = sorted(p.relative_to(overlay) for p in overlay.rglob("*") if p.is_file())
+missing = [str(p) for p in files if not (src / p).is_file()]
+if missing:   # an overlay only replaces: a path the release moved must fail here, not build a stray file
+    sys.exit(f"install-binaries: the module has no {', '.join(missing)} to replace (update {overlay})")
+for p in files:
+    shutil.copyfile(overlay / p, src / p)
+PY
       fi
       (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "$ldflags" -o "$tmp/$name" \
         "./${pkg#"$module"/}") >&2
@@ -106,15 +118,10 @@ prometheus_module_version() {
 # Prometheus' own builds stamp the release into `--version` (the tests check it against the pin).
 stamp() { echo "-X github.com/prometheus/common/version.Version=${1#v}"; }
 prometheus_tag=$(pin images.prometheus.tag)
-# The service discoveries the generated configs use (dns: the collector pods; kubernetes kept for
-# configs teams bring); file and http are always in (plugins/minimum.go). The cloud ones pull in
-# the EC2, Azure and GCE SDKs: about a third of a cold Prometheus build. A config that uses another
-# fails `promtool check config` in tests/test_backends.py.
-prometheus_sd="dns kubernetes"
 for name in prometheus promtool; do
   if want "$name"; then
     go_install "$name" "github.com/prometheus/prometheus/cmd/$name" "$(prometheus_module_version "$prometheus_tag")" \
-      github.com/prometheus/prometheus "$(stamp "$prometheus_tag")" "$prometheus_sd"
+      github.com/prometheus/prometheus "$(stamp "$prometheus_tag")" prometheus
   fi
 done
 alertmanager_tag=$(pin images.alertmanager.tag)
@@ -125,7 +132,7 @@ for name in alertmanager amtool; do
 done
 if want jaeger; then
   go_install jaeger github.com/jaegertracing/jaeger/cmd/jaeger "$(jaeger_module_version "$(pin images.jaeger.tag)")" \
-    github.com/jaegertracing/jaeger
+    github.com/jaegertracing/jaeger "" jaeger
 fi
 if want telemetrygen; then
   go_install telemetrygen github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen "v$(pin collector.release)"

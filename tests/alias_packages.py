@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import fcntl
 import hashlib
 import importlib
 import importlib.metadata
@@ -80,12 +81,17 @@ def _wheel_literals(path: Path, keywords: bool = False) -> set[str]:
     cached = path.resolve().parent / ".literals" / f"{digest}-{int(keywords)}-py{sys.version_info[0]}{sys.version_info[1]}.json"
     if cached.exists():
         return set(json.loads(cached.read_text()))
-    out = _parse_literals(path, keywords)
     cached.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cached.parent)      # workers race: write whole, then rename
-    with os.fdopen(fd, "w") as f:
-        json.dump(sorted(out), f)
-    os.replace(tmp, cached)
+    # On a cold cache the xdist workers all ask at once: one parses, the others wait for its file.
+    with open(cached.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cached.exists():
+            return set(json.loads(cached.read_text()))
+        out = _parse_literals(path, keywords)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent)      # write whole, then rename: never half a file
+        with os.fdopen(fd, "w") as f:
+            json.dump(sorted(out), f)
+        os.replace(tmp, cached)
     return out
 
 

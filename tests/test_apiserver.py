@@ -4,7 +4,8 @@ Pulumi shell places; test_kubernetes checks that under mocks) is server-side app
 variant's own namespace, which the stack labels PodSecurity `restricted` (enforce).
 
 Checks: accepted without warnings; every pod template accepted as a Pod (dry run: no kubelet);
-`kubectl auth can-i` per service account against LEAST_PRIVILEGE; a second apply changes
+the access reviews `kubectl auth can-i` sends, per service account, against LEAST_PRIVILEGE
+(and kubectl's own answers, the same, on one variant); a second apply changes
 nothing; immutable StatefulSet fields and the replace plan (workloads.replace_plan); the CRDs
 the objects need (manifests.required_crds), against a server with and one without them.
 """
@@ -197,28 +198,58 @@ RESOLVER = {("get", "endpoints", None), ("list", "endpoints", None), ("watch", "
 LEAST_PRIVILEGE = {("collector", True): RESOLVER}
 
 
+def _accounts(docs: list[dict]) -> list[str]:
+    return sorted(o["metadata"]["name"] for o in docs if o["kind"] == "ServiceAccount")
+
+
+def _who(ns: str, account: str) -> tuple[str, list[str]]:
+    """The user and groups a pod of that service account authenticates as."""
+    return f"system:serviceaccount:{ns}:{account}", ["system:serviceaccounts", f"system:serviceaccounts:{ns}"]
+
+
+def _scope(ns: str, where: str | None) -> str | None:
+    return ns if where is None else (where or None)
+
+
 @by_variant
 def test_service_accounts_have_least_privilege(apiserver, applied):
     name, docs = applied
     ns, two_tier = f"v-{name}", validate(VARIANTS[name]).two_tier
-    accounts = sorted(o["metadata"]["name"] for o in docs if o["kind"] == "ServiceAccount")
+    accounts = _accounts(docs)
     assert "collector" in accounts
+    cases = [(a, p) for a in accounts for p in PROBES]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda case: apiserver.can_i(case[1][0], case[1][1], _scope(ns, case[1][2]),
+                                                             *_who(ns, case[0])), cases))
+    allowed = {a: {p for (acc, p), yes in zip(cases, answers) if yes and acc == a} for a in accounts}
+    assert allowed == {a: LEAST_PRIVILEGE.get((a, two_tier), set()) for a in accounts}
 
-    def can(account: str, probe) -> bool:
+
+@pytest.mark.parametrize("applied", ["two-tier"], indirect=True)
+def test_kubectl_auth_can_i_answers_as_the_access_reviews_do(apiserver, applied):
+    """The least-privilege test asks the server directly (a kubectl process per probe cost about 130
+    CPU-s a run); kubectl's own answers, for every account and probe of the two-tier variant (where
+    the resolver's probes are allowed and the rest refused), must be the same."""
+    name, docs = applied
+    ns = f"v-{name}"
+
+    def kubectl_says(account: str, probe) -> bool:
         verb, resource, where = probe
-        scope = ["-n", ns if where is None else where] if where != "" else []
-        run = apiserver.kubectl("auth", "can-i", verb, resource, *scope, f"--as=system:serviceaccount:{ns}:{account}",
-                                "--as-group=system:serviceaccounts", f"--as-group=system:serviceaccounts:{ns}",
-                                check=False)
+        scope = _scope(ns, where)
+        user, groups = _who(ns, account)
+        run = apiserver.kubectl("auth", "can-i", verb, resource, *(["-n", scope] if scope else []), f"--as={user}",
+                                *(f"--as-group={g}" for g in groups), check=False)
         answer = run.stdout.split()[:1]   # "yes", or "no" and maybe " - <reason>"
         assert answer in (["yes"], ["no"]), (run.stdout, run.stderr)
         return answer == ["yes"]
 
-    cases = [(a, p) for a in accounts for p in PROBES]
+    cases = [(a, p) for a in _accounts(docs) for p in PROBES]
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda case: can(*case), cases))
-    allowed = {a: {p for (acc, p), yes in zip(cases, answers) if yes and acc == a} for a in accounts}
-    assert allowed == {a: LEAST_PRIVILEGE.get((a, two_tier), set()) for a in accounts}
+        by_kubectl = list(pool.map(lambda case: kubectl_says(*case), cases))
+        by_review = list(pool.map(lambda case: apiserver.can_i(case[1][0], case[1][1], _scope(ns, case[1][2]),
+                                                               *_who(ns, case[0])), cases))
+    assert any(by_kubectl) and not all(by_kubectl)      # both answers occur: the comparison means something
+    assert by_review == by_kubectl, [c for c, k, r in zip(cases, by_kubectl, by_review) if k != r]
 
 
 @by_variant

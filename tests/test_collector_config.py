@@ -37,34 +37,48 @@ OPT_IN = {
 }
 
 
-def _configs():
+def _render(config: dict, **kw) -> str:
+    return render_yaml(validate(config), **kw)
+
+
+@functools.cache
+def _stack_files(stack: str) -> dict[str, str]:
+    return render_all(load_stack_file(stack))
+
+
+def _stack_file(stack: str, path: str) -> str:
+    return _stack_files(stack)[path]
+
+
+def _cases():
+    """(name, render) for every config. The names are needed at collection, which each xdist worker
+    does again; the texts only when a test asks (rendering them all cost ~12 CPU-s per collection)."""
     for config in MATRIX:
-        settings = validate(config)
         for tier in collector_config.TIERS:
             yield f"{config['traces']['backend']}-auth{config['ingest']['auth']}-{config['content']['mode']}-{tier}", \
-                render_yaml(settings, tier=tier)
+                functools.partial(_render, config, tier=tier)
     for stack in ("Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.kube-prometheus.yaml", "Pulumi.grafana-cloud.yaml"):
-        for path, text in render_all(load_stack_file(stack)).items():
-            if path.startswith("collector/"):
-                yield f"{stack}:{path}", text
-    yield "local-logs-file", render_yaml(validate({"target": "docker"}), logs_file="/tmp/llmobs-logs.json")
+        tiers = ("agent", "sampler") if load_stack_file(stack).two_tier else ("config",)
+        for tier in tiers:   # the paths render_all gives the collector's configs
+            yield f"{stack}:collector/{tier}.yaml", functools.partial(_stack_file, stack, f"collector/{tier}.yaml")
+    yield "local-logs-file", functools.partial(_render, {"target": "docker"}, logs_file="/tmp/llmobs-logs.json")
     for mode in ("preview", "hash"):   # the opt-in debug store, forwarding and tenant policy
-        opted_in = validate({**OPT_IN, "content": {**OPT_IN["content"], "mode": mode}})
+        opted_in = {**OPT_IN, "content": {**OPT_IN["content"], "mode": mode}}
         for tier in collector_config.TIERS:
-            yield f"opt-in-{mode}-{tier}", render_yaml(opted_in, tier=tier)
-    yield "opt-in-local-logs-file", render_yaml(validate({**OPT_IN, "target": "docker"}), logs_file="/tmp/llmobs-logs.json")
+            yield f"opt-in-{mode}-{tier}", functools.partial(_render, opted_in, tier=tier)
+    yield "opt-in-local-logs-file", functools.partial(_render, {**OPT_IN, "target": "docker"}, logs_file="/tmp/llmobs-logs.json")
     span_content = {**OPT_IN, "debug": {**OPT_IN["debug"], "span_content": True}}
     for tier in collector_config.TIERS:   # the debug store's span records (the project's own connector)
-        yield f"span-content-{tier}", render_yaml(validate(span_content), tier=tier)
-    yield "span-content-no-forwarders", render_yaml(validate({**span_content, "forwarding": []}))
+        yield f"span-content-{tier}", functools.partial(_render, span_content, tier=tier)
+    yield "span-content-no-forwarders", functools.partial(_render, {**span_content, "forwarding": []})
     custom = {**OPT_IN, "redaction": {"extra_patterns": [{"name": "order_id", "regex": "^ORD-[0-9]{6}$"}]}}
     for mode in ("preview", "hash", "drop"):   # every content mode, with a custom (anchored) detector
         for tier in collector_config.TIERS:
-            yield f"custom-{mode}-{tier}", render_yaml(validate({**custom, "content": {**OPT_IN["content"], "mode": mode}}),
-                                                       tier=tier)
-    yield "no-guard-keep-links", render_yaml(validate({
+            yield f"custom-{mode}-{tier}", functools.partial(
+                _render, {**custom, "content": {**OPT_IN["content"], "mode": mode}}, tier=tier)
+    yield "no-guard-keep-links", functools.partial(_render, {
         **custom, "redaction": {"span_links": "keep"},
-        "content": {**OPT_IN["content"], "guard": {"enabled": False}}, "debug": {"enabled": False}, "forwarding": []}))
+        "content": {**OPT_IN["content"], "guard": {"enabled": False}}, "debug": {"enabled": False}, "forwarding": []})
     # External backends: every auth kind and headers on the three exporters, traces over gRPC (TLS) and
     # HTTP; with the persistent queue (each authenticated exporter's queue on disk too).
     for protocol, endpoint in (("grpc", "tempo.example:4317"), ("http", "https://otlp.example/otlp")):
@@ -78,31 +92,37 @@ def _configs():
                      "headers": {"X-Scope-OrgID": "llm"}, "query_url": "https://loki.example"}},
             "collector": {**KUBE["collector"], "persistent_queue": protocol == "http"}}
         for tier in collector_config.TIERS:
-            yield f"external-{protocol}-{tier}", render_yaml(validate(external), tier=tier)
+            yield f"external-{protocol}-{tier}", functools.partial(_render, external, tier=tier)
     for tier in collector_config.TIERS:   # every exporter's queue on disk, forwarders and debug store too
-        yield f"persistent-queue-{tier}", render_yaml(validate({**OPT_IN, "collector": {**KUBE["collector"], "persistent_queue": True}}),
-                                                      tier=tier)
+        yield f"persistent-queue-{tier}", functools.partial(
+            _render, {**OPT_IN, "collector": {**KUBE["collector"], "persistent_queue": True}}, tier=tier)
 
 
-CONFIGS = list(_configs())
+CASES = dict(_cases())
+assert len(CASES) == len(list(_cases())), "two configs share a name"
+
+
+@functools.cache
+def config_text(name: str) -> str:
+    return CASES[name]()
 
 
 @functools.cache
 def _parsed() -> list[tuple[str, dict]]:
-    """Every config of CONFIGS parsed once, by libyaml (pure-Python parsing of ~100 configs
+    """Every config of CASES parsed once, by libyaml (pure-Python parsing of ~100 configs
     of ~150 KB took a minute per test that read them all)."""
-    return [(name, yaml.load(text, Loader=yaml.CSafeLoader)) for name, text in CONFIGS]
+    return [(name, yaml.load(config_text(name), Loader=yaml.CSafeLoader)) for name in CASES]
 
 
-@pytest.mark.parametrize("name,text", CONFIGS, ids=[n for n, _ in CONFIGS])
-def test_real_collector_validates(name, text):
-    result = otelcol_validate(text)
+@pytest.mark.parametrize("name", CASES)
+def test_real_collector_validates(name):
+    result = otelcol_validate(config_text(name))
     assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_validate_catches_a_broken_config():
     # The check above can fail: a config with an unknown OTTL function is refused.
-    broken = CONFIGS[0][1].replace("IsMatch(", "IsMatchTypo(", 1)
+    broken = config_text(next(iter(CASES))).replace("IsMatch(", "IsMatchTypo(", 1)
     assert otelcol_validate(broken).returncode != 0
 
 
@@ -200,11 +220,11 @@ def _paths(config: dict) -> list[list[str]]:
     return [path for n in starts for path in walk(n, [])]
 
 
-@pytest.mark.parametrize("name,text", CONFIGS, ids=[n for n, _ in CONFIGS])
-def test_no_path_runs_a_processor_twice(name, text):
+@pytest.mark.parametrize("name", CASES)
+def test_no_path_runs_a_processor_twice(name):
     # E.g. normalization both in the fork and again after it: harmless in effect, a second
     # pass of every rename over every span in cost.
-    for path in _paths(yaml.load(text, Loader=yaml.CSafeLoader)):
+    for path in _paths(yaml.load(config_text(name), Loader=yaml.CSafeLoader)):
         assert len(path) == len(set(path)), path
 
 

@@ -33,12 +33,10 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: starts real servers or binaries (left out by -m 'not slow')")
 
 
-# Under `--dist loadgroup` every module runs in one worker (its module fixtures, e.g. a started
-# gateway, start once) except these: many independent cases and no module fixture, so their
-# tests spread over the workers one by one.
-SPREAD = {"test_collector_config", "test_network_layouts", "test_settings_defaults", "test_kubernetes",
-          "test_docker_stack", "test_settings_boundaries", "test_alias_sources", "test_dashboard_semantics",
-          "test_external_backends", "test_external_modes", "test_external_docker"}
+# Under `--dist loadgroup` every module runs in one worker: its module fixtures (a started gateway)
+# start once, and so do its in-process caches (rendered stacks, Kubernetes graphs). Dealing a module's
+# cases out over the workers cost more CPU than it saved wall time (test_kubernetes: 61 CPU-s in one
+# worker, 141 over four; the suite is CPU-bound on 2 cores).
 # The longest modules (minutes, mostly waiting on servers and timers) go to the workers first, so
 # that none of them starts last.
 LONG_FIRST = ("test_faults", "test_alerts_up_local", "test_apiserver", "test_up_local", "test_alerts",
@@ -57,7 +55,6 @@ def pytest_collection_modifyitems(config, items):
         name = _module(item)
         if name in SLOW:
             item.add_marker(pytest.mark.slow)
-        if name not in SPREAD:
-            item.add_marker(pytest.mark.xdist_group(name))
+        item.add_marker(pytest.mark.xdist_group(name))
     rank = {name: i for i, name in enumerate(LONG_FIRST)}
     items.sort(key=lambda item: rank.get(_module(item), len(LONG_FIRST)))   # stable: order kept within

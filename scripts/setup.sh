@@ -22,10 +22,6 @@ alias_wheels() {
   ln -sfn "$dir" .bin/alias-wheels
 }
 
-step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
-# The docs site (mkdocs-material), built by tests/test_docs.py.
-step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-docs.txt
-step alias_wheels
 # The Go builds in two streams side by side: on a cold machine one stream's module downloads and
 # single-threaded links overlap the other's compiles. Each stream orders builds that share
 # packages one after the other, so the build cache serves the second (the collector, telemetrygen
@@ -37,13 +33,24 @@ stream() {  # name command...: runs in the background, its stderr prefixed with 
   pids+=("$!"); names+=("$name")
 }
 pids=(); names=()
-stream otel   bash -c 'set -e; . scripts/lib-step.sh; step bash scripts/build-collector.sh
-  step bash scripts/install-binaries.sh --only telemetrygen,jaeger'
+# The kube stream reads only the version pins (PyYAML): it starts before the Python packages, whose
+# install (a minute, mostly one core: downloads, unpacking) would otherwise leave a core idle.
+step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+  "$(grep -i '^pyyaml==' requirements.txt)"
 # kube-apiserver, kubectl (cold: ~13 min on 2 cores), etcd and the real CRDs for tests/test_apiserver.py.
 stream kube   bash -c 'set -e; . scripts/lib-step.sh; step bash scripts/install-kube.sh
   step bash scripts/install-binaries.sh --only prometheus,promtool,alertmanager,amtool,kube-score,actionlint'
-# checkov (its own venv) and Grafana's LogQL/TraceQL grammars for the dashboard lint (package-lock.json).
+step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
+# The docs site (mkdocs-material), built by tests/test_docs.py.
+step python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-docs.txt
+# The collector's cache key is computed by the project's own code (collector_config.image).
+stream otel   bash -c 'set -e; . scripts/lib-step.sh; step bash scripts/build-collector.sh
+  step bash scripts/install-binaries.sh --only telemetrygen,jaeger'
+# checkov (its own venv), the alias wheels and Grafana's LogQL/TraceQL grammars for the dashboard
+# lint (package-lock.json).
+export -f alias_wheels
 stream tools  bash -c 'set -e; . scripts/lib-step.sh; step bash scripts/install-binaries.sh --only checkov
+  step alias_wheels
   step npm ci --prefix tools/grammars --no-audit --no-fund --loglevel=error'
 failed=()
 for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done

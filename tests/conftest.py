@@ -31,16 +31,22 @@ SLOW = {
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: starts real servers or binaries (left out by -m 'not slow')")
+    # xdist deals the groups out by their number of tests unless told not to: the long modules
+    # (few tests, minutes each) started last and one ran alone at the end (3 min more a run).
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 # Under `--dist loadgroup` every module runs in one worker: its module fixtures (a started gateway)
 # start once, and so do its in-process caches (rendered stacks, Kubernetes graphs). Dealing a module's
 # cases out over the workers cost more CPU than it saved wall time (test_kubernetes: 61 CPU-s in one
 # worker, 141 over four; the suite is CPU-bound on 2 cores).
-# The longest modules (minutes, mostly waiting on servers and timers) go to the workers first, so
-# that none of them starts last.
-LONG_FIRST = ("test_faults", "test_alerts_up_local", "test_apiserver", "test_up_local", "test_alerts",
-              "test_quickstart", "test_backends", "test_distribution_image", "test_contract", "test_loadgen")
+# The longest modules (wall time in one worker, a warm run) go to the workers first, longest first,
+# so that none of them starts last.
+LONG_FIRST = ("test_apiserver", "test_faults", "test_alerts_up_local", "test_collector_config", "test_alerts",
+              "test_settings_defaults", "test_network_layouts", "test_kubernetes", "test_contract",
+              "test_external_rules", "test_up_local", "test_docker_stack", "test_quickstart", "test_distribution_image",
+              "test_loadgen", "test_backends")
 
 
 def _module(item) -> str:

@@ -1,10 +1,12 @@
 """Run the real gateway collector on 127.0.0.1 for tests: free ports, health-checked, always stopped."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -56,6 +58,10 @@ def validate(config_text: str) -> subprocess.CompletedProcess:
         os.unlink(f.name)
 
 
+class PortTaken(RuntimeError):
+    """The collector could not bind a port free_port() had found free."""
+
+
 class RunningCollector:
     def __init__(self, settings: Settings, tier: str = "single", content_key: str = CONTENT_KEY):
         self.listen = Listen(host="127.0.0.1", grpc_port=free_port(), http_port=free_port(),
@@ -78,7 +84,28 @@ class RunningCollector:
     def http_endpoint(self) -> str:
         return f"http://127.0.0.1:{self.listen.http_port}"
 
-    def start(self, timeout: float = 30) -> "RunningCollector":
+    def start(self, timeout: float = 30, attempts: int = 3) -> "RunningCollector":
+        """Started and healthy. free_port() only finds a port free at that moment: when another test's
+        process takes one before the collector binds it (seen once in a cold CI run), the collector is
+        started again on fresh ports, at most `attempts` times."""
+        for attempt in range(attempts):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if attempt == attempts - 1:
+                    raise
+                self._move_ports()
+
+    def _move_ports(self) -> None:
+        """Fresh ports, in the config text as it stands (a test may have edited it before start)."""
+        old = self.listen
+        self.listen = dataclasses.replace(old, grpc_port=free_port(), http_port=free_port(), health_port=free_port(),
+                                          telemetry_port=free_port(), audit_port=free_port())
+        for field in ("grpc_port", "http_port", "health_port", "telemetry_port", "audit_port"):
+            self.config_text = re.sub(rf"127\.0\.0\.1:{getattr(old, field)}(?!\d)",
+                                      f"127.0.0.1:{getattr(self.listen, field)}", self.config_text)
+
+    def _start(self, timeout: float) -> "RunningCollector":
         path = Path(self.dir.name) / "config.yaml"
         path.write_text(self.config_text)
         self.log = open(Path(self.dir.name) / "collector.log", "w")
@@ -86,7 +113,11 @@ class RunningCollector:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"collector exited {self.proc.returncode}:\n{self.logs()}")
+                self.log.close()
+                logs = self.logs()
+                if "bind: address already in use" in logs:
+                    raise PortTaken(logs)
+                raise RuntimeError(f"collector exited {self.proc.returncode}:\n{logs}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.listen.health_port}/", timeout=1) as r:
                     if r.status == 200:

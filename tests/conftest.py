@@ -21,7 +21,7 @@ SLOW = {
     "test_sinks", "test_up_local", "test_up_local_ports", "test_up_local_signals", "test_workflows", "test_detector_tables",
     "test_redaction_benign", "test_redaction_chunks", "test_content_markerless", "test_alerts_guards",
     "test_quickstart", "test_content_hashing", "test_alert_delivery", "test_redaction_combinations",
-    "test_alias_table_by_hand",
+    "test_alias_table_by_hand", "test_collector_harness",
     "test_external_rules", "test_external_push",
     "test_suite_grouping",  # runs a pytest of its own (-n 2): the full suite's layout, not an inner loop's
     # Not servers, but each case renders and places whole stacks (hundreds of cases): out of the inner loop.

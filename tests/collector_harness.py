@@ -17,6 +17,7 @@ from pathlib import Path
 import collector_config
 from collector_config import Listen, redact
 from settings import Settings
+from stackctl.up_local import PortTaken   # up-local's: a port chosen as free, taken meanwhile
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-ingest-token-0123456789"
@@ -56,10 +57,6 @@ def validate(config_text: str) -> subprocess.CompletedProcess:
                               text=True, timeout=120)
     finally:
         os.unlink(f.name)
-
-
-class PortTaken(RuntimeError):
-    """The collector could not bind a port free_port() had found free."""
 
 
 class RunningCollector:

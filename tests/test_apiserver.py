@@ -211,6 +211,12 @@ def _scope(ns: str, where: str | None) -> str | None:
     return ns if where is None else (where or None)
 
 
+def _reviewed(apiserver, ns: str, case) -> bool:
+    """The access review's answer for (account, probe) in the variant's namespace."""
+    account, (verb, resource, where) = case
+    return apiserver.can_i(verb, resource, _scope(ns, where), *_who(ns, account))
+
+
 @by_variant
 def test_service_accounts_have_least_privilege(apiserver, applied):
     name, docs = applied
@@ -219,8 +225,7 @@ def test_service_accounts_have_least_privilege(apiserver, applied):
     assert "collector" in accounts
     cases = [(a, p) for a in accounts for p in PROBES]
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda case: apiserver.can_i(case[1][0], case[1][1], _scope(ns, case[1][2]),
-                                                             *_who(ns, case[0])), cases))
+        answers = list(pool.map(lambda case: _reviewed(apiserver, ns, case), cases))
     allowed = {a: {p for (acc, p), yes in zip(cases, answers) if yes and acc == a} for a in accounts}
     assert allowed == {a: LEAST_PRIVILEGE.get((a, two_tier), set()) for a in accounts}
 
@@ -246,8 +251,7 @@ def test_kubectl_auth_can_i_answers_as_the_access_reviews_do(apiserver, applied)
     cases = [(a, p) for a in _accounts(docs) for p in PROBES]
     with ThreadPoolExecutor(4) as pool:
         by_kubectl = list(pool.map(lambda case: kubectl_says(*case), cases))
-        by_review = list(pool.map(lambda case: apiserver.can_i(case[1][0], case[1][1], _scope(ns, case[1][2]),
-                                                               *_who(ns, case[0])), cases))
+        by_review = list(pool.map(lambda case: _reviewed(apiserver, ns, case), cases))
     assert any(by_kubectl) and not all(by_kubectl)      # both answers occur: the comparison means something
     assert by_review == by_kubectl, [c for c, k, r in zip(cases, by_kubectl, by_review) if k != r]
 

@@ -11,6 +11,9 @@ hand in scripts/mutation/go_mutants.py, each with the package's `go test`.
 Each mutant runs in a scratch copy of the committed tree (`git archive HEAD`; .bin and the
 grammars linked), never in the checkout, with only the tests that cover its module (FILE_TESTS
 below, else its area's AREA_TESTS), `-x`, and a timeout; a test failure or a timeout kills it.
+A selection first runs once unmutated (every test must pass: a failing one would kill every
+mutant) and records each test's time; each mutant then runs that selection in one pytest process,
+its cheapest test files first, so a mutant one cheap test catches costs seconds.
 The committed-JSON/golden staleness checks are deselected: regenerating the files would accept
 the bug, so they do not count as kills. A selection that names a missing test file, or that pytest
 refuses as a usage error, stops the run: it would otherwise fail every mutant and count as kills.
@@ -213,20 +216,72 @@ def check_selection(tests: list[str]) -> None:
         raise SystemExit(f"test selection names missing files: {missing} (scripts/mutation/run.py AREA_TESTS/FILE_TESTS)")
 
 
-def run_tests(work: Path, tests: list[str], timeout: float) -> tuple[str, float]:
+def _pytest(work: Path, args: list[str], timeout: float, times: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(work / "scripts/mutation"), os.environ.get("PYTHONPATH", "")])}
+    if times is not None:
+        env["LLMOBS_MUTATION_TIMES"] = str(times)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "timing_plugin", *args],
+                          cwd=work, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@dataclass
+class Selection:
+    """A selection's node ids, cheapest test file first (the order of the tests within a file kept:
+    module fixtures are set up once)."""
+    nodeids: list[str]
+    seconds: float
+
+
+_SELECTIONS: dict[tuple[str, ...], Selection] = {}
+
+
+def baseline(work: Path, tests: list[str]) -> Selection:
+    """Run the selection once on the unmutated tree; every test must pass."""
+    key = tuple(tests)
+    if key in _SELECTIONS:
+        return _SELECTIONS[key]
+    times = work / f".mutation-times-{len(_SELECTIONS)}.jsonl"
     start = time.monotonic()
     for spec in tests:
-        cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *shlex.split(spec)]
-        try:
-            out = subprocess.run(cmd, cwd=work, capture_output=True, text=True,
-                                 timeout=max(1.0, timeout - (time.monotonic() - start)))
-        except subprocess.TimeoutExpired:
-            return "timeout", time.monotonic() - start
-        if out.returncode == 5:   # nothing selected (a -k that matches nothing): not a kill
-            continue
+        out = _pytest(work, shlex.split(spec), timeout=3600, times=times)
         if out.returncode == 4:   # usage error (a bad path or -k): the selection is broken, not the mutant
-            raise SystemExit(f"pytest usage error for {shlex.join(cmd)}:\n{out.stderr.strip()[-2000:]}")
-        if out.returncode != 0:
+            raise SystemExit(f"pytest usage error for {spec}:\n{out.stderr.strip()[-2000:]}")
+        if out.returncode not in (0, 5):   # 5: a -k that matches nothing
+            raise SystemExit(f"the unmutated tree fails {spec} (exit {out.returncode}): fix it or the selection "
+                             f"before mutating:\n{out.stdout.strip()[-3000:]}")
+    per_test: dict[str, float] = {}
+    for line in times.read_text().splitlines() if times.exists() else []:
+        r = json.loads(line)
+        per_test[r["nodeid"]] = per_test.get(r["nodeid"], 0.0) + r["seconds"]
+    by_file: dict[str, list[str]] = {}
+    for nodeid in per_test:   # in the order they ran
+        by_file.setdefault(nodeid.split("::")[0], []).append(nodeid)
+    files = sorted(by_file, key=lambda f: sum(per_test[n] for n in by_file[f]))
+    selection = Selection([n for f in files for n in by_file[f]], time.monotonic() - start)
+    print(f"  baseline: {len(selection.nodeids)} tests in {len(files)} files, {selection.seconds:.0f}s", flush=True)
+    _SELECTIONS[key] = selection
+    return selection
+
+
+def run_tests(work: Path, tests: list[str], timeout: float) -> tuple[str, float]:
+    selection = baseline(work, tests)
+    args = work / ".mutation-args"
+    args.write_text("\n".join(selection.nodeids) + "\n")
+    start = time.monotonic()
+    try:
+        out = _pytest(work, ["-x", f"@{args}"], timeout=timeout)
+        if out.returncode == 4:   # a test id the mutant renamed (ids made from its strings): the specs as written
+            return _run_specs(work, tests, timeout - (time.monotonic() - start), start)
+    except subprocess.TimeoutExpired:
+        return "timeout", time.monotonic() - start
+    return ("killed" if out.returncode != 0 else "survived"), time.monotonic() - start
+
+
+def _run_specs(work: Path, tests: list[str], timeout: float, start: float) -> tuple[str, float]:
+    deadline = time.monotonic() + timeout
+    for spec in tests:
+        out = _pytest(work, ["-x", *shlex.split(spec)], timeout=max(1.0, deadline - time.monotonic()))
+        if out.returncode not in (0, 5):   # 5: nothing selected, not a kill
             return "killed", time.monotonic() - start
     return "survived", time.monotonic() - start
 
@@ -255,6 +310,7 @@ def run_python(area: str, sample: int, seed: int, timeout: float, only: str | No
     for m in chosen:
         target = work / m.path
         original = target.read_text()
+        baseline(work, tests_for(m.path, area))   # on the unmutated tree, once per selection
         target.write_text(m.source)
         try:
             status, took = run_tests(work, tests_for(m.path, area), timeout)

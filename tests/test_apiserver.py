@@ -28,7 +28,8 @@ from components.kubernetes.workloads import replace_plan
 from settings import validate
 
 ROOT = Path(__file__).resolve().parent.parent
-FIELD_MANAGER = "--field-manager=llmobs-test"
+MANAGER = "llmobs-test"
+FIELD_MANAGER = f"--field-manager={MANAGER}"
 # The project's own collector image, as a Kubernetes stack must name it (with a digest).
 IMAGE = {"repository": "ghcr.io/example/llmobs-collector", "tag": "0.161.0-llmobs",
          "digest": "sha256:" + "5e1f" * 16}
@@ -350,7 +351,7 @@ def test_the_replace_plan_names_every_field_the_server_refuses_to_change(apiserv
         path = f"/apis/apps/v1/namespaces/{body['metadata']['namespace']}/statefulsets/{name}"
         refused = set()
         for key in keys:   # the server-side apply, as HTTP: a kubectl process each cost 0.5 CPU-s
-            status, answer = apiserver.apply_dry_run(path, changed(body, key), FIELD_MANAGER.split("=")[1])
+            status, answer = apiserver.apply_dry_run(path, changed(body, key), MANAGER)
             if status != 200:
                 assert status == 422 and ("immutable" in answer["message"] or "Forbidden" in answer["message"]), \
                     (name, key, answer)

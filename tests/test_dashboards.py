@@ -159,6 +159,7 @@ def _first(board):
     ("variable", lambda b: _first(b)["targets"][0].update(expr='sum(llm_requests_total{x=~"$undefined"})'),
      "$undefined used but not defined"),
     ("datasource", lambda b: _first(b).update(datasource="prometheus"), "not a template variable"),
+    ("target datasource", lambda b: _first(b)["targets"][0].update(datasource="prometheus"), "not a template variable"),
     ("logql", lambda b: next(p for p in b["panels"] if p.get("type") == "table")["targets"][0].update(
         queryType="", datasource="${logs}", expr='{service_name="x" |'), "logql rejected"),
     ("traceql", lambda b: next(p for p in b["panels"] if p.get("type") == "table")["targets"][0].update(
@@ -179,6 +180,12 @@ def _first(board):
 def test_each_lint_rule_fails_on_a_bad_dashboard(name, mutate, expected):
     problems = lint.lint(_bad(mutate))
     assert any(expected in p for p in problems), problems
+
+
+def test_lint_names_the_duplicate_panel_id_and_where():
+    boards = _bad(lambda b: b["panels"][1].update(id=_first(b)["id"]))
+    panel = boards["overview"]["panels"][1]
+    assert f"overview/{panel['title']}: duplicate panel id {panel['id']}" in lint.structure(boards)
 
 
 def test_lint_allows_a_counter_read_as_its_new_series_only():

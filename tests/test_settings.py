@@ -15,6 +15,8 @@ from stackctl.__main__ import main as stackctl
 from stacks import KUBE
 
 OK = {"target": "docker"}
+
+
 class Whole(str):
     """A message matched whole, not as a prefix: its end says what to do."""
 

@@ -187,3 +187,9 @@ def test_paging_environments_kept_by_the_environment_bound():
             "staging): its alerts would carry `other` and never page; add it there")):
         validate(_merge(OK, {"labels": {"environment": {"allowed": ["production", "staging"]}},
                              "alerts": {"paging_environments": ["stage"]}}))
+    # A pattern of the bound keeps an environment too (full match, RE2).
+    validate(_merge(OK, {"labels": {"environment": {"patterns": ["prod-eu-[0-9]+"]}},
+                         "alerts": {"paging_environments": ["prod-eu-1"]}}))
+    with pytest.raises(SettingsError, match=re.escape("'prod-eu-1x' is not kept by labels.environment")):
+        validate(_merge(OK, {"labels": {"environment": {"patterns": ["prod-eu-[0-9]+"]}},
+                             "alerts": {"paging_environments": ["prod-eu-1x"]}}))

@@ -585,3 +585,11 @@ def test_health_check_timing_by_hand():
     own = health.for_http("ghcr.io/acme/otelcol-llmobs:1", 13133, "/", config="/etc/otelcol/config.yaml",
                           self_checks={"ghcr.io/acme/otelcol-llmobs": health.OWN_COLLECTOR})
     assert (own.interval, own.timeout, own.retries, own.start_period) == ("60s", "20s", 3, "30s")
+
+
+def test_a_self_check_without_its_config_path_is_refused_by_name():
+    from components.docker import health
+    with pytest.raises(ValueError) as err:
+        health.for_http("ghcr.io/acme/otelcol-llmobs:1", 13133, "/",
+                        self_checks={"ghcr.io/acme/otelcol-llmobs": health.OWN_COLLECTOR})
+    assert str(err.value) == "ghcr.io/acme/otelcol-llmobs: its self-check needs the path of its config file"

@@ -1380,3 +1380,38 @@ def test_two_artifacts_on_one_configmap_key_are_refused(monkeypatch):
     monkeypatch.setattr(manifests, "data_key", lambda path: "same-key")
     with pytest.raises(ValueError, match=re.escape(f"{svc.name}: two artifact paths map to one ConfigMap key") + "$"):
         manifests.config_objects(settings, svc, rendered)
+
+
+def _reads(spec) -> set[tuple[str, str]]:
+    """(kind, name) of every ServiceAccount, ConfigMap and Secret a pod spec names."""
+    out = set()
+    if isinstance(spec, dict):
+        if spec.get("serviceAccountName"):
+            out.add(("ServiceAccount", spec["serviceAccountName"]))
+        for key, kind in (("configMap", "ConfigMap"), ("configMapKeyRef", "ConfigMap"), ("configMapRef", "ConfigMap"),
+                          ("secret", "Secret"), ("secretKeyRef", "Secret"), ("secretRef", "Secret")):
+            ref = spec.get(key)
+            if isinstance(ref, dict) and (ref.get("name") or ref.get("secretName")):
+                out.add((kind, ref.get("name") or ref.get("secretName")))
+        for value in spec.values():
+            out |= _reads(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            out |= _reads(value)
+    return out
+
+
+def test_each_workload_starts_after_the_objects_its_pods_read():
+    """A Deployment or StatefulSet depends on the ServiceAccount, ConfigMaps and Secrets its pods name
+    (they would start without their config otherwise), and never on another workload."""
+    g = build(OPTIONS["default"], SECRETS)
+    depends = {name: {urn.rsplit("::", 1)[-1] for urn in urns} for name, urns in MOCKS.dependencies.items()}
+    kind = {r.name: r.typ.rsplit(":", 1)[-1] for r in g.records}
+    placed = {(kind[r.name], r.inputs.get("metadata", {}).get("name")): r.name for r in g.records}
+    workloads = [r for r in g.records if kind[r.name] in ("Deployment", "StatefulSet")]
+    assert {kind[w.name] for w in workloads} == {"Deployment", "StatefulSet"}
+    for w in workloads:
+        read = {placed[ref] for ref in _reads(w.inputs["spec"]["template"]["spec"]) if ref in placed}
+        assert any(kind[r] == "ServiceAccount" for r in read), w.name
+        assert read <= depends[w.name], (w.name, read - depends[w.name])
+        assert not depends[w.name] & {o.name for o in workloads}, w.name

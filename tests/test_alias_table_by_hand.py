@@ -42,13 +42,20 @@ ALIASES = {
     "gen_ai.usage.completion_tokens": ("gen_ai.usage.output_tokens", 30),
     # opentelemetry-util-genai's prompt version (1.3b0)
     "gen_ai.prompt.version": ("llmobs.prompt.version", "v7"),
+    # OpenLIT's reasoning tokens (OpenAI's completion_tokens_details.reasoning_tokens)
+    "gen_ai.usage.completion_tokens_details.reasoning_tokens": ("gen_ai.usage.reasoning.output_tokens", 12),
+    # OpenLLMetry's stop sequences
+    "llm.chat.stop_sequences": ("gen_ai.request.stop_sequences", "END"),
 }
+# Provider names: the old value under the old key arrives as the new value under gen_ai.provider.name.
+PROVIDER_VALUES = {"xai": "x_ai"}   # gen_ai.system (semconv before 1.37), also OpenInference llm.provider
 # Content aliases: the canonical content key arrives hashed (content.mode hash), the alias not at all.
 CONTENT_ALIASES = {
     "input.value": "gen_ai.input.messages",       # OpenInference
     "output.value": "gen_ai.output.messages",
     "gen_ai.prompt": "gen_ai.input.messages",     # LangSmith, OpenLIT
     "gen_ai.completion": "gen_ai.output.messages",
+    "reranker.query": "gen_ai.retrieval.query.text",   # OpenInference reranker spans
 }
 
 
@@ -61,9 +68,11 @@ def arrived():
         # A provider marker keeps the span an LLM span without setting any of the canonical keys tested.
         marker = {} if ALIASES.get(alias, ("",))[0] == "gen_ai.operation.name" else {"gen_ai.operation.name": "chat"}
         spans.append(span(f"alias {alias}", {**marker, alias: value}, i + 1))
+    for j, old in enumerate(PROVIDER_VALUES):
+        spans.append(span(f"provider {old}", {"gen_ai.operation.name": "chat", "gen_ai.system": old}, len(rows) + j + 1))
     with gateway() as gw:
         assert post(gw, "traces", traces(spans)) == 200
-        assert wait(lambda: len(gw.traces.spans()) >= len(rows))
+        assert wait(lambda: len(gw.traces.spans()) >= len(spans))
         yield {s["name"].removeprefix("alias "): s["attributes"] for s in gw.traces.spans()}
 
 
@@ -79,3 +88,9 @@ def test_content_alias_arrives_as_the_canonical_content_key(arrived, alias):
     a = arrived[alias]
     canonical = CONTENT_ALIASES[alias]
     assert alias not in a and canonical + ".hmac" in a and canonical + ".length" in a, a
+
+
+@pytest.mark.parametrize("old", sorted(PROVIDER_VALUES))
+def test_an_old_provider_name_arrives_as_the_new_one(arrived, old):
+    a = arrived[f"provider {old}"]
+    assert "gen_ai.system" not in a and a.get("gen_ai.provider.name") == PROVIDER_VALUES[old], a

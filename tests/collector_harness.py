@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,10 +16,11 @@ from pathlib import Path
 import collector_config
 from collector_config import Listen, redact
 from settings import Settings
-from stackctl.up_local import PortTaken   # up-local's: a port chosen as free, taken meanwhile
+from stackctl.up_local import PortTaken, free_port   # up-local's: a port chosen as free, taken meanwhile
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-ingest-token-0123456789"
+PORT_FIELDS = ("grpc_port", "http_port", "health_port", "telemetry_port", "audit_port")
 # The content hash key every test gateway reads (content.hash hmac), beside its token file.
 CONTENT_KEY = "test-content-hash-key-0123456789abcdef"
 
@@ -43,10 +43,6 @@ def collector_binary() -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def validate(config_text: str) -> subprocess.CompletedProcess:
@@ -96,9 +92,8 @@ class RunningCollector:
     def _move_ports(self) -> None:
         """Fresh ports, in the config text as it stands (a test may have edited it before start)."""
         old = self.listen
-        self.listen = dataclasses.replace(old, grpc_port=free_port(), http_port=free_port(), health_port=free_port(),
-                                          telemetry_port=free_port(), audit_port=free_port())
-        for field in ("grpc_port", "http_port", "health_port", "telemetry_port", "audit_port"):
+        self.listen = dataclasses.replace(old, **{field: free_port() for field in PORT_FIELDS})
+        for field in PORT_FIELDS:
             self.config_text = re.sub(rf"127\.0\.0\.1:{getattr(old, field)}(?!\d)",
                                       f"127.0.0.1:{getattr(self.listen, field)}", self.config_text)
 

@@ -12,7 +12,6 @@ import http.client
 import ipaddress
 import json
 import secrets
-import socket
 import ssl
 import subprocess
 import time
@@ -28,16 +27,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from binaries import BIN, binary
+from stackctl.up_local import free_port
 
 START_TIMEOUT = 180     # seconds; etcd and the API server on a busy 2-core machine
 KUBECTL_TIMEOUT = 120
 CRDS = ("cert-manager", "prometheus-operator")   # .bin/crds/<name>/*.yaml
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(what: str, ready, proc: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT) -> None:

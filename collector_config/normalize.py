@@ -1,8 +1,8 @@
 """Aliases that instrumentation libraries emit -> canonical GenAI keys: the project's llmnormalize processor.
 
 Its config is the alias tables (telemetry/aliases.py) in order: renames (canonical wins when
-both are present), indexed keys flattened into the canonical form, value maps, then the numeric
-guard on the numbers the gateway computes with.
+both are present), indexed keys flattened into the canonical form, value maps, the numeric
+guard on the numbers the gateway computes with, then single strings under list keys wrapped.
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def config() -> dict:
         "indexed": [{"pattern": item.pattern, "replacement": _target(item)} for item in aliases.INDEXED],
         "values": [{"key": v.canonical, "values": [{"from": old, "to": new} for old, new in v.values]}
                    for v in aliases.VALUE_MAPS],
+        "lists": list(aliases.LIST_KEYS),
         "numeric": {"spans": list(NUMERIC["span"]), "logs": list(NUMERIC["log"]), "pattern": NUMBER,
                     "max": MAX_NUMBER, "attribute": k.INVALID},
     }

@@ -163,7 +163,7 @@ ALIASES: tuple[Alias, ...] = (
     Alias("gen_ai.openai.system_fingerprint", "openai.response.system_fingerprint", (OLLM,)),
 
     # --- response ---
-    # single string emitted; canonical is string[] (wrap on copy)
+    # single string emitted; canonical is string[] (LIST_KEYS wraps it)
     Alias("llm.finish_reason", "gen_ai.response.finish_reasons", (OINF,)),
     Alias("gen_ai.response.finish_reason", "gen_ai.response.finish_reasons", (OLLM,)),
     Alias("llm.response.finish_reason", "gen_ai.response.finish_reasons", (OLLM,)),
@@ -298,6 +298,10 @@ INDEXED: tuple[IndexedAlias, ...] = (
     IndexedAlias(r"^reranker\.output_documents\.(\d+)\.document\.id$", "gen_ai.retrieval.documents", "document.id", (OINF,)),
     IndexedAlias(r"^reranker\.output_documents\.(\d+)\.document\.score$", "gen_ai.retrieval.documents", "document.score", (OINF,)),
 )
+
+# Keys whose conventional value is a list: a single string there becomes a one-item list
+# (the finish-reason aliases above are single strings). Not on data points: labels are strings.
+LIST_KEYS: tuple[str, ...] = ("gen_ai.response.finish_reasons",)
 
 VALUE_MAPS: tuple[ValueMap, ...] = (
     ValueMap("gen_ai.provider.name", (

@@ -16,7 +16,9 @@ The rules, in the order they apply to one attribute map:
    in [0, 1e9), or a string matching NUMBER; anything else (NaN, infinity, a negative number,
    a bool, a list, a map, bytes, other text) is dropped and `llmobs.invalid` names the key (the
    last bad one in NUMERIC's order when several are).
-Steps 2-4 do not apply to resources; step 4 applies to spans and log records only.
+5. Lists (LIST_KEYS): a string value of one of these keys becomes a one-item list, on spans,
+   span events and log records (a data point's attributes are label values, and stay strings).
+Steps 2-5 do not apply to resources; step 4 applies to spans and log records only.
 """
 from __future__ import annotations
 
@@ -104,10 +106,16 @@ def guarded(attrs: dict[str, Any], place: str) -> dict[str, Any]:
     return out
 
 
+def listed(attrs: dict[str, Any], place: str) -> dict[str, Any]:
+    if place == "datapoint":
+        return dict(attrs)
+    return {key: [value] if key in aliases.LIST_KEYS and isinstance(value, str) else value for key, value in attrs.items()}
+
+
 def normalize(attrs: dict[str, Any], place: str) -> dict[str, Any]:
     """The attributes of one record after the gateway's normalization."""
     if place not in PLACES:
         raise ValueError(f"place must be one of {PLACES}")
     if place == "resource":
         return renamed(attrs, resource=True)
-    return guarded(mapped(reindexed(renamed(attrs))), place)
+    return listed(guarded(mapped(reindexed(renamed(attrs))), place), place)

@@ -50,7 +50,10 @@ type Config struct {
 	ResourceRenames []Rename   `mapstructure:"resource_renames"`
 	Indexed         []Indexed  `mapstructure:"indexed"`
 	Values          []ValueMap `mapstructure:"values"`
-	Numeric         Numeric    `mapstructure:"numeric"`
+	// Lists: keys whose conventional value is a list; a single string there becomes a
+	// one-item list (on spans, span events and log records; data-point labels stay strings).
+	Lists   []string `mapstructure:"lists"`
+	Numeric Numeric  `mapstructure:"numeric"`
 }
 
 // Validate compiles every pattern, so a bad one fails at start-up, naming it.

@@ -79,6 +79,7 @@ type normalizer struct {
 	record, resource renames
 	indexed          []indexed
 	values           []ValueMap
+	lists            []string
 	spanNumbers      []string
 	logNumbers       []string
 	number           *regexp.Regexp
@@ -87,7 +88,7 @@ type normalizer struct {
 }
 
 func newNormalizer(c *Config) *normalizer {
-	n := &normalizer{record: newRenames(c.Renames), resource: newRenames(c.ResourceRenames), values: c.Values,
+	n := &normalizer{record: newRenames(c.Renames), resource: newRenames(c.ResourceRenames), values: c.Values, lists: c.Lists,
 		spanNumbers: c.Numeric.Spans, logNumbers: c.Numeric.Logs, max: c.Numeric.Max, invalid: c.Numeric.Attribute}
 	for _, i := range c.Indexed {
 		n.indexed = append(n.indexed, indexed{regexp.MustCompile(i.Pattern), i.Replacement})
@@ -195,6 +196,19 @@ func (n *normalizer) mapValues(m pcommon.Map) {
 	}
 }
 
+// listed: a single string under a list key becomes a one-item list (OpenInference and
+// OpenLLMetry emit one finish reason as a string; gen_ai.response.finish_reasons is string[]).
+func (n *normalizer) listed(m pcommon.Map) {
+	for _, key := range n.lists {
+		v, ok := m.Get(key)
+		if !ok || v.Type() != pcommon.ValueTypeStr {
+			continue
+		}
+		s := v.Str()
+		v.SetEmptySlice().AppendEmpty().SetStr(s)
+	}
+}
+
 // bad: not a number in [0, max) (a string must look like one). A bool, map, list or bytes
 // value is bad too.
 func (n *normalizer) bad(v pcommon.Value) bool {
@@ -222,11 +236,16 @@ func (n *normalizer) guard(m pcommon.Map, keys []string) {
 	}
 }
 
-func (n *normalizer) attributes(m pcommon.Map, numbers []string) {
+// attributes normalizes one record's map; lists is false for data points, whose attributes
+// become label values.
+func (n *normalizer) attributes(m pcommon.Map, numbers []string, lists bool) {
 	rename(m, n.record)
 	n.reindex(m)
 	n.mapValues(m)
 	n.guard(m, numbers)
+	if lists {
+		n.listed(m)
+	}
 }
 
 func (n *normalizer) traces(td ptrace.Traces) {
@@ -234,9 +253,9 @@ func (n *normalizer) traces(td ptrace.Traces) {
 		rename(rs.Resource().Attributes(), n.resource)
 		for _, ss := range rs.ScopeSpans().All() {
 			for _, span := range ss.Spans().All() {
-				n.attributes(span.Attributes(), n.spanNumbers)
+				n.attributes(span.Attributes(), n.spanNumbers, true)
 				for _, ev := range span.Events().All() {
-					n.attributes(ev.Attributes(), nil)
+					n.attributes(ev.Attributes(), nil, true)
 				}
 			}
 		}
@@ -248,7 +267,7 @@ func (n *normalizer) logs(ld plog.Logs) {
 		rename(rl.Resource().Attributes(), n.resource)
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				n.attributes(lr.Attributes(), n.logNumbers)
+				n.attributes(lr.Attributes(), n.logNumbers, true)
 			}
 		}
 	}
@@ -269,23 +288,23 @@ func (n *normalizer) points(m pmetric.Metric) {
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
 		for _, p := range m.Gauge().DataPoints().All() {
-			n.attributes(p.Attributes(), nil)
+			n.attributes(p.Attributes(), nil, false)
 		}
 	case pmetric.MetricTypeSum:
 		for _, p := range m.Sum().DataPoints().All() {
-			n.attributes(p.Attributes(), nil)
+			n.attributes(p.Attributes(), nil, false)
 		}
 	case pmetric.MetricTypeHistogram:
 		for _, p := range m.Histogram().DataPoints().All() {
-			n.attributes(p.Attributes(), nil)
+			n.attributes(p.Attributes(), nil, false)
 		}
 	case pmetric.MetricTypeExponentialHistogram:
 		for _, p := range m.ExponentialHistogram().DataPoints().All() {
-			n.attributes(p.Attributes(), nil)
+			n.attributes(p.Attributes(), nil, false)
 		}
 	case pmetric.MetricTypeSummary:
 		for _, p := range m.Summary().DataPoints().All() {
-			n.attributes(p.Attributes(), nil)
+			n.attributes(p.Attributes(), nil, false)
 		}
 	}
 }

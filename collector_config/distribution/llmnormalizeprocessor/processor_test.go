@@ -3,6 +3,7 @@ package llmnormalizeprocessor
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
 
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -22,6 +23,7 @@ func testConfig() *Config {
 			{From: "old.a", To: "old.b"}, // a chain: old.b is itself an alias, listed after
 			{From: "old.b", To: "new.c"},
 			{From: "deployment.environment", To: "deployment.environment.name"},
+			{From: "llm.finish_reason", To: "gen_ai.response.finish_reasons"},
 		},
 		ResourceRenames: []Rename{{From: "deployment.environment", To: "deployment.environment.name"}},
 		Indexed: []Indexed{
@@ -29,6 +31,7 @@ func testConfig() *Config {
 			{Pattern: `^gen_ai\.prompt\.(\d+)\.tool_calls\.(\d+)\.name$`, Replacement: "gen_ai.input.messages.${1}.tool_call_name.${2}"},
 		},
 		Values: []ValueMap{{Key: "gen_ai.operation.name", Values: []Pair{{From: "llm", To: "chat"}, {From: "agent", To: "invoke_agent"}}}},
+		Lists:  []string{"gen_ai.response.finish_reasons"},
 		Numeric: Numeric{Spans: []string{"gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"},
 			Logs: []string{"gen_ai.evaluation.score.value"}, Pattern: `^[0-9]{1,9}(?:\.[0-9]+)?$`, Max: 1e9,
 			Attribute: "llmobs.invalid"},
@@ -77,6 +80,12 @@ func equal(t *testing.T, got, want map[string]any) {
 		}
 		if gm, ok := g.(map[string]any); ok {
 			equal(t, gm, w.(map[string]any))
+			continue
+		}
+		if gs, ok := g.([]any); ok {
+			if !reflect.DeepEqual(gs, w) {
+				t.Fatalf("%q: got %#v, want %#v (all: %v)", k, g, w, got)
+			}
 			continue
 		}
 		if g != w {
@@ -204,6 +213,31 @@ func TestNumericGuard(t *testing.T) {
 	equal(t, out, map[string]any{key: int64(-1), "gen_ai.request.model": "m"})
 }
 
+func TestListKeys(t *testing.T) {
+	reasons := "gen_ai.response.finish_reasons"
+	cases := []struct {
+		name string
+		fill func(pcommon.Map)
+		want any
+	}{
+		{"an alias's single string becomes a list", func(m pcommon.Map) { m.PutStr("llm.finish_reason", "stop") }, []any{"stop"}},
+		{"a canonical single string too", func(m pcommon.Map) { m.PutStr(reasons, "length") }, []any{"length"}},
+		{"a list stays as it is", func(m pcommon.Map) {
+			s := m.PutEmptySlice(reasons)
+			s.AppendEmpty().SetStr("stop")
+			s.AppendEmpty().SetStr("length")
+		}, []any{"stop", "length"}},
+		{"a number is left alone", func(m pcommon.Map) { m.PutInt(reasons, 2) }, int64(2)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { equal(t, spanAttrs(t, c.fill), map[string]any{reasons: c.want}) })
+	}
+	td, span := oneSpan(func(m pcommon.Map) { m.PutStr("user.id", "u-1") })
+	span.Events().AppendEmpty().Attributes().PutStr(reasons, "stop")
+	out := run(t, td).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Events().At(0).Attributes().AsRaw()
+	equal(t, out, map[string]any{reasons: []any{"stop"}})
+}
+
 func TestResourcesTakeOnlyTheirRenames(t *testing.T) {
 	td, _ := oneSpan(func(m pcommon.Map) { m.PutStr("deployment.environment", "prod") })
 	res := td.ResourceSpans().At(0).Resource().Attributes()
@@ -228,12 +262,14 @@ func TestLogs(t *testing.T) {
 	lr.Attributes().PutStr("gen_ai.operation.name", "LLM")
 	lr.Attributes().PutDouble("gen_ai.evaluation.score.value", math.NaN())
 	lr.Attributes().PutInt("gen_ai.usage.input_tokens", -1) // a span key: not guarded on logs
+	lr.Attributes().PutStr("gen_ai.response.finish_reasons", "stop")
 	if err := p.ConsumeLogs(context.Background(), ld); err != nil {
 		t.Fatal(err)
 	}
 	got := sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
 	equal(t, got, map[string]any{"gen_ai.request.model": "m", "gen_ai.operation.name": "chat",
-		"llmobs.invalid": "gen_ai.evaluation.score.value", "gen_ai.usage.input_tokens": int64(-1)})
+		"llmobs.invalid": "gen_ai.evaluation.score.value", "gen_ai.usage.input_tokens": int64(-1),
+		"gen_ai.response.finish_reasons": []any{"stop"}})
 }
 
 func TestEveryDataPointType(t *testing.T) {
@@ -253,7 +289,8 @@ func TestEveryDataPointType(t *testing.T) {
 	}
 	for _, a := range points {
 		a.PutStr("gen_ai.system", "openai")
-		a.PutInt("gen_ai.usage.input_tokens", -1) // no guard on data points
+		a.PutInt("gen_ai.usage.input_tokens", -1)          // no guard on data points
+		a.PutStr("gen_ai.response.finish_reasons", "stop") // a label value: stays a string
 	}
 	if err := p.ConsumeMetrics(context.Background(), md); err != nil {
 		t.Fatal(err)
@@ -263,7 +300,8 @@ func TestEveryDataPointType(t *testing.T) {
 		out.At(2).Histogram().DataPoints().At(0).Attributes(), out.At(3).ExponentialHistogram().DataPoints().At(0).Attributes(),
 		out.At(4).Summary().DataPoints().At(0).Attributes()}
 	for _, a := range attrs {
-		equal(t, a.AsRaw(), map[string]any{"gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": int64(-1)})
+		equal(t, a.AsRaw(), map[string]any{"gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": int64(-1),
+			"gen_ai.response.finish_reasons": "stop"})
 	}
 }
 

@@ -23,11 +23,13 @@ def s(value: str) -> dict:
 
 
 def kv(key: str, value) -> dict:
-    """A KeyValue; a plain str, int or bool value is wrapped."""
+    """A KeyValue; a plain str, int, float or bool value is wrapped."""
     if isinstance(value, bool):
         value = {"boolValue": value}
     elif isinstance(value, int):
         value = {"intValue": str(value)}
+    elif isinstance(value, float):
+        value = {"doubleValue": value}
     elif isinstance(value, str):
         value = s(value)
     return {"key": key, "value": value}

@@ -151,14 +151,16 @@ class Board:
     """Collects panels for one dashboard; lays them out left to right, two per row."""
 
     def __init__(self, slug: str):
-        self.slug, self.panels, self._x, self._y = slug, [], 0, 0
+        self.slug, self.panels, self._x, self._y, self._row_h = slug, [], 0, 0, 0
         self.searches_traces = False   # a Jaeger search of the `$service` variable: it needs that variable
 
     def _pos(self, w: int, h: int) -> GridPos:
+        # A new row starts below the tallest panel of the last one (not the new panel's height,
+        # which overlapped a row of tall panels when short stats followed them).
         if self._x + w > 24:
-            self._x, self._y = 0, self._y + h
+            self._x, self._y, self._row_h = 0, self._y + self._row_h, 0
         pos = GridPos(h=h, w=w, x=self._x, y=self._y)
-        self._x += w
+        self._x, self._row_h = self._x + w, max(self._row_h, h)
         return pos
 
     def timeseries(self, key: str, title: str, description: str, unit: str, targets: list,

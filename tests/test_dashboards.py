@@ -61,6 +61,24 @@ def test_house_style(slug):
                 assert "$__rate_interval" in expr, (p["title"], expr)
 
 
+@pytest.mark.parametrize("slug", sorted(BOARDS))
+def test_no_two_panels_overlap_and_each_fits_the_grid(slug):
+    """Grafana pushes an overlapping panel down on its own, so an overlap never shows as an error."""
+    taken: dict[tuple[int, int], str] = {}
+    for panel in BOARDS[slug]["panels"]:
+        g = panel["gridPos"]
+        assert 0 <= g["x"] and g["x"] + g["w"] <= 24, panel["title"]
+        for cell in ((x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])):
+            assert cell not in taken, (panel["title"], taken[cell])
+            taken[cell] = panel["title"]
+
+
+def test_a_new_row_starts_below_the_tallest_panel_of_the_last():
+    board = dashboards.helpers.Board("t")
+    positions = [board._pos(12, 8), board._pos(6, 4), board._pos(6, 4), board._pos(6, 4), board._pos(6, 4)]
+    assert [(p.x, p.y) for p in positions] == [(0, 0), (12, 0), (18, 0), (0, 8), (6, 8)]
+
+
 def test_thresholds_come_from_the_alert_settings():
     strict = validate({**KUBE, "alerts": {"provider_error_ratio": 0.02}})
     overview = dashboards.to_json(next(e for e in dashboards.REGISTRY if e.slug == "overview"), strict)

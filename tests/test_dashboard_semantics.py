@@ -539,8 +539,10 @@ def test_the_dashboards_page_has_every_panel_with_its_key_description_and_alerts
         p = _panel(BOARDS[slug], slug, key)
         start = f"| {_cell(p['title'])} | `{key}` | {_cell(p['description'])} | "
         (row,) = [r for r in rows if r.startswith(start)]
-        for alert in (a for a, where in ALERT_PANELS.items() if where == (slug, key)):
-            assert f"[{alert}](runbooks/{alert}.md)" in row, (slug, key, alert)
+        # The last cell, whole: the alerts linked to this panel, and those whose runbook checks it.
+        links = set(filter(None, row.removeprefix(start).removesuffix(" |").split(", ")))
+        assert {f"[{a}](runbooks/{a}.md)" for a, where in ALERT_PANELS.items() if where == (slug, key)} <= links, row
+        assert all(re.fullmatch(r"\[(Llm\w+)\]\(runbooks/\1\.md\)", link) for link in links), row
     lines = page.splitlines()
     for slug, (uid, folder, filters, _) in BOARD_ROWS.items():
         head = (f"`dashboards/{slug}.py`, uid `{uid}`, Grafana folder *{FOLDER_TITLES[folder]}*. "
@@ -553,6 +555,20 @@ def test_the_dashboards_page_has_every_panel_with_its_key_description_and_alerts
 # -- each panel against its row ---------------------------------------------------------------------
 
 KEYS = sorted(PANELS)
+# How a panel's Prometheus queries run, by hand: a stat shows one number for now (instant); the
+# audit dashboard's by-login table lists instant values as rows; every other panel plots a range.
+QUERY_MODES = {("audit", "by_login"): "instant/table"}
+# Each filter variable, by hand: (its label in Grafana, the query that lists its values).
+VARIABLES = {
+    "environment": ("Environment", "label_values(llm_requests_total, deployment_environment_name)"),
+    "provider": ("Provider", "label_values(llm_requests_total, gen_ai_provider_name)"),
+    "model": ("Model", 'label_values(llm_requests_total{gen_ai_provider_name=~"$provider"}, gen_ai_request_model)'),
+    "service_name": ("Service", "label_values(llm_app_requests_total, service_name)"),
+    "tenant": ("Tenant", "label_values(llm_requests_total, llmobs_tenant_bounded)"),
+    "feature": ("Feature", "label_values(llm_requests_total, llmobs_feature_bounded)"),
+    "prompt_version": ("Prompt version", "label_values(llm_requests_total, llmobs_prompt_version)"),
+    "login": ("Login", "label_values(llm_debug_store_accesses_total, user)"),
+}
 
 
 @pytest.mark.parametrize("slug, key", KEYS, ids=_ids(KEYS))
@@ -562,6 +578,37 @@ def test_type_unit_metrics_and_variables(slug, key):
     assert (panel["type"], _unit(panel)) == (row.type, row.unit)
     assert sorted(metrics) == sorted(row.metrics)
     assert sorted(_variables(panel)) == sorted(row.variables)
+
+
+@pytest.mark.parametrize("slug, key", KEYS, ids=_ids(KEYS))
+def test_query_mode(slug, key):
+    row, panel = PANELS[slug, key], _panel(BOARDS[slug], slug, key)
+    expected = QUERY_MODES.get((slug, key), "instant" if row.type == "stat" else "range")
+    modes = {("instant" if t.get("instant") else "range") + (f"/{t['format']}" if t.get("format", "time_series") != "time_series" else "")
+             for t in _prom(panel)}
+    assert modes == ({expected} if _prom(panel) else set()), modes
+
+
+def _label_var_query(variable: dict) -> str:
+    q = variable["query"]
+    return q.get("query") if isinstance(q, dict) else q
+
+
+def test_every_filter_variable_lists_the_label_its_panels_filter_on():
+    """A variable listing another label than the one its panels match with `=~"$name"` offers values
+    that filter nothing; so does one read from the wrong metric."""
+    for slug, board in BOARDS.items():
+        declared = {v["name"]: v for v in board["templating"]["list"] if v["type"] == "query"}
+        for name, v in declared.items():
+            assert (v["label"], _label_var_query(v), v["includeAll"], v["multi"], v["allValue"]) == (
+                *VARIABLES[name], True, True, ".*"), (slug, name)
+        listed = {name: re.fullmatch(r"label_values\((.*), (\w+)\)", _label_var_query(v)).group(2)
+                  for name, v in declared.items()}
+        for panel in board["panels"]:
+            for t in panel.get("targets", []):
+                for label, name in re.findall(r'(\w+)=~"\$\{?(\w+)', t.get("expr") or ""):
+                    if name in listed:
+                        assert label == listed[name], (slug, panel["title"], label, name)
 
 
 @pytest.mark.parametrize("slug, key", KEYS, ids=_ids(KEYS))

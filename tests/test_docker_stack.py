@@ -571,6 +571,8 @@ def test_loadgen_requirements_leave_out_pulumi_and_includes():
 def test_memory_quantities_in_mebibytes():
     from components.docker.plan import mebibytes
     assert (mebibytes("256Mi"), mebibytes("4Gi"), mebibytes("512Ki"), mebibytes("1Ti"), mebibytes("1Ki")) == (256, 4096, 1, 1048576, 1)   # 512Ki and 1Ki: at least 1
+    # Whole mebibytes from kibibytes and from plain bytes (a quantity without a suffix).
+    assert (mebibytes("3072Ki"), mebibytes("2097152"), mebibytes("1")) == (3, 2, 1)
     with pytest.raises(ValueError, match=re.escape("unsupported memory quantity '1G'; use Ki, Mi, Gi or Ti")):
         mebibytes("1G")
 

@@ -216,9 +216,10 @@ def test_service_monitor_scrapes_each_collector_pod_once_as_the_bundled_jobs():
     assert sorted(o["metadata"]["name"] for o in selected) == ["collector-pods", "otel-sampler"]
     assert all(any(p["name"] == "metrics" for p in o["spec"]["ports"]) for o in selected)
     assert spec["namespaceSelector"] == {"matchNames": ["llmobs"]}
-    relabel = spec["endpoints"][0]["relabelings"]
-    assert relabel == [{"sourceLabels": ["__meta_kubernetes_service_label_app_kubernetes_io_name"],
-                        "targetLabel": "job", "action": "replace"}]
+    # The endpoint whole: the bundled Prometheus' 15s scrape interval, so the alerts' windows mean the same.
+    assert spec["endpoints"] == [{"port": "metrics", "interval": "15s", "path": "/metrics", "scheme": "http",
+                                  "relabelings": [{"sourceLabels": ["__meta_kubernetes_service_label_app_kubernetes_io_name"],
+                                                   "targetLabel": "job", "action": "replace"}]}]
     assert {o["metadata"]["labels"]["app.kubernetes.io/name"] for o in selected} == {"collector", "otel-sampler"}
 
 
@@ -229,7 +230,9 @@ def test_pod_monitor_selects_the_gateway_pods():
     selected = [lab for lab in labels if tk.selects(pm["spec"]["selector"]["matchLabels"], lab)
                 and lab["app.kubernetes.io/name"] in pm["spec"]["selector"]["matchExpressions"][0]["values"]]
     assert [lab["app.kubernetes.io/name"] for lab in selected] == ["collector"]
-    assert pm["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"
+    assert pm["spec"]["podMetricsEndpoints"] == [{"port": "metrics", "interval": "15s", "path": "/metrics", "scheme": "http",
+                                                  "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"],
+                                                                   "targetLabel": "job", "action": "replace"}]}]
     assert not [o for o in custom(g) if o["kind"] == "AlertmanagerConfig"]   # kind team: left to the team
 
 
@@ -761,7 +764,22 @@ def test_grafana_api_contact_points_carry_the_secret_credentials_and_the_policy_
         assert (route.get("muteTimings") == ["llmobs-never"]) == (kind == "none"), route
         if kind != "none":
             assert route["contactPoint"] == f"llmobs-{kind}"
-    assert [r.inputs["name"] for r in grafana_records(g, "grafana:alerting/muteTiming:MuteTiming")] == ["llmobs-never"]
+    [mute] = grafana_records(g, "grafana:alerting/muteTiming:MuteTiming")
+    # "never": muted all day, every day (no weekdays, months or years narrow it).
+    assert (mute.inputs["name"], mute.inputs["intervals"]) == ("llmobs-never", [{"times": [{"start": "00:00", "end": "24:00"}]}])
+
+
+def test_grafana_api_resource_names_are_stable():
+    """Pulumi names are identities: renaming one replaces the object in Grafana on the next `pulumi up`
+    (a rule group's alert state and silences go with it)."""
+    from alerts import grafana as grafana_alerts
+    g = graph("grafana-cloud")
+    doc = grafana_alerts.provisioning(alerts.groups(g.settings), g.settings)
+    groups = {r.name for r in grafana_records(g, "grafana:alerting/ruleGroup:RuleGroup")}
+    assert groups == {f"llmobs-grafana-api-rules-{grp['name']}" for grp in doc["groups"]}
+    assert {r.name for r in grafana_records(g, "grafana:alerting/contactPoint:ContactPoint")} == {
+        "llmobs-grafana-api-contact-point-slack", "llmobs-grafana-api-contact-point-pagerduty"}
+    assert [r.name for r in grafana_records(g, "grafana:alerting/muteTiming:MuteTiming")] == ["llmobs-grafana-api-mute-timing-llmobs-never"]
 
 
 def test_grafana_api_contact_point_without_its_secret_fails_before_any_resource():

@@ -798,6 +798,46 @@ def _key_items(pod: dict) -> list[dict]:
             if i["key"] == "content_hash_key"]
 
 
+def _secret_items(pod: dict) -> list[tuple[str, dict]]:
+    """(the Secret's name, item) of every Secret key a pod mounts, projected or plain."""
+    out = []
+    for v in pod.get("volumes", []):
+        sources = v.get("projected", {}).get("sources", []) + ([{"secret": v["secret"]}] if "secret" in v else [])
+        for src in sources:
+            if "secret" in src:
+                name = src["secret"].get("name") or src["secret"].get("secretName")
+                out += [(name, item) for item in src["secret"].get("items", [])]
+    return out
+
+
+@pytest.mark.parametrize("option", sorted(OPTIONS))
+def test_every_secret_key_a_pod_mounts_is_in_the_secret_the_stack_creates(option):
+    """A key missing from its Secret leaves the pod in ContainerCreating (kubelet cannot project it)."""
+    g = graph(option)
+    made = {s["metadata"]["name"]: set(s.get("stringData") or {}) | set(s.get("data") or {}) for s in g.of_kind("Secret")}
+    for kind in WORKLOADS:
+        for w in g.of_kind(kind):
+            for name, item in _secret_items(w["spec"]["template"]["spec"]):
+                if name in made:
+                    assert item["key"] in made[name], (w["metadata"]["name"], name, item)
+
+
+def test_a_forwarders_token_is_the_file_its_authenticator_reads():
+    """forward_tokens.<name> (secret config) -> that key of collector-secrets -> secrets/forward_<name>
+    under the config mount -> the bearertokenauth extension's filename. A forwarder without auth has none."""
+    config = {**KUBE, "forwarding": [{"name": "vendor", "endpoint": "https://otel.vendor.example/v1", "auth": "bearer"},
+                                     {"name": "open", "endpoint": "https://open.example/v1", "auth": "none"}]}
+    g = build(config, {**SECRETS, "forward_tokens": {"vendor": "FwdTok-40c2-secret"}})
+    assert g.get("Secret", "collector-secrets")["stringData"]["forward_tokens.vendor"] == "FwdTok-40c2-secret"
+    pod = g.get("Deployment", "collector")["spec"]["template"]["spec"]
+    forward = [item for name, item in _secret_items(pod) if "forward" in item["key"]]
+    assert forward == [{"key": "forward_tokens.vendor", "path": "secrets/forward_vendor", "mode": manifests.SECRET_FILE_MODE}]
+    front = yaml.safe_load(g.get("ConfigMap", "collector-config")["data"]["collector__agent.yaml"])
+    assert front["extensions"]["bearertokenauth/forward_vendor"]["filename"] == "/etc/llmobs/secrets/forward_vendor"
+    assert not [k for k in front["extensions"] if k.endswith("forward_open")]
+    assert check_no_secret_leaks(g.objects(), ["FwdTok-40c2-secret"]) == []
+
+
 @pytest.mark.parametrize("option", ["default", "single_tier"])
 def test_content_hash_key_is_a_mounted_secret_never_in_a_config_map(option):
     """The key (content.hash hmac, the default) reaches the tier that hashes content as a file from

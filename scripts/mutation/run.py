@@ -60,7 +60,9 @@ AREA_TESTS: dict[str, list[str]] = {
                "tests/test_alerts_up_local.py -k 'every_failure or profile or timing'"],
     # test_dashboard_semantics: a hand-written row per panel (the per-panel oracle; test_dashboards holds
     # the lint, ids, house style and the diff).
-    "dashboards": [f"tests/test_dashboards.py -k '{GOLDEN}'", "tests/test_dashboard_semantics.py"],
+    # test_dashboard_signals: the exemplar and Loki-field checks, and lint.queries over every panel.
+    "dashboards": [f"tests/test_dashboards.py -k '{GOLDEN}'", "tests/test_dashboard_semantics.py",
+                   "tests/test_dashboard_signals.py"],
     "collector_config": ["tests/test_collector_config.py", "tests/test_contract.py", "tests/test_gateway.py",
                          "tests/test_detector_tables.py"],
     "telemetry": ["tests/test_contract.py", "tests/test_detector_tables.py", "tests/test_content_instrumentations.py",
@@ -101,7 +103,7 @@ FILE_TESTS: dict[str, list[str]] = {
     # manifests.py holds the custom-resource table the operator stacks' CRD reads come from.
     "components/kubernetes/manifests.py": [*AREA_TESTS["components"], "tests/test_external_backends.py"],
     "alerts/runbooks.py": ["tests/test_alerts.py -k 'runbook or panel'"],
-    "dashboards/lint.py": [f"tests/test_dashboards.py -k 'lint and ({GOLDEN})'"],
+    "dashboards/lint.py": [f"tests/test_dashboards.py -k 'lint and ({GOLDEN})'", "tests/test_dashboard_signals.py"],
 }
 PROMTOOL = "tests/test_alerts.py -k 'fires_exactly and ({})'"   # the promtool tests of the module's alerts
 

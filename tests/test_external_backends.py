@@ -792,3 +792,44 @@ def test_grafana_api_contact_point_without_its_secret_fails_before_any_resource(
     with pytest.raises(SettingsError, match=r"llmobs:alert_pagerduty_routing_key"):
         run()
     assert MOCKS.records == []
+
+
+# The bundled Alertmanager's receiver fields -> the AlertmanagerConfig CRD's (prometheus-operator
+# monitoring.coreos.com/v1alpha1), written by hand; credentials become Secret references.
+EMAIL_FIELDS = {"to": "to", "from": "from", "smarthost": "smarthost", "require_tls": "requireTLS",
+                "send_resolved": "sendResolved", "html": "html", "text": "text", "auth_username": "authUsername"}
+
+
+def test_an_email_receiver_is_the_bundled_one_in_the_crds_field_names():
+    email = {"to": "oncall@example.invalid", "from_address": "alerts@example.invalid",
+             "smarthost": "smtp.example.invalid:587", "auth_username": "alerts"}
+    settings = validate({**KUBE, "alerts": {"receivers": {"critical": "email", "email": email}}})
+    plain = alertmanager.receiver("email", settings)["email_configs"][0]
+    [crd] = external.receiver("email", settings)["emailConfigs"]
+    expected = {EMAIL_FIELDS[k]: external.inline(v) if isinstance(v, str) else v
+                for k, v in plain.items() if k in EMAIL_FIELDS}
+    expected["headers"] = [{"key": k, "value": external.inline(v)} for k, v in plain["headers"].items()]
+    expected["authPassword"] = {"name": external.RECEIVER_SECRET, "key": "alert_email_password"}
+    assert crd == expected
+    assert "{{ template" not in json.dumps(crd) and crd["html"] != crd["text"]
+
+
+def test_templates_that_call_themselves_are_refused(monkeypatch):
+    monkeypatch.setattr(external, "definitions", lambda: {"llmobs.loop": '{{ template "llmobs.loop" . }}0123456789'})
+    with pytest.raises(ValueError) as caught:
+        external.inline('{{ template "llmobs.loop" . }}')
+    # Ten expansions, then the message shows the first 80 characters of what they had reached.
+    assert str(caught.value) == "templates nest too deep: " + ('{{ template "llmobs.loop" . }}' + "0123456789" * 10)[:80]
+
+
+@pytest.mark.parametrize("depth, expands", [(8, True), (9, False)])
+def test_templates_expand_nine_calls_deep(monkeypatch, depth, expands):
+    """llmobs.0 calls llmobs.1 ... up to llmobs.<depth>, which is plain text: nine calls in a chain
+    (llmobs.0 to llmobs.8) are expanded, ten are refused; the project's own templates nest two deep."""
+    chain = {f"llmobs.{i}": f'{{{{ template "llmobs.{i + 1}" . }}}}' for i in range(depth)}
+    monkeypatch.setattr(external, "definitions", lambda: {**chain, f"llmobs.{depth}": "end"})
+    if expands:
+        assert external.inline('{{ template "llmobs.0" . }}') == "end"
+    else:
+        with pytest.raises(ValueError, match="templates nest too deep"):
+            external.inline('{{ template "llmobs.0" . }}')

@@ -155,3 +155,10 @@ def test_engine_selects_one_file():
 
 def test_grafana_template_names_the_query_value():
     assert grafana.grafana_template("{{ $value | humanize }}") == "{{ $values.A.Value | humanize }}"
+
+
+def test_a_receiver_kind_grafana_has_no_contact_point_for_is_refused_by_name():
+    """Settings refuse unknown kinds first; this guards a kind added to the schema but not here."""
+    with pytest.raises(ValueError) as caught:
+        grafana.contact_point("opsgenie", validate({**KUBE, "alerts": {"engine": "grafana"}}))
+    assert str(caught.value) == "no Grafana contact point for receiver kind 'opsgenie'"

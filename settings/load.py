@@ -55,8 +55,9 @@ _VALIDATOR = jsonschema.Draft202012Validator(STACK_SCHEMA, registry=_REGISTRY)
 def default_prices() -> list[dict]:
     table = _yaml("prices.yaml")
     errors = list(jsonschema.Draft202012Validator(PRICES_SCHEMA).iter_errors(table))
-    if errors:
-        raise SettingsError(f"settings/prices.yaml: {_describe(errors[0], 'models')}")
+    if errors:   # named by its place in the file (models[3].input), not by a stack key
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in errors[0].absolute_path).lstrip(".")
+        raise SettingsError(f"settings/prices.yaml: {_describe(errors[0], where or 'models')}")
     return table["models"]
 
 
@@ -342,12 +343,11 @@ def _check_backends(raw: dict, data: dict) -> None:
         if not ext["metrics"] and a["kind"] != "grafana":
             fail(["alerting", "kind"], f"{a['kind']} needs backends.metrics.mode external: the bundled Prometheus "
                  "evaluates the rules and sends to the bundled Alertmanager")
+        # alertmanager-config is Kubernetes only through its rules: prometheus-operator is refused elsewhere above.
         if a["kind"] == "alertmanager-config":
             if m["rules"] != "prometheus-operator":
                 fail(["alerting", "kind"], "alertmanager-config needs backends.metrics.rules prometheus-operator (the "
                      "operator's Prometheus evaluates the alert rules and sends to the Alertmanager it configures)")
-            if not kube:
-                fail(["alerting", "kind"], "alertmanager-config is for the Kubernetes target")
         if a["kind"] == "grafana" and not (ext["dashboards"] and d["kind"] == "grafana-api"):
             fail(["alerting", "kind"], "grafana needs backends.dashboards kind grafana-api: the alert rules, contact "
                  "points and notification policies go through the Grafana API")

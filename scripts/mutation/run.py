@@ -68,7 +68,7 @@ AREA_TESTS: dict[str, list[str]] = {
     "telemetry": ["tests/test_contract.py", "tests/test_detector_tables.py", "tests/test_content_instrumentations.py",
                   "tests/test_alias_sources.py", "tests/test_gateway.py"],
     # test_settings_defaults' "another value" half renders every artifact per key: too slow per mutant.
-    "settings": ["tests/test_settings.py", "tests/test_settings_boundaries.py",
+    "settings": ["tests/test_settings.py", "tests/test_settings_boundaries.py", "tests/test_settings_rules.py",
                  "tests/test_settings_defaults.py -k 'not another_value'", "tests/test_debug_settings.py",
                  # the backends.* rules live in settings/load.py too
                  "tests/test_external_backends.py -k 'bad_input or missing_credential'"],

@@ -68,6 +68,10 @@ BAD = [
     ({**KUBE, "alerts": {"receivers": {"kind": "slack", "teams": [{"team": "payments", "critical": "pagerduty"}]}}},
      "llmobs:alerts.receivers.teams[0].team: unknown team 'payments'; no alert carries it. Teams owning alerts "
      "(alerts.teams): finance, llm-platform, ml-quality, security"),
+    # Two overrides for one team: the later one is named.
+    ({**KUBE, "alerts": {"receivers": {"kind": "slack", "teams": [{"team": "finance", "critical": "pagerduty"},
+                                                                  {"team": "finance", "warning": "pagerduty"}]}}},
+     "llmobs:alerts.receivers.teams[1].team: duplicate team 'finance'"),
 ]
 GOOD = [
     # The neighbours of the refused ones.

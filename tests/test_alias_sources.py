@@ -64,6 +64,16 @@ def test_content_key_is_defined_by_each_checked_source(content):
     assert not missing, f"{content.key!r} is not defined by any checked release of {missing}"
 
 
+def test_each_checked_content_source_is_read_and_checks_keys():
+    """Written by hand: the sources whose releases define their content keys as literals. A source
+    renamed in the table would otherwise drop its keys from the check above without a failure."""
+    assert CHECKED == {"mlflow", "langfuse", "pydantic-ai"}
+    for name, key in (("mlflow", "mlflow.spanOutputs"), ("langfuse", "langfuse.observation.input"),
+                      ("pydantic-ai", "final_result")):
+        assert key in content_strings(name)
+        assert [c.key for c in aliases.CONTENT_KEYS if name in c.sources and c.key == key] == [key]
+
+
 def test_the_content_oracle_rejects_typos():
     assert "mlflow.spanInputs" in content_strings("mlflow")
     for name, typo in (("mlflow", "mlflow.spanInput"), ("langfuse", "langfuse.observation.inputs"),

@@ -130,10 +130,29 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return out
 
 
+def _not_product(tree: ast.AST) -> set[int]:
+    """Nodes no mutant may touch: type annotations (never evaluated: `from __future__ import
+    annotations`) and the promtool examples beside each alert rule (`Example(...)`: test cases, their
+    names and input series; they reach no deployed file, only `promtool test rules`)."""
+    roots = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign):
+            roots.append(node.annotation)
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            roots.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            roots.append(node.returns)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Example":
+            roots.append(node)
+    return {id(n) for root in roots for n in ast.walk(root)}
+
+
 def _sites(tree: ast.AST):
     """(node, description, apply) for every mutation site; apply mutates the node in place."""
-    docs = _docstrings(tree)
+    docs = _docstrings(tree) | _not_product(tree)
     for node in ast.walk(tree):
+        if id(node) in docs:
+            continue
         if isinstance(node, ast.Compare):
             for i, op in enumerate(node.ops):
                 if type(op) in _FLIP:

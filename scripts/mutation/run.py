@@ -91,7 +91,10 @@ FILE_TESTS: dict[str, list[str]] = {
                                "tests/test_redaction_benign.py"],
     "telemetry/aliases.py": ["tests/test_alias_sources.py", "tests/test_alias_table_by_hand.py",
                              "tests/test_normalize_oracle.py", "tests/test_content_instrumentations.py"],
-    "telemetry/catalog.py": ["tests/test_catalog_by_hand.py", "tests/test_contract.py", "tests/test_metrics_oracle.py", "tests/test_dashboard_semantics.py"],
+    "telemetry/catalog.py": ["tests/test_catalog_by_hand.py", "tests/test_contract.py", "tests/test_metrics_oracle.py", "tests/test_dashboard_semantics.py",
+                             "tests/test_self_metrics.py"],
+    # The canonical keys: the alias rows and the instrumenting guide are written by hand.
+    "telemetry/keys.py": [*AREA_TESTS["telemetry"], "tests/test_alias_table_by_hand.py", "tests/test_instrumenting_keys.py"],
     "components/kubernetes/network.py": ["tests/test_network_layouts.py -k 'tempo-two-off-none or jaeger-single-on-secret'",
                                          "tests/test_kubernetes.py -k 'network or egress'"],
     "components/docker/plan.py": ["tests/test_docker_stack.py", "tests/test_placement.py"],

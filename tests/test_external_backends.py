@@ -833,3 +833,20 @@ def test_templates_expand_nine_calls_deep(monkeypatch, depth, expands):
     else:
         with pytest.raises(ValueError, match="templates nest too deep"):
             external.inline('{{ template "llmobs.0" . }}')
+
+
+def test_grafana_api_webhook_and_email_contact_points():
+    """The two kinds the reference stacks do not use: the webhook's URL is the secret; email names the
+    addresses (Grafana's own SMTP server sends), one message per group."""
+    receivers = {"critical": "webhook", "warning": "email", "info": "email",
+                 "email": {"to": "oncall@example.invalid, ml@example.invalid", "from_address": "alerts@example.invalid",
+                           "smarthost": "smtp.example.invalid:587"}}
+    config = copy.deepcopy(CLOUD)
+    config["alerts"] = {**config.get("alerts", {}), "receivers": receivers}
+    g = build(config, {**SECRETS, "alert_webhook_url": "https://hooks.example.invalid/T0-secret"})
+    points = {r.inputs["name"]: r for r in grafana_records(g, "grafana:alerting/contactPoint:ContactPoint")}
+    assert set(points) >= {"llmobs-webhook", "llmobs-email"}
+    assert points["llmobs-webhook"].inputs["webhooks"] == [{"url": "https://hooks.example.invalid/T0-secret"}]
+    assert any(p.startswith("webhooks") for p in points["llmobs-webhook"].secret_paths)
+    assert points["llmobs-email"].inputs["emails"] == [{"addresses": ["oncall@example.invalid", "ml@example.invalid"],
+                                                        "singleEmail": True}]

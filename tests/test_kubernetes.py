@@ -924,6 +924,15 @@ def test_probes_liveness_healthy_readiness_ready_startup_budget():
     assert prom["periodSeconds"] * prom["failureThreshold"] == 90 * 60
     am = g.get("StatefulSet", "alertmanager")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
     assert am["periodSeconds"] * am["failureThreshold"] == 300
+    # Every workload, by hand: restarted after 30 s without a live answer (3 x 10 s, 5 s each), out of
+    # its Service after 15 s not ready (3 x 5 s, 3 s each); startup checks every 10 s, 5 s each.
+    for _, pod in pods(g.objects()):
+        for c in pod["spec"]["containers"]:
+            timing = {p: {k: c[p][k] for k in ("periodSeconds", "failureThreshold", "timeoutSeconds")}
+                      for p in ("livenessProbe", "readinessProbe")}
+            assert timing == {"livenessProbe": {"periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5},
+                              "readinessProbe": {"periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}}, c["name"]
+            assert (c["startupProbe"]["periodSeconds"], c["startupProbe"]["timeoutSeconds"]) == (10, 5), c["name"]
 
 
 @pytest.mark.parametrize("option", list(OPTIONS))
@@ -1455,3 +1464,28 @@ def test_each_workload_starts_after_the_objects_its_pods_read():
         assert any(kind[r] == "ServiceAccount" for r in read), w.name
         assert read <= depends[w.name], (w.name, read - depends[w.name])
         assert not depends[w.name] & {o.name for o in workloads}, w.name
+
+
+def test_component_guards_name_what_is_wrong():
+    """The guards a wrong call meets before any object is made, each message whole."""
+    from components.args import forward_token_inputs
+    from components.kubernetes.workloads import settings_of
+    with pytest.raises(SettingsError) as caught:
+        settings_of({"kind": "kubernetes"})
+    assert str(caught.value) == "llmobs: the component needs args {'config': {...llmobs:* keys...}}"
+    with pytest.raises(ValueError) as caught:
+        manifests.stack_manifests(validate({"target": "docker"}))
+    assert str(caught.value) == "llmobs:target is 'docker'; these are Kubernetes objects"
+    settings = validate({**KUBE, "forwarding": [{"name": "vendor", "endpoint": "https://otel.vendor.example/v1",
+                                                 "auth": "bearer"}]})
+    holder = {}
+
+    @pulumi.runtime.test
+    def run():
+        token = forward_token_inputs(settings, {"forward_tokens": {"other": "x"}})["forward_tokens.vendor"]
+        return token.apply(lambda t: holder.setdefault("token", t))
+    with pytest.raises(ValueError) as caught:
+        run()
+    assert str(caught.value) == ("llmobs:forward_tokens: no token for the forwarder 'vendor'; set it with "
+                                 "`pulumi config set --secret --path 'llmobs:forward_tokens.vendor' ...`")
+    assert "token" not in holder

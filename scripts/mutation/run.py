@@ -104,7 +104,9 @@ FILE_TESTS: dict[str, list[str]] = {
     # stack.py places the GrafanaApi component too; its resource names are pinned by the external tests.
     "components/kubernetes/stack.py": [*AREA_TESTS["components"], "tests/test_external_backends.py"],
     # manifests.py holds the custom-resource table the operator stacks' CRD reads come from.
-    "components/kubernetes/manifests.py": [*AREA_TESTS["components"], "tests/test_external_backends.py"],
+    # test_debug_targets: the debug store's Grafana bootstrap, the one postStart hook.
+    "components/kubernetes/manifests.py": [*AREA_TESTS["components"], "tests/test_external_backends.py",
+                                           "tests/test_debug_targets.py"],
     "alerts/runbooks.py": ["tests/test_alerts.py -k 'runbook or panel'"],
     "dashboards/lint.py": [f"tests/test_dashboards.py -k 'lint and ({GOLDEN})'", "tests/test_dashboard_signals.py"],
 }

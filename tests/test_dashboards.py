@@ -331,6 +331,22 @@ def test_diff_shows_for_labels_and_added_alerts():
     assert f"alert {name}: for: '10m' -> '1h'" in lines
     assert f"alert {name}: labels.team: 'llm-platform' -> 'someone-else'" in lines
     assert f"- alert {removed['alert']} ({removed['labels']['severity']})" in lines
+    added = review.rules_diff(yaml.safe_dump(doc), text)
+    assert f"+ alert {removed['alert']} ({removed['labels']['severity']}): {removed['expr']} for {removed['for']}" in added
+
+
+def test_diff_names_an_added_and_a_removed_panel():
+    old = copy.deepcopy(BOARDS)
+    gone = old["rag"]["panels"].pop(0)
+    assert review.diff(old, BOARDS) == [f"rag: + panel {gone['title']!r}"]
+    assert review.diff(BOARDS, old) == [f"rag: - panel {gone['title']!r}"]
+
+
+def test_a_base_that_is_not_there_is_named_with_how_to_fetch_it():
+    with pytest.raises(SystemExit) as caught:
+        review.merge_base("no-such-branch-4f1c")
+    assert str(caught.value).startswith("git merge-base no-such-branch-4f1c HEAD failed: ")
+    assert str(caught.value).endswith(" (fetch the base branch: actions/checkout with fetch-depth: 0)")
 
 
 def test_an_unchanged_pr_shows_no_change_against_its_base():

@@ -361,3 +361,17 @@ def test_libyaml_dump_is_the_pure_python_text():
                 assert text.split("\n", 1)[1].endswith(yaml.safe_dump(data, sort_keys=False, width=1000)), path
                 checked += 1
         assert checked > 3, stack
+
+
+def test_the_gateway_listens_on_the_otlp_ports_sdks_default_to():
+    """By hand: OTLP gRPC 4317 and HTTP 4318 (the SDKs' defaults, what apps are told to send to),
+    health 13133 and telemetry 8888 (the collector's own), Grafana's traces for the audit on 4319.
+    Five different ports: one process binds them all when debug is on."""
+    from collector_config import Listen
+    listen = Listen()
+    ports = (listen.grpc_port, listen.http_port, listen.health_port, listen.telemetry_port, listen.audit_port)
+    assert (listen.host, *ports) == ("0.0.0.0", 4317, 4318, 13133, 8888, 4319)
+    text = _render({**KUBE, "debug": {"enabled": True, "tenants": ["acme"]}})
+    endpoints = {v["endpoint"] for r in yaml.safe_load(text)["receivers"].values()
+                 for v in (r.get("protocols") or {"": r}).values() if isinstance(v, dict) and "endpoint" in v}
+    assert {"0.0.0.0:4317", "0.0.0.0:4318", "0.0.0.0:4319"} <= endpoints

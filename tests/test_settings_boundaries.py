@@ -144,7 +144,7 @@ def test_forwarding_protocol_and_endpoint_agree():
     validate(_merge(OK, {"forwarding": [{**fwd, "endpoint": "otlp.vendor.example:4317", "protocol": "grpc"}]}))
     for bad, needs in (({**fwd, "protocol": "grpc"}, "protocol grpc needs host:port"),
                        ({**fwd, "endpoint": "otlp.vendor.example:4318"}, "protocol http needs an http(s):// URL")):
-        with pytest.raises(SettingsError, match=re.escape(f"llmobs:forwarding[0].endpoint: {needs}")):
+        with pytest.raises(SettingsError, match=re.escape(f"llmobs:forwarding[0].endpoint: {needs}") + "$"):
             validate(_merge(OK, {"forwarding": [bad]}))
 
 

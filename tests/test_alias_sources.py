@@ -5,6 +5,7 @@ generated from the same table, would agree with it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +88,15 @@ def test_the_cached_literals_are_what_the_wheel_parses_to():
     for keywords in (False, True):
         _wheel_literals(wheel, keywords)                      # fills the cache when it is cold
         assert _wheel_literals(wheel, keywords) == _parse_literals(wheel, keywords)
+
+
+DOC = (Path(__file__).resolve().parent.parent / "telemetry" / "ALIAS_SOURCES.md").read_text()
+ALL_SOURCES = aliases.SOURCES + aliases.CONTENT_SOURCES + aliases.CHECKED_CONTENT_SOURCES
+
+
+@pytest.mark.parametrize("source", ALL_SOURCES, ids=[f"{s.package}=={s.version}" for s in ALL_SOURCES])
+def test_alias_sources_md_names_each_release_the_tables_cite(source):
+    """The tables and the hand-written account of what was read from which release agree."""
+    package = source.package.removesuffix(" (npm)")
+    pattern = rf"`{re.escape(package)}`[^|]*?(?<![\w.]){re.escape(source.version)}(?![\w.])"
+    assert any(re.search(pattern, line) for line in DOC.splitlines()), source

@@ -206,6 +206,16 @@ def test_lint_names_the_duplicate_panel_id_and_where():
     assert f"overview/{panel['title']}: duplicate panel id {panel['id']}" in lint.structure(boards)
 
 
+def test_the_grammar_check_says_what_is_missing_and_what_failed(tmp_path, monkeypatch):
+    query = [("overview/x", "logql", '{service_name="a"}')]
+    assert lint.parse_grammars([]) == []
+    monkeypatch.setattr(lint, "GRAMMARS", tmp_path)
+    assert lint.parse_grammars(query) == [f"{tmp_path}/node_modules missing: run scripts/setup.sh (npm ci)"]
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "check.mjs").write_text('process.stderr.write("boom"); process.exit(3);\n')
+    assert lint.parse_grammars(query) == ["node check.mjs failed: boom"]
+
+
 def test_lint_allows_a_counter_read_as_its_new_series_only():
     """`x unless x offset 10m` (series new in the window, the audit's first call) reads no counter value
     outside increase(); a different selector on either side still does."""

@@ -206,7 +206,7 @@ def test_lint_names_the_duplicate_panel_id_and_where():
     assert f"overview/{panel['title']}: duplicate panel id {panel['id']}" in lint.structure(boards)
 
 
-def test_the_grammar_check_says_what_is_missing_and_what_failed(tmp_path, monkeypatch):
+def test_lint_grammar_check_says_what_is_missing_and_what_failed(tmp_path, monkeypatch):
     query = [("overview/x", "logql", '{service_name="a"}')]
     assert lint.parse_grammars([]) == []
     monkeypatch.setattr(lint, "GRAMMARS", tmp_path)

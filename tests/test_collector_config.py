@@ -375,3 +375,24 @@ def test_the_gateway_listens_on_the_otlp_ports_sdks_default_to():
     endpoints = {v["endpoint"] for r in yaml.safe_load(text)["receivers"].values()
                  for v in (r.get("protocols") or {"": r}).values() if isinstance(v, dict) and "endpoint" in v}
     assert {"0.0.0.0:4317", "0.0.0.0:4318", "0.0.0.0:4319"} <= endpoints
+
+
+def test_forwarding_exporters_by_hand():
+    """gRPC forwarders say whether TLS is off (`insecure`); HTTP ones take it from the URL's scheme.
+    A token goes through the forwarder's own authenticator; headers are sent as given."""
+    from collector_config import forwarding
+    settings = validate({**KUBE, "forwarding": [
+        {"name": "phoenix", "protocol": "grpc", "endpoint": "phoenix:4317", "insecure": True},
+        {"name": "vendor", "protocol": "grpc", "endpoint": "otlp.vendor.example:443", "auth": "bearer"},
+        {"name": "langfuse", "endpoint": "https://cloud.langfuse.com/api/public/otel", "auth": "basic",
+         "headers": {"X-Project": "p1"}}]})
+    got = {forwarding.exporter_name(f): {k: v for k, v in forwarding.exporter(f).items()
+                                         if k not in ("sending_queue", "retry_on_failure")}
+           for f in settings.forwarding}
+    assert got == {
+        "otlp_grpc/forward_phoenix": {"endpoint": "phoenix:4317", "tls": {"insecure": True}},
+        "otlp_grpc/forward_vendor": {"endpoint": "otlp.vendor.example:443", "tls": {"insecure": False},
+                                     "auth": {"authenticator": "bearertokenauth/forward_vendor"}},
+        "otlp_http/forward_langfuse": {"endpoint": "https://cloud.langfuse.com/api/public/otel",
+                                       "headers": {"X-Project": "p1"},
+                                       "auth": {"authenticator": "bearertokenauth/forward_langfuse"}}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 
 import pytest
 import yaml
@@ -396,3 +397,29 @@ def test_forwarding_exporters_by_hand():
         "otlp_http/forward_langfuse": {"endpoint": "https://cloud.langfuse.com/api/public/otel",
                                        "headers": {"X-Project": "p1"},
                                        "auth": {"authenticator": "bearertokenauth/forward_langfuse"}}}
+
+
+def test_the_image_builds_with_the_builder_the_manifest_names():
+    """The Dockerfile's builder (versions.yaml `ocb`) is the release the manifest's dist.version names,
+    which scripts/build-collector.sh installs for local builds; the Go image is the pinned one."""
+    from collector_config import image
+    manifest = yaml.safe_load((image.DISTRIBUTION / "manifest.yaml").read_text())
+    args = image.build_args()
+    assert set(args) == {"GO_IMAGE", "OCB_VERSION"}
+    assert args["OCB_VERSION"] == "v" + manifest["dist"]["version"]
+    assert re.fullmatch(r"golang:\d+\.\d+\.\d+-bookworm", args["GO_IMAGE"])
+    dockerfile = (image.DISTRIBUTION / "Dockerfile").read_text()
+    assert f"ARG GO_IMAGE={args['GO_IMAGE']}\n" in dockerfile and f"ARG OCB_VERSION={args['OCB_VERSION']}\n" in dockerfile
+
+
+def test_the_binary_key_command_prints_the_binary_key():
+    """scripts/build-collector.sh caches the local binary under `--binary-key`; the image's tag is the
+    other answer. Mixing them up rebuilds the collector on every run."""
+    import subprocess
+    import sys
+    from collector_config import image
+    run = lambda *a: subprocess.run([sys.executable, "-m", "collector_config.image", *a], capture_output=True,  # noqa: E731
+                                    text=True, check=True, cwd=image.DISTRIBUTION.parent.parent).stdout.strip()
+    assert run("--binary-key") == image.binary_key()
+    assert run() == image.content_tag() and image.content_tag().startswith("src-")
+    assert image.binary_key() != image.content_tag()

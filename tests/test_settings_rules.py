@@ -140,3 +140,43 @@ def test_a_broken_default_price_table_is_refused_by_its_file(monkeypatch):
     with pytest.raises(SettingsError) as caught:
         default_prices()
     assert str(caught.value) == "settings/prices.yaml: models[0].input: -1 is less than the minimum of 0"
+
+
+# Every secret the stack reads, by hand: Pulumi secret config only, never plain text in a stack file.
+SECRETS = ("grafana_admin_password", "ingest_token", "alert_webhook_url", "remote_write_password", "grafana_secret_key",
+           "forward_tokens", "alert_pagerduty_routing_key", "alert_email_password", "registry_password",
+           "content_hash_key", "metrics_token", "traces_token", "logs_token", "grafana_token")
+
+
+@pytest.mark.parametrize("key", SECRETS)
+def test_a_secret_in_plain_text_is_refused_with_how_to_set_it(key):
+    with pytest.raises(SettingsError) as caught:
+        load.split_stack_config({"llmobs:target": "docker", f"llmobs:{key}": "plain-text-value"})
+    assert str(caught.value) == f"llmobs:{key}: must be a secret; set it with `pulumi config set --secret {key} ...`"
+    settings, secrets = load.split_stack_config({"llmobs:target": "docker", f"llmobs:{key}": {"secure": "v1:abc"}})
+    assert (settings, secrets) == ({"target": "docker"}, {key: {"secure": "v1:abc"}})
+
+
+WEBHOOK_AND_SLACK = "llmobs:alerts.receivers: webhook and slack both read the secret llmobs:alert_webhook_url; route to one of them"
+
+
+@pytest.mark.parametrize("receivers", [
+    {"kind": "slack", "critical": "slack", "warning": "slack", "info": "webhook", "non_paging": "slack",
+     "dead_mans_switch": "webhook"},    # the two and nothing else
+    {"kind": "slack", "info": "webhook"},
+    {"kind": "slack", "teams": [{"team": "finance", "info": "webhook"}]},
+], ids=["only-the-two", "info", "a-teams-info"])
+def test_webhook_and_slack_are_refused_wherever_each_is_routed(receivers):
+    with pytest.raises(SettingsError) as caught:
+        validate({**KUBE, "alerts": {"receivers": receivers}})
+    assert str(caught.value) == WEBHOOK_AND_SLACK
+
+
+def test_several_replicas_behind_one_tier_are_refused_with_the_whole_reason():
+    with pytest.raises(SettingsError) as caught:
+        validate({**KUBE, "kubernetes": {"two_tier": {"enabled": False}},
+                  "collector": {**KUBE["collector"], "replicas_min": 1, "replicas_max": 3}})
+    assert str(caught.value) == (
+        "llmobs:kubernetes.two_tier.enabled: false with llmobs:collector.replicas_max = 3: tail sampling behind "
+        "several replicas splits traces (errors and slow traces would be kept partially); enable two_tier, or set "
+        "collector.replicas_min and replicas_max to 1")

@@ -83,6 +83,9 @@ FILE_TESTS: dict[str, list[str]] = {
     "collector_config/debug.py": ["tests/test_debug_settings.py", "tests/test_collector_config.py",
                                   "tests/test_debug_and_forwarding.py", "tests/test_debug_span_content.py"],
     "collector_config/audit.py": ["tests/test_debug_audit.py"],
+    # The per-tenant content policy (never_retain, never_forward) runs on the real gateway there.
+    "collector_config/policy.py": ["tests/test_debug_and_forwarding.py -k 'never_retain or forwarding'",
+                                   *AREA_TESTS["collector_config"]],
     "collector_config/sampling.py": ["tests/test_sampling_and_content.py", "tests/test_collector_config.py"],
     "collector_config/cost.py": ["tests/test_gateway.py", "tests/test_redaction_cost.py", "tests/test_collector_config.py"],
     "collector_config/metrics.py": ["tests/test_metrics_oracle.py", "tests/test_contract.py"],

@@ -619,7 +619,10 @@ def test_gateway_tls_from_cert_manager():
     assert spec["issuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "internal-ca"}
     assert spec["dnsNames"] == ["collector", "collector.llmobs", "collector.llmobs.svc",
                                 "collector.llmobs.svc.cluster.local"]
-    assert spec["privateKey"]["rotationPolicy"] == "Always"
+    # By hand: a P-256 ECDSA key made new at each renewal; 90 days, renewed 15 days before the end.
+    assert spec["privateKey"] == {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"}
+    assert (spec["duration"], spec["renewBefore"]) == ("2160h", "360h")
+    assert spec["usages"] == ["server auth", "digital signature", "key encipherment"]
     assert _tls_items(g)[0][0] == spec["secretName"]
     # cert-manager writes the key into the Secret; the stack never creates or holds it.
     assert "collector-tls" not in [s["metadata"]["name"] for s in g.of_kind("Secret")]
@@ -1489,3 +1492,18 @@ def test_component_guards_name_what_is_wrong():
     assert str(caught.value) == ("llmobs:forward_tokens: no token for the forwarder 'vendor'; set it with "
                                  "`pulumi config set --secret --path 'llmobs:forward_tokens.vendor' ...`")
     assert "token" not in holder
+
+
+def test_the_version_label_is_the_image_tag():
+    """app.kubernetes.io/version: the tag a person reads, without the digest; a registry's port is no tag."""
+    assert [manifests.version_of(i) for i in (
+        "grafana/grafana:12.1.0@sha256:" + "a" * 64, "quay.io/prometheus/prometheus:v3.5.0", "registry:5000/llmobs/collector",
+        "otel/collector:0.161.0+build.7", "busybox")] == ["12.1.0", "v3.5.0", "unknown", "0.161.0_build.7", "unknown"]
+
+
+def test_a_missing_secret_is_named_with_how_to_set_it():
+    from components.kubernetes import place
+    with pytest.raises(ValueError) as caught:
+        place.resolve_secrets({"stringData": {"k": manifests.SecretValue("ingest_token")}}, {})
+    assert str(caught.value) == ("llmobs:ingest_token: a workload needs this secret but it is not set; "
+                                 "`pulumi config set --secret ingest_token ...`")

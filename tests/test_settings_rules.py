@@ -180,3 +180,20 @@ def test_several_replicas_behind_one_tier_are_refused_with_the_whole_reason():
         "llmobs:kubernetes.two_tier.enabled: false with llmobs:collector.replicas_max = 3: tail sampling behind "
         "several replicas splits traces (errors and slow traces would be kept partially); enable two_tier, or set "
         "collector.replicas_min and replicas_max to 1")
+
+
+@pytest.mark.parametrize("auth", ["bearer", "basic"])
+def test_a_forwarder_sends_bearer_and_basic_only_in_authorization(auth):
+    fwd = {"name": "v", "endpoint": "https://otlp.vendor.example", "protocol": "http", "auth": auth}
+    validate({**KUBE, "forwarding": [{**fwd, "auth_header": "authorization"}]})   # any case
+    with pytest.raises(SettingsError) as caught:
+        validate({**KUBE, "forwarding": [{**fwd, "auth_header": "x-api-key"}]})
+    assert str(caught.value) == (f"llmobs:forwarding[0].auth_header: auth {auth} is sent in Authorization; "
+                                 "use auth raw for another header")
+
+
+def test_two_tiers_are_a_kubernetes_setting():
+    assert validate(KUBE).two_tier is True
+    assert validate({**KUBE, "kubernetes": {"two_tier": {"enabled": False}},
+                     "collector": {**KUBE["collector"], "replicas_min": 1, "replicas_max": 1}}).two_tier is False
+    assert validate({**DOCKER, "kubernetes": {"two_tier": {"enabled": True}}}).two_tier is False

@@ -697,18 +697,21 @@ def test_every_setting_a_row_names_is_moved():
 # -- the query shapes the rows cannot say ---------------------------------------------------------
 
 def test_legend_labels_survive_the_aggregation():
-    """A `{{label}}` in a legend names a label the query still has: in its `by (...)`, or the
-    query aggregates nothing away. In a `group_left` join the result has the left side's labels."""
+    """A `{{label}}` in a legend names a label the query still has: in every `by (...)` of it (one
+    aggregation without the label loses it, and both sides of a division must keep it to match), or
+    the query aggregates nothing away. In a `group_left` join the result has the left side's labels;
+    the right side of `and on (...)` only filters."""
     wrong = []
     for slug, b in BOARDS.items():
         for p in b["panels"]:
             for t in _prom(p):
                 expr, wanted = t["expr"], set(re.findall(r"\{\{(\w+)\}\}", t.get("legendFormat") or ""))
-                expr = expr.split(" group_left")[0]
-                kept = {label.strip() for group in re.findall(r"\bby\s*\(([^)]*)\)", expr) for label in group.split(",")}
+                expr = re.split(r" group_left| and on \(| unless on \(", expr)[0]
+                groups = [{label.strip() for label in g.split(",")} for g in re.findall(r"\bby\s*\(([^)]*)\)", expr)]
+                lost = set().union(*(wanted - g for g in groups)) if groups else set()
                 if re.search(r"\b(?:sum|avg|min|max|count|topk|bottomk|quantile)\b\s*(?:by\s*\([^)]*\)\s*)?\(", expr) \
-                        and wanted - kept:
-                    wrong.append((slug, p["title"], sorted(wanted - kept)))
+                        and (lost or (wanted and not groups)):
+                    wrong.append((slug, p["title"], sorted(lost or wanted)))
     assert wrong == []
 
 

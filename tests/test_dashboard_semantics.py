@@ -589,6 +589,17 @@ def test_query_mode(slug, key):
     assert modes == ({expected} if _prom(panel) else set()), modes
 
 
+# Panels with a time range of their own, by hand: this month so far (`now/M`), whatever the dashboard's.
+MONTH_TO_DATE = {("cost", k) for k in ("month_to_date", "month_end", "budget_vs_actual", "month_budget",
+                                       "mtd_by_feature", "mtd_by_model", "mtd_by_provider", "mtd_by_tenant")}
+
+
+@pytest.mark.parametrize("slug, key", KEYS, ids=_ids(KEYS))
+def test_panel_time_range(slug, key):
+    panel = _panel(BOARDS[slug], slug, key)
+    assert (panel.get("timeFrom"), panel.get("timeShift")) == ("now/M" if (slug, key) in MONTH_TO_DATE else None, None)
+
+
 def _label_var_query(variable: dict) -> str:
     q = variable["query"]
     return q.get("query") if isinstance(q, dict) else q

@@ -216,6 +216,18 @@ def test_lint_grammar_check_says_what_is_missing_and_what_failed(tmp_path, monke
     assert lint.parse_grammars(query) == ["node check.mjs failed: boom"]
 
 
+def test_lint_counters_are_the_catalogs_counters_and_histogram_series():
+    """By hand: a counter, a histogram's _count and _bucket read bare are flagged; a recording rule's
+    series and a histogram's name alone (no series) are not."""
+    for expr, flagged in (("sum(llm_requests_total)", {"llm_requests_total"}),
+                          ("sum(llm_tokens_output_total)", {"llm_tokens_output_total"}),
+                          ("sum(gen_ai_client_operation_duration_seconds_count)", {"gen_ai_client_operation_duration_seconds_count"}),
+                          ("sum(gen_ai_client_operation_duration_seconds_bucket)", {"gen_ai_client_operation_duration_seconds_bucket"}),
+                          ("sum(provider_model:llm_errors:ratio_rate5m)", set()),
+                          ("sum(gen_ai_client_operation_duration_seconds)", set())):
+        assert lint.bare_counters(expr) == flagged, expr
+
+
 def test_lint_allows_a_counter_read_as_its_new_series_only():
     """`x unless x offset 10m` (series new in the window, the audit's first call) reads no counter value
     outside increase(); a different selector on either side still does."""

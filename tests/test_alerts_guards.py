@@ -107,3 +107,16 @@ def test_floor_setting_on_promtool(floor, fires, tmp_path):
     out = _fires(tmp_path, settings, TEN_A_MINUTE, "20m",
                  [{**FIRING[0], "exp_annotations": annotations}] if fires else [])
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+
+
+def test_prometheus_loads_the_alert_and_recording_rule_files():
+    """By hand: the files the bundled Prometheus' rule_files glob picks up; a rules file it does not
+    match is never evaluated (no alert fires), and nothing else says so."""
+    import fnmatch
+    from artifacts import render_all
+    from backends.prometheus import RULES_GLOB
+    from settings import REFERENCE_CONFIG, validate as validate_settings
+    rendered = render_all(validate_settings(REFERENCE_CONFIG))
+    rule_files = sorted(path for path in rendered if path.startswith("prometheus/rules/"))
+    assert rule_files == ["prometheus/rules/llm.alerts.yml", "prometheus/rules/llm.rules.yml"]
+    assert RULES_GLOB == "prometheus/rules/*.yml" and all(fnmatch.fnmatch(p, RULES_GLOB) for p in rule_files)

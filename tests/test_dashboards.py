@@ -432,3 +432,12 @@ def test_finance_panels_month_to_date_budget_and_forecast():
     assert 'tenant:llm_cost:rate1h' not in forecast and 'llmobs_tenant_bounded=~"$tenant"' in forecast
     ratio = _panel("cost", "budget_vs_actual")["targets"][0]["expr"]
     assert f"/ ({SETTINGS.alerts.monthly_cost_budget_usd:g} * (day_of_month() - 1" in ratio
+
+
+def test_diff_shows_a_keep_firing_for_change():
+    doc = yaml.safe_load(review.fresh_rules())
+    rule = doc["groups"][0]["rules"][0]
+    old = rule.get("keep_firing_for")
+    rule["keep_firing_for"] = "47m"
+    lines = review.rules_diff(review.fresh_rules(), yaml.safe_dump(doc))
+    assert lines == [f"alert {rule['alert']} ({rule['labels']['severity']}): keep_firing_for: {old!r} -> '47m'"]

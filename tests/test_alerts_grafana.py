@@ -162,3 +162,12 @@ def test_a_receiver_kind_grafana_has_no_contact_point_for_is_refused_by_name():
     with pytest.raises(ValueError) as caught:
         grafana.contact_point("opsgenie", validate({**KUBE, "alerts": {"engine": "grafana"}}))
     assert str(caught.value) == "no Grafana contact point for receiver kind 'opsgenie'"
+
+
+def test_the_grafana_policy_groups_as_the_bundled_alertmanager():
+    """By hand: one notification per alert name and severity, whichever engine sends it."""
+    from backends import alertmanager
+    settings = validate({**KUBE, "alerts": {"engine": "grafana", "receivers": {"kind": "slack"}}})
+    _, [policy], _ = grafana.notification_policies(settings)
+    assert policy["group_by"] == ["alertname", "severity"]
+    assert alertmanager.config(validate(KUBE))["route"]["group_by"] == ["alertname", "severity"]

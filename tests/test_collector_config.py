@@ -423,3 +423,12 @@ def test_the_binary_key_command_prints_the_binary_key():
     assert run("--binary-key") == image.binary_key()
     assert run() == image.content_tag() and image.content_tag().startswith("src-")
     assert image.binary_key() != image.content_tag()
+
+
+def test_which_tier_reads_the_content_hash_key():
+    """hmac hashes need the key where content is redacted: the one gateway (up-local and Docker ask
+    without naming a tier) or the agent tier, never the sampler; sha256 needs none."""
+    hmac_, sha = validate(KUBE), validate({**KUBE, "content": {"hash": "sha256"}})
+    assert [collector_config.needs_content_key(hmac_, *t) for t in ((), ("single",), ("agent",), ("sampler",))] == [
+        True, True, True, False]
+    assert not collector_config.needs_content_key(sha) and not collector_config.needs_content_key(sha, "agent")

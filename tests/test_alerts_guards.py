@@ -120,3 +120,13 @@ def test_prometheus_loads_the_alert_and_recording_rule_files():
     rule_files = sorted(path for path in rendered if path.startswith("prometheus/rules/"))
     assert rule_files == ["prometheus/rules/llm.alerts.yml", "prometheus/rules/llm.rules.yml"]
     assert RULES_GLOB == "prometheus/rules/*.yml" and all(fnmatch.fnmatch(p, RULES_GLOB) for p in rule_files)
+
+
+def test_rule_group_names_and_intervals_by_hand():
+    """Group names are identities: Prometheus' rule-group metrics (the pipeline dashboard's failures by
+    group) and the Grafana API's rule groups (renaming one replaces it, with its alert state) carry them."""
+    from settings import REFERENCE_CONFIG, validate as validate_settings
+    groups = alerts.groups(validate_settings(REFERENCE_CONFIG))
+    assert [(g.name, g.interval) for g in groups] == [(name, "1m") for name in (
+        "llm-provider", "llm-latency", "llm-spend", "llm-slo", "llm-calls", "llm-quality", "llm-safety",
+        "llm-agents-rag", "llm-operations", "llm-pipeline", "llm-self-monitoring", "llm-debug-audit")]

@@ -432,3 +432,14 @@ def test_which_tier_reads_the_content_hash_key():
     assert [collector_config.needs_content_key(hmac_, *t) for t in ((), ("single",), ("agent",), ("sampler",))] == [
         True, True, True, False]
     assert not collector_config.needs_content_key(sha) and not collector_config.needs_content_key(sha, "agent")
+
+
+def test_histogram_buckets_by_hand():
+    """The `le` boundaries every latency, time-to-first-token, document-count, score and utilization
+    histogram is cut at: the alerts' quantiles and thresholds (e.g. a 2 s p95) are read between them."""
+    from collector_config import metrics
+    assert metrics.LATENCY_BUCKETS == [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120]
+    assert metrics.TTFT_BUCKETS == [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15]
+    assert metrics.DOC_BUCKETS == [0, 1, 2, 3, 5, 8, 10, 20, 50]
+    assert metrics.SCORE_BUCKETS == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    assert metrics.UTILIZATION_BUCKETS == [0.1, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 1.0]

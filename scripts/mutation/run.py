@@ -80,7 +80,7 @@ FILE_TESTS: dict[str, list[str]] = {
     # test_alias_table_by_hand: flattened content items of every content key, hashed, through the real gateway.
     "collector_config/redact.py": ["tests/test_detector_tables.py", "tests/test_redaction_combinations.py",
                                    "tests/test_content_instrumentations.py", "tests/test_collector_config.py",
-                                   "tests/test_alias_table_by_hand.py"],
+                                   "tests/test_alias_table_by_hand.py", "tests/test_log_event_bodies.py"],
     "collector_config/forwarding.py": ["tests/test_debug_and_forwarding.py -k forwarding", "tests/test_collector_config.py"],
     "collector_config/debug.py": ["tests/test_debug_settings.py", "tests/test_collector_config.py",
                                   "tests/test_debug_and_forwarding.py", "tests/test_debug_span_content.py"],

@@ -418,8 +418,10 @@ def test_the_binary_key_command_prints_the_binary_key():
     import subprocess
     import sys
     from collector_config import image
-    run = lambda *a: subprocess.run([sys.executable, "-m", "collector_config.image", *a], capture_output=True,  # noqa: E731
-                                    text=True, check=True, cwd=image.DISTRIBUTION.parent.parent).stdout.strip()
+
+    def run(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "collector_config.image", *args], capture_output=True, text=True,
+                              check=True, cwd=image.DISTRIBUTION.parent.parent).stdout.strip()
     assert run("--binary-key") == image.binary_key()
     assert run() == image.content_tag() and image.content_tag().startswith("src-")
     assert image.binary_key() != image.content_tag()

@@ -26,7 +26,7 @@ from collector_config import render as render_collector
 from components.kubernetes import KubernetesStack, external, manifests
 from settings import SettingsError, validate
 from settings.load import load_stack_file
-from stacks import KUBE
+from stacks import KUBE, drop_none as _drop_none, with_backends as _with
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -379,12 +379,6 @@ def test_external_logs_exporter_carries_headers_and_no_bundled_loki():
 
 # -- bad input: before any resource, the key named -----------------------------------------
 
-def _with(base: dict, **backends) -> dict:
-    out = copy.deepcopy(base)
-    out["backends"] = {**out.get("backends", {}), **backends}
-    return out
-
-
 BAD = [
     (_with(KUBE, metrics={"mode": "external"}), ("llmobs:backends.metrics.remote_write_url: required when backends.metrics.mode is "
       "external")),
@@ -446,12 +440,6 @@ def test_bad_input_names_the_key(config, message):
     with pytest.raises(SettingsError) as exc:
         validate(config)
     assert str(exc.value) == message   # the whole message: it is what the user reads
-
-
-def _drop_none(value):
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    return value
 
 
 @pytest.mark.parametrize("config, secrets, message", [

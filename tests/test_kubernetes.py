@@ -585,9 +585,7 @@ def test_persistent_queue_on_an_emptydir_of_each_collector_pod():
 
 def _tls_items(g):
     pod = g.get("Deployment", "collector")["spec"]["template"]["spec"]
-    sources = pod["volumes"][0]["projected"]["sources"]
-    return [(s["secret"]["name"], i["key"], i["path"], i.get("mode")) for s in sources if "secret" in s
-            for i in s["secret"]["items"] if i["key"].startswith("tls.")]
+    return [(name, i["key"], i["path"], i.get("mode")) for name, i in _secret_items(pod) if i["key"].startswith("tls.")]
 
 
 @pytest.mark.parametrize("option, config_key", [("tls_secret", "collector__agent.yaml"),
@@ -796,9 +794,7 @@ def _redactors(config_text: str) -> list[dict]:
 
 
 def _key_items(pod: dict) -> list[dict]:
-    volume = next(v for v in pod["volumes"] if v["name"] == "config")
-    return [i for src in volume["projected"]["sources"] if "secret" in src for i in src["secret"]["items"]
-            if i["key"] == "content_hash_key"]
+    return [i for _, i in _secret_items(pod) if i["key"] == "content_hash_key"]
 
 
 def _secret_items(pod: dict) -> list[tuple[str, dict]]:

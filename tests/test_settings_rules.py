@@ -11,20 +11,12 @@ import yaml
 import settings.load as load
 from settings import SettingsError, validate
 from settings.load import default_prices, load_stack_file
-from stacks import KUBE
+from stacks import KUBE, drop_none as _drop_none, with_backends as _with
 
 DOCKER = {"target": "docker"}
 GRAFANA_URL = "https://grafana.example.invalid"
 PROM = {"mode": "external", "remote_write_url": "https://prom.example.invalid/api/v1/write",
         "query_url": "https://prom.example.invalid"}
-
-
-def _with(base: dict, alerts: dict | None = None, **backends) -> dict:
-    out = copy.deepcopy(base)
-    out["backends"] = {**out.get("backends", {}), **backends}
-    if alerts is not None:
-        out["alerts"] = {**out.get("alerts", {}), **alerts}
-    return out
 
 
 API = {"mode": "external", "kind": "grafana-api", "url": GRAFANA_URL,
@@ -84,12 +76,6 @@ GOOD = [
                         "query_url": "http://tempo.tracing.svc:3200"}),
     {**KUBE, "alerts": {"receivers": {"kind": "slack", "teams": [{"team": "finance", "critical": "pagerduty"}]}}},
 ]
-
-
-def _drop_none(value):
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    return value
 
 
 @pytest.mark.parametrize("config, message", BAD, ids=[m[:60] for _, m in BAD])

@@ -159,9 +159,9 @@ def _not_product(tree: ast.AST) -> set[int]:
 
 def _sites(tree: ast.AST):
     """(node, description, apply) for every mutation site; apply mutates the node in place."""
-    docs = _docstrings(tree) | _not_product(tree)
+    skip = _docstrings(tree) | _not_product(tree)
     for node in ast.walk(tree):
-        if id(node) in docs:
+        if id(node) in skip:
             continue
         if isinstance(node, ast.Compare):
             for i, op in enumerate(node.ops):
@@ -174,7 +174,7 @@ def _sites(tree: ast.AST):
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             yield node, "not x -> x", (lambda n=node: (setattr(n, "op", ast.UAdd()), setattr(n, "operand", ast.Call(
                 func=ast.Name("bool", ast.Load()), args=[n.operand], keywords=[]))))
-        elif isinstance(node, ast.Constant) and id(node) not in docs:
+        elif isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, bool) or v is None:
                 continue
